@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole suite, twice: on SQLite, then on a throwaway PostgreSQL 15 cluster.
+# pytest's exit code 5 ("no tests ran") is a failure here, never a pass.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export DJANGO_SETTINGS_MODULE=backend.settings_test
+unset DATABASE_URL
+
+run() {
+  local label="$1"; shift
+  echo "=== $label ==="
+  "$@"
+  local rc=$?
+  if [ $rc -eq 5 ]; then echo "!!! $label: pytest collected no tests" >&2; return 1; fi
+  if [ $rc -ne 0 ]; then echo "!!! $label: failed (exit $rc)" >&2; return $rc; fi
+}
+
+start=$(date +%s)
+export DATABASE_URL="sqlite:///$(mktemp -d)/kagami-test.sqlite3"
+run "SQLite" python -m pytest -q -p no:cacheprovider "$@" || exit 1
+unset DATABASE_URL
+run "PostgreSQL 15" scripts/with_postgres.sh python -m pytest -q -p no:cacheprovider "$@" || exit 1
+echo "=== all suites passed in $(( $(date +%s) - start )) s ==="

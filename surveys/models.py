@@ -1,0 +1,474 @@
+"""Kagami's domain: organizations, instruments, waves, invitations, responses.
+
+Business rules live in ``surveys.services`` (writes) and ``surveys.selectors``
+(reads); what must never be violated is also a database constraint here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Side(models.TextChoices):
+    STAFF = "staff", _("Staff")
+    CUSTOMER = "customer", _("Customer")
+
+
+class Language(models.TextChoices):
+    JA = "ja", "日本語"
+    EN = "en", "English"
+
+
+class Organization(models.Model):
+    """A company measured by Kagami (a tenant). Nothing crosses organizations."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    # The company's name as customers know it; fills "<Company>" in customer wordings.
+    display_name_ja = models.CharField(max_length=200, blank=True)
+    display_name_en = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def company_name(self, language: str) -> str:
+        if language == Language.JA:
+            return self.display_name_ja or self.display_name_en or self.name
+        return self.display_name_en or self.display_name_ja or self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Admin")
+    ANALYST = "analyst", _("Analyst")
+    EXECUTIVE = "executive", _("Executive")
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "organization"], name="membership_unique_user_org")]
+        ordering = ["organization_id", "user_id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organization} ({self.role})"
+
+
+class Instrument(models.Model):
+    """One version of a questionnaire. Built-in instruments have no organization.
+
+    A version used by a wave is frozen (``frozen_at`` set); editing it goes
+    through ``services.instrument_new_version``.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="instruments", null=True, blank=True
+    )
+    key = models.SlugField(max_length=80, help_text="Stable name shared by all versions of this instrument.")
+    version = models.PositiveIntegerField(default=1)
+    name_ja = models.CharField(max_length=200)
+    name_en = models.CharField(max_length=200)
+    description_ja = models.TextField(blank=True)
+    description_en = models.TextField(blank=True)
+    is_builtin = models.BooleanField(default=False)
+    based_on = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="derived")
+    frozen_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["key", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "key", "version"],
+                name="instrument_unique_org_key_version",
+                condition=Q(organization__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["key", "version"],
+                name="instrument_unique_builtin_key_version",
+                condition=Q(organization__isnull=True),
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="instrument_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name_en} v{self.version}"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.frozen_at is not None
+
+
+class Dimension(models.Model):
+    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="dimensions")
+    key = models.SlugField(max_length=80)
+    order = models.PositiveIntegerField(default=0)
+    name_ja = models.CharField(max_length=200)
+    name_en = models.CharField(max_length=200)
+    description_ja = models.TextField(blank=True)
+    description_en = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["instrument_id", "order", "id"]
+        constraints = [models.UniqueConstraint(fields=["instrument", "key"], name="dimension_unique_key")]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    def name(self, language: str) -> str:
+        return self.name_ja if language == Language.JA else self.name_en
+
+
+class ItemKind(models.TextChoices):
+    LIKERT = "likert", _("Agreement scale (matched staff/customer pair)")
+    NPS = "nps", _("Net Promoter Score 0–10 (customers only)")
+    CES = "ces", _("Customer Effort Score 1–7 (customers only)")
+    CSAT = "csat", _("Overall satisfaction 1–5 (customers only)")
+    RENEWAL = "renewal", _("Renewal intent 1–5 (customers only)")
+
+
+# Fixed scales of the outcome items: (min, max).
+OUTCOME_SCALES: dict[str, tuple[int, int]] = {
+    ItemKind.NPS: (0, 10),
+    ItemKind.CES: (1, 7),
+    ItemKind.CSAT: (1, 5),
+    ItemKind.RENEWAL: (1, 5),
+}
+
+
+class ItemPair(models.Model):
+    """A matched pair of questions (staff wording and customer wording) on one construct.
+
+    Outcome items (NPS, CES, satisfaction, renewal intent) are customer-only:
+    their staff wordings are empty and they belong to no dimension.
+    """
+
+    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="items")
+    dimension = models.ForeignKey(
+        Dimension, on_delete=models.CASCADE, related_name="items", null=True, blank=True
+    )
+    key = models.SlugField(max_length=80)
+    order = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=16, choices=ItemKind.choices, default=ItemKind.LIKERT)
+    construct = models.CharField(max_length=200, blank=True, help_text="What both wordings ask about.")
+    staff_text_ja = models.TextField(blank=True)
+    staff_text_en = models.TextField(blank=True)
+    customer_text_ja = models.TextField()
+    customer_text_en = models.TextField()
+    scale_points = models.PositiveSmallIntegerField(
+        default=5, help_text="5 or 7 for agreement items; fixed by kind for outcome items."
+    )
+    allow_na = models.BooleanField(default=True, help_text="Offer 'don't know / not applicable' (never a scale point).")
+    reverse_keyed = models.BooleanField(default=False)
+    topbox_levels = models.JSONField(default=list, blank=True, help_text="Scale levels counted as top box, e.g. [4, 5].")
+    is_headline = models.BooleanField(default=False, help_text="The 'we deliver a superior experience' pair.")
+
+    class Meta:
+        ordering = ["instrument_id", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["instrument", "key"], name="itempair_unique_key"),
+            models.CheckConstraint(
+                condition=~Q(kind="likert") | Q(scale_points__in=[5, 7]), name="itempair_likert_scale_5_or_7"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def is_outcome(self) -> bool:
+        return self.kind != ItemKind.LIKERT
+
+    @property
+    def scale_min(self) -> int:
+        return OUTCOME_SCALES[self.kind][0] if self.is_outcome else 1
+
+    @property
+    def scale_max(self) -> int:
+        return OUTCOME_SCALES[self.kind][1] if self.is_outcome else int(self.scale_points)
+
+    @property
+    def levels(self) -> list[int]:
+        return list(range(self.scale_min, self.scale_max + 1))
+
+    def asked_of(self, side: str) -> bool:
+        return side == Side.CUSTOMER or not self.is_outcome
+
+    def text(self, side: str, language: str) -> str:
+        field = f"{side}_text_{'ja' if language == Language.JA else 'en'}"
+        return getattr(self, field)
+
+
+class WaveStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+def default_staff_segment_fields() -> list[dict]:
+    return [
+        {"key": "department", "label_en": "Department", "label_ja": "部署", "choices": []},
+        {"key": "role", "label_en": "Role", "label_ja": "職種", "choices": []},
+        {"key": "tenure", "label_en": "Tenure", "label_ja": "勤続年数",
+         "choices": ["<1y", "1-3y", "3-5y", "5y+"]},
+    ]
+
+
+def default_customer_segment_fields() -> list[dict]:
+    return [
+        {"key": "tier", "label_en": "Tier", "label_ja": "ティア", "choices": []},
+        {"key": "touch_model", "label_en": "Touch model", "label_ja": "タッチモデル",
+         "choices": ["high", "low", "tech"]},
+        {"key": "plan", "label_en": "Plan", "label_ja": "プラン", "choices": []},
+        {"key": "region", "label_en": "Region", "label_ja": "地域", "choices": []},
+    ]
+
+
+def default_languages() -> list[str]:
+    return ["ja", "en"]
+
+
+class Wave(models.Model):
+    """One survey round of an instrument version for an organization."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="waves")
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="waves")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True, help_text="Used in the anonymous links /s/<slug>/…")
+    status = models.CharField(max_length=8, choices=WaveStatus.choices, default=WaveStatus.DRAFT)
+    opens_on = models.DateField(null=True, blank=True)
+    closes_on = models.DateField(null=True, blank=True)
+    languages = models.JSONField(default=default_languages)
+    default_language = models.CharField(max_length=2, choices=Language.choices, default=Language.JA)
+    anonymity_threshold = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(3), MaxValueValidator(100)]
+    )
+    customer_threshold = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    staff_segment_fields = models.JSONField(default=default_staff_segment_fields, blank=True)
+    customer_segment_fields = models.JSONField(default=default_customer_segment_fields, blank=True)
+    previous_wave = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="next_waves",
+        help_text="Default comparison wave for the change-over-time view.",
+    )
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(anonymity_threshold__gte=3), name="wave_anonymity_threshold_min_3"),
+            models.CheckConstraint(condition=Q(customer_threshold__gte=1), name="wave_customer_threshold_min_1"),
+            models.CheckConstraint(
+                condition=Q(opens_on__isnull=True) | Q(closes_on__isnull=True) | Q(closes_on__gte=models.F("opens_on")),
+                name="wave_closes_after_opens",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_collecting(self) -> bool:
+        return self.status == WaveStatus.OPEN
+
+    def segment_fields(self, side: str) -> list[dict]:
+        return list(self.staff_segment_fields if side == Side.STAFF else self.customer_segment_fields)
+
+
+def new_token() -> str:
+    """An unguessable URL-safe token (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class CustomerAccount(models.Model):
+    """A customer company (B2B) or person, so perception can be related to churn."""
+
+    class TouchModel(models.TextChoices):
+        HIGH = "high", _("High touch")
+        LOW = "low", _("Low touch")
+        TECH = "tech", _("Tech touch")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        CHURNED = "churned", _("Churned")
+        RENEWED = "renewed", _("Renewed")
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="accounts")
+    external_id = models.CharField(max_length=120)
+    name = models.CharField(max_length=200, blank=True)
+    tier = models.CharField(max_length=60, blank=True)
+    touch_model = models.CharField(max_length=8, choices=TouchModel.choices, blank=True)
+    plan = models.CharField(max_length=60, blank=True)
+    region = models.CharField(max_length=60, blank=True)
+    arr = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True,
+                              validators=[MinValueValidator(0)])
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    customer_since = models.DateField(null=True, blank=True)
+    churned_on = models.DateField(null=True, blank=True)
+    renewed_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization_id", "external_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "external_id"], name="account_unique_external_id"),
+            models.CheckConstraint(condition=Q(arr__isnull=True) | Q(arr__gte=0), name="account_arr_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.external_id
+
+
+class Invitation(models.Model):
+    """A single-use link for one staff member or customer contact.
+
+    Only the SHA-256 of the token is stored; the token itself exists in the
+    email (and in the return value of the service that created it).
+    """
+
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="invitations")
+    side = models.CharField(max_length=8, choices=Side.choices)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    email = models.EmailField(blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.JA)
+    segments = models.JSONField(default=dict, blank=True)
+    customer_account = models.ForeignKey(
+        CustomerAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="invitations"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_reminded_at = models.DateTimeField(null=True, blank=True)
+    reminder_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["wave_id", "id"]
+        indexes = [models.Index(fields=["wave", "side"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(side="customer") | Q(customer_account__isnull=True), name="invitation_staff_has_no_account"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.side} invitation #{self.pk} ({self.wave})"
+
+    @property
+    def is_used(self) -> bool:
+        return hasattr(self, "use")
+
+
+class InvitationUse(models.Model):
+    """Records *that* an invitation was used — never which response it produced.
+
+    The primary key is the invitation: a second use is refused by the database,
+    even when two submissions arrive at the same moment. Only the day is kept.
+    """
+
+    invitation = models.OneToOneField(Invitation, on_delete=models.CASCADE, primary_key=True, related_name="use")
+    used_on = models.DateField(default=timezone.localdate)
+
+    def __str__(self) -> str:
+        return f"invitation #{self.invitation_id} used on {self.used_on}"
+
+
+class AnonymousLink(models.Model):
+    """The shareable link of one wave and side: /s/<wave-slug>/<side>/."""
+
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="anonymous_links")
+    side = models.CharField(max_length=8, choices=Side.choices)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["wave", "side"], name="anonymous_link_unique_wave_side")]
+
+    def __str__(self) -> str:
+        return f"/s/{self.wave.slug}/{self.side}/"
+
+
+class Channel(models.TextChoices):
+    INVITATION = "invitation", _("Invitation link")
+    ANONYMOUS = "anonymous", _("Anonymous link")
+    API = "api", _("Embedded (JSON API)")
+    IMPORT = "import", _("Imported")
+    DEMO = "demo", _("Demo data")
+
+
+class SurveyResponse(models.Model):
+    """One respondent's answers.
+
+    Staff responses are never linkable to an invitee: they carry segment
+    attributes only, no invitation, no account, and only the day they were
+    submitted. A random UUID key keeps insertion order from hinting either.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="responses")
+    side = models.CharField(max_length=8, choices=Side.choices)
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.JA)
+    channel = models.CharField(max_length=12, choices=Channel.choices, default=Channel.INVITATION)
+    segments = models.JSONField(default=dict, blank=True)
+    weight = models.FloatField(null=True, blank=True)
+    comment = models.TextField(blank=True, max_length=5000)
+    submitted_on = models.DateField(default=timezone.localdate)
+    submitted_at = models.DateTimeField(null=True, blank=True, help_text="Customers only; staff keep the day.")
+    invitation = models.OneToOneField(
+        Invitation, on_delete=models.SET_NULL, null=True, blank=True, related_name="customer_response"
+    )
+    customer_account = models.ForeignKey(
+        CustomerAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="responses"
+    )
+
+    class Meta:
+        ordering = ["wave_id", "submitted_on"]
+        indexes = [models.Index(fields=["wave", "side"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(side="customer")
+                | (Q(invitation__isnull=True) & Q(customer_account__isnull=True) & Q(submitted_at__isnull=True)),
+                name="response_staff_unlinkable",
+            ),
+            models.CheckConstraint(condition=Q(weight__isnull=True) | Q(weight__gt=0), name="response_weight_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.side} response {self.pk}"
+
+
+class Answer(models.Model):
+    """One answer; ``value`` is null for "don't know / not applicable"."""
+
+    response = models.ForeignKey(SurveyResponse, on_delete=models.CASCADE, related_name="answers")
+    item = models.ForeignKey(ItemPair, on_delete=models.PROTECT, related_name="answers")
+    value = models.SmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["response", "item"], name="answer_unique_response_item")]
+        indexes = [models.Index(fields=["item", "value"])]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}={self.value}"

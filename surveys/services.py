@@ -1,0 +1,374 @@
+"""Writes of the surveys domain. Views, serializers, admin and commands call these.
+
+Each service is keyword-only, typed, and raises ``surveys.errors`` exceptions,
+which one handler maps to HTTP (backend/api_errors.py) and the HTML views to pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from surveys import errors
+from surveys.models import (
+    AnonymousLink,
+    Answer,
+    Channel,
+    CustomerAccount,
+    Dimension,
+    Instrument,
+    Invitation,
+    InvitationUse,
+    ItemPair,
+    Organization,
+    Side,
+    SurveyResponse,
+    Wave,
+    WaveStatus,
+    hash_token,
+    new_token,
+)
+
+MAX_COMMENT_LENGTH = 5000
+
+
+# --------------------------------------------------------------------------- instruments
+
+
+def _copy_instrument(*, source: Instrument, organization: Organization | None, key: str, version: int,
+                     based_on: Instrument | None) -> Instrument:
+    copy = Instrument.objects.create(
+        organization=organization,
+        key=key,
+        version=version,
+        name_ja=source.name_ja,
+        name_en=source.name_en,
+        description_ja=source.description_ja,
+        description_en=source.description_en,
+        is_builtin=False,
+        based_on=based_on,
+    )
+    dims: dict[int, Dimension] = {}
+    for dim in source.dimensions.all():
+        old_id = dim.pk
+        dim.pk = None
+        dim.instrument = copy
+        dim.save()
+        dims[old_id] = dim
+    for item in source.items.all():
+        item.pk = None
+        item.instrument = copy
+        item.dimension = dims.get(item.dimension_id) if item.dimension_id else None
+        item.save()
+    return copy
+
+
+@transaction.atomic
+def instrument_clone(*, source: Instrument, organization: Organization, key: str | None = None) -> Instrument:
+    """Copy an instrument (typically the built-in one) into an organization as version 1 of a new key.
+
+    Raises ValidationFailed if the organization already has that key.
+    """
+    key = key or source.key
+    if Instrument.objects.filter(organization=organization, key=key).exists():
+        raise errors.ValidationFailed(
+            f"This organization already has an instrument '{key}'.", field_errors={"key": ["Already in use."]}
+        )
+    return _copy_instrument(source=source, organization=organization, key=key, version=1, based_on=source)
+
+
+@transaction.atomic
+def instrument_new_version(*, instrument: Instrument) -> Instrument:
+    """Create the next version of an organization's instrument, as an editable copy of ``instrument``."""
+    if instrument.organization_id is None:
+        raise errors.ValidationFailed("Built-in instruments are versioned by Kagami; clone it first.")
+    latest = (
+        Instrument.objects.select_for_update()
+        .filter(organization_id=instrument.organization_id, key=instrument.key)
+        .order_by("-version")
+        .first()
+    )
+    return _copy_instrument(
+        source=instrument,
+        organization=instrument.organization,
+        key=instrument.key,
+        version=(latest.version if latest else instrument.version) + 1,
+        based_on=instrument,
+    )
+
+
+def instrument_ensure_editable(*, instrument: Instrument) -> None:
+    """Raise InstrumentFrozen if a wave uses this version (or it is built in)."""
+    if instrument.is_builtin or instrument.organization_id is None:
+        raise errors.InstrumentFrozen("The built-in instrument cannot be edited; clone it first.")
+    if instrument.is_frozen or instrument.waves.exists():
+        raise errors.InstrumentFrozen()
+
+
+def instrument_freeze(*, instrument: Instrument) -> None:
+    if instrument.frozen_at is None:
+        Instrument.objects.filter(pk=instrument.pk, frozen_at__isnull=True).update(frozen_at=timezone.now())
+        instrument.refresh_from_db(fields=["frozen_at"])
+
+
+# --------------------------------------------------------------------------- waves
+
+
+@transaction.atomic
+def wave_create(*, organization: Organization, instrument: Instrument, name: str, slug: str,
+                **fields: Any) -> Wave:
+    """Create a draft wave and freeze the instrument version it uses.
+
+    Raises ValidationFailed when the instrument belongs to another organization.
+    """
+    if instrument.organization_id not in (None, organization.pk):
+        raise errors.ValidationFailed(field_errors={"instrument": ["Unknown instrument."]})
+    if instrument.organization_id is None:
+        # A wave always runs on the organization's own copy, so later edits cannot touch other tenants.
+        existing = Instrument.objects.filter(organization=organization, based_on=instrument, version=1).first()
+        instrument = existing or instrument_clone(source=instrument, organization=organization)
+    wave = Wave.objects.create(organization=organization, instrument=instrument, name=name, slug=slug, **fields)
+    instrument_freeze(instrument=instrument)
+    for side in (Side.STAFF, Side.CUSTOMER):
+        AnonymousLink.objects.create(wave=wave, side=side)
+    return wave
+
+
+_TRANSITIONS = {
+    (WaveStatus.DRAFT, WaveStatus.OPEN),
+    (WaveStatus.OPEN, WaveStatus.CLOSED),
+}
+
+
+@transaction.atomic
+def wave_set_status(*, wave: Wave, status: str, reopen: bool = False) -> Wave:
+    """Move a wave through draft → open → closed.
+
+    A closed wave reopens only with ``reopen=True`` (an explicit, audited act);
+    nothing goes back to draft. Raises InvalidTransition otherwise.
+    """
+    locked = Wave.objects.select_for_update().get(pk=wave.pk)
+    current = WaveStatus(locked.status)
+    target = WaveStatus(status)
+    if current == target:
+        wave.status = locked.status
+        return wave
+    allowed = (current, target) in _TRANSITIONS or (
+        reopen and current == WaveStatus.CLOSED and target == WaveStatus.OPEN
+    )
+    if not allowed:
+        hint = " Pass reopen=true to reopen a closed wave explicitly." if current == WaveStatus.CLOSED else ""
+        raise errors.InvalidTransition(f"A {current.value} wave cannot become {target.value}.{hint}")
+    now = timezone.now()
+    locked.status = target
+    if target == WaveStatus.OPEN:
+        locked.opened_at = locked.opened_at or now
+        locked.closed_at = None
+    else:
+        locked.closed_at = now
+    locked.save(update_fields=["status", "opened_at", "closed_at"])
+    # The caller's instance reflects the change too.
+    wave.status, wave.opened_at, wave.closed_at = locked.status, locked.opened_at, locked.closed_at
+    return wave
+
+
+def wave_open(*, wave: Wave) -> Wave:
+    return wave_set_status(wave=wave, status=WaveStatus.OPEN)
+
+
+def wave_close(*, wave: Wave) -> Wave:
+    return wave_set_status(wave=wave, status=WaveStatus.CLOSED)
+
+
+# --------------------------------------------------------------------------- invitations
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    """An invitation and its token. The token is never stored; hand it out now or never."""
+
+    invitation: Invitation
+    token: str
+
+
+def clean_segments(*, wave: Wave, side: str, segments: Mapping[str, Any] | None, strict: bool = True) -> dict:
+    """Keep only the wave's configured segment fields for ``side``; check values against their choices.
+
+    Raises ValidationFailed naming the field when ``strict`` and a value is not allowed.
+    """
+    segments = dict(segments or {})
+    fields = {f["key"]: f for f in wave.segment_fields(side)}
+    cleaned: dict[str, str] = {}
+    problems: dict[str, list[str]] = {}
+    for key, value in segments.items():
+        if key not in fields:
+            if strict:
+                problems[f"segments.{key}"] = [f"'{key}' is not a {side} segment field of this wave."]
+            continue
+        if value in (None, ""):
+            continue
+        text = str(value).strip()[:120]
+        choices = fields[key].get("choices") or []
+        if choices and text not in choices:
+            problems[f"segments.{key}"] = [f"'{text}' is not one of: {', '.join(map(str, choices))}."]
+            continue
+        cleaned[key] = text
+    if problems:
+        raise errors.ValidationFailed("Some segment values are not valid.", field_errors=problems)
+    return cleaned
+
+
+def invitation_create(*, wave: Wave, side: str, email: str = "", name: str = "", language: str | None = None,
+                      segments: Mapping[str, Any] | None = None,
+                      customer_account: CustomerAccount | None = None) -> IssuedInvitation:
+    """Create one single-use invitation and return it with its token."""
+    if side == Side.STAFF and customer_account is not None:
+        raise errors.ValidationFailed(field_errors={"customer_account": ["Staff invitations have no account."]})
+    if customer_account is not None and customer_account.organization_id != wave.organization_id:
+        raise errors.ValidationFailed(field_errors={"customer_account": ["Unknown account."]})
+    token = new_token()
+    invitation = Invitation.objects.create(
+        wave=wave,
+        side=side,
+        token_hash=hash_token(token),
+        email=email,
+        name=name,
+        language=language or wave.default_language,
+        segments=clean_segments(wave=wave, side=side, segments=segments),
+        customer_account=customer_account,
+    )
+    return IssuedInvitation(invitation=invitation, token=token)
+
+
+def invitation_by_token(*, token: str) -> Invitation:
+    """The invitation of a token, or NotFound (which reveals nothing)."""
+    if not token or len(token) > 200:
+        raise errors.NotFound()
+    try:
+        return Invitation.objects.select_related("wave", "wave__organization", "wave__instrument").get(
+            token_hash=hash_token(token)
+        )
+    except Invitation.DoesNotExist:
+        raise errors.NotFound() from None
+
+
+# --------------------------------------------------------------------------- responses
+
+
+def survey_items(*, wave: Wave, side: str) -> list[ItemPair]:
+    """The items a respondent on ``side`` is asked, in questionnaire order."""
+    items = list(wave.instrument.items.select_related("dimension").order_by("dimension__order", "order", "id"))
+    return [item for item in items if item.asked_of(side)]
+
+
+def validate_answers(*, items: Iterable[ItemPair], answers: Mapping[str, Any],
+                     required: bool = True) -> dict[int, int | None]:
+    """Check raw answers (item key → value, "na" or None) against the items.
+
+    Returns item id → value (None for N/A). Raises ValidationFailed with one
+    message per bad field, named ``answers.<item key>``.
+    """
+    by_key = {item.key: item for item in items}
+    problems: dict[str, list[str]] = {}
+    cleaned: dict[int, int | None] = {}
+    for key in answers:
+        if key not in by_key:
+            problems[f"answers.{key}"] = ["Unknown item."]
+    for key, item in by_key.items():
+        raw = answers.get(key)
+        if raw is None or raw == "":
+            if required and not item.allow_na:
+                problems[f"answers.{key}"] = ["An answer is required."]
+            elif required and item.allow_na:
+                problems[f"answers.{key}"] = ["Choose an answer, or “don't know / not applicable”."]
+            continue
+        if isinstance(raw, str) and raw.strip().lower() in {"na", "n/a", "dk"}:
+            if not item.allow_na:
+                problems[f"answers.{key}"] = ["This question has no “not applicable” option."]
+                continue
+            cleaned[item.pk] = None
+            continue
+        if isinstance(raw, bool):
+            problems[f"answers.{key}"] = ["Must be a whole number."]
+            continue
+        try:
+            value = int(raw)
+            if isinstance(raw, float) and raw != value:
+                raise ValueError
+        except (TypeError, ValueError):
+            problems[f"answers.{key}"] = ["Must be a whole number."]
+            continue
+        if not item.scale_min <= value <= item.scale_max:
+            problems[f"answers.{key}"] = [f"Must be between {item.scale_min} and {item.scale_max}."]
+            continue
+        cleaned[item.pk] = value
+    if problems:
+        raise errors.ValidationFailed("Some answers are not valid.", field_errors=problems)
+    return cleaned
+
+
+@transaction.atomic
+def response_submit(*, wave: Wave, side: str, answers: Mapping[str, Any], language: str,
+                    channel: str = Channel.ANONYMOUS, comment: str = "", segments: Mapping[str, Any] | None = None,
+                    invitation: Invitation | None = None, weight: float | None = None,
+                    required: bool = True) -> SurveyResponse:
+    """Validate and store one response. The one rule used by the HTML form, the JSON API and imports.
+
+    Raises WaveNotCollecting (410) unless the wave is open, ValidationFailed
+    (400, per field) for bad answers, and AlreadyAnswered (409) for a used
+    invitation — also when two submissions race (the database decides).
+    """
+    if not wave.is_collecting and channel != Channel.IMPORT:
+        raise errors.WaveNotCollecting()
+    if language not in wave.languages:
+        language = wave.default_language
+    comment = (comment or "").strip()
+    if len(comment) > MAX_COMMENT_LENGTH:
+        raise errors.ValidationFailed(field_errors={"comment": [f"At most {MAX_COMMENT_LENGTH} characters."]})
+    if weight is not None and not weight > 0:
+        raise errors.ValidationFailed(field_errors={"weight": ["Must be a positive number."]})
+    items = survey_items(wave=wave, side=side)
+    cleaned = validate_answers(items=items, answers=answers, required=required)
+
+    account = None
+    if invitation is not None:
+        if invitation.wave_id != wave.pk or invitation.side != side:
+            raise errors.NotFound()
+        merged = dict(invitation.segments)
+        account = invitation.customer_account
+    else:
+        merged = clean_segments(wave=wave, side=side, segments=segments)
+    if account is not None:
+        for key in ("tier", "touch_model", "plan", "region"):
+            value = getattr(account, key, "")
+            if value and key in {f["key"] for f in wave.segment_fields(side)}:
+                merged.setdefault(key, value)
+
+    if invitation is not None:
+        try:
+            with transaction.atomic():
+                InvitationUse.objects.create(invitation=invitation)
+        except IntegrityError:
+            raise errors.AlreadyAnswered() from None
+
+    is_staff = side == Side.STAFF
+    response = SurveyResponse.objects.create(
+        wave=wave,
+        side=side,
+        language=language,
+        channel=channel,
+        segments=merged,
+        weight=None if is_staff else weight,
+        comment=comment,
+        submitted_on=timezone.localdate(),
+        submitted_at=None if is_staff else timezone.now(),
+        invitation=None if is_staff else invitation,
+        customer_account=None if is_staff else account,
+    )
+    Answer.objects.bulk_create(Answer(response=response, item_id=item_id, value=value)
+                               for item_id, value in cleaned.items())
+    return response

@@ -1,0 +1,101 @@
+"""Shared fixtures: one organization and a fixed cast of users in every permission test.
+
+owner (admin), analyst, executive of ``org``; ``outsider`` is an admin of
+``other_org``; ``anon`` is nobody. Clients are DRF APIClients logged in as each.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from surveys import models as m
+from tests import factories as f
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "postgres_only" in item.keywords and connection.vendor != "postgresql":
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL; runs in the PostgreSQL pass of make test"))
+
+
+@pytest.fixture
+def org(db) -> m.Organization:
+    return f.OrganizationFactory(name="Mirror Corp", slug="mirror", display_name_en="Mirror Corp",
+                                 display_name_ja="ミラー株式会社")
+
+
+@pytest.fixture
+def other_org(db) -> m.Organization:
+    return f.OrganizationFactory(name="Other Inc", slug="other")
+
+
+def _member(org: m.Organization, role: str, username: str):
+    user = f.UserFactory(username=username)
+    m.Membership.objects.create(user=user, organization=org, role=role)
+    return user
+
+
+@pytest.fixture
+def owner(org):
+    return _member(org, m.Role.ADMIN, "owner")
+
+
+@pytest.fixture
+def analyst(org):
+    return _member(org, m.Role.ANALYST, "analyst")
+
+
+@pytest.fixture
+def executive(org):
+    return _member(org, m.Role.EXECUTIVE, "executive")
+
+
+@pytest.fixture
+def outsider(other_org):
+    return _member(other_org, m.Role.ADMIN, "outsider")
+
+
+def _client(user=None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user=user)
+    return client
+
+
+@pytest.fixture
+def anon_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def owner_client(owner) -> APIClient:
+    return _client(owner)
+
+
+@pytest.fixture
+def analyst_client(analyst) -> APIClient:
+    return _client(analyst)
+
+
+@pytest.fixture
+def executive_client(executive) -> APIClient:
+    return _client(executive)
+
+
+@pytest.fixture
+def outsider_client(outsider) -> APIClient:
+    return _client(outsider)
+
+
+@pytest.fixture
+def clients(anon_client, owner_client, analyst_client, executive_client, outsider_client) -> dict[str, APIClient]:
+    """Every member of the cast, by name, for parametrized permission matrices."""
+    return {
+        "anonymous": anon_client,
+        "admin": owner_client,
+        "analyst": analyst_client,
+        "executive": executive_client,
+        "outsider": outsider_client,
+    }
