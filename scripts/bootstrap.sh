@@ -39,4 +39,9 @@ if [ ! -f "$venv/.complete" ]; then
   "$venv/bin/python" -m uv pip install -q --python "$venv/bin/python" -r requirements-dev.txt >&2
   touch "$venv/.complete"
 fi
+# axe-core (accessibility checks injected into pages by the browser tests) from the npm registry.
+if [ "$purpose" = "test" ] && [ -f package-lock.json ] && [ ! -f node_modules/.package-lock.json ]; then
+  echo ">> installing npm packages (axe-core)" >&2
+  npm ci --silent --no-audit --no-fund >&2
+fi
 echo "$venv"
