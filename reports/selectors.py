@@ -1,0 +1,198 @@
+"""Reads for the gap engine: the database does the counting, Python never sees answer rows.
+
+Every item-level statistic is an exact function of a per-level count table
+(stats.md §1.1), and a dimension score is an integer sum over a count of
+answered items (§3.1–3.2), so both come out of ``GROUP BY`` queries whose
+result size depends on the number of items, levels and segment cells — not on
+the number of respondents. Cronbach's alpha needs the joint distribution of
+items within respondents; its sufficient statistics (N, Σx, Σx², Σxy per item
+pair, §1.2) are summed by the database too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from django.db import connection
+from django.db.models import Case, Count, F, FloatField, IntegerField, Max, Sum, Value, When
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
+
+from surveys.models import Answer, Invitation, InvitationUse, ItemKind, ItemPair, Side, SurveyResponse, Wave
+
+
+def segment_keys(wave: Wave) -> dict[str, list[str]]:
+    """The configured segment field keys of each side."""
+    return {side: [f["key"] for f in wave.segment_fields(side)] for side in (Side.STAFF, Side.CUSTOMER)}
+
+
+def _all_segment_keys(wave: Wave) -> list[str]:
+    keys: list[str] = []
+    for side_keys in segment_keys(wave).values():
+        for key in side_keys:
+            if key not in keys:
+                keys.append(key)
+    return keys
+
+
+def _seg_alias(key: str) -> str:
+    return f"seg__{key}"
+
+
+def _segment_annotations(wave: Wave, prefix: str) -> dict:
+    return {_seg_alias(key): KeyTextTransform(key, f"{prefix}segments") for key in _all_segment_keys(wave)}
+
+
+def _weight_expr(prefix: str):
+    # A customer without a weight counts as 1 in weighted views; staff are never weighted.
+    return Coalesce(F(f"{prefix}weight"), Value(1.0), output_field=FloatField())
+
+
+def answer_count_table(wave: Wave) -> pd.DataFrame:
+    """Per-level counts of every item, per side and segment cell (stats.md §1.1).
+
+    Columns: ``side, item_id, value, seg__<key>…, n, w, w2`` where ``w`` and
+    ``w2`` are SUM(weight) and SUM(weight²) (§9). N/A answers are excluded.
+    """
+    seg = _segment_annotations(wave, "response__")
+    weight = _weight_expr("response__")
+    qs = (
+        Answer.objects.filter(response__wave=wave, value__isnull=False)
+        .annotate(side_=F("response__side"), **seg)
+        .values("side_", "item_id", "value", *seg.keys())
+        .annotate(n=Count("id"), w=Sum(weight), w2=Sum(weight * weight))
+        .order_by()
+    )
+    frame = pd.DataFrame.from_records(list(qs), columns=["side_", "item_id", "value", *seg.keys(), "n", "w", "w2"])
+    return frame.rename(columns={"side_": "side"})
+
+
+def _recoded_value(item_prefix: str = "item__"):
+    """x' = (v_1 + v_k) − x for reverse-keyed items (stats.md §0); Likert levels start at 1."""
+    return Case(
+        When(**{f"{item_prefix}reverse_keyed": True},
+             then=F(f"{item_prefix}scale_points") + Value(1) - F("value")),
+        default=F("value"),
+        output_field=IntegerField(),
+    )
+
+
+def _compile(qs) -> tuple[str, tuple]:
+    sql, params = qs.query.sql_with_params()
+    return sql, tuple(params)
+
+
+def dimension_score_table(wave: Wave, *, by_account_status: bool = False) -> pd.DataFrame:
+    """Respondent dimension scores, count-tabled (stats.md §3.1–3.2).
+
+    The inner query sums each respondent's recoded answers per dimension
+    (``s``) and counts them (``c``); the outer query counts respondents per
+    (side, segment cell, dimension, s, c). The score is ``s / c``; the half
+    rule (c ≥ ceil(m/2)) is applied by the caller, who knows m.
+
+    Columns: ``side, dimension_id, s, c, seg__<key>…, [account_status], n, w, w2``.
+    """
+    seg = _segment_annotations(wave, "response__")
+    extra: dict = {}
+    if by_account_status:
+        extra["account_status"] = F("response__customer_account__status")
+    weight = _weight_expr("response__")
+    inner = (
+        Answer.objects.filter(
+            response__wave=wave, value__isnull=False, item__kind=ItemKind.LIKERT, item__dimension__isnull=False
+        )
+        .annotate(rid=F("response_id"), side_=F("response__side"), dim=F("item__dimension_id"), **seg, **extra)
+        .values("rid", "side_", "dim", *seg.keys(), *extra.keys())
+        .annotate(s=Sum(_recoded_value()), c=Count("value"), wt=Max(weight))
+        .order_by()
+    )
+    sql, params = _compile(inner)
+    q = connection.ops.quote_name
+    group_cols = ["side_", "dim", "s", "c", *seg.keys(), *extra.keys()]
+    cols = ", ".join(q(c) for c in group_cols)
+    outer = (
+        f"SELECT {cols}, COUNT(*) AS n, SUM({q('wt')}) AS w, SUM({q('wt')} * {q('wt')}) AS w2 "
+        f"FROM ({sql}) AS scores GROUP BY {cols}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(outer, params)
+        rows = cursor.fetchall()
+    frame = pd.DataFrame.from_records(rows, columns=[*group_cols, "n", "w", "w2"])
+    return frame.rename(columns={"side_": "side", "dim": "dimension_id"})
+
+
+@dataclass(frozen=True)
+class PairMoments:
+    """Sufficient statistics of one item pair over respondents who answered both."""
+
+    n: int
+    sum_i: float
+    sum_j: float
+    sum_ii: float
+    sum_jj: float
+    sum_ij: float
+
+
+def dimension_item_moments(wave: Wave, *, side: str, dimension_id: int,
+                           complete_only: bool) -> dict[tuple[int, int], PairMoments]:
+    """Cross-product sums for Cronbach's alpha of one dimension on one side (stats.md §1.2, §3.3).
+
+    With ``complete_only`` only respondents who answered every item of the
+    dimension count (listwise); otherwise each pair uses the respondents who
+    answered both (pairwise). Keys are (item_i, item_j) with i ≤ j.
+    """
+    items = list(ItemPair.objects.filter(dimension_id=dimension_id, kind=ItemKind.LIKERT).values_list("id", flat=True))
+    if not items:
+        return {}
+    base = Answer.objects.filter(response__wave=wave, response__side=side, value__isnull=False, item_id__in=items)
+    value_sql, value_params = _compile(base.annotate(x=_recoded_value()).values("response_id", "item_id", "x"))
+    q = connection.ops.quote_name
+    complete_clause = ""
+    complete_params: tuple = ()
+    if complete_only:
+        complete_sql, complete_params = _compile(
+            base.values("response_id").annotate(c=Count("id")).filter(c=len(items)).values("response_id")
+        )
+        complete_clause = f"WHERE a.{q('response_id')} IN ({complete_sql})"
+    sql = (
+        f"SELECT a.{q('item_id')}, b.{q('item_id')}, COUNT(*), SUM(a.{q('x')}), SUM(b.{q('x')}), "
+        f"SUM(a.{q('x')} * a.{q('x')}), SUM(b.{q('x')} * b.{q('x')}), SUM(a.{q('x')} * b.{q('x')}) "
+        f"FROM ({value_sql}) a JOIN ({value_sql}) b "
+        f"ON a.{q('response_id')} = b.{q('response_id')} AND a.{q('item_id')} <= b.{q('item_id')} "
+        f"{complete_clause} GROUP BY a.{q('item_id')}, b.{q('item_id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, value_params + value_params + complete_params)
+        rows = cursor.fetchall()
+    return {
+        (int(i), int(j)): PairMoments(int(n), float(si), float(sj), float(sii), float(sjj), float(sij))
+        for i, j, n, si, sj, sii, sjj, sij in rows
+    }
+
+
+def response_rates(wave: Wave) -> dict[str, dict]:
+    """Invited and answered counts per side (answers counted from InvitationUse, never per person)."""
+    out: dict[str, dict] = {}
+    for side in (Side.STAFF, Side.CUSTOMER):
+        invited = Invitation.objects.filter(wave=wave, side=side).count()
+        answered = InvitationUse.objects.filter(invitation__wave=wave, invitation__side=side).count()
+        total = SurveyResponse.objects.filter(wave=wave, side=side).count()
+        out[side] = {
+            "invited": invited,
+            "answered_invitations": answered,
+            "responses": total,
+            "rate": (answered / invited) if invited else None,
+        }
+    return out
+
+
+def data_fingerprint(wave: Wave) -> str:
+    """Changes whenever the wave's responses change: a cache key for results and reports."""
+    agg = SurveyResponse.objects.filter(wave=wave).aggregate(
+        n=Count("id"), last=Max("submitted_on"), w=Sum(Coalesce(F("weight"), Value(0.0)))
+    )
+    answers = Answer.objects.filter(response__wave=wave).aggregate(
+        n=Count("id"), s=Sum(Coalesce(Cast("value", IntegerField()), Value(-1)))
+    )
+    return f"{wave.pk}:{agg['n']}:{agg['last']}:{agg['w']}:{answers['n']}:{answers['s']}:{wave.instrument_id}"
