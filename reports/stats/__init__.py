@@ -21,6 +21,20 @@ Families (§4, §8)
     holm, benjamini_hochberg, adjust_p_values
     classify_gap               blind_spot / hidden_strength / minor_gap / aligned / ...
     importance_performance     quadrants, priority and messaging lists
+Dimensions (§3)
+    dimension_scores           respondent scores: reverse keying + half rule
+    cronbach_alpha             listwise / pairwise alpha with Feldt CI
+    dimension_reliability      per-side alpha summary with the §3.3 display rules
+    dimension_comparison       dimension gap from scores (same contract as items)
+    alpha_interpretation       poor / questionable / acceptable
+Segments, waves, weights, churn (§6, §7, §9)
+    gap_difference_shared_comparator  gap(1) − gap(2) sharing the comparator (Welch)
+    gap_difference_independent        difference of gaps, four independent groups
+    did_from_counts, did_from_scores  wave-over-wave change of the gap (+ top-box DiD)
+    contrast_status                   §5.3 status for a contrast of several groups
+    weighted_summary_from_counts      weighted mean, Kish n_eff, deff, linearisation SE
+    weighted_item_comparison          staff vs weighted customers (+ weighted Cliff's δ)
+    churn_comparison                  churned vs retained accounts' scores
 Status and suppression (§5)
     report_status              status code in the order of §5.3
     complementary_suppression  differencing rule across sibling groups
@@ -40,7 +54,16 @@ from ._core import (
     unexplained_nulls,
 )
 from .bootstrap import bootstrap_from_counts
+from .churn import churn_comparison
 from .classify import CLASSES, classify_gap, importance_performance
+from .did import contrast_status, did_from_counts, did_from_scores
+from .dimensions import (
+    alpha_interpretation,
+    cronbach_alpha,
+    dimension_comparison,
+    dimension_reliability,
+    dimension_scores,
+)
 from .family import adjust_dimension_family, adjust_item_family
 from .items import (
     describe_counts,
@@ -54,7 +77,9 @@ from .items import (
     wilson_interval,
 )
 from .multiplicity import adjust_p_values, benjamini_hochberg, holm
+from .segments import gap_difference_independent, gap_difference_shared_comparator
 from .status import STATUS_ORDER, complementary_suppression, report_status
+from .weighting import weighted_item_comparison, weighted_summary_from_counts
 
 __all__ = [
     "CLASSES",
@@ -62,15 +87,26 @@ __all__ = [
     "adjust_dimension_family",
     "adjust_item_family",
     "adjust_p_values",
+    "alpha_interpretation",
     "benjamini_hochberg",
     "bootstrap_from_counts",
     "check_json_safe",
+    "churn_comparison",
     "classify_gap",
     "cliffs_delta_magnitude",
     "complementary_suppression",
+    "contrast_status",
+    "cronbach_alpha",
     "describe_counts",
+    "did_from_counts",
+    "did_from_scores",
+    "dimension_comparison",
+    "dimension_reliability",
+    "dimension_scores",
     "effect_size_from_counts",
     "expand_counts",
+    "gap_difference_independent",
+    "gap_difference_shared_comparator",
     "hedges_g_magnitude",
     "holm",
     "importance_performance",
@@ -82,6 +118,8 @@ __all__ = [
     "tabulate",
     "topbox_from_counts",
     "unexplained_nulls",
+    "weighted_item_comparison",
+    "weighted_summary_from_counts",
     "welch_from_counts",
     "wilson_interval",
 ]
