@@ -50,21 +50,37 @@ def _weight_expr(prefix: str):
 
 
 def answer_count_table(wave: Wave) -> pd.DataFrame:
-    """Per-level counts of every item, per side and segment cell (stats.md §1.1).
+    """Per-level counts of every item, per side, segment cell and account status (stats.md §1.1).
 
-    Columns: ``side, item_id, value, seg__<key>…, n, w, w2`` where ``w`` and
-    ``w2`` are SUM(weight) and SUM(weight²) (§9). N/A answers are excluded.
+    Columns: ``side, item_id, value, seg__<key>…, account_status, n, w, w2``
+    where ``w`` and ``w2`` are SUM(weight) and SUM(weight²) (§9). N/A answers
+    are excluded.
     """
     seg = _segment_annotations(wave, "response__")
     weight = _weight_expr("response__")
     qs = (
         Answer.objects.filter(response__wave=wave, value__isnull=False)
-        .annotate(side_=F("response__side"), **seg)
-        .values("side_", "item_id", "value", *seg.keys())
+        .annotate(side_=F("response__side"), account_status=F("response__customer_account__status"), **seg)
+        .values("side_", "item_id", "value", *seg.keys(), "account_status")
         .annotate(n=Count("id"), w=Sum(weight), w2=Sum(weight * weight))
         .order_by()
     )
-    frame = pd.DataFrame.from_records(list(qs), columns=["side_", "item_id", "value", *seg.keys(), "n", "w", "w2"])
+    columns = ["side_", "item_id", "value", *seg.keys(), "account_status", "n", "w", "w2"]
+    frame = pd.DataFrame.from_records(list(qs), columns=columns)
+    return frame.rename(columns={"side_": "side"})
+
+
+def response_count_table(wave: Wave) -> pd.DataFrame:
+    """Respondents per side and segment cell. Columns: ``side, seg__<key>…, n``."""
+    seg = _segment_annotations(wave, "")
+    qs = (
+        SurveyResponse.objects.filter(wave=wave)
+        .annotate(side_=F("side"), **seg)
+        .values("side_", *seg.keys())
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    frame = pd.DataFrame.from_records(list(qs), columns=["side_", *seg.keys(), "n"])
     return frame.rename(columns={"side_": "side"})
 
 

@@ -10,8 +10,11 @@ from surveys import models as m
 
 
 def _brute_counts(submitted, side, key):
-    return Counter(s["answers"][key] for s in submitted if s["side"] == side and s["answers"].get(key) != "na"
-                   and key in s["answers"])
+    return Counter(
+        s["answers"][key]
+        for s in submitted
+        if s["side"] == side and s["answers"].get(key) != "na" and key in s["answers"]
+    )
 
 
 def test_the_answer_count_table_matches_a_brute_force_tally(gap_wave):
@@ -24,8 +27,11 @@ def test_the_answer_count_table_matches_a_brute_force_tally(gap_wave):
             got = rows.groupby("value")["n"].sum().to_dict()
             assert got == dict(_brute_counts(submitted, side, key))
     sales = table[(table.side == "staff") & (table["seg__department"] == "Sales") & (table.item_id == items["c1"])]
-    expected = Counter(s["answers"]["c1"] for s in submitted
-                       if s["side"] == "staff" and s["segments"]["department"] == "Sales" and s["answers"]["c1"] != "na")
+    expected = Counter(
+        s["answers"]["c1"]
+        for s in submitted
+        if s["side"] == "staff" and s["segments"]["department"] == "Sales" and s["answers"]["c1"] != "na"
+    )
     assert sales.groupby("value")["n"].sum().to_dict() == dict(expected)
 
 
@@ -61,7 +67,9 @@ def test_alpha_moments_listwise_use_complete_cases_only(gap_wave):
     speed = m.Dimension.objects.get(instrument=wave.instrument, key="speed")
     items = {i.key: i.pk for i in speed.items.all()}
     moments = selectors.dimension_item_moments(wave, side="customer", dimension_id=speed.pk, complete_only=True)
-    complete = [s for s in submitted if s["side"] == "customer" and "na" not in (s["answers"]["s1"], s["answers"]["s2"])]
+    complete = [
+        s for s in submitted if s["side"] == "customer" and "na" not in (s["answers"]["s1"], s["answers"]["s2"])
+    ]
     pair = moments[tuple(sorted((items["s1"], items["s2"])))]
     assert pair.n == len(complete)
     lo, hi = sorted(("s1", "s2"), key=lambda k: items[k])

@@ -1,0 +1,348 @@
+"""Serializers of the gap API: the output contract of stats.md §11 as real schema components.
+
+They document (and render) what ``reports.services.gap_analysis`` returns; every
+number may be null, with the reason in the entry's ``undefined`` list.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+def _num(**kw) -> serializers.FloatField:
+    return serializers.FloatField(allow_null=True, **kw)
+
+
+def _int(**kw) -> serializers.IntegerField:
+    return serializers.IntegerField(allow_null=True, **kw)
+
+
+STATUS_CHOICES = [
+    "no_data", "suppressed_anonymity", "suppressed_min_n", "suppressed_complementary",
+    "insufficient_data", "no_variance", "ok_low_base", "ok",
+]
+CLASS_CHOICES = ["blind_spot", "hidden_strength", "minor_gap", "aligned", "inconclusive", "not_assessed"]
+
+
+class GapWelchSerializer(serializers.Serializer):
+    t = _num()
+    df = _num()
+    p = _num()
+    se = _num()
+    ci_low = _num()
+    ci_high = _num()
+    ci90_low = _num()
+    ci90_high = _num()
+
+
+class GapMannWhitneySerializer(serializers.Serializer):
+    U_staff = _num()
+    U_customer = _num()
+    sigma_U = _num()
+    p = _num()
+    cliffs_delta = _num()
+    rank_biserial = _num()
+    cles = _num()
+
+
+class GapTopBoxSerializer(serializers.Serializer):
+    levels = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+    x_staff = _int()
+    x_customer = _int()
+    p_staff = _num()
+    p_customer = _num()
+    diff = _num()
+    newcombe_low = _num()
+    newcombe_high = _num()
+    z = _num()
+    p = _num()
+    fisher_p = _num()
+    min_expected_count = _num()
+    test = serializers.CharField(allow_null=True)
+    p_primary = _num()
+    wilson_staff_low = _num(required=False)
+    wilson_staff_high = _num(required=False)
+    wilson_customer_low = _num(required=False)
+    wilson_customer_high = _num(required=False)
+
+
+class GapPAdjustedSerializer(serializers.Serializer):
+    welch_bh = _num()
+    welch_holm = _num()
+    mwu_bh = _num()
+    mwu_holm = _num()
+    topbox_bh = _num(required=False)
+    topbox_holm = _num(required=False)
+
+
+class GapClassificationSerializer(serializers.Serializer):
+    # "class" is a Python keyword: declared below through the fields mapping.
+    delta = _num()
+    hedges_g_magnitude = serializers.CharField(allow_null=True)
+    cliffs_delta_magnitude = serializers.CharField(allow_null=True)
+    robustness = serializers.CharField(allow_null=True, required=False)
+
+
+GapClassificationSerializer._declared_fields["class"] = serializers.ChoiceField(choices=CLASS_CHOICES,
+                                                                                 allow_null=True)
+
+
+class GapWeightedSerializer(serializers.Serializer):
+    customer_mean_weighted = _num()
+    kish_n_eff = _num()
+    design_effect = _num()
+    se_linearization = _num()
+    gap_weighted = _num()
+    ci_low = _num()
+    ci_high = _num()
+    df = _num(required=False)
+    p = _num(required=False)
+    topbox_customer_weighted = _num(required=False)
+    undefined = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class GapComparisonSerializer(serializers.Serializer):
+    """Fields shared by items and dimensions (stats.md §11)."""
+
+    n_staff = _int()
+    n_customer = _int()
+    mean_staff = _num()
+    mean_customer = _num()
+    sd_staff = _num()
+    sd_customer = _num()
+    gap = _num()
+    welch = GapWelchSerializer()
+    cohen_d = _num()
+    hedges_g = _num()
+    mwu = GapMannWhitneySerializer()
+    p_adjusted = GapPAdjustedSerializer()
+    report_status = serializers.ChoiceField(choices=STATUS_CHOICES)
+    undefined = serializers.ListField(child=serializers.CharField())
+    classification = GapClassificationSerializer()
+    weighted = GapWeightedSerializer(required=False, allow_null=True)
+
+
+class GapItemSerializer(GapComparisonSerializer):
+    key = serializers.CharField()
+    order = serializers.IntegerField()
+    dimension = serializers.CharField(allow_null=True)
+    dimension_name = serializers.CharField(allow_null=True)
+    construct = serializers.CharField(allow_blank=True)
+    staff_text = serializers.CharField()
+    customer_text = serializers.CharField()
+    is_headline = serializers.BooleanField()
+    reverse_keyed = serializers.BooleanField()
+    levels = serializers.ListField(child=serializers.IntegerField())
+    scale_points = serializers.IntegerField()
+    counts_staff = serializers.ListField(child=serializers.IntegerField(), allow_null=True)
+    counts_customer = serializers.ListField(child=serializers.IntegerField(), allow_null=True)
+    topbox = GapTopBoxSerializer()
+
+
+class GapAlphaSideSerializer(serializers.Serializer):
+    listwise = _num()
+    pairwise = _num()
+    n_complete = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class GapAlphaSerializer(serializers.Serializer):
+    staff = GapAlphaSideSerializer()
+    customer = GapAlphaSideSerializer()
+
+
+class GapDimensionSerializer(GapComparisonSerializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    order = serializers.IntegerField()
+    item_keys = serializers.ListField(child=serializers.CharField())
+    n_scored_staff = _int()
+    n_scored_customer = _int()
+    alpha = GapAlphaSerializer()
+
+
+class GapNpsSerializer(serializers.Serializer):
+    promoters = _num()
+    passives = _num()
+    detractors = _num()
+    score = _num()
+
+
+class GapOutcomeSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    kind = serializers.CharField()
+    text = serializers.CharField()
+    n = _int()
+    mean = _num()
+    sd = _num()
+    levels = serializers.ListField(child=serializers.IntegerField())
+    counts = serializers.ListField(child=serializers.IntegerField(), allow_null=True)
+    nps = GapNpsSerializer(allow_null=True)
+    report_status = serializers.CharField()
+
+
+class GapSegmentCellSerializer(serializers.Serializer):
+    gap = _num()
+    ci_low = _num()
+    ci_high = _num()
+    hedges_g = _num()
+    report_status = serializers.ChoiceField(choices=STATUS_CHOICES)
+    n_staff = _int()
+    n_customer = _int()
+
+
+GapSegmentCellSerializer._declared_fields["class"] = serializers.ChoiceField(choices=CLASS_CHOICES, allow_null=True)
+
+
+class GapSegmentGroupSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    report_status = serializers.CharField()
+    n = _int()
+    dimensions = serializers.DictField(child=GapSegmentCellSerializer())
+
+
+class GapSegmentFieldSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    label = serializers.CharField()
+    groups = GapSegmentGroupSerializer(many=True)
+
+
+class GapSegmentsSerializer(serializers.Serializer):
+    staff = GapSegmentFieldSerializer(many=True)
+    customer = GapSegmentFieldSerializer(many=True)
+
+
+class GapDidEntrySerializer(serializers.Serializer):
+    key = serializers.CharField()
+    gap_wave1 = _num()
+    gap_wave2 = _num()
+    did = _num()
+    se = _num()
+    df = _num()
+    t = _num()
+    p = _num()
+    ci_low = _num()
+    ci_high = _num()
+    report_status = serializers.CharField()
+    undefined = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class GapWaveRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class GapDidSerializer(serializers.Serializer):
+    compare_wave = GapWaveRefSerializer()
+    items = GapDidEntrySerializer(many=True)
+    dimensions = GapDidEntrySerializer(many=True)
+
+
+class GapChurnComparisonSerializer(serializers.Serializer):
+    measure = serializers.CharField()
+    label = serializers.CharField()
+    n_churned = _int()
+    n_retained = _int()
+    mean_churned = _num()
+    mean_retained = _num()
+    diff = _num()
+    welch = GapWelchSerializer(allow_null=True)
+    cliffs_delta = _num()
+    report_status = serializers.CharField()
+    undefined = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class GapChurnSerializer(serializers.Serializer):
+    n_churned = _int()
+    n_retained = _int()
+    comparisons = GapChurnComparisonSerializer(many=True)
+
+
+class GapResponseRateSerializer(serializers.Serializer):
+    invited = serializers.IntegerField()
+    answered_invitations = serializers.IntegerField()
+    responses = _int()
+    rate = _num()
+
+
+class GapResponseRatesSerializer(serializers.Serializer):
+    staff = GapResponseRateSerializer()
+    customer = GapResponseRateSerializer()
+
+
+class GapOrganizationRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    company_name = serializers.CharField()
+
+
+class GapInstrumentRefSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    version = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class GapWaveSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    status = serializers.CharField()
+    opens_on = serializers.DateField(allow_null=True)
+    closes_on = serializers.DateField(allow_null=True)
+    organization = GapOrganizationRefSerializer()
+    instrument = GapInstrumentRefSerializer()
+
+
+class GapFiltersSerializer(serializers.Serializer):
+    staff = serializers.DictField(child=serializers.CharField())
+    customer = serializers.DictField(child=serializers.CharField())
+    weighted = serializers.BooleanField()
+    compare_wave_id = _int()
+    dimension_correction = serializers.CharField()
+
+
+class GapThresholdsSerializer(serializers.Serializer):
+    staff_k_min = serializers.IntegerField()
+    customer_k_min = serializers.IntegerField()
+
+
+class GapResponseCountsSerializer(serializers.Serializer):
+    staff = _int()
+    customer = _int()
+
+
+class GapAnalysisSerializer(serializers.Serializer):
+    wave = GapWaveSerializer()
+    filters = GapFiltersSerializer()
+    thresholds = GapThresholdsSerializer()
+    response_counts = GapResponseCountsSerializer()
+    response_rates = GapResponseRatesSerializer()
+    items = GapItemSerializer(many=True)
+    headline = GapItemSerializer(allow_null=True)
+    dimensions = GapDimensionSerializer(many=True)
+    outcomes = GapOutcomeSerializer(many=True)
+    segments = GapSegmentsSerializer(allow_null=True)
+    did = GapDidSerializer(allow_null=True)
+    churn = GapChurnSerializer(allow_null=True)
+    undefined = serializers.ListField(child=serializers.CharField())
+
+
+class GapQuerySerializer(serializers.Serializer):
+    """Query parameters of the gap endpoint."""
+
+    staff = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, default=list,
+        help_text="Staff group filter, repeatable, as field:value (e.g. department:Sales).",
+    )
+    customer = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, default=list,
+        help_text="Customer group filter, repeatable, as field:value (e.g. tier:Enterprise).",
+    )
+    compare_wave = serializers.IntegerField(required=False, min_value=1,
+                                            help_text="Earlier wave for the change-over-time (DiD) view.")
+    weighted = serializers.BooleanField(required=False, default=False,
+                                        help_text="Add customer-weighted results next to the unweighted ones.")
+    segments = serializers.BooleanField(required=False, default=True, help_text="Include the segment views.")
+    dimension_correction = serializers.ChoiceField(choices=["holm", "bh"], required=False, default="holm",
+                                                   help_text="Adjusted p that classifies dimensions (§4).")
+    lang = serializers.ChoiceField(choices=["en", "ja"], required=False, default="en")

@@ -1,0 +1,531 @@
+"""The gap engine: ORM count tables → ``reports.stats`` → one JSON-safe result.
+
+One function, :func:`gap_analysis`, feeds the REST API and the PDF report, so
+their numbers agree. Anonymity is enforced here, on every number returned:
+k_min per displayed unit, complementary suppression across sibling segments
+(including the respondents who gave no value for a field), and the same
+differencing rule for filtered views, so that no two allowed views subtract to
+a group under the threshold.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reports import selectors, stats
+from reports.stats.did import did_from_counts, did_from_scores
+from reports.stats.dimensions import dimension_comparison
+from surveys import errors
+from surveys.models import Dimension, ItemKind, ItemPair, Language, Side, Wave
+
+NOT_GIVEN = "\x00not-given"  # sibling group of respondents without a value for a field; never displayed
+SUPPRESSED = ("suppressed_anonymity", "suppressed_min_n", "suppressed_complementary")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _k_min(wave: Wave, side: str) -> int:
+    return int(wave.anonymity_threshold if side == Side.STAFF else wave.customer_threshold)
+
+
+def _select(frame: pd.DataFrame, side: str, flt: Mapping[str, str] | None) -> pd.DataFrame:
+    rows = frame[frame["side"] == side]
+    for key, value in (flt or {}).items():
+        col = f"seg__{key}"
+        if col not in rows.columns:
+            return rows.iloc[0:0]
+        rows = rows[rows[col] == value]
+    return rows
+
+
+def _level_counts(rows: pd.DataFrame, item: ItemPair, column: str = "n") -> list[int]:
+    levels = item.levels
+    got = rows.groupby("value")[column].sum() if len(rows) else pd.Series(dtype=float)
+    counts = [int(got.get(v, 0)) if column == "n" else float(got.get(v, 0.0)) for v in levels]
+    if item.reverse_keyed and not item.is_outcome:
+        counts = counts[::-1]  # x' = (v_1 + v_k) − x maps level l to k + 1 − l
+    return counts
+
+
+def _item_text(item: ItemPair, side: str, language: str, company: str) -> str:
+    return item.text(side, language).replace("{company}", company)
+
+
+def _group_sizes(frame: pd.DataFrame, side: str, field: str, base_filter: Mapping[str, str] | None,
+                 unit_rows) -> dict[str, int]:
+    """n per value of ``field`` (plus the NOT_GIVEN sibling) inside ``base_filter``, for one displayed unit."""
+    rows = unit_rows(_select(frame, side, {k: v for k, v in (base_filter or {}).items() if k != field}))
+    col = f"seg__{field}"
+    if col not in rows.columns or rows.empty:
+        return {}
+    keys = rows[col].where(rows[col].notna() & (rows[col] != ""), NOT_GIVEN)
+    return {str(k): int(v) for k, v in rows.groupby(keys)["n"].sum().items()}
+
+
+def _filter_is_suppressed(frame: pd.DataFrame, side: str, flt: Mapping[str, str] | None, k_min: int,
+                          unit_rows) -> bool:
+    """Differencing guard for a filtered view (§5.1 applied to filters).
+
+    For every field of the filter, the chosen value must survive complementary
+    suppression among its siblings (the other values and the respondents who
+    gave none), with the rest of the filter held fixed. Otherwise "all" minus
+    "filtered" would reveal a group under the threshold.
+    """
+    for field, value in (flt or {}).items():
+        sizes = _group_sizes(frame, side, field, flt, unit_rows)
+        if not sizes or sizes.get(value, 0) == 0:
+            continue  # an empty group shows no_data; nothing to subtract
+        verdict = stats.complementary_suppression(sizes, k_min=k_min)
+        if value not in verdict["visible"]:
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- items
+
+
+def _item_entries(wave: Wave, table: pd.DataFrame, items: list[ItemPair], *, staff_filter, customer_filter,
+                  staff_suppressed: bool, customer_suppressed: bool, language: str, weighted: bool) -> list[dict]:
+    company = wave.organization.company_name(language)
+    k_staff, k_cust = _k_min(wave, Side.STAFF), _k_min(wave, Side.CUSTOMER)
+    staff_rows = _select(table, Side.STAFF, staff_filter)
+    cust_rows = _select(table, Side.CUSTOMER, customer_filter)
+    entries = []
+    for item in items:
+        a = _level_counts(staff_rows[staff_rows.item_id == item.pk], item)
+        b_rows = cust_rows[cust_rows.item_id == item.pk]
+        b = _level_counts(b_rows, item)
+        per_item_staff_hidden = staff_suppressed or _filter_is_suppressed(
+            table, Side.STAFF, staff_filter, k_staff, lambda r, i=item.pk: r[r.item_id == i])
+        per_item_cust_hidden = customer_suppressed or _filter_is_suppressed(
+            table, Side.CUSTOMER, customer_filter, k_cust, lambda r, i=item.pk: r[r.item_id == i])
+        res = stats.item_comparison(
+            a, b, item.levels, item.topbox_levels or item.levels[-2:],
+            k_min_staff=k_staff, k_min_customer=k_cust,
+            complementary_suppressed=(per_item_staff_hidden or per_item_cust_hidden) and sum(a) > 0 and sum(b) > 0,
+        )
+        if weighted and res["report_status"] not in SUPPRESSED and hasattr(stats, "weighted_item_comparison"):
+            res["weighted"] = stats.weighted_item_comparison(
+                a, _level_counts(b_rows, item), _level_counts(b_rows, item, "w"), _level_counts(b_rows, item, "w2"),
+                item.levels, item.topbox_levels or item.levels[-2:],
+            )
+        _add_wilson(res)
+        res.update({
+            "key": item.key,
+            "order": item.order,
+            "dimension": item.dimension.key if item.dimension else None,
+            "dimension_name": item.dimension.name(language) if item.dimension else None,
+            "construct": item.construct,
+            "staff_text": _item_text(item, Side.STAFF, language, company),
+            "customer_text": _item_text(item, Side.CUSTOMER, language, company),
+            "is_headline": item.is_headline,
+            "reverse_keyed": item.reverse_keyed,
+            "levels": item.levels,
+            "scale_points": len(item.levels),
+        })
+        entries.append(res)
+    return stats.adjust_item_family(entries)
+
+
+def _add_wilson(res: dict) -> None:
+    """Wilson CIs of each side's top-box share, for the headline sentence."""
+    tb = res.get("topbox") or {}
+    for side, nkey in (("staff", "n_staff"), ("customer", "n_customer")):
+        x, n = tb.get(f"x_{side}"), res.get(nkey)
+        if x is None or not n:
+            tb[f"wilson_{side}_low"] = tb[f"wilson_{side}_high"] = None
+        else:
+            lo, hi = stats.wilson_interval(int(x), int(n))
+            tb[f"wilson_{side}_low"], tb[f"wilson_{side}_high"] = float(lo), float(hi)
+    res["topbox"] = tb
+
+
+# --------------------------------------------------------------------------- dimensions
+
+
+def _score_counts(rows: pd.DataFrame, min_items: int) -> dict[Fraction, int]:
+    scored = rows[rows.c >= min_items]
+    out: dict[Fraction, int] = {}
+    for s, c, n in zip(scored.s, scored.c, scored.n, strict=True):
+        key = Fraction(int(s), int(c))
+        out[key] = out.get(key, 0) + int(n)
+    return out
+
+
+def _alpha_from_moments(moments: Mapping[tuple[int, int], selectors.PairMoments], m_items: int,
+                        *, pairwise: bool) -> float | None:
+    """α = m/(m − 1) · (1 − tr Σ / 1ᵀΣ1) from cross-product sums (stats.md §3.3)."""
+    ids = sorted({i for pair in moments for i in pair})
+    if m_items < 2 or len(ids) < m_items:
+        return None
+    index = {item: k for k, item in enumerate(ids)}
+    cov = np.zeros((len(ids), len(ids)))
+    for (i, j), mo in moments.items():
+        if mo.n < 2:
+            return None
+        c = (mo.sum_ij - mo.sum_i * mo.sum_j / mo.n) / (mo.n - 1)
+        cov[index[i], index[j]] = cov[index[j], index[i]] = c
+    total = cov.sum()
+    if not total > 0:
+        return None
+    m = len(ids)
+    value = m / (m - 1) * (1 - np.trace(cov) / total)
+    return float(value) if math.isfinite(value) else None
+
+
+# --------------------------------------------------------------------------- public
+
+
+def _validate_filter(wave: Wave, side: str, flt: Mapping[str, str] | None, name: str) -> dict[str, str]:
+    allowed = {f["key"] for f in wave.segment_fields(side)}
+    cleaned: dict[str, str] = {}
+    problems: dict[str, list[str]] = {}
+    for key, value in (flt or {}).items():
+        if key not in allowed:
+            problems[name] = [f"'{key}' is not a {side} segment field of this wave (use one of: "
+                              f"{', '.join(sorted(allowed)) or 'none'})."]
+        elif not isinstance(value, str) or not value:
+            problems[name] = [f"'{key}' needs a value."]
+        else:
+            cleaned[key] = value
+    if problems:
+        raise errors.ValidationFailed("Unknown segment filter.", field_errors=problems)
+    return cleaned
+
+
+def _wave_meta(wave: Wave, language: str) -> dict:
+    inst = wave.instrument
+    return {
+        "id": wave.pk, "name": wave.name, "slug": wave.slug, "status": wave.status,
+        "opens_on": wave.opens_on.isoformat() if wave.opens_on else None,
+        "closes_on": wave.closes_on.isoformat() if wave.closes_on else None,
+        "organization": {"id": wave.organization_id, "name": wave.organization.name,
+                         "company_name": wave.organization.company_name(language)},
+        "instrument": {"key": inst.key, "version": inst.version,
+                       "name": inst.name_ja if language == Language.JA else inst.name_en},
+    }
+
+
+class _WaveData:
+    """The count tables of one wave, read once per analysis."""
+
+    def __init__(self, wave: Wave):
+        self.wave = wave
+        self.answers = selectors.answer_count_table(wave)
+        self.scores = selectors.dimension_score_table(wave, by_account_status=True)
+        self.responses = selectors.response_count_table(wave)
+        items = list(wave.instrument.items.select_related("dimension").order_by("dimension__order", "order", "id"))
+        self.likert = [i for i in items if i.kind == ItemKind.LIKERT]
+        self.outcomes = [i for i in items if i.kind != ItemKind.LIKERT]
+        self.dimensions = list(wave.instrument.dimensions.order_by("order", "id"))
+        self.dim_items = {d.pk: [i for i in self.likert if i.dimension_id == d.pk] for d in self.dimensions}
+
+    def dim_scale(self, dim: Dimension) -> list[int]:
+        items = self.dim_items[dim.pk]
+        return items[0].levels if items else [1, 2, 3, 4, 5]
+
+    def score_array(self, side: str, flt, dim: Dimension, *, account_status=None) -> np.ndarray:
+        rows = _select(self.scores, side, flt)
+        rows = rows[rows.dimension_id == dim.pk]
+        if account_status is not None:
+            rows = rows[rows.account_status.isin(account_status)]
+        counts = _score_counts(rows, math.ceil(len(self.dim_items[dim.pk]) / 2))
+        if not counts:
+            return np.zeros(0)
+        values = np.array([float(v) for v in counts])
+        return np.repeat(values, [counts[v] for v in counts])
+
+    def score_unit(self, dim: Dimension):
+        m = math.ceil(len(self.dim_items[dim.pk]) / 2)
+
+        def unit(rows: pd.DataFrame) -> pd.DataFrame:
+            return rows[(rows.dimension_id == dim.pk) & (rows.c >= m)]
+
+        return unit
+
+
+def _dimension_entries(data: _WaveData, *, staff_filter, customer_filter, language: str,
+                       correction: str) -> list[dict]:
+    wave = data.wave
+    k_staff, k_cust = _k_min(wave, Side.STAFF), _k_min(wave, Side.CUSTOMER)
+    entries = []
+    for dim in data.dimensions:
+        items = data.dim_items[dim.pk]
+        if not items:
+            continue
+        unit = data.score_unit(dim)
+        hidden = (_filter_is_suppressed(data.scores, Side.STAFF, staff_filter, k_staff, unit)
+                  or _filter_is_suppressed(data.scores, Side.CUSTOMER, customer_filter, k_cust, unit))
+        s1 = data.score_array(Side.STAFF, staff_filter, dim)
+        s2 = data.score_array(Side.CUSTOMER, customer_filter, dim)
+        rel = {side: _reliability(wave, side, dim, len(items)) for side in (Side.STAFF, Side.CUSTOMER)}
+        res = dimension_comparison(
+            s1, s2, levels=data.dim_scale(dim), reliability_staff=rel[Side.STAFF],
+            reliability_customer=rel[Side.CUSTOMER], k_min_staff=k_staff, k_min_customer=k_cust,
+            complementary_suppressed=hidden and s1.size > 0 and s2.size > 0,
+        )
+        res.update({"key": dim.key, "name": dim.name(language), "order": dim.order,
+                    "item_keys": [i.key for i in items]})
+        res["alpha"] = {side: {"listwise": res.get(f"cronbach_alpha_listwise_{side}"),
+                               "pairwise": res.get(f"cronbach_alpha_pairwise_{side}"),
+                               "n_complete": rel[side]["n_complete_cases"],
+                               "status": rel[side]["cronbach_alpha_display"]}
+                        for side in ("staff", "customer")}
+        if res["report_status"] in SUPPRESSED:
+            # Reliability is a whole-side figure, but nothing at all is shown next to a suppressed cell.
+            for side in ("staff", "customer"):
+                res["alpha"][side].update({"listwise": None, "pairwise": None})
+        entries.append(res)
+    return stats.adjust_dimension_family(entries, classify_with=correction)
+
+
+def _reliability(wave: Wave, side: str, dim: Dimension, m_items: int) -> dict:
+    """Cronbach's alpha of one side's whole wave from database moments (stats.md §3.3)."""
+    listwise = selectors.dimension_item_moments(wave, side=side, dimension_id=dim.pk, complete_only=True)
+    pairwise = selectors.dimension_item_moments(wave, side=side, dimension_id=dim.pk, complete_only=False)
+    n_complete = max((mo.n for (i, j), mo in listwise.items() if i == j), default=0)
+    n_any = max((mo.n for (i, j), mo in pairwise.items() if i == j), default=0)
+    display = "insufficient_data" if n_complete < 10 else "low_base" if n_complete < 30 else "show"
+    lw = _alpha_from_moments(listwise, m_items, pairwise=False) if display != "insufficient_data" else None
+    pw = _alpha_from_moments(pairwise, m_items, pairwise=True)
+    return {
+        "n_complete_cases": n_complete,
+        "cronbach_alpha_listwise": lw,
+        "cronbach_alpha_pairwise": pw,
+        "cronbach_alpha_display": display,
+        "show_pairwise": n_complete < n_any / 2,
+        "undefined": ([] if lw is not None else [
+            "cronbach_alpha_listwise: " + ("fewer than 10 complete cases" if display == "insufficient_data"
+                                           else "variance of the total score is zero")])
+        + ([] if pw is not None else ["cronbach_alpha_pairwise: an item pair has fewer than 2 joint answers"]),
+    }
+
+
+def _outcome_entries(data: _WaveData, *, customer_filter, language: str) -> list[dict]:
+    wave = data.wave
+    k_cust = _k_min(wave, Side.CUSTOMER)
+    company = wave.organization.company_name(language)
+    rows = _select(data.answers, Side.CUSTOMER, customer_filter)
+    out = []
+    for item in data.outcomes:
+        counts = _level_counts(rows[rows.item_id == item.pk], item)
+        n = sum(counts)
+        hidden = _filter_is_suppressed(data.answers, Side.CUSTOMER, customer_filter, k_cust,
+                                       lambda r, i=item.pk: r[r.item_id == i])
+        entry = {"key": item.key, "kind": item.kind, "text": _item_text(item, Side.CUSTOMER, language, company),
+                 "levels": item.levels, "n": None, "mean": None, "sd": None, "counts": None, "nps": None,
+                 "undefined": []}
+        if n == 0:
+            entry["report_status"] = "no_data"
+        elif n < k_cust:
+            entry["report_status"] = "suppressed_min_n"
+        elif hidden:
+            entry["report_status"] = "suppressed_complementary"
+        else:
+            desc = stats.describe_counts(counts, item.levels)
+            entry.update({"n": n, "mean": desc.get("mean"), "sd": desc.get("sd"), "counts": counts,
+                          "report_status": "ok_low_base" if n < 30 else "ok"})
+            if entry["sd"] is None:
+                entry["undefined"].append("sd: needs at least 2 answers")
+            if item.kind == ItemKind.NPS:
+                promoters = sum(c for v, c in zip(item.levels, counts, strict=True) if v >= 9) / n
+                detractors = sum(c for v, c in zip(item.levels, counts, strict=True) if v <= 6) / n
+                entry["nps"] = {"promoters": promoters, "passives": 1 - promoters - detractors,
+                                "detractors": detractors, "score": 100 * (promoters - detractors)}
+        if entry["report_status"] != "ok" and entry["report_status"] != "ok_low_base":
+            entry["undefined"].append(f"all: {entry['report_status']}")
+        out.append(entry)
+    return out
+
+
+def _segment_views(data: _WaveData, *, staff_filter, customer_filter, language: str, correction: str) -> dict:
+    """Heatmaps: each staff segment vs the customer selection, each customer segment vs the staff selection."""
+    wave = data.wave
+    out: dict[str, list] = {Side.STAFF: [], Side.CUSTOMER: []}
+    k = {Side.STAFF: _k_min(wave, Side.STAFF), Side.CUSTOMER: _k_min(wave, Side.CUSTOMER)}
+    for side in (Side.STAFF, Side.CUSTOMER):
+        other = Side.CUSTOMER if side == Side.STAFF else Side.STAFF
+        own_filter = staff_filter if side == Side.STAFF else customer_filter
+        other_filter = customer_filter if side == Side.STAFF else staff_filter
+        for field in wave.segment_fields(side):
+            key = field["key"]
+            if key in (own_filter or {}):
+                continue  # already fixed by the filter: one group, shown in the main view
+            label = field.get("label_ja" if language == Language.JA else "label_en") or key
+            sizes = _group_sizes(data.responses, side, key, own_filter, lambda r: r)
+            values = sorted(v for v in sizes if v != NOT_GIVEN)
+            if not values:
+                continue
+            group_verdict = stats.complementary_suppression(sizes, k_min=k[side]) if sizes else None
+            dim_verdicts = {
+                dim.pk: stats.complementary_suppression(
+                    _group_sizes(data.scores, side, key, own_filter, data.score_unit(dim)) or {v: 0 for v in values},
+                    k_min=k[side])
+                for dim in data.dimensions if data.dim_items[dim.pk]
+            }
+            groups = []
+            for value in values:
+                group_flt = {**(own_filter or {}), key: value}
+                visible = group_verdict is not None and value in group_verdict["visible"]
+                n = sizes.get(value, 0)
+                group = {"value": value, "n": n if visible else None, "dimensions": {},
+                         "report_status": ("ok_low_base" if n < 30 else "ok") if visible else (
+                             "suppressed_complementary" if value in group_verdict["complementary"]
+                             else ("suppressed_anonymity" if side == Side.STAFF else "suppressed_min_n"))}
+                if visible:
+                    cells = []
+                    for dim in data.dimensions:
+                        if not data.dim_items[dim.pk]:
+                            continue
+                        verdict = dim_verdicts[dim.pk]
+                        s_own = data.score_array(side, group_flt, dim)
+                        s_other = data.score_array(other, other_filter, dim)
+                        s1, s2 = (s_own, s_other) if side == Side.STAFF else (s_other, s_own)
+                        res = dimension_comparison(
+                            s1, s2, levels=data.dim_scale(dim), k_min_staff=k[Side.STAFF],
+                            k_min_customer=k[Side.CUSTOMER],
+                            complementary_suppressed=value not in verdict["visible"] and s1.size > 0 and s2.size > 0,
+                        )
+                        res["key"] = dim.key
+                        cells.append(res)
+                    for res in stats.adjust_dimension_family(cells, classify_with=correction):
+                        shown = res["report_status"] not in SUPPRESSED
+                        group["dimensions"][res["key"]] = {
+                            "gap": res["gap"] if shown else None,
+                            "ci_low": res["welch"]["ci_low"] if shown else None,
+                            "ci_high": res["welch"]["ci_high"] if shown else None,
+                            "hedges_g": res["hedges_g"] if shown else None,
+                            "class": res["classification"]["class"] if shown else None,
+                            "n_staff": res["n_staff"] if shown else None,
+                            "n_customer": res["n_customer"] if shown else None,
+                            "report_status": res["report_status"],
+                        }
+                groups.append(group)
+            out[side].append({"field": key, "label": label, "groups": groups})
+    return {"staff": out[Side.STAFF], "customer": out[Side.CUSTOMER]}
+
+
+def _group_n(data: _WaveData, side: str, flt, k_min: int) -> int | None:
+    rows = _select(data.responses, side, flt)
+    n = int(rows["n"].sum()) if len(rows) else 0
+    if 0 < n < k_min or _filter_is_suppressed(data.responses, side, flt, k_min, lambda r: r):
+        return None
+    return n
+
+
+def _did(data: _WaveData, before: _WaveData, *, staff_filter, customer_filter) -> dict:
+    wave = data.wave
+    k_staff, k_cust = _k_min(wave, Side.STAFF), _k_min(wave, Side.CUSTOMER)
+    old_items = {i.key: i for i in before.likert}
+    items = []
+    for item in data.likert:
+        old = old_items.get(item.key)
+        if old is None or old.levels != item.levels:
+            continue
+        hidden = any(
+            _filter_is_suppressed(d.answers, side, flt, kk, lambda r, i=it.pk: r[r.item_id == i])
+            for d, it in ((data, item), (before, old))
+            for side, flt, kk in ((Side.STAFF, staff_filter, k_staff), (Side.CUSTOMER, customer_filter, k_cust))
+        )
+        groups = []
+        for d, it in ((before, old), (data, item)):
+            for side, flt in ((Side.STAFF, staff_filter), (Side.CUSTOMER, customer_filter)):
+                rows = _select(d.answers, side, flt)
+                groups.append(_level_counts(rows[rows.item_id == it.pk], it))
+        res = did_from_counts(*groups, item.levels, topbox_levels=item.topbox_levels or None,
+                                    k_min_staff=k_staff, k_min_customer=k_cust)
+        res["key"] = item.key
+        if hidden:
+            res = _suppress_did(res)
+        items.append(res)
+    old_dims = {d.key: d for d in before.dimensions}
+    dims = []
+    for dim in data.dimensions:
+        old = old_dims.get(dim.key)
+        if old is None or not data.dim_items[dim.pk] or not before.dim_items[old.pk]:
+            continue
+        hidden = any(
+            _filter_is_suppressed(d.scores, side, flt, kk, d.score_unit(dd))
+            for d, dd in ((data, dim), (before, old))
+            for side, flt, kk in ((Side.STAFF, staff_filter, k_staff), (Side.CUSTOMER, customer_filter, k_cust))
+        )
+        res = did_from_scores(
+            before.score_array(Side.STAFF, staff_filter, old), before.score_array(Side.CUSTOMER, customer_filter, old),
+            data.score_array(Side.STAFF, staff_filter, dim), data.score_array(Side.CUSTOMER, customer_filter, dim),
+            k_min_staff=k_staff, k_min_customer=k_cust,
+        )
+        res["key"] = dim.key
+        if hidden:
+            res = _suppress_did(res)
+        dims.append(res)
+    return {"compare_wave": {"id": before.wave.pk, "name": before.wave.name}, "items": items, "dimensions": dims}
+
+
+def _suppress_did(res: dict) -> dict:
+    out = {k: (None if isinstance(v, int | float) and not isinstance(v, bool) else v) for k, v in res.items()}
+    for k, v in res.items():
+        if isinstance(v, dict):
+            out[k] = {kk: None for kk in v}
+    out["report_status"] = "suppressed_complementary"
+    out["undefined"] = ["all: suppressed_complementary"]
+    return out
+
+
+def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
+                 customer_filter: Mapping[str, str] | None = None, compare_wave: Wave | None = None,
+                 weighted: bool = False, segments: bool = True, language: str = Language.EN,
+                 dimension_correction: str = "holm") -> dict[str, Any]:
+    """The whole gap analysis of one comparison view (see module docstring and stats.md §11).
+
+    Raises ValidationFailed for a filter on an unknown segment field or a
+    comparison wave of another organization (or the wave itself).
+    """
+    staff_filter = _validate_filter(wave, Side.STAFF, staff_filter, "staff")
+    customer_filter = _validate_filter(wave, Side.CUSTOMER, customer_filter, "customer")
+    if dimension_correction not in ("holm", "bh"):
+        raise errors.ValidationFailed(field_errors={"dimension_correction": ["Use 'holm' or 'bh'."]})
+    if compare_wave is not None and (compare_wave.organization_id != wave.organization_id
+                                     or compare_wave.pk == wave.pk):
+        raise errors.ValidationFailed(field_errors={"compare_wave": ["Choose another wave of this organization."]})
+
+    data = _WaveData(wave)
+    k_staff, k_cust = _k_min(wave, Side.STAFF), _k_min(wave, Side.CUSTOMER)
+    items = _item_entries(
+        wave, data.answers, [i for i in data.likert], staff_filter=staff_filter, customer_filter=customer_filter,
+        staff_suppressed=False, customer_suppressed=False, language=language, weighted=weighted,
+    )
+    undefined: list[str] = []
+    counts = {"staff": _group_n(data, Side.STAFF, staff_filter, k_staff),
+              "customer": _group_n(data, Side.CUSTOMER, customer_filter, k_cust)}
+    for side, n in counts.items():
+        if n is None:
+            undefined.append(f"response_counts.{side}: fewer than the threshold, or recoverable by subtraction")
+    result = {
+        "wave": _wave_meta(wave, language),
+        "filters": {"staff": staff_filter, "customer": customer_filter, "weighted": bool(weighted),
+                    "compare_wave_id": compare_wave.pk if compare_wave else None,
+                    "dimension_correction": dimension_correction},
+        "thresholds": {"staff_k_min": k_staff, "customer_k_min": k_cust},
+        "response_counts": counts,
+        "response_rates": selectors.response_rates(wave),
+        "items": items,
+        "headline": next((i for i in items if i["is_headline"]), None),
+        "dimensions": _dimension_entries(data, staff_filter=staff_filter, customer_filter=customer_filter,
+                                         language=language, correction=dimension_correction),
+        "outcomes": _outcome_entries(data, customer_filter=customer_filter, language=language),
+        "segments": _segment_views(data, staff_filter=staff_filter, customer_filter=customer_filter,
+                                   language=language, correction=dimension_correction) if segments else None,
+        "did": _did(data, _WaveData(compare_wave), staff_filter=staff_filter, customer_filter=customer_filter)
+        if compare_wave is not None else None,
+        "churn": None,
+        "undefined": undefined,
+    }
+    stats.check_json_safe(result)
+    return result
