@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/public/", include("surveys.public.api_urls")),
     path("api/v1/", include("surveys.api.urls")),
     path("api/v1/", include("reports.api.urls")),
+    path("api/v1/", include("reports.api.gap_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

@@ -1,0 +1,110 @@
+"""GET /api/v1/waves/<id>/gap/ — the gap analysis of one comparison view, as JSON."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.core.cache import cache
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import permissions
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from reports import selectors, services
+from reports.api.gap_serializers import GapAnalysisSerializer, GapQuerySerializer
+from surveys import errors
+from surveys.models import Role, Wave
+
+GAP_READERS = (Role.ADMIN, Role.ANALYST, Role.EXECUTIVE)
+CACHE_SECONDS = 24 * 3600
+
+
+def _parse_filter(values: list[str], name: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for raw in values:
+        key, sep, value = raw.partition(":")
+        if not sep or not key.strip() or not value.strip():
+            raise errors.ValidationFailed(field_errors={name: [f"Use field:value, got '{raw[:60]}'."]})
+        if key.strip() in out:
+            raise errors.ValidationFailed(field_errors={name: [f"'{key.strip()}' is given twice."]})
+        out[key.strip()] = value.strip()
+    return out
+
+
+def visible_wave(request: Request, pk: int | str, roles=GAP_READERS) -> Wave:
+    """A wave of one of the user's organizations where they hold one of ``roles``; 404 otherwise."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise errors.NotFound() from None
+    wave = (
+        Wave.objects.select_related("organization", "instrument")
+        .filter(pk=pk, organization__memberships__user=request.user, organization__memberships__role__in=roles)
+        .first()
+    )
+    if wave is None:
+        raise errors.NotFound()
+    return wave
+
+
+_ERROR = OpenApiResponse(description='Error: {"detail": "...", "code": "..."}')
+
+
+class WaveGapView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        operation_id="waves_gap_retrieve",
+        summary="Gap analysis of a wave (staff vs customers)",
+        description=(
+            "Every item pair, dimension and outcome of the wave for one comparison view: one staff group "
+            "(all staff, or `staff=field:value` filters) against one customer group. Follows stats.md §11. "
+            "Groups under the anonymity threshold — or recoverable by subtracting two allowed views — "
+            "show no number at all, only their status."
+        ),
+        parameters=[
+            GapQuerySerializer,
+            OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH),
+        ],
+        responses={200: GapAnalysisSerializer, 400: _ERROR, 401: _ERROR, 403: _ERROR, 404: _ERROR},
+        tags=["gap"],
+    )
+    def get(self, request: Request, pk: str) -> Response:
+        wave = visible_wave(request, pk)
+        query = GapQuerySerializer(data={
+            "staff": request.query_params.getlist("staff"),
+            "customer": request.query_params.getlist("customer"),
+            **{k: request.query_params[k] for k in ("compare_wave", "weighted", "segments",
+                                                     "dimension_correction", "lang") if k in request.query_params},
+        })
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        staff_filter = _parse_filter(params["staff"], "staff")
+        customer_filter = _parse_filter(params["customer"], "customer")
+        compare = None
+        if params.get("compare_wave"):
+            compare = Wave.objects.filter(pk=params["compare_wave"], organization=wave.organization).first()
+            if compare is None:
+                raise errors.ValidationFailed(field_errors={"compare_wave": ["Unknown wave."]})
+        options = {
+            "staff": staff_filter, "customer": customer_filter, "compare": compare.pk if compare else None,
+            "weighted": params["weighted"], "segments": params["segments"],
+            "correction": params["dimension_correction"], "lang": params["lang"],
+            "thresholds": [wave.anonymity_threshold, wave.customer_threshold],
+        }
+        fingerprint = selectors.data_fingerprint(wave) + (
+            "|" + selectors.data_fingerprint(compare) if compare else "")
+        key = "gap:" + hashlib.sha256(json.dumps([fingerprint, options], sort_keys=True).encode()).hexdigest()
+        body = cache.get(key)
+        if body is None:
+            result = services.gap_analysis(
+                wave=wave, staff_filter=staff_filter, customer_filter=customer_filter, compare_wave=compare,
+                weighted=params["weighted"], segments=params["segments"], language=params["lang"],
+                dimension_correction=params["dimension_correction"],
+            )
+            body = GapAnalysisSerializer(result).data
+            cache.set(key, body, CACHE_SECONDS)
+        return Response(body)

@@ -1,0 +1,79 @@
+"""GET /api/v1/waves/<id>/gap/: who may read it, what it returns, and bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from reports import services
+
+
+@pytest.fixture
+def url(gap_wave):
+    return f"/api/v1/waves/{gap_wave[0].pk}/gap/"
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("anonymous", 401), ("admin", 200), ("analyst", 200), ("executive", 200), ("outsider", 404)],
+)
+def test_only_members_of_the_organization_read_the_gap(clients, url, who, status):
+    response = clients[who].get(url)
+    assert response.status_code == status, response.content
+    if status != 200:
+        assert set(response.json()) == {"detail", "code"}
+
+
+def test_the_api_returns_exactly_the_engine_numbers(analyst_client, gap_wave, url):
+    wave, _ = gap_wave
+    body = analyst_client.get(url, {"staff": "department:Sales", "customer": "tier:Gold"}).json()
+    expected = services.gap_analysis(wave=wave, staff_filter={"department": "Sales"},
+                                     customer_filter={"tier": "Gold"})
+    assert body["filters"]["staff"] == {"department": "Sales"}
+    got = {i["key"]: i for i in body["items"]}
+    for item in expected["items"]:
+        assert got[item["key"]]["gap"] == item["gap"]
+        assert got[item["key"]]["welch"] == item["welch"]
+        assert got[item["key"]]["classification"]["class"] == item["classification"]["class"]
+    assert [d["gap"] for d in body["dimensions"]] == [d["gap"] for d in expected["dimensions"]]
+    assert "NaN" not in json.dumps(body) and "Infinity" not in json.dumps(body)
+
+
+def test_a_second_request_on_unchanged_data_is_served_from_the_cache(
+    analyst_client, url, django_assert_max_num_queries
+):
+    first = analyst_client.get(url).json()
+    with django_assert_max_num_queries(12):
+        second = analyst_client.get(url).json()
+    assert first == second
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"staff": "salary:high"}, "staff"),
+        ({"staff": "department"}, "staff"),
+        ({"customer": "tier:Gold", "weighted": "perhaps"}, "weighted"),
+        ({"compare_wave": "abc"}, "compare_wave"),
+        ({"compare_wave": "999999"}, "compare_wave"),
+        ({"dimension_correction": "bonferroni"}, "dimension_correction"),
+    ],
+)
+def test_bad_parameters_get_a_400_naming_the_field(analyst_client, url, params, field):
+    response = analyst_client.get(url, params)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] and field in body
+
+
+def test_a_suppressed_staff_group_returns_no_numbers(analyst_client, url):
+    body = analyst_client.get(url, {"staff": "department:Legal"}).json()
+    for item in body["items"]:
+        assert item["report_status"] == "suppressed_anonymity"
+        assert item["n_staff"] is None and item["mean_staff"] is None and item["counts_staff"] is None
+    assert body["response_counts"]["staff"] is None
+
+
+def test_a_non_numeric_wave_id_is_a_404(analyst_client):
+    assert analyst_client.get("/api/v1/waves/abc/gap/").status_code == 404
