@@ -1,3 +1,13 @@
+"""The public JSON form API (mounted at /api/v1/public/)."""
+
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from surveys.public import api
+
+urlpatterns = [
+    path("forms/<str:token>/", api.PublicInvitationFormAPIView.as_view(), name="public-api-invitation-form"),
+    path("waves/<slug:slug>/<str:side>/", api.PublicAnonymousFormAPIView.as_view(),
+         name="public-api-anonymous-form"),
+]

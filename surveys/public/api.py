@@ -1,0 +1,225 @@
+"""The JSON twin of the public forms, for embedding a survey in a customer's own app.
+
+Unauthenticated: the token (or the anonymous link) is the credential, so no
+session and no CSRF. Submissions call ``services.response_submit``, the same
+rule as the HTML form; domain errors become ``{"detail", "code"}`` through
+backend/api_errors.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from surveys import errors, services
+from surveys.models import Channel, Language, Side
+from surveys.public import throttling
+from surveys.public.forms import (
+    NA,
+    anonymity_statement,
+    dimension_title,
+    item_text,
+    na_label,
+    ordered_items,
+    pick_language,
+    scale_choices,
+)
+from surveys.public.serializers import (
+    PublicAnonymousSubmissionSerializer,
+    PublicErrorSerializer,
+    PublicFormDefinitionSerializer,
+    PublicFormQuerySerializer,
+    PublicInvitationSubmissionSerializer,
+    PublicSubmissionReceiptSerializer,
+    PublicValidationErrorSerializer,
+)
+from surveys.public.views import Target, resolve_anonymous
+
+
+def form_definition(target: Target, language: str) -> dict[str, Any]:
+    """Everything an embedding app needs to draw the form, in ``language``."""
+    wave = target.wave
+    instrument = wave.instrument
+    ja = language == Language.JA
+    items = []
+    for item in ordered_items(wave, target.side):
+        items.append({
+            "key": item.key,
+            "kind": item.kind,
+            "text": item_text(item, target.side, language, wave),
+            "dimension": dimension_title(item, language),
+            "is_headline": item.is_headline,
+            "scale_min": item.scale_min,
+            "scale_max": item.scale_max,
+            "levels": [{"value": v, "label": label} for v, label in scale_choices(item, language)],
+            "allow_na": item.allow_na,
+            "na_label": na_label(language) if item.allow_na else None,
+            "required": True,
+        })
+    segment_fields = []
+    if target.anonymous:
+        for spec in wave.segment_fields(target.side):
+            key = str(spec.get("key", ""))
+            segment_fields.append({
+                "key": key,
+                "label": spec.get("label_ja" if ja else "label_en") or key,
+                "choices": [str(c) for c in spec.get("choices") or []],
+                "required": False,
+            })
+    return {
+        "wave": {
+            "slug": wave.slug,
+            "company": wave.organization.company_name(language),
+            "title": instrument.name_ja if ja else instrument.name_en,
+            "description": instrument.description_ja if ja else instrument.description_en,
+        },
+        "side": target.side,
+        "language": language,
+        "languages": [code for code in wave.languages if code in Language.values],
+        "items": items,
+        "segment_fields": segment_fields,
+        "anonymity_statement": (
+            anonymity_statement(wave, invited=not target.anonymous, language=language)
+            if target.side == Side.STAFF else []
+        ),
+        "comment_max_length": services.MAX_COMMENT_LENGTH,
+    }
+
+
+_LANG_PARAM = OpenApiParameter(
+    "lang", OpenApiTypes.STR, OpenApiParameter.QUERY, enum=["ja", "en"], required=False,
+    description="Language of the wording and labels; defaults to the invitee's (or the wave's) language.",
+)
+_ERRORS = {
+    404: OpenApiResponse(PublicErrorSerializer, description="Unknown link (says nothing more)."),
+    409: OpenApiResponse(PublicErrorSerializer, description="Already answered (code already_answered)."),
+    410: OpenApiResponse(PublicErrorSerializer, description="The wave is not open (code wave_closed)."),
+    429: OpenApiResponse(PublicErrorSerializer, description="Too many requests from this address."),
+}
+_GET_RESPONSES = {
+    200: PublicFormDefinitionSerializer,
+    400: OpenApiResponse(PublicValidationErrorSerializer, description="Unknown value of lang."),
+    **_ERRORS,
+}
+_POST_RESPONSES = {
+    201: PublicSubmissionReceiptSerializer,
+    400: OpenApiResponse(PublicValidationErrorSerializer,
+                         description="Bad answers: one message list per field, e.g. answers.<item key>."),
+    **_ERRORS,
+    413: OpenApiResponse(PublicErrorSerializer, description="Request body too large."),
+    415: OpenApiResponse(PublicErrorSerializer, description="Body is not JSON."),
+}
+
+
+class PublicFormAPIView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser]
+    submission_serializer_class: type = PublicInvitationSubmissionSerializer
+
+    def resolve(self, **kwargs) -> Target:
+        raise NotImplementedError
+
+    def preferred_language(self, target: Target) -> str | None:
+        return target.invitation.language if target.invitation else None
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        # Before the body is parsed: an oversized body is refused unread.
+        throttling.check_rate_limit(request, count=request.method == "POST")
+        if request.method == "POST":
+            throttling.check_body_size(request)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, errors.NotFound | throttling.PayloadTooLarge | errors.AlreadyAnswered):
+            if not isinstance(exc, errors.AlreadyAnswered) or self.request.method == "POST":
+                throttling.record_failure(self.request)
+        response = super().handle_exception(exc)
+        if isinstance(exc, throttling.RateLimited):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+
+    def check_open(self, request: Request, target: Target) -> None:
+        if not target.wave.is_collecting:
+            raise errors.WaveNotCollecting()
+        if target.invitation is not None and target.invitation.is_used:
+            raise errors.AlreadyAnswered()
+        if target.anonymous and throttling.has_answered(request, target.wave, target.side):
+            raise errors.AlreadyAnswered()
+
+    def get(self, request: Request, **kwargs) -> Response:
+        query = PublicFormQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        target = self.resolve(**kwargs)
+        self.check_open(request, target)
+        language = pick_language(target.wave, query.validated_data.get("lang"), self.preferred_language(target))
+        return Response(PublicFormDefinitionSerializer(form_definition(target, language)).data)
+
+    def post(self, request: Request, **kwargs) -> Response:
+        target = self.resolve(**kwargs)
+        self.check_open(request, target)
+        serializer = self.submission_serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        language = pick_language(target.wave, data.get("language"), self.preferred_language(target))
+        response = services.response_submit(
+            wave=target.wave,
+            side=target.side,
+            answers={key: (NA if isinstance(v, str) and v.strip().lower() == NA else v)
+                     for key, v in data["answers"].items()},
+            language=language,
+            channel=Channel.API,
+            comment=data.get("comment", ""),
+            segments=data.get("segments") if target.anonymous else None,
+            invitation=target.invitation,
+        )
+        receipt = {"received": True, "language": response.language, "submitted_on": response.submitted_on}
+        result = Response(PublicSubmissionReceiptSerializer(receipt).data, status=status.HTTP_201_CREATED)
+        if target.anonymous:
+            throttling.mark_answered(result, target.wave, target.side, secure=request.is_secure())
+        return result
+
+
+class PublicInvitationFormAPIView(PublicFormAPIView):
+    def resolve(self, **kwargs) -> Target:
+        invitation = services.invitation_by_token(token=kwargs["token"])
+        return Target(wave=invitation.wave, side=invitation.side, invitation=invitation)
+
+    @extend_schema(operation_id="public_form_retrieve", summary="The form of an invitation link",
+                   tags=["public"], parameters=[_LANG_PARAM], responses=_GET_RESPONSES)
+    def get(self, request: Request, **kwargs) -> Response:
+        return super().get(request, **kwargs)
+
+    @extend_schema(operation_id="public_form_submit", summary="Submit the answers of an invitation link",
+                   tags=["public"], request=PublicInvitationSubmissionSerializer, responses=_POST_RESPONSES)
+    def post(self, request: Request, **kwargs) -> Response:
+        return super().post(request, **kwargs)
+
+
+_SIDE_PARAM = OpenApiParameter("side", OpenApiTypes.STR, OpenApiParameter.PATH, enum=["staff", "customer"])
+
+
+class PublicAnonymousFormAPIView(PublicFormAPIView):
+    submission_serializer_class = PublicAnonymousSubmissionSerializer
+
+    def resolve(self, **kwargs) -> Target:
+        return resolve_anonymous(kwargs["slug"], kwargs["side"])
+
+    @extend_schema(operation_id="public_wave_form_retrieve", summary="The form of an anonymous link",
+                   tags=["public"], parameters=[_SIDE_PARAM, _LANG_PARAM], responses=_GET_RESPONSES)
+    def get(self, request: Request, **kwargs) -> Response:
+        return super().get(request, **kwargs)
+
+    @extend_schema(operation_id="public_wave_form_submit", summary="Submit the answers of an anonymous link",
+                   tags=["public"], parameters=[_SIDE_PARAM], request=PublicAnonymousSubmissionSerializer,
+                   responses=_POST_RESPONSES)
+    def post(self, request: Request, **kwargs) -> Response:
+        return super().post(request, **kwargs)

@@ -1,0 +1,280 @@
+"""The respondent's form as data: questions in the side's wording, scale labels, posted values and errors.
+
+One ``SurveyForm`` feeds the HTML templates; the JSON twin builds its form
+definition from the same helpers (``scale_choices``, ``item_text``,
+``anonymity_statement``), so both interfaces say the same thing. Validation
+is not done here: ``services.response_submit`` is the one rule, and its field
+errors are mapped back onto the questions (``apply_errors``), in the
+respondent's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from surveys import services
+from surveys.models import Invitation, ItemKind, ItemPair, Language, Side, Wave
+
+NA = "na"
+COMMENT_MAX_LENGTH = services.MAX_COMMENT_LENGTH
+HONEYPOT_FIELD = "website"  # bots fill every text field; people never see this one
+LANGUAGE_LABELS = {Language.JA: "日本語", Language.EN: "English"}
+
+
+def pick_language(wave: Wave, *candidates: str | None) -> str:
+    """The first candidate the wave offers, else the wave's default language."""
+    for candidate in candidates:
+        if candidate and candidate in wave.languages and candidate in Language.values:
+            return candidate
+    return wave.default_language
+
+
+def ordered_items(wave: Wave, side: str) -> list[ItemPair]:
+    """The side's items, dimensions in order, then the outcome items (NPS …) last.
+
+    ``services.survey_items`` orders by ``dimension__order``, where NULL (outcome
+    items) sorts first on SQLite and last on PostgreSQL; the form must not depend
+    on the database, so the order is fixed here.
+    """
+    items = services.survey_items(wave=wave, side=side)
+    return sorted(items, key=lambda i: (i.dimension is None, i.dimension.order if i.dimension else 0, i.order, i.pk))
+
+
+def item_text(item: ItemPair, side: str, language: str, wave: Wave) -> str:
+    """The item's wording for ``side`` in ``language``, with ``{company}`` filled in."""
+    text = item.text(side, language) or item.text(side, Language.EN if language == Language.JA else Language.JA)
+    # str.replace, not format(): admin-written text may contain other braces.
+    return text.replace("{company}", wave.organization.company_name(language))
+
+
+def _agreement_labels(points: int) -> list[str]:
+    if points == 7:
+        return [_("Strongly disagree"), _("Disagree"), _("Somewhat disagree"), _("Neither agree nor disagree"),
+                _("Somewhat agree"), _("Agree"), _("Strongly agree")]
+    return [_("Strongly disagree"), _("Disagree"), _("Neither agree nor disagree"), _("Agree"),
+            _("Strongly agree")]
+
+
+def scale_choices(item: ItemPair, language: str) -> list[tuple[int, str]]:
+    """(value, label) for every scale point, labels in ``language``. NPS labels only its ends."""
+    with override(language):
+        if item.kind == ItemKind.NPS:
+            labels = {0: _("Not at all likely"), 10: _("Extremely likely")}
+            return [(v, labels.get(v, "")) for v in item.levels]
+        if item.kind == ItemKind.CSAT:
+            words = [_("Very dissatisfied"), _("Dissatisfied"), _("Neither satisfied nor dissatisfied"),
+                     _("Satisfied"), _("Very satisfied")]
+        elif item.kind == ItemKind.RENEWAL:
+            words = [_("Definitely will not"), _("Probably will not"), _("Undecided"), _("Probably will"),
+                     _("Definitely will")]
+        elif item.kind == ItemKind.CES:
+            words = _agreement_labels(7)
+        else:
+            words = _agreement_labels(item.scale_max)
+        return list(zip(item.levels, words, strict=False))
+
+
+def na_label(language: str) -> str:
+    with override(language):
+        return _("Don't know / not applicable")
+
+
+def anonymity_statement(wave: Wave, *, invited: bool, language: str) -> list[str]:
+    """How a staff respondent's anonymity is protected, as paragraphs in ``language``."""
+    with override(language):
+        paragraphs = [
+            _("Your answers are anonymous. Results are only ever shown for groups of at least "
+              "%(threshold)s people; smaller groups are combined with others or hidden.")
+            % {"threshold": wave.anonymity_threshold},
+        ]
+        if invited:
+            paragraphs.append(_("Your answers are not linked to your invitation: Kagami records only that the "
+                                "link was used, never which answers it produced."))
+        else:
+            paragraphs.append(_("This link is shared with everyone; we do not ask for your name or email "
+                                "address, and the questions about you are optional."))
+        paragraphs.append(_("Only the day you answer is stored, not the time."))
+        return paragraphs
+
+
+def dimension_title(item: ItemPair, language: str) -> str:
+    if item.dimension is not None:
+        return item.dimension.name(language)
+    with override(language):
+        return _("Your overall experience")
+
+
+@dataclass
+class Choice:
+    value: str
+    label: str
+    html_id: str
+
+
+@dataclass
+class Question:
+    key: str
+    name: str
+    html_id: str
+    text: str
+    kind: str
+    is_headline: bool
+    numeric: bool
+    choices: list[Choice]
+    na: Choice | None
+    value: str = ""
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def first_input_id(self) -> str:
+        return self.choices[0].html_id if self.choices else self.html_id
+
+    @property
+    def end_labels(self) -> tuple[str, str]:
+        """The labels of both ends, for numeric scales whose points are bare numbers."""
+        return (self.choices[0].label, self.choices[-1].label) if self.choices else ("", "")
+
+
+@dataclass
+class Section:
+    title: str
+    questions: list[Question]
+
+
+@dataclass
+class SegmentQuestion:
+    key: str
+    name: str
+    html_id: str
+    label: str
+    choices: list[str]
+    value: str = ""
+    errors: list[str] = field(default_factory=list)
+
+
+class SurveyForm:
+    """One respondent's form: built from the wave, filled from POST data, never validating by itself."""
+
+    def __init__(self, *, wave: Wave, side: str, language: str, data: Mapping[str, Any] | None = None,
+                 ask_segments: bool = False, invitation: Invitation | None = None):
+        self.wave, self.side, self.language = wave, side, language
+        self.invitation = invitation
+        data = data or {}
+        self.items = ordered_items(wave, side)
+        self.sections: list[Section] = []
+        self.questions: dict[str, Question] = {}
+        with override(language):
+            for item in self.items:
+                question = self._question(item, data)
+                self.questions[item.key] = question
+                title = dimension_title(item, language)
+                if not self.sections or self.sections[-1].title != title:
+                    self.sections.append(Section(title=title, questions=[]))
+                self.sections[-1].questions.append(question)
+            self.segment_questions: list[SegmentQuestion] = []
+            if ask_segments:
+                for spec in wave.segment_fields(side):
+                    key = str(spec.get("key", ""))
+                    label = spec.get("label_ja" if language == Language.JA else "label_en") or key
+                    self.segment_questions.append(SegmentQuestion(
+                        key=key, name=f"s_{key}", html_id=f"seg-{key}", label=label,
+                        choices=[str(c) for c in spec.get("choices") or []],
+                        value=str(data.get(f"s_{key}", ""))[:120],
+                    ))
+        self.comment: str = str(data.get("comment", ""))
+        self.comment_errors: list[str] = []
+        self.non_field_errors: list[str] = []
+
+    def _question(self, item: ItemPair, data: Mapping[str, Any]) -> Question:
+        name = f"a_{item.key}"
+        base = f"q-{item.key}"
+        choices = [
+            Choice(value=str(v), label=label, html_id=f"{base}-{v}") for v, label in scale_choices(item, self.language)
+        ]
+        na = Choice(value=NA, label=na_label(self.language), html_id=f"{base}-na") if item.allow_na else None
+        return Question(
+            key=item.key, name=name, html_id=base, text=item_text(item, self.side, self.language, self.wave),
+            kind=item.kind, is_headline=item.is_headline, numeric=item.kind == ItemKind.NPS,
+            choices=choices, na=na, value=str(data.get(name, "")).strip(),
+        )
+
+    # ---------------------------------------------------------------- what goes to the service
+
+    def answers(self) -> dict[str, str | None]:
+        return {key: (q.value or None) for key, q in self.questions.items()}
+
+    def segments(self) -> dict[str, str]:
+        return {q.key: q.value.strip() for q in self.segment_questions if q.value.strip()}
+
+    # ---------------------------------------------------------------- errors, in the respondent's language
+
+    def apply_errors(self, field_errors: Mapping[str, list[str]], detail: str = "") -> None:
+        """Attach the service's field errors (``answers.<key>``, ``segments.<key>``, ``comment``) to fields."""
+        segments = {q.key: q for q in self.segment_questions}
+        with override(self.language):
+            for name, messages in field_errors.items():
+                prefix, _sep, key = name.partition(".")
+                if prefix == "answers" and key in self.questions:
+                    self.questions[key].errors.append(self._answer_message(messages, self.questions[key]))
+                elif prefix == "segments" and key in segments:
+                    segments[key].errors.append(_("Please choose one of the options."))
+                elif prefix == "comment":
+                    self.comment_errors.append(
+                        _("Please keep your comment to %(max)s characters or fewer.") % {"max": COMMENT_MAX_LENGTH}
+                    )
+                else:
+                    self.non_field_errors.append(_("Something in your answers could not be accepted. "
+                                                   "Please check them and send again."))
+
+    @staticmethod
+    def _answer_message(messages: list[str], question: Question) -> str:
+        text = " ".join(str(m) for m in messages)
+        if "required" in text or text.startswith("Choose an answer"):
+            if question.na is not None:
+                return _("Please choose an answer, or “Don't know / not applicable”.")
+            return _("Please choose an answer.")
+        return _("Please choose one of the options.")
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.error_summary) or bool(self.non_field_errors)
+
+    @property
+    def error_summary(self) -> list[tuple[str, str, str]]:
+        """(anchor id, field label, message) for every field error, in page order."""
+        rows: list[tuple[str, str, str]] = []
+        for q in self.segment_questions:
+            rows += [(q.html_id, q.label, e) for e in q.errors]
+        for section in self.sections:
+            for q in section.questions:
+                rows += [(q.first_input_id, q.text, e) for e in q.errors]
+        with override(self.language):
+            rows += [("comment", _("Comment"), e) for e in self.comment_errors]
+        return rows
+
+    # ---------------------------------------------------------------- progress
+
+    @property
+    def total(self) -> int:
+        return len(self.questions)
+
+    @property
+    def answered(self) -> int:
+        valid = {q.key: {c.value for c in q.choices} | ({NA} if q.na else set()) for q in self.questions.values()}
+        return sum(1 for q in self.questions.values() if q.value in valid[q.key])
+
+    @property
+    def anonymity(self) -> list[str]:
+        if self.side != Side.STAFF:
+            return []
+        return anonymity_statement(self.wave, invited=self.invitation is not None, language=self.language)
+
+    @property
+    def other_languages(self) -> list[tuple[str, str]]:
+        return [(code, LANGUAGE_LABELS.get(code, code)) for code in self.wave.languages
+                if code != self.language and code in Language.values]

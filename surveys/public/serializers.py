@@ -1,0 +1,118 @@
+"""Serializers of the public JSON form API (the embeddable twin of the HTML forms)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from surveys.models import Language, Side
+from surveys.services import MAX_COMMENT_LENGTH
+
+# ------------------------------------------------------------------ form definition (responses)
+
+
+class PublicFormWaveSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    company = serializers.CharField(help_text="The company's name in the form's language.")
+    title = serializers.CharField(help_text="The questionnaire's name in the form's language.")
+    description = serializers.CharField(allow_blank=True)
+
+
+class PublicFormLevelSerializer(serializers.Serializer):
+    value = serializers.IntegerField()
+    label = serializers.CharField(allow_blank=True, help_text="Empty for unlabelled middle points of NPS.")
+
+
+class PublicFormItemSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["likert", "nps", "ces", "csat", "renewal"])
+    text = serializers.CharField(help_text="The wording for this side and language, {company} filled in.")
+    dimension = serializers.CharField(allow_blank=True, help_text="Section title; outcome items share one.")
+    is_headline = serializers.BooleanField()
+    scale_min = serializers.IntegerField()
+    scale_max = serializers.IntegerField()
+    levels = PublicFormLevelSerializer(many=True)
+    allow_na = serializers.BooleanField(help_text='When true, "na" is an accepted answer.')
+    na_label = serializers.CharField(allow_null=True)
+    required = serializers.BooleanField()
+
+
+class PublicSegmentFieldSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    choices = serializers.ListField(child=serializers.CharField(), help_text="Empty: free text (max 120).")
+    required = serializers.BooleanField()
+
+
+class PublicFormDefinitionSerializer(serializers.Serializer):
+    wave = PublicFormWaveSerializer()
+    side = serializers.ChoiceField(choices=Side.choices)
+    language = serializers.ChoiceField(choices=Language.choices)
+    languages = serializers.ListField(child=serializers.CharField(), help_text="Languages offered: ja, en.")
+    items = PublicFormItemSerializer(many=True)
+    segment_fields = PublicSegmentFieldSerializer(many=True, help_text="Asked on anonymous links only.")
+    anonymity_statement = serializers.ListField(
+        child=serializers.CharField(), help_text="Staff forms: how anonymity is protected (paragraphs). Else empty."
+    )
+    comment_max_length = serializers.IntegerField()
+
+
+# ------------------------------------------------------------------ submission (requests)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string", "enum": ["na"]}],
+        "nullable": True,
+        "description": 'A scale value, or "na" for "don\'t know / not applicable" where the item allows it.',
+    }
+)
+class PublicAnswerValueField(serializers.Field):
+    """Passes the raw value on: the service checks it against the item (one rule for every interface)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class PublicInvitationSubmissionSerializer(serializers.Serializer):
+    answers = serializers.DictField(child=PublicAnswerValueField(allow_null=True),
+                                    help_text="Item key → value or \"na\". Every item needs an answer.")
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=MAX_COMMENT_LENGTH, default="")
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
+
+
+class PublicAnonymousSubmissionSerializer(PublicInvitationSubmissionSerializer):
+    segments = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, allow_null=True, max_length=120),
+        required=False, default=dict, help_text="Segment key → value (see segment_fields); all optional.",
+    )
+
+
+class PublicSubmissionReceiptSerializer(serializers.Serializer):
+    received = serializers.BooleanField()
+    language = serializers.ChoiceField(choices=Language.choices)
+    submitted_on = serializers.DateField()
+
+
+class PublicFormQuerySerializer(serializers.Serializer):
+    lang = serializers.ChoiceField(choices=Language.choices, required=False)
+
+
+# ------------------------------------------------------------------ errors (documentation only)
+
+
+class PublicErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+class PublicValidationErrorSerializer(PublicErrorSerializer):
+    """``detail`` and ``code``, plus one list of messages per bad field (``answers.<key>``, ``comment`` …).
+
+    The field names depend on the form, so they are additional properties of this object.
+    """

@@ -1,0 +1,255 @@
+"""The respondent's HTML forms: invitation links (/r/<token>/) and anonymous links (/s/<slug>/<side>/).
+
+Server-rendered, usable without JavaScript. Every submission goes through
+``services.response_submit``; its domain errors become friendly pages here
+(404 unknown link, 409 already answered, 410 not collecting, 413, 429) and its
+field errors re-show the form with every other answer kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.decorators import method_decorator
+from django.utils.http import urlencode
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from surveys import errors, services
+from surveys.models import AnonymousLink, Channel, Invitation, Side, Wave, WaveStatus
+from surveys.public import throttling
+from surveys.public.forms import HONEYPOT_FIELD, LANGUAGE_LABELS, SurveyForm, pick_language
+
+
+@dataclass
+class Target:
+    """What a public link points at."""
+
+    wave: Wave
+    side: str
+    invitation: Invitation | None = None
+
+    @property
+    def anonymous(self) -> bool:
+        return self.invitation is None
+
+
+def _activate(request: HttpRequest, language: str) -> None:
+    # The form's language, not the browser's, decides the page language (and Content-Language).
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+
+
+def _page(request: HttpRequest, template: str, status: int, language: str | None = None,
+          **context) -> HttpResponse:
+    if language:
+        _activate(request, language)
+    context.setdefault("page_language", translation.get_language() or "en")
+    wave = context.get("wave")
+    if wave is not None and "company" not in context:
+        context["company"] = wave.organization.company_name(context["page_language"])
+    return render(request, f"surveys/public/{template}", context, status=status)
+
+
+def not_found_page(request: HttpRequest) -> HttpResponse:
+    """A plain 404 that says nothing about whether a token or wave exists."""
+    return _page(request, "not_found.html", 404)
+
+
+class PublicFormView(View):
+    """GET shows the form; POST submits it (or switches language, saving nothing)."""
+
+    thanks_url_name = ""
+
+    # ---------------------------------------------------------------- hooks of the two link kinds
+
+    def resolve(self, request: HttpRequest, **kwargs) -> Target:
+        raise NotImplementedError
+
+    def thanks_url(self, target: Target, language: str, **kwargs) -> str:
+        raise NotImplementedError
+
+    def initial_language(self, request: HttpRequest, target: Target) -> str:
+        preferred = target.invitation.language if target.invitation else None
+        return pick_language(target.wave, request.GET.get("lang"), preferred)
+
+    # ---------------------------------------------------------------- flow
+
+    def check_open(self, request: HttpRequest, target: Target) -> None:
+        if not target.wave.is_collecting:
+            raise errors.WaveNotCollecting()
+        if target.invitation is not None and target.invitation.is_used:
+            raise errors.AlreadyAnswered()
+        if target.anonymous and throttling.has_answered(request, target.wave, target.side):
+            raise errors.AlreadyAnswered()
+
+    def get(self, request: HttpRequest, **kwargs) -> HttpResponse:
+        target: Target | None = None
+        language: str | None = None
+        try:
+            throttling.check_rate_limit(request, count=False)
+            target = self.resolve(request, **kwargs)
+            language = self.initial_language(request, target)
+            self.check_open(request, target)
+        except errors.KagamiError as exc:
+            return self.error_page(request, exc, target, language)
+        form = self.make_form(target, language)
+        return self.render_form(request, target, form, status=200)
+
+    @method_decorator(csrf_exempt)
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # CSRF is checked in post(), *after* the body-size check: the middleware
+        # would otherwise parse an oversized body before we could answer 413.
+        return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, **kwargs) -> HttpResponse:
+        target: Target | None = None
+        language: str | None = None
+        try:
+            throttling.check_rate_limit(request, count=True)
+            throttling.check_body_size(request)
+            rejection = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, None, (), {})
+            if rejection is not None:
+                return rejection
+            target = self.resolve(request, **kwargs)
+            language = pick_language(target.wave, request.POST.get("language"), self.initial_language(request, target))
+            self.check_open(request, target)
+
+            switch = request.POST.get("switch_lang")
+            if switch:
+                # Re-render in the other language with everything given so far; nothing is saved.
+                language = pick_language(target.wave, switch, language)
+                form = self.make_form(target, language, data=request.POST)
+                return self.render_form(request, target, form, status=200)
+
+            if request.POST.get(HONEYPOT_FIELD):
+                # Only bots see this field. Pretend success, store nothing, and count it.
+                throttling.record_failure(request)
+                return HttpResponseRedirect(self.thanks_url(target, language, **kwargs))
+
+            form = self.make_form(target, language, data=request.POST)
+            try:
+                services.response_submit(
+                    wave=target.wave,
+                    side=target.side,
+                    answers=form.answers(),
+                    language=language,
+                    channel=Channel.ANONYMOUS if target.anonymous else Channel.INVITATION,
+                    comment=form.comment,
+                    segments=form.segments() if target.anonymous else None,
+                    invitation=target.invitation,
+                )
+            except errors.ValidationFailed as exc:
+                # Validation errors are not counted as suspicious: people make them.
+                form.apply_errors(exc.field_errors, exc.detail)
+                return self.render_form(request, target, form, status=400)
+        except errors.KagamiError as exc:
+            return self.error_page(request, exc, target, language)
+
+        response = HttpResponseRedirect(self.thanks_url(target, language, **kwargs))
+        if target.anonymous:
+            throttling.mark_answered(response, target.wave, target.side, secure=request.is_secure())
+        return response
+
+    # ---------------------------------------------------------------- rendering
+
+    def make_form(self, target: Target, language: str, data=None) -> SurveyForm:
+        return SurveyForm(wave=target.wave, side=target.side, language=language, data=data,
+                          ask_segments=target.anonymous, invitation=target.invitation)
+
+    def render_form(self, request: HttpRequest, target: Target, form: SurveyForm, *, status: int) -> HttpResponse:
+        instrument = target.wave.instrument
+        lang = form.language
+        return _page(
+            request, "form.html", status, language=lang,
+            form=form, target=target, wave=target.wave, side=target.side,
+            company=target.wave.organization.company_name(lang),
+            title=instrument.name_ja if lang == "ja" else instrument.name_en,
+            description=instrument.description_ja if lang == "ja" else instrument.description_en,
+            honeypot_field=HONEYPOT_FIELD, comment_max_length=services.MAX_COMMENT_LENGTH,
+            language_labels=LANGUAGE_LABELS,
+        )
+
+    def error_page(self, request: HttpRequest, exc: Exception, target: Target | None,
+                   language: str | None) -> HttpResponse:
+        if target is not None and language is None:
+            language = pick_language(target.wave, request.GET.get("lang"))
+        if isinstance(exc, errors.NotFound):
+            throttling.record_failure(request)
+            return not_found_page(request)
+        if isinstance(exc, throttling.RateLimited):
+            response = _page(request, "rate_limited.html", 429, language=language)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        if isinstance(exc, throttling.PayloadTooLarge):
+            throttling.record_failure(request)
+            return _page(request, "too_large.html", 413, language=language)
+        if isinstance(exc, errors.AlreadyAnswered):
+            return _page(request, "already_answered.html", 409, language=language,
+                         wave=target.wave if target else None)
+        if isinstance(exc, errors.WaveNotCollecting):
+            not_yet = target is not None and target.wave.status == WaveStatus.DRAFT
+            return _page(request, "not_collecting.html", 410, language=language, not_yet=not_yet,
+                         wave=target.wave if target else None)
+        # Any other domain error: a plain page with its status, never a 500.
+        status = getattr(exc, "status", 400)
+        return _page(request, "not_found.html" if status == 404 else "problem.html", status, language=language)
+
+
+class InvitationFormView(PublicFormView):
+    def resolve(self, request: HttpRequest, **kwargs) -> Target:
+        invitation = services.invitation_by_token(token=kwargs["token"])
+        return Target(wave=invitation.wave, side=invitation.side, invitation=invitation)
+
+    def thanks_url(self, target: Target, language: str, **kwargs) -> str:
+        return reverse("public-invitation-thanks", kwargs={"token": kwargs["token"]}) + "?" + urlencode(
+            {"lang": language})
+
+
+def resolve_anonymous(slug: str, side: str) -> Target:
+    """The wave and side of an anonymous link, or NotFound / WaveNotCollecting."""
+    if side not in Side.values:
+        raise errors.NotFound()
+    link = AnonymousLink.objects.select_related("wave", "wave__organization", "wave__instrument").filter(
+        wave__slug=slug, side=side).first()
+    if link is None:
+        raise errors.NotFound()
+    if not link.is_active:
+        raise errors.WaveNotCollecting()
+    return Target(wave=link.wave, side=side)
+
+
+class AnonymousFormView(PublicFormView):
+    def resolve(self, request: HttpRequest, **kwargs) -> Target:
+        return resolve_anonymous(kwargs["slug"], kwargs["side"])
+
+    def thanks_url(self, target: Target, language: str, **kwargs) -> str:
+        return reverse("public-anonymous-thanks", kwargs={"slug": kwargs["slug"], "side": kwargs["side"]}) + (
+            "?" + urlencode({"lang": language}))
+
+
+def invitation_thanks(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = services.invitation_by_token(token=token)
+    except errors.NotFound:
+        throttling.record_failure(request)
+        return not_found_page(request)
+    language = pick_language(invitation.wave, request.GET.get("lang"), invitation.language)
+    return _page(request, "thanks.html", 200, language=language, wave=invitation.wave, side=invitation.side)
+
+
+def anonymous_thanks(request: HttpRequest, slug: str, side: str) -> HttpResponse:
+    try:
+        target = resolve_anonymous(slug, side)
+    except errors.NotFound:
+        throttling.record_failure(request)
+        return not_found_page(request)
+    except errors.WaveNotCollecting:
+        target = Target(wave=AnonymousLink.objects.get(wave__slug=slug, side=side).wave, side=side)
+    language = pick_language(target.wave, request.GET.get("lang"))
+    return _page(request, "thanks.html", 200, language=language, wave=target.wave, side=side)
