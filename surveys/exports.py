@@ -1,0 +1,165 @@
+"""Exports of a wave's responses as CSV (streamed) and XLSX.
+
+Both formats share one column layout and one row builder, so a staff row is
+unlinkable in both by construction: it never reads an invitation, an email,
+an account or an exact time. Every text cell a spreadsheet could run as a
+formula is neutralised (OWASP "CSV injection"); numbers stay numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Prefetch
+
+from surveys import errors, services
+from surveys.models import Answer, Side, SurveyResponse, Wave
+
+# Full-width variants too: Japanese input methods produce them, and Excel treats ＝ like = on entry.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+_XLSX_MAX_ROWS = 1_048_576
+_FIXED_COLUMNS = ["response", "side", "language", "channel", "submitted_on"]
+NOT_APPLICABLE = "na"  # the value imports accept for "don't know / not applicable"
+
+
+def neutralize_cell(value: object) -> object:
+    """Prefix ``'`` to a string a spreadsheet could treat as a formula; leave anything else alone."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _layout(wave: Wave, side: str | None) -> tuple[list[str], list[tuple[str, str]], list]:
+    """Header, (column, segment key) pairs and items of an export."""
+    sides = [side] if side else [Side.STAFF, Side.CUSTOMER]
+    items: list = []
+    seen_items: set[int] = set()
+    for s in sides:
+        for item in services.survey_items(wave=wave, side=s):
+            if item.pk not in seen_items:
+                seen_items.add(item.pk)
+                items.append(item)
+    item_keys = {item.key for item in items}
+    reserved = set(_FIXED_COLUMNS) | {"weight", "account", "comment"} | item_keys
+    segment_columns: list[tuple[str, str]] = []
+    seen_segments: set[str] = set()
+    # Segment fields of both sides, so one file of a whole wave has one layout whatever the filter.
+    for s in (Side.STAFF, Side.CUSTOMER):
+        for field in wave.segment_fields(s):
+            key = field["key"]
+            if key in seen_segments:
+                continue
+            seen_segments.add(key)
+            column = f"segment_{key}" if key in reserved else key
+            segment_columns.append((column, key))
+    header = [*_FIXED_COLUMNS, *(c for c, _ in segment_columns), "weight", "account",
+              *(item.key for item in items), "comment"]
+    return header, segment_columns, items
+
+
+def _responses(wave: Wave, side: str | None):
+    qs = SurveyResponse.objects.filter(wave=wave)
+    if side:
+        qs = qs.filter(side=side)
+    return (
+        qs.select_related("customer_account")
+        .prefetch_related(Prefetch("answers", queryset=Answer.objects.only("response_id", "item_id", "value")))
+        .order_by("side", "submitted_on", "id")
+    )
+
+
+def _row(response: SurveyResponse, segment_columns: list[tuple[str, str]], items: list) -> list[Any]:
+    values: dict[int, int | None] = {a.item_id: a.value for a in response.answers.all()}
+    segments = response.segments if isinstance(response.segments, dict) else {}
+    row: list[Any] = [
+        str(response.pk),
+        response.side,
+        response.language,
+        response.channel,
+        response.submitted_on,  # the day only, for every row
+        *(segments.get(key, "") for _, key in segment_columns),
+    ]
+    if response.side == Side.CUSTOMER:
+        account = response.customer_account
+        row += [response.weight if response.weight is not None else "", account.external_id if account else ""]
+    else:
+        # Staff rows never read weight or account: there is nothing to link them by.
+        row += ["", ""]
+    for item in items:
+        if item.pk not in values:
+            row.append("")
+        else:
+            value = values[item.pk]
+            row.append(NOT_APPLICABLE if value is None else value)
+    row.append(response.comment)
+    return [neutralize_cell(cell) for cell in row]
+
+
+class _Line:
+    """A file-like object whose write returns what was written (csv.writer → one string per row)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def responses_csv(*, wave: Wave, side: str | None = None) -> Iterator[str]:
+    """Stream a wave's responses as CSV lines: a UTF-8 BOM (for Excel), the header, then one row each."""
+    if side is not None and side not in Side.values:
+        raise errors.ValidationFailed(field_errors={"side": [f"Must be staff or customer, got '{side}'."]})
+    header, segment_columns, items = _layout(wave, side)
+    writer = csv.writer(_Line())
+    yield "\ufeff" + writer.writerow([neutralize_cell(c) for c in header])
+    for response in _responses(wave, side).iterator(chunk_size=2000):
+        yield writer.writerow([_csv_cell(c) for c in _row(response, segment_columns, items)])
+
+
+def _csv_cell(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def responses_xlsx(*, wave: Wave, side: str | None = None) -> bytes:
+    """A wave's responses as an Excel workbook (one sheet, same columns as the CSV)."""
+    from openpyxl import Workbook  # imported here: only XLSX exports pay for it
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if side is not None and side not in Side.values:
+        raise errors.ValidationFailed(field_errors={"side": [f"Must be staff or customer, got '{side}'."]})
+    header, segment_columns, items = _layout(wave, side)
+    responses = _responses(wave, side)
+    if responses.count() >= _XLSX_MAX_ROWS:
+        raise errors.ValidationFailed("Too many responses for one Excel sheet; export CSV instead.")
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title="responses")
+
+    def cell(value: Any) -> Any:
+        if isinstance(value, str):
+            # Control characters are illegal in XLSX and would crash openpyxl; a comment may carry them.
+            text = neutralize_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
+            c = WriteOnlyCell(sheet, value=text)
+            c.data_type = "s"  # never a formula, whatever openpyxl would guess
+            return c
+        if isinstance(value, Decimal):
+            return float(value)
+        if hasattr(value, "isoformat"):
+            c = WriteOnlyCell(sheet, value=value)
+            c.number_format = "yyyy-mm-dd"
+            return c
+        return value
+
+    sheet.append([cell(neutralize_cell(c)) for c in header])
+    for response in responses.iterator(chunk_size=2000):
+        sheet.append([cell(c) for c in _row(response, segment_columns, items)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+__all__ = ["neutralize_cell", "responses_csv", "responses_xlsx"]
