@@ -127,7 +127,7 @@ def random_table(rng, k, n_max=400):
     return a, b
 
 
-def tables(n=150, seed=20240611):
+def tables(n=90, seed=20240611):
     rng = np.random.default_rng(seed)
     out = []
     for i in range(n):
@@ -140,7 +140,7 @@ def tables(n=150, seed=20240611):
 TABLES = tables()
 
 
-@pytest.mark.parametrize(("a", "b", "levels"), TABLES[:80])
+@pytest.mark.parametrize(("a", "b", "levels"), TABLES[:60])
 def test_welch_matches_scipy(a, b, levels):
     x, y = expand_counts(a, levels), expand_counts(b, levels)
     w = welch_from_counts(a, b, levels)
@@ -160,7 +160,7 @@ def test_welch_matches_scipy(a, b, levels):
     assert close(w["gap"], x.mean() - y.mean())
 
 
-@pytest.mark.parametrize(("a", "b", "levels"), TABLES[:80])
+@pytest.mark.parametrize(("a", "b", "levels"), TABLES[:60])
 def test_effect_sizes_match_pingouin(a, b, levels):
     x, y = expand_counts(a, levels), expand_counts(b, levels)
     e = effect_size_from_counts(a, b, levels)
@@ -201,7 +201,7 @@ def test_pingouin_sign_convention_is_positive_when_staff_higher():
     assert mann_whitney_from_counts([0, 0, 0, 5, 5], [5, 5, 0, 0, 0])["cliffs_delta"] == 1.0
 
 
-@pytest.mark.parametrize(("a", "b", "levels"), TABLES[:100])
+@pytest.mark.parametrize(("a", "b", "levels"), TABLES[:70])
 def test_topbox_matches_statsmodels_and_scipy(a, b, levels):
     tbl = [levels[-2], levels[-1]]
     r = topbox_from_counts(a, b, levels, tbl)
