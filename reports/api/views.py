@@ -1,0 +1,103 @@
+"""Report job API: request a PDF (202), poll its status, download it."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from reports.api.serializers import ReportJobCreateSerializer, ReportJobSerializer
+from reports.jobs import ReportNotReady, report_job_request, report_jobs_sweep_stale
+from reports.models import ReportJob, ReportStatus
+from surveys.errors import ValidationFailed
+from surveys.models import Wave
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid options, with per-field messages."),
+    401: OpenApiResponse(description="Not logged in."),
+    403: OpenApiResponse(description="Not logged in or not allowed."),
+    404: OpenApiResponse(description="No such wave or report in your organizations."),
+}
+
+
+def visible_waves(user) -> QuerySet[Wave]:
+    """Waves of the organizations the user is a member of (any role may read reports)."""
+    return Wave.objects.filter(organization__memberships__user=user).distinct()
+
+
+def visible_jobs(user) -> QuerySet[ReportJob]:
+    return ReportJob.objects.filter(wave__organization__memberships__user=user).select_related("wave").distinct()
+
+
+class WaveReportCreateView(APIView):
+    """POST /api/v1/waves/<id>/reports/ — queue a PDF report of a wave (or reuse an identical finished one)."""
+
+    @extend_schema(
+        operation_id="waves_reports_create",
+        request=ReportJobCreateSerializer,
+        responses={202: ReportJobSerializer, **ERRORS},
+        summary="Request the executive PDF report of a wave",
+        description="Returns 202 with the report job. An identical request on unchanged data returns the "
+        "existing job (possibly already done) instead of rendering again.",
+    )
+    def post(self, request: Request, wave_id: int) -> Response:
+        wave = get_object_or_404(visible_waves(request.user).select_related("previous_wave"), pk=wave_id)
+        serializer = ReportJobCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if "compare_wave" in data:
+            compare = None
+            if data["compare_wave"] is not None:
+                compare = visible_waves(request.user).filter(pk=data["compare_wave"],
+                                                             organization_id=wave.organization_id).first()
+                if compare is None or compare.pk == wave.pk:
+                    raise ValidationFailed(field_errors={"compare_wave": ["Choose another wave of this organization."]})
+        else:
+            previous = wave.previous_wave
+            compare = previous if previous is not None and previous.organization_id == wave.organization_id else None
+        job, _created = report_job_request(wave=wave, user=request.user, language=data["language"],
+                                           compare_wave=compare, segments=data["segments"],
+                                           weighted=data["weighted"])
+        return Response(ReportJobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ReportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Report jobs of the organizations you belong to."""
+
+    serializer_class = ReportJobSerializer
+
+    def get_queryset(self) -> QuerySet[ReportJob]:
+        qs = visible_jobs(self.request.user)
+        wave = self.request.query_params.get("wave")
+        if wave and wave.isdigit():
+            qs = qs.filter(wave_id=int(wave))
+        return qs.order_by("-created_at")
+
+    @extend_schema(responses={200: ReportJobSerializer, **ERRORS})
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        # Polling is when a crashed job would be noticed: sweep before answering.
+        report_jobs_sweep_stale()
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY,
+                   409: OpenApiResponse(description="The report is not done yet (code report_not_ready)."),
+                   **ERRORS},
+        summary="Download the PDF of a finished report",
+    )
+    @action(detail=True, methods=["get"], url_path="pdf", url_name="pdf")
+    def pdf(self, request: Request, pk: str | None = None) -> FileResponse:
+        job = self.get_object()
+        if job.status != ReportStatus.DONE or not job.file:
+            raise ReportNotReady(
+                f"The report is {job.status} ({job.progress}%)." if job.status != ReportStatus.FAILED
+                else f"The report failed: {job.error}")
+        return FileResponse(job.file.open("rb"), content_type="application/pdf", as_attachment=True,
+                            filename=job.filename())

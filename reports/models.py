@@ -1,0 +1,72 @@
+"""Report jobs: one PDF rendering request, its progress and its file.
+
+A job is identified by what was asked (wave, language, options → ``options_hash``)
+and by the data it was rendered from (``data_fingerprint``); an identical request
+on unchanged data reuses the finished job instead of rendering again.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from surveys.models import Language, Wave
+
+
+class ReportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+def report_upload_to(instance: ReportJob, filename: str) -> str:
+    # The random job id keeps report URLs in media unguessable.
+    return f"reports/{instance.wave_id}/{instance.pk}/{filename}"
+
+
+class ReportJob(models.Model):
+    """One request to render a wave's executive PDF report."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="report_jobs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="report_jobs"
+    )
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.JA)
+    options = models.JSONField(default=dict, blank=True)
+    options_hash = models.CharField(max_length=64, db_index=True)
+    data_fingerprint = models.CharField(max_length=64)
+    status = models.CharField(max_length=8, choices=ReportStatus.choices, default=ReportStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    file = models.FileField(upload_to=report_upload_to, blank=True, max_length=300)
+    page_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="reportjob_status_heartbeat")]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="reportjob_progress_max_100"),
+            models.CheckConstraint(condition=~Q(status="done") | ~Q(file=""), name="reportjob_done_has_file"),
+        ]
+
+    def __str__(self) -> str:
+        return f"report {self.pk} ({self.wave}, {self.language}, {self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ReportStatus.DONE, ReportStatus.FAILED)
+
+    def filename(self) -> str:
+        day = (self.finished_at or self.created_at).date().isoformat() if (self.finished_at or self.created_at) else ""
+        return f"kagami-{self.wave.slug}-{self.language}-{day}.pdf"
