@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 from django.db import connection
-from django.db.models import Case, Count, F, FloatField, IntegerField, Max, Sum, Value, When
+from django.db.models import Avg, Case, Count, F, FloatField, IntegerField, Max, Sum, Value, When
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
 
@@ -212,3 +212,44 @@ def data_fingerprint(wave: Wave) -> str:
         n=Count("id"), s=Sum(Coalesce(Cast("value", IntegerField()), Value(-1)))
     )
     return f"{wave.pk}:{agg['n']}:{agg['last']}:{agg['w']}:{answers['n']}:{answers['s']}:{wave.instrument_id}"
+
+
+def account_scores(wave: Wave) -> pd.DataFrame:
+    """One score per customer account and measure, for perception vs churn (stats.md §10: aggregate to the account).
+
+    A measure is a dimension (the mean over the account's contacts of their
+    dimension scores, half rule applied) or an outcome item (the mean answer).
+    Columns: ``account_id, status, measure, score`` with ``measure`` =
+    ``dim:<id>`` or ``item:<id>``.
+    """
+    q = connection.ops.quote_name
+    frames = []
+    linked = Answer.objects.filter(response__wave=wave, response__side=Side.CUSTOMER,
+                                   response__customer_account__isnull=False, value__isnull=False)
+    dims = (ItemPair.objects.filter(instrument=wave.instrument, kind=ItemKind.LIKERT, dimension__isnull=False)
+            .values("dimension_id").annotate(m=Count("id")))
+    for row in dims:
+        inner = (
+            linked.filter(item__dimension_id=row["dimension_id"], item__kind=ItemKind.LIKERT)
+            .annotate(rid=F("response_id"), acct=F("response__customer_account_id"),
+                      st=F("response__customer_account__status"))
+            .values("rid", "acct", "st")
+            .annotate(s=Sum(_recoded_value()), c=Count("value"))
+            .order_by()
+        )
+        sql, params = _compile(inner)
+        min_items = -(-int(row["m"]) // 2)
+        outer = (f"SELECT {q('acct')}, {q('st')}, AVG(CAST({q('s')} AS REAL) / {q('c')}) FROM ({sql}) AS r "
+                 f"WHERE {q('c')} >= %s GROUP BY {q('acct')}, {q('st')}")
+        with connection.cursor() as cursor:
+            cursor.execute(outer, (*params, min_items))
+            frames.extend((a, st, f"dim:{row['dimension_id']}", float(score)) for a, st, score in cursor.fetchall())
+    outcome = (
+        linked.exclude(item__kind=ItemKind.LIKERT)
+        .values("response__customer_account_id", "response__customer_account__status", "item_id")
+        .annotate(score=Avg(Cast("value", FloatField())))
+        .order_by()
+    )
+    frames.extend((r["response__customer_account_id"], r["response__customer_account__status"],
+                   f"item:{r['item_id']}", float(r["score"])) for r in outcome)
+    return pd.DataFrame.from_records(frames, columns=["account_id", "status", "measure", "score"])

@@ -20,7 +20,9 @@ import pandas as pd
 
 from reports import selectors, stats
 from reports.stats.did import did_from_counts, did_from_scores
+from reports.stats.churn import churn_comparison
 from reports.stats.dimensions import dimension_comparison
+from reports.stats.weighting import weighted_item_comparison
 from surveys import errors
 from surveys.models import Dimension, ItemKind, ItemPair, Language, Side, Wave
 
@@ -111,10 +113,11 @@ def _item_entries(wave: Wave, table: pd.DataFrame, items: list[ItemPair], *, sta
             k_min_staff=k_staff, k_min_customer=k_cust,
             complementary_suppressed=(per_item_staff_hidden or per_item_cust_hidden) and sum(a) > 0 and sum(b) > 0,
         )
-        if weighted and res["report_status"] not in SUPPRESSED and hasattr(stats, "weighted_item_comparison"):
-            res["weighted"] = stats.weighted_item_comparison(
-                a, _level_counts(b_rows, item), _level_counts(b_rows, item, "w"), _level_counts(b_rows, item, "w2"),
-                item.levels, item.topbox_levels or item.levels[-2:],
+        if weighted:
+            res["weighted"] = weighted_item_comparison(
+                a, b, _level_counts(b_rows, item, "w"), _level_counts(b_rows, item, "w2"), item.levels,
+                topbox_levels=item.topbox_levels or item.levels[-2:], k_min_staff=k_staff, k_min_customer=k_cust,
+                complementary_suppressed=res["report_status"] == "suppressed_complementary",
             )
         _add_wilson(res)
         res.update({
@@ -478,6 +481,31 @@ def _suppress_did(res: dict) -> dict:
     return out
 
 
+def _churn(data: _WaveData, *, language: str) -> dict | None:
+    """Customer perception of churned vs retained (active or renewed) accounts, one score per account."""
+    frame = selectors.account_scores(data.wave)
+    if frame.empty:
+        return None
+    k_cust = _k_min(data.wave, Side.CUSTOMER)
+    statuses = frame.drop_duplicates("account_id").status
+    n_churned, n_retained = int((statuses == "churned").sum()), int((statuses != "churned").sum())
+    company = data.wave.organization.company_name(language)
+    measures = [(f"dim:{d.pk}", d.key, d.name(language), data.dim_scale(d))
+                for d in data.dimensions if data.dim_items[d.pk]]
+    measures += [(f"item:{i.pk}", i.key, _item_text(i, Side.CUSTOMER, language, company), i.levels)
+                 for i in data.outcomes]
+    comparisons = []
+    for measure, key, label, levels in measures:
+        rows = frame[frame.measure == measure]
+        res = churn_comparison(rows[rows.status == "churned"].score.to_numpy(),
+                               rows[rows.status != "churned"].score.to_numpy(), levels=levels, k_min=k_cust)
+        res.update({"measure": key, "label": label})
+        comparisons.append(res)
+    return {"n_churned": n_churned if n_churned >= k_cust or n_churned == 0 else None,
+            "n_retained": n_retained if n_retained >= k_cust or n_retained == 0 else None,
+            "comparisons": comparisons}
+
+
 def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
                  customer_filter: Mapping[str, str] | None = None, compare_wave: Wave | None = None,
                  weighted: bool = False, segments: bool = True, language: str = Language.EN,
@@ -524,7 +552,7 @@ def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
                                    language=language, correction=dimension_correction) if segments else None,
         "did": _did(data, _WaveData(compare_wave), staff_filter=staff_filter, customer_filter=customer_filter)
         if compare_wave is not None else None,
-        "churn": None,
+        "churn": _churn(data, language=language),
         "undefined": undefined,
     }
     stats.check_json_safe(result)

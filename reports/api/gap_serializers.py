@@ -88,17 +88,27 @@ GapClassificationSerializer._declared_fields["class"] = serializers.ChoiceField(
 
 
 class GapWeightedSerializer(serializers.Serializer):
+    """Staff vs revenue- or tier-weighted customers (stats.md §9); shown next to the unweighted result."""
+
+    n_staff = _int()
+    n_customer = _int()
+    mean_staff = _num()
     customer_mean_weighted = _num()
     kish_n_eff = _num()
     design_effect = _num()
     se_linearization = _num()
     gap_weighted = _num()
-    ci_low = _num()
-    ci_high = _num()
-    df = _num(required=False)
-    p = _num(required=False)
-    topbox_customer_weighted = _num(required=False)
-    undefined = serializers.ListField(child=serializers.CharField(), required=False)
+    gap_weighted_se = _num()
+    gap_weighted_df = _num()
+    gap_weighted_t = _num()
+    gap_weighted_p = _num()
+    gap_weighted_ci_low = _num()
+    gap_weighted_ci_high = _num()
+    topbox_customer_weighted = _num()
+    topbox_customer_weighted_se = _num()
+    cliffs_delta_weighted = _num()
+    report_status = serializers.CharField()
+    undefined = serializers.ListField(child=serializers.CharField())
 
 
 class GapComparisonSerializer(serializers.Serializer):
@@ -238,6 +248,16 @@ class GapDidSerializer(serializers.Serializer):
     dimensions = GapDidEntrySerializer(many=True)
 
 
+class GapChurnMannWhitneySerializer(serializers.Serializer):
+    U_churned = _num()
+    U_retained = _num()
+    sigma_U = _num()
+    p = _num()
+    cliffs_delta = _num()
+    rank_biserial = _num()
+    cles = _num()
+
+
 class GapChurnComparisonSerializer(serializers.Serializer):
     measure = serializers.CharField()
     label = serializers.CharField()
@@ -245,11 +265,17 @@ class GapChurnComparisonSerializer(serializers.Serializer):
     n_retained = _int()
     mean_churned = _num()
     mean_retained = _num()
-    diff = _num()
-    welch = GapWelchSerializer(allow_null=True)
-    cliffs_delta = _num()
+    sd_churned = _num()
+    sd_retained = _num()
+    difference = _num(help_text="churned − retained")
+    welch = GapWelchSerializer()
+    cohen_d = _num()
+    hedges_g = _num()
+    mwu = GapChurnMannWhitneySerializer()
+    hedges_g_magnitude = serializers.CharField(allow_null=True)
+    cliffs_delta_magnitude = serializers.CharField(allow_null=True)
     report_status = serializers.CharField()
-    undefined = serializers.ListField(child=serializers.CharField(), required=False)
+    undefined = serializers.ListField(child=serializers.CharField())
 
 
 class GapChurnSerializer(serializers.Serializer):

@@ -61,10 +61,34 @@ def fill_wave(wave, *, seed: int, n_staff: int, n_customer: int, staff_shift: fl
     return submitted
 
 
+@pytest.fixture(scope="module")
+def gap_data(django_db_setup, django_db_blocker):
+    """One wave with 150 submitted responses, built once per test module through the real services.
+
+    Built outside the per-test transactions (so it is not rolled back between
+    tests) and deleted at the end of the module.
+    """
+    with django_db_blocker.unblock():
+        org = m.Organization.objects.create(name="Gap Corp", slug="gap-corp", display_name_en="Gap Corp",
+                                            display_name_ja="ギャップ株式会社")
+        inst = build_instrument(org)
+        wave = services.wave_create(organization=org, instrument=inst, name="H2", slug="gap-h2")
+        services.wave_open(wave=wave)
+        submitted = fill_wave(wave, seed=7, n_staff=60, n_customer=90)
+    yield org.pk, wave.pk, submitted
+    with django_db_blocker.unblock():
+        m.Answer.objects.filter(response__wave__organization_id=org.pk).delete()
+        m.SurveyResponse.objects.filter(wave__organization_id=org.pk).delete()
+        m.Wave.objects.filter(organization_id=org.pk).delete()
+        m.Organization.objects.filter(pk=org.pk).delete()
+
+
 @pytest.fixture
-def gap_wave(org):
-    inst = build_instrument(org)
-    wave = services.wave_create(organization=org, instrument=inst, name="H2", slug="h2")
-    services.wave_open(wave=wave)
-    submitted = fill_wave(wave, seed=7, n_staff=60, n_customer=90)
-    return wave, submitted
+def org(gap_data, db):
+    """The cast's organization is the gap wave's organization in these tests."""
+    return m.Organization.objects.get(pk=gap_data[0])
+
+
+@pytest.fixture
+def gap_wave(gap_data, db):
+    return m.Wave.objects.get(pk=gap_data[1]), gap_data[2]

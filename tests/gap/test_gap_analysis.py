@@ -11,7 +11,7 @@ from scipy import stats as sps
 from reports import services
 from surveys import errors
 from surveys import services as survey_services
-from tests.gap.conftest import build_instrument, fill_wave
+from tests.gap.conftest import fill_wave
 
 
 def _raw(submitted, side, key, flt=None):
@@ -143,8 +143,7 @@ def test_an_unknown_filter_field_is_a_validation_error_naming_it(gap_wave):
 
 def test_wave_over_wave_difference_in_differences(gap_wave, org):
     wave, submitted = gap_wave
-    inst2 = build_instrument(org) if False else wave.instrument
-    before = survey_services.wave_create(organization=org, instrument=inst2, name="H1", slug="h1")
+    before = survey_services.wave_create(organization=org, instrument=wave.instrument, name="H1", slug="h1")
     survey_services.wave_open(wave=before)
     old = fill_wave(before, seed=3, n_staff=40, n_customer=50, staff_shift=1.5)
     result = services.gap_analysis(wave=wave, compare_wave=before, segments=False)
@@ -162,3 +161,28 @@ def test_outcomes_report_nps(gap_wave):
     values = np.array([s["answers"]["nps"] for s in submitted if s["side"] == "customer"])
     assert nps["n"] == len(values)
     assert nps["nps"]["score"] == pytest.approx(100 * ((values >= 9).mean() - (values <= 6).mean()))
+
+
+def test_weighted_results_sit_next_to_the_unweighted_ones(gap_wave):
+    wave, submitted = gap_wave
+    result = services.gap_analysis(wave=wave, weighted=True, segments=False)
+    item = next(i for i in result["items"] if i["key"] == "s1")
+    rows = [(s["answers"]["s1"], s["weight"]) for s in submitted
+            if s["side"] == "customer" and s["answers"]["s1"] != "na"]
+    x = np.array([r[0] for r in rows], dtype=float)
+    w = np.array([r[1] for r in rows])
+    assert item["weighted"]["customer_mean_weighted"] == pytest.approx((w * x).sum() / w.sum(), rel=1e-12)
+    assert item["weighted"]["kish_n_eff"] == pytest.approx(w.sum() ** 2 / (w**2).sum(), rel=1e-12)
+    assert item["mean_customer"] == pytest.approx(x.mean(), rel=1e-12)  # the unweighted result is still there
+
+
+def test_churn_compares_accounts_not_contacts(gap_wave):
+    wave, submitted = gap_wave
+    result = services.gap_analysis(wave=wave, segments=False)
+    churn = result["churn"]
+    assert churn is not None
+    nps = next(c for c in churn["comparisons"] if c["measure"] == "nps")
+    # 6 accounts: at most 6 scores in all, so every group is under k_min = 5 or just at it.
+    n_total = (nps["n_churned"] or 0) + (nps["n_retained"] or 0)
+    assert n_total <= 6
+    assert nps["report_status"] in ("suppressed_min_n", "no_data", "ok_low_base", "insufficient_data")
