@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from reports import selectors, stats
-from reports.stats.did import did_from_counts, did_from_scores
 from reports.stats.churn import churn_comparison
+from reports.stats.did import did_from_counts, did_from_scores
 from reports.stats.dimensions import dimension_comparison
 from reports.stats.weighting import weighted_item_comparison
 from surveys import errors
