@@ -72,6 +72,13 @@ def _responses(wave: Wave, side: str | None):
     )
 
 
+def _plain(value: Any) -> Any:
+    # Segments are cleaned to text on the way in, but a value from elsewhere (a list, None) must not break a sheet.
+    if value is None:
+        return ""
+    return value if isinstance(value, str | int | float) and not isinstance(value, bool) else str(value)
+
+
 def _row(response: SurveyResponse, segment_columns: list[tuple[str, str]], items: list) -> list[Any]:
     values: dict[int, int | None] = {a.item_id: a.value for a in response.answers.all()}
     segments = response.segments if isinstance(response.segments, dict) else {}
@@ -81,7 +88,7 @@ def _row(response: SurveyResponse, segment_columns: list[tuple[str, str]], items
         response.language,
         response.channel,
         response.submitted_on,  # the day only, for every row
-        *(segments.get(key, "") for _, key in segment_columns),
+        *(_plain(segments.get(key, "")) for _, key in segment_columns),
     ]
     if response.side == Side.CUSTOMER:
         account = response.customer_account

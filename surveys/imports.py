@@ -70,9 +70,11 @@ def _decode(data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         # Excel's "Unicode text" export: UTF-16 with a BOM, tab separated.
         try:
-            return data.decode("utf-16")
+            text = data.decode("utf-16")
         except UnicodeDecodeError:
-            pass
+            text = "\x00"
+        if "\x00" not in text:  # NUL is binary data, and PostgreSQL refuses it in text columns
+            return text
     elif b"\x00" not in data:
         for encoding in ("utf-8-sig", "cp932"):
             try:

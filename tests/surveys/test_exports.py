@@ -162,6 +162,13 @@ def test_control_characters_in_a_comment_do_not_break_the_xlsx(wave):
     assert rows[1][HEADER.index("comment")] == "ok=bad"
 
 
+def test_odd_segment_values_stored_by_other_paths_still_export(wave):
+    f.SurveyResponseFactory(wave=wave, side="staff", segments={"department": ["a", "b"], "role": None, "tenure": 3})
+    row = dict(zip(HEADER, read_xlsx(wave)[1], strict=True))
+    assert (row["department"], row["role"], row["tenure"]) == ("['a', 'b']", None, 3)
+    assert dict(zip(HEADER, read_csv(wave)[1], strict=True))["department"] == "['a', 'b']"
+
+
 def test_an_empty_wave_exports_just_the_header(wave):
     assert read_csv(wave) == [HEADER]
     assert read_xlsx(wave) == [tuple(HEADER)]

@@ -118,6 +118,17 @@ def test_a_file_it_cannot_read_gives_one_clear_error(data, filename, message):
     assert problems[0]["row"] in (0, 1)
 
 
+def test_it_reads_the_utf16_tab_separated_text_excel_saves_as_unicode_text():
+    data = "email\tname\r\nsato@example.com\t佐藤 髙\r\n".encode("utf-16")
+    assert imports.read_table(data=data, filename="contacts.txt") == (
+        ["email", "name"], [(2, {"email": "sato@example.com", "name": "佐藤 髙"})])
+
+
+def test_a_file_with_nul_characters_is_refused_as_binary():
+    problems = failure(lambda: imports.read_table(data="name\r\na\x00b\r\n".encode("utf-16"), filename="a.csv"))
+    assert "not readable text" in problems[0]["message"]
+
+
 def test_a_file_that_is_neither_utf8_nor_cp932_is_refused():
     # 0x81 0x20 is an incomplete CP932 lead byte and invalid UTF-8.
     problems = failure(lambda: imports.read_table(data=b"name\r\n\x81\x20\x81\r\n", filename="a.csv"))
