@@ -1,0 +1,92 @@
+"""manage.py gap --wave <id|slug> [--staff f:v] [--customer f:v] [--compare W] [--format table|csv|json]"""
+
+from __future__ import annotations
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from reports import services
+from reports.gap_export import gap_rows, rows_to_csv
+from surveys import errors
+from surveys.models import Wave
+
+
+def _wave(ref: str) -> Wave:
+    wave = Wave.objects.filter(pk=int(ref)).first() if ref.isdigit() else Wave.objects.filter(slug=ref).first()
+    if wave is None:
+        raise CommandError(f"No wave with id or slug '{ref}'.")
+    return wave
+
+
+def _filters(values: list[str], name: str) -> dict[str, str]:
+    out = {}
+    for raw in values or []:
+        key, sep, value = raw.partition(":")
+        if not sep:
+            raise CommandError(f"--{name} takes field:value, got '{raw}'.")
+        out[key.strip()] = value.strip()
+    return out
+
+
+class Command(BaseCommand):
+    help = "Print the staff-vs-customer gap of a wave (the same numbers as the API and the PDF)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--wave", required=True, help="Wave id or slug.")
+        parser.add_argument("--staff", action="append", help="Staff group filter field:value (repeatable).")
+        parser.add_argument("--customer", action="append", help="Customer group filter field:value (repeatable).")
+        parser.add_argument("--compare", help="Earlier wave (id or slug) for the change over time.")
+        parser.add_argument("--weighted", action="store_true", help="Add customer-weighted results.")
+        parser.add_argument("--lang", choices=["en", "ja"], default="en")
+        parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
+        parser.add_argument("--out", help="Write to this file instead of standard output.")
+
+    def handle(self, *args, **opts):
+        wave = _wave(opts["wave"])
+        compare = _wave(opts["compare"]) if opts.get("compare") else None
+        try:
+            result = services.gap_analysis(
+                wave=wave, staff_filter=_filters(opts["staff"], "staff"),
+                customer_filter=_filters(opts["customer"], "customer"), compare_wave=compare,
+                weighted=opts["weighted"], language=opts["lang"], segments=opts["format"] == "json",
+            )
+        except errors.KagamiError as exc:
+            details = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.field_errors.items())
+            raise CommandError(f"{exc.detail} {details}".strip()) from None
+        if opts["format"] == "json":
+            text = json.dumps(result, ensure_ascii=False, indent=2)
+        elif opts["format"] == "csv":
+            text = rows_to_csv(gap_rows(result))
+        else:
+            text = _table(result)
+        if opts.get("out"):
+            with open(opts["out"], "w", encoding="utf-8") as fh:
+                fh.write(text)
+            self.stdout.write(f"Wrote {opts['out']}")
+        else:
+            self.stdout.write(text)
+
+
+def _fmt(value, digits=2) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:+.{digits}f}" if digits == 2 else f"{value:.{digits}f}"
+    return str(value)
+
+
+def _table(result: dict) -> str:
+    lines = [f"{result['wave']['name']} — staff n={_fmt(result['response_counts']['staff'])}, "
+             f"customers n={_fmt(result['response_counts']['customer'])}", ""]
+    head = f"{'':10} {'key':28} {'staff':>6} {'cust':>6} {'gap':>6} {'95% CI':>16} {'p(adj)':>7}  class"
+    lines.append(head)
+    for row in gap_rows(result):
+        ci = "—" if row["ci_low"] is None else f"[{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]"
+        p = row["welch_p_bh"] if row["level"] == "item" else row["welch_p_holm"]
+        mean_s = "—" if row["mean_staff"] is None else f"{row['mean_staff']:.2f}"
+        mean_c = "—" if row["mean_customer"] is None else f"{row['mean_customer']:.2f}"
+        status = row["class"] or row["report_status"]
+        lines.append(f"{row['level']:10} {row['key'][:28]:28} {mean_s:>6} {mean_c:>6} {_fmt(row['gap']):>6} "
+                     f"{ci:>16} {_fmt(p, 3):>7}  {status}")
+    return "\n".join(lines) + "\n"
