@@ -1,7 +1,24 @@
+"""Staff API routes, mounted at /api/v1/ by backend/urls.py."""
+
 from __future__ import annotations
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-router = SimpleRouter()
+from surveys.api import views
 
-urlpatterns = router.urls
+router = SimpleRouter()
+router.register("organizations", views.OrganizationViewSet, basename="organization")
+router.register("memberships", views.MembershipViewSet, basename="membership")
+router.register("instruments", views.InstrumentViewSet, basename="instrument")
+router.register("waves", views.WaveViewSet, basename="wave")
+router.register(r"waves/(?P<wave_pk>[^/.]+)/invitations", views.WaveInvitationViewSet, basename="wave-invitation")
+router.register(r"waves/(?P<wave_pk>[^/.]+)/responses", views.WaveResponseViewSet, basename="wave-response")
+router.register("invitations", views.InvitationViewSet, basename="invitation")
+router.register("accounts", views.CustomerAccountViewSet, basename="account")
+
+urlpatterns = [
+    path("auth/token/", views.AuthTokenView.as_view(), name="api-auth-token"),
+    path("me/", views.MeView.as_view(), name="api-me"),
+    *router.urls,
+]

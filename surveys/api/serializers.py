@@ -1,0 +1,640 @@
+"""Serializers of the staff API: top-level, uniquely named ``<Entity><Purpose>Serializer``.
+
+Serializers check shapes and cross-field rules; writes go through services
+(surveys.services, surveys.api.writes), which raise surveys.errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.validators import MaxValueValidator, MinValueValidator
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from surveys import selectors
+from surveys.models import (
+    OUTCOME_SCALES,
+    CustomerAccount,
+    Dimension,
+    Instrument,
+    Invitation,
+    ItemKind,
+    ItemPair,
+    Language,
+    Membership,
+    Organization,
+    Role,
+    Side,
+    SurveyResponse,
+    Wave,
+)
+
+MAX_TEXT = 2000
+MAX_DIMENSIONS = 50
+MAX_ITEMS = 200
+MAX_CONTACTS = 1000
+
+# Column names used by imports/exports next to segment keys; a segment key must not shadow them.
+RESERVED_SEGMENT_KEYS = frozenset({
+    "response", "side", "language", "channel", "submitted_on", "submitted_at", "weight", "account", "comment",
+    "email", "name", "external_id", "id",
+})
+
+
+# --------------------------------------------------------------------------- errors (schema only)
+
+
+class ErrorResponseSerializer(serializers.Serializer):
+    """The one error shape. Validation errors add DRF's per-field messages next to these two keys."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+class ImportRowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="Spreadsheet row: the header is row 1; 0 for the whole file.")
+    column = serializers.CharField(allow_blank=True)
+    message = serializers.CharField()
+
+
+class ImportErrorResponseSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    errors = ImportRowErrorSerializer(many=True, required=False)
+
+
+# --------------------------------------------------------------------------- auth, me, organizations
+
+
+class AuthTokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+
+
+class AuthTokenResponseSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text='Send as "Authorization: Token <token>".')
+
+
+class OrganizationBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "slug"]
+
+
+class MeMembershipSerializer(serializers.ModelSerializer):
+    organization = OrganizationBriefSerializer(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "organization", "role"]
+
+
+class MeSerializer(serializers.ModelSerializer):
+    memberships = MeMembershipSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username", "email", "first_name", "last_name", "memberships"]
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField(help_text="Your role in this organization.")
+
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "slug", "display_name_ja", "display_name_en", "created_at", "role"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=Role.choices))
+    def get_role(self, obj: Organization) -> str | None:
+        return self.context.get("roles", {}).get(obj.pk)
+
+
+# --------------------------------------------------------------------------- memberships
+
+
+class MemberUserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username", "email", "first_name", "last_name"]
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    user = MemberUserSerializer(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "organization", "user", "role", "created_at"]
+        read_only_fields = fields
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class OrganizationChoiceField(serializers.PrimaryKeyRelatedField):
+    """An organization the requesting user belongs to; any other id is 'does not exist'."""
+
+    default_error_messages = {"does_not_exist": "Unknown organization.", "incorrect_type": "Must be an integer id."}
+
+    def get_queryset(self):
+        roles = self.context.get("roles", {})
+        return Organization.objects.filter(pk__in=list(roles))
+
+    def to_internal_value(self, data: Any) -> Any:
+        # Very large integers would overflow the database driver; they exist nowhere anyway.
+        if isinstance(data, bool) or (isinstance(data, int) and not 0 < data < 2**63):
+            self.fail("does_not_exist", pk_value=data)
+        if isinstance(data, str) and (not data.isdigit() or len(data) > 18):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class MembershipCreateSerializer(serializers.Serializer):
+    organization = OrganizationChoiceField()
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+    def validate_username(self, value: str) -> Any:
+        user = get_user_model().objects.filter(username=value).first()
+        if user is None:
+            raise serializers.ValidationError("No user has this username.")
+        return user
+
+
+class MembershipRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+# --------------------------------------------------------------------------- instruments
+
+
+class InstrumentSummarySerializer(serializers.ModelSerializer):
+    is_frozen = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Instrument
+        fields = ["id", "organization", "key", "version", "name_ja", "name_en", "is_builtin", "is_frozen",
+                  "frozen_at", "based_on", "created_at"]
+        read_only_fields = fields
+
+
+class DimensionDetailSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Dimension
+        fields = ["key", "order", "name_ja", "name_en", "description_ja", "description_en"]
+
+
+class ItemPairDetailSerializer(serializers.ModelSerializer):
+    dimension = serializers.SlugRelatedField(slug_field="key", read_only=True, allow_null=True)
+    scale_min = serializers.IntegerField(read_only=True)
+    scale_max = serializers.IntegerField(read_only=True)
+    topbox_levels = serializers.ListField(child=serializers.IntegerField())
+
+    class Meta:
+        model = ItemPair
+        fields = ["key", "order", "dimension", "kind", "construct", "staff_text_ja", "staff_text_en",
+                  "customer_text_ja", "customer_text_en", "scale_points", "scale_min", "scale_max", "allow_na",
+                  "reverse_keyed", "topbox_levels", "is_headline"]
+
+
+class InstrumentDetailSerializer(serializers.ModelSerializer):
+    is_frozen = serializers.BooleanField(read_only=True)
+    dimensions = DimensionDetailSerializer(many=True, read_only=True)
+    items = ItemPairDetailSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Instrument
+        fields = ["id", "organization", "key", "version", "name_ja", "name_en", "description_ja",
+                  "description_en", "is_builtin", "is_frozen", "frozen_at", "based_on", "created_at",
+                  "dimensions", "items"]
+        read_only_fields = fields
+
+
+class DimensionWriteSerializer(serializers.Serializer):
+    key = serializers.SlugField(max_length=80)
+    order = serializers.IntegerField(min_value=0, max_value=10_000, required=False)
+    name_ja = serializers.CharField(max_length=200)
+    name_en = serializers.CharField(max_length=200)
+    description_ja = serializers.CharField(max_length=MAX_TEXT, allow_blank=True, required=False, default="")
+    description_en = serializers.CharField(max_length=MAX_TEXT, allow_blank=True, required=False, default="")
+
+
+class ItemPairWriteSerializer(serializers.Serializer):
+    key = serializers.SlugField(max_length=80)
+    order = serializers.IntegerField(min_value=0, max_value=10_000, required=False)
+    dimension = serializers.SlugField(max_length=80, allow_null=True, required=False, default=None,
+                                      help_text="Key of one of this instrument's dimensions; null for outcome items.")
+    kind = serializers.ChoiceField(choices=ItemKind.choices, default=ItemKind.LIKERT)
+    construct = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
+    staff_text_ja = serializers.CharField(max_length=MAX_TEXT, allow_blank=True, required=False, default="")
+    staff_text_en = serializers.CharField(max_length=MAX_TEXT, allow_blank=True, required=False, default="")
+    customer_text_ja = serializers.CharField(max_length=MAX_TEXT, help_text="May contain {company}.")
+    customer_text_en = serializers.CharField(max_length=MAX_TEXT, help_text="May contain {company}.")
+    scale_points = serializers.IntegerField(required=False, min_value=2, max_value=11,
+                                            help_text="5 or 7 for likert items; ignored for outcome items.")
+    allow_na = serializers.BooleanField(default=True)
+    reverse_keyed = serializers.BooleanField(default=False)
+    topbox_levels = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=10), required=False,
+                                          max_length=11, help_text="Defaults to the top two levels (NPS: 9, 10).")
+    is_headline = serializers.BooleanField(default=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        kind = attrs["kind"]
+        problems: dict[str, list[str]] = {}
+        if kind == ItemKind.LIKERT:
+            points = attrs.get("scale_points", 5)
+            if points not in (5, 7):
+                problems["scale_points"] = ["Agreement items use a 5- or 7-point scale."]
+            for name in ("staff_text_ja", "staff_text_en"):
+                if not attrs.get(name, "").strip():
+                    problems[name] = ["A matched item needs its staff wording."]
+            low, high = 1, points
+        else:
+            low, high = OUTCOME_SCALES[kind]
+            points = high
+            for name in ("staff_text_ja", "staff_text_en"):
+                if attrs.get(name, "").strip():
+                    problems[name] = ["Outcome items are asked of customers only; leave the staff wording empty."]
+            if attrs.get("dimension"):
+                problems["dimension"] = ["Outcome items belong to no dimension."]
+            if attrs.get("is_headline"):
+                problems["is_headline"] = ["The headline item is an agreement item."]
+        levels = attrs.get("topbox_levels")
+        if levels is None or levels == []:
+            levels = [9, 10] if kind == ItemKind.NPS else [high - 1, high]
+        elif any(not low <= level <= high for level in levels) or len(set(levels)) != len(levels):
+            problems["topbox_levels"] = [f"Distinct levels between {low} and {high}."]
+        if problems:
+            raise serializers.ValidationError(problems)
+        attrs["scale_points"] = points
+        attrs["topbox_levels"] = sorted(levels)
+        return attrs
+
+
+def _check_contents(dimensions: list[dict], items: list[dict]) -> None:
+    """Cross-item rules: unique keys, known dimension keys, at most one headline item."""
+    dim_errors: list[dict] = [{} for _ in dimensions]
+    item_errors: list[dict] = [{} for _ in items]
+    seen: set[str] = set()
+    for index, dim in enumerate(dimensions):
+        if dim["key"] in seen:
+            dim_errors[index]["key"] = ["Duplicate dimension key."]
+        seen.add(dim["key"])
+    item_keys: set[str] = set()
+    headlines = 0
+    for index, item in enumerate(items):
+        if item["key"] in item_keys:
+            item_errors[index]["key"] = ["Duplicate item key."]
+        item_keys.add(item["key"])
+        if item.get("dimension") and item["dimension"] not in seen:
+            item_errors[index]["dimension"] = ["No dimension has this key."]
+        if item.get("is_headline"):
+            headlines += 1
+            if headlines > 1:
+                item_errors[index]["is_headline"] = ["Only one item can be the headline."]
+    problems: dict[str, Any] = {}
+    if any(dim_errors):
+        problems["dimensions"] = dim_errors
+    if any(item_errors):
+        problems["items"] = item_errors
+    if problems:
+        raise serializers.ValidationError(problems)
+
+
+class InstrumentCreateSerializer(serializers.Serializer):
+    organization = OrganizationChoiceField()
+    key = serializers.SlugField(max_length=80)
+    name_ja = serializers.CharField(max_length=200)
+    name_en = serializers.CharField(max_length=200)
+    description_ja = serializers.CharField(max_length=MAX_TEXT, allow_blank=True, required=False, default="")
+    description_en = serializers.CharField(max_length=MAX_TEXT, allow_blank=True, required=False, default="")
+    dimensions = DimensionWriteSerializer(many=True, max_length=MAX_DIMENSIONS)
+    items = ItemPairWriteSerializer(many=True, min_length=1, max_length=MAX_ITEMS)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        _check_contents(attrs["dimensions"], attrs["items"])
+        return attrs
+
+
+class InstrumentUpdateSerializer(serializers.Serializer):
+    """Texts, and the full set of dimensions and items (PUT: required; PATCH: optional, both together).
+
+    Always validated with partial=False (the view merges current texts into a PATCH), because
+    DRF's partial mode would also skip the defaults of every nested item.
+    """
+
+    name_ja = serializers.CharField(max_length=200)
+    name_en = serializers.CharField(max_length=200)
+    description_ja = serializers.CharField(max_length=MAX_TEXT, allow_blank=True, required=False)
+    description_en = serializers.CharField(max_length=MAX_TEXT, allow_blank=True, required=False)
+    dimensions = DimensionWriteSerializer(many=True, max_length=MAX_DIMENSIONS, required=False)
+    items = ItemPairWriteSerializer(many=True, min_length=1, max_length=MAX_ITEMS, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.context.get("replace"):
+            missing = {name: ["This field is required."] for name in ("dimensions", "items") if name not in attrs}
+            if missing:
+                raise serializers.ValidationError(missing)
+        if ("dimensions" in attrs) != ("items" in attrs):
+            missing_name = "items" if "dimensions" in attrs else "dimensions"
+            raise serializers.ValidationError(
+                {missing_name: ["Send dimensions and items together; they replace both."]}
+            )
+        if "items" in attrs:
+            _check_contents(attrs["dimensions"], attrs["items"])
+        return attrs
+
+
+class InstrumentCloneSerializer(serializers.Serializer):
+    organization = OrganizationChoiceField()
+    key = serializers.SlugField(max_length=80, required=False, help_text="Defaults to the source's key.")
+
+
+# --------------------------------------------------------------------------- waves
+
+
+class SegmentFieldSerializer(serializers.Serializer):
+    key = serializers.SlugField(max_length=40)
+    label_en = serializers.CharField(max_length=100)
+    label_ja = serializers.CharField(max_length=100)
+    choices = serializers.ListField(child=serializers.CharField(max_length=120), max_length=200, required=False,
+                                    default=list, help_text="Allowed values; empty means free text.")
+
+    def validate_key(self, value: str) -> str:
+        if value in RESERVED_SEGMENT_KEYS:
+            raise serializers.ValidationError(f"'{value}' is reserved for export and import columns.")
+        return value
+
+    def validate_choices(self, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise serializers.ValidationError("Choices must be distinct.")
+        return value
+
+
+def _check_segment_fields(value: list[dict]) -> list[dict]:
+    keys = [field["key"] for field in value]
+    if len(set(keys)) != len(keys):
+        raise serializers.ValidationError("Segment field keys must be distinct.")
+    return value
+
+
+class WaveCountsSerializer(serializers.Serializer):
+    responses = serializers.IntegerField()
+    invitations = serializers.IntegerField()
+    answered_invitations = serializers.IntegerField()
+    response_rate = serializers.FloatField(allow_null=True, help_text="answered / invited; null when none invited.")
+
+
+class WaveSideCountsSerializer(serializers.Serializer):
+    staff = WaveCountsSerializer()
+    customer = WaveCountsSerializer()
+
+
+class WaveLinksSerializer(serializers.Serializer):
+    staff = serializers.URLField()
+    customer = serializers.URLField()
+
+
+class WaveSerializer(serializers.ModelSerializer):
+    """A wave; retrieve adds ``anonymous_links`` and ``counts`` (null in lists)."""
+
+    staff_segment_fields = SegmentFieldSerializer(many=True, read_only=True)
+    customer_segment_fields = SegmentFieldSerializer(many=True, read_only=True)
+    languages = serializers.ListField(child=serializers.ChoiceField(choices=Language.choices), read_only=True)
+    anonymous_links = serializers.SerializerMethodField()
+    counts = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Wave
+        fields = ["id", "organization", "instrument", "name", "slug", "status", "opens_on", "closes_on", "languages",
+                  "default_language", "anonymity_threshold", "customer_threshold", "staff_segment_fields",
+                  "customer_segment_fields", "previous_wave", "opened_at", "closed_at", "created_at",
+                  "anonymous_links", "counts"]
+        read_only_fields = fields
+
+    def _detailed(self) -> bool:
+        return bool(self.context.get("detail"))
+
+    @extend_schema_field(WaveLinksSerializer(allow_null=True))
+    def get_anonymous_links(self, obj: Wave) -> dict | None:
+        return selectors.anonymous_link_urls(wave=obj) if self._detailed() else None
+
+    @extend_schema_field(WaveSideCountsSerializer(allow_null=True))
+    def get_counts(self, obj: Wave) -> dict | None:
+        return selectors.wave_counts(wave=obj) if self._detailed() else None
+
+
+class WaveWriteSerializer(serializers.ModelSerializer):
+    """Create (organization and instrument required) and PATCH (neither may change)."""
+
+    organization = OrganizationChoiceField()
+    instrument = serializers.PrimaryKeyRelatedField(queryset=Instrument.objects.none(),
+                                                    help_text="A built-in instrument is copied into the organization.")
+    previous_wave = serializers.PrimaryKeyRelatedField(queryset=Wave.objects.none(), allow_null=True, required=False)
+    languages = serializers.ListField(child=serializers.ChoiceField(choices=Language.choices), min_length=1,
+                                      max_length=2, required=False)
+    anonymity_threshold = serializers.IntegerField(
+        required=False, validators=[MinValueValidator(3), MaxValueValidator(100)],
+        help_text="Smallest staff group shown in any breakdown; never below 3.",
+    )
+    customer_threshold = serializers.IntegerField(required=False, validators=[MinValueValidator(1),
+                                                                              MaxValueValidator(100)])
+    staff_segment_fields = SegmentFieldSerializer(many=True, required=False, max_length=20)
+    customer_segment_fields = SegmentFieldSerializer(many=True, required=False, max_length=20)
+
+    class Meta:
+        model = Wave
+        fields = ["organization", "instrument", "name", "slug", "opens_on", "closes_on", "languages",
+                  "default_language", "anonymity_threshold", "customer_threshold", "staff_segment_fields",
+                  "customer_segment_fields", "previous_wave"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        org_ids = list(self.context.get("roles", {}))
+        self.fields["instrument"].queryset = selectors.instrument_list(org_ids=org_ids)
+        self.fields["previous_wave"].queryset = selectors.wave_list(org_ids=org_ids)
+        if self.instance is not None:
+            for name in ("organization", "instrument"):
+                self.fields[name].read_only = True
+
+    def validate_languages(self, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise serializers.ValidationError("Languages must be distinct.")
+        return value
+
+    validate_staff_segment_fields = staticmethod(_check_segment_fields)
+    validate_customer_segment_fields = staticmethod(_check_segment_fields)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        instance: Wave | None = self.instance
+        org = attrs.get("organization") or (instance.organization if instance else None)
+        instrument = attrs.get("instrument") or (instance.instrument if instance else None)
+        problems: dict[str, list[str]] = {}
+
+        def current(name: str) -> Any:
+            return attrs[name] if name in attrs else getattr(instance, name, None)
+
+        if instance is None and instrument is not None and instrument.organization_id not in (None, org.pk):
+            problems["instrument"] = ["This instrument belongs to another organization."]
+        opens_on, closes_on = current("opens_on"), current("closes_on")
+        if opens_on and closes_on and closes_on < opens_on:
+            problems["closes_on"] = ["Must not be before opens_on."]
+        languages = current("languages") or [Language.JA, Language.EN]
+        default_language = current("default_language") or languages[0]
+        if default_language not in languages:
+            problems["default_language"] = ["Must be one of the wave's languages."]
+        previous = attrs.get("previous_wave")
+        if previous is not None and (previous.organization_id != org.pk or previous == instance):
+            problems["previous_wave"] = ["Must be another wave of the same organization."]
+        if instrument is not None:
+            item_keys = set(instrument.items.values_list("key", flat=True))
+            for name in ("staff_segment_fields", "customer_segment_fields"):
+                clashes = sorted(item_keys & {f["key"] for f in attrs.get(name, [])})
+                if clashes:
+                    problems[name] = [f"Segment keys clash with item keys: {', '.join(clashes)}."]
+        if problems:
+            raise serializers.ValidationError(problems)
+        if "languages" in attrs or instance is None:
+            attrs.setdefault("default_language", default_language)
+        return attrs
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+class CustomerAccountSerializer(serializers.ModelSerializer):
+    organization = OrganizationChoiceField()
+    arr = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, allow_null=True, required=False,
+                                   coerce_to_string=False)
+
+    class Meta:
+        model = CustomerAccount
+        fields = ["id", "organization", "external_id", "name", "tier", "touch_model", "plan", "region", "arr",
+                  "status", "customer_since", "churned_on", "renewed_on", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        validators: list = []  # uniqueness of external_id is checked by writes.account_save
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            self.fields["organization"].read_only = True
+
+
+# --------------------------------------------------------------------------- invitations
+
+
+INVITATION_STATUSES = [("pending", "Not sent yet"), ("sent", "Sent, not answered"), ("answered", "Answered")]
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    """An invitation and its delivery status; never which response it produced."""
+
+    status = serializers.SerializerMethodField()
+    account = serializers.SlugRelatedField(source="customer_account", slug_field="external_id", read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "side", "email", "name", "language", "segments", "account", "status", "created_at",
+                  "sent_at", "last_reminded_at", "reminder_count"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=INVITATION_STATUSES))
+    def get_status(self, obj: Invitation) -> str:
+        if obj.is_used:
+            return "answered"
+        return "sent" if obj.sent_at else "pending"
+
+
+class InvitationIssuedSerializer(serializers.Serializer):
+    """A newly issued invitation with its link. The link is shown once: only its hash is stored."""
+
+    invitation = InvitationSerializer()
+    link = serializers.URLField()
+
+
+class InvitationContactSerializer(serializers.Serializer):
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    language = serializers.ChoiceField(choices=Language.choices, required=False, allow_null=True, default=None)
+    segments = serializers.DictField(child=serializers.CharField(max_length=120, allow_blank=True), required=False,
+                                     default=dict)
+    account = serializers.CharField(max_length=120, required=False, allow_blank=True, default="",
+                                    help_text="external_id of a customer account (customer side only).")
+
+
+class InvitationBulkCreateSerializer(serializers.Serializer):
+    side = serializers.ChoiceField(choices=Side.choices)
+    send = serializers.BooleanField(default=False, help_text="Email each contact that has an address.")
+    contacts = InvitationContactSerializer(many=True, min_length=1, max_length=MAX_CONTACTS)
+
+
+class InvitationImportSerializer(serializers.Serializer):
+    side = serializers.ChoiceField(choices=Side.choices)
+    file = serializers.FileField(help_text="CSV (UTF-8 or CP932) or XLSX.")
+    skip_bad_rows = serializers.BooleanField(default=False)
+    send = serializers.BooleanField(default=False)
+
+
+class SkippedRowSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    column = serializers.CharField(allow_blank=True)
+    message = serializers.CharField()
+
+
+class InvitationIssueResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    sent = serializers.IntegerField()
+    skipped = SkippedRowSerializer(many=True)
+    invitations = InvitationIssuedSerializer(many=True)
+
+
+class InvitationSendResultSerializer(serializers.Serializer):
+    sent = serializers.IntegerField()
+    skipped_no_email = serializers.IntegerField()
+    skipped_answered = serializers.IntegerField()
+    failed = serializers.ListField(child=serializers.IntegerField(),
+                                   help_text="Invitation ids the mail server refused.")
+
+
+class InvitationRemindSerializer(serializers.Serializer):
+    side = serializers.ChoiceField(choices=Side.choices, required=False, allow_null=True, default=None,
+                                   help_text="Both sides when omitted.")
+
+
+class InvitationResendResultSerializer(serializers.Serializer):
+    invitation = InvitationSerializer()
+    sent = serializers.BooleanField(help_text="False when the invitation has no email address.")
+    link = serializers.URLField(help_text="The new link; the previous one no longer works.")
+
+
+# --------------------------------------------------------------------------- responses
+
+
+class SurveyResponseSerializer(serializers.ModelSerializer):
+    """A response. Staff rows carry no invitation, no account and only the day they were submitted."""
+
+    answers = serializers.SerializerMethodField(help_text="Item key → value; null means don't know / N/A.")
+    account = serializers.SlugRelatedField(source="customer_account", slug_field="external_id", read_only=True)
+
+    class Meta:
+        model = SurveyResponse
+        fields = ["id", "side", "language", "channel", "segments", "submitted_on", "submitted_at", "weight",
+                  "account", "comment", "answers"]
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "integer", "nullable": True}})
+    def get_answers(self, obj: SurveyResponse) -> dict[str, int | None]:
+        return {answer.item.key: answer.value for answer in obj.answers.all()}
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    organization = OrganizationChoiceField()
+    file = serializers.FileField(help_text="CSV (UTF-8 or CP932) or XLSX.")
+    skip_bad_rows = serializers.BooleanField(default=False)
+
+
+class AccountImportResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField(help_text="Accounts created or updated.")
+    skipped = SkippedRowSerializer(many=True)
+    accounts = CustomerAccountSerializer(many=True)
+

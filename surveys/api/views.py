@@ -1,0 +1,787 @@
+"""The staff API under /api/v1/: organizations, memberships, instruments, waves, invitations,
+responses and customer accounts.
+
+Views stay thin: selectors decide visibility (another organization's object is
+404), permissions.OrganizationRole decides roles (403), services do the writes and
+raise surveys.errors, which backend.api_errors turns into ``{"detail", "code"}``.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, parsers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
+
+from surveys import errors, notifications, selectors, services
+from surveys.api import filters, writes
+from surveys.api import serializers as s
+from surveys.api.permissions import ADMIN, EVERYONE, READERS, OrganizationRole, required_roles
+from surveys.models import (
+    CustomerAccount,
+    Instrument,
+    Invitation,
+    Membership,
+    Organization,
+    Side,
+    SurveyResponse,
+    Wave,
+    WaveStatus,
+)
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_MAX_ID_DIGITS = 18  # larger ids exist nowhere and would overflow the database driver
+
+_ERROR_TEXT = {
+    400: "Invalid input: per-field messages next to detail and code.",
+    401: "Not authenticated.",
+    403: "Your role does not allow this.",
+    404: "Not found (or not visible to you).",
+    409: "Conflicts with the current state (see code).",
+    410: "Gone.",
+    413: "Request body too large.",
+}
+
+
+def errs(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: OpenApiResponse(s.ErrorResponseSerializer, description=_ERROR_TEXT[code]) for code in codes}
+
+
+READ = (401, 403)
+DETAIL = (401, 403, 404)
+WRITE = (400, 401, 403, 404, 413)
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+class ImportUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Imports and exports are not installed on this server."
+    default_code = "unavailable"
+
+
+def _valid_id(value: Any) -> bool:
+    return isinstance(value, str) and value.isdigit() and len(value) <= _MAX_ID_DIGITS
+
+
+class KagamiAPIMixin:
+    """Scopes, roles and guards shared by every staff API view."""
+
+    permission_classes = [OrganizationRole]
+    read_roles: frozenset[str] = EVERYONE
+    write_roles: frozenset[str] = ADMIN
+    action_roles: dict[str, frozenset[str]] = {}
+
+    request: Request
+
+    @cached_property
+    def roles(self) -> dict[int, str]:
+        return selectors.user_roles(user=self.request.user)
+
+    def org_ids(self, roles: frozenset[str] | None = None) -> list[int]:
+        return selectors.org_ids_with_role(roles_by_org=self.roles, roles=roles or EVERYONE)
+
+    def visible_org_ids(self) -> list[int]:
+        """Lists show what the action may read; object lookups see every membership, so a
+        member with a weaker role gets 403 (the object exists for them) and others 404."""
+        if getattr(self, "action", None) == "list":
+            return self.org_ids(required_roles(self, self.request))
+        return self.org_ids()
+
+    def require_role(self, organization_id: int, roles: frozenset[str]) -> None:
+        if self.roles.get(organization_id) not in roles:
+            raise exceptions.PermissionDenied("Your role in this organization does not allow this.")
+
+    def object_organization_id(self, obj: Any) -> int | None:
+        return obj.organization_id
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        # DRF's JSON parser streams the body and so skips DATA_UPLOAD_MAX_MEMORY_SIZE: check here.
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        multipart = (request.content_type or "").startswith("multipart/")
+        limit = settings.KAGAMI_MAX_IMPORT_BYTES + 65_536 if multipart else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if length > limit:
+            raise PayloadTooLarge()
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()  # type: ignore[misc]
+        context["roles"] = self.roles
+        return context
+
+    def get_object(self) -> Any:
+        lookup = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)  # type: ignore[attr-defined]
+        if not _valid_id(lookup):
+            raise exceptions.NotFound()
+        return super().get_object()  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- auth and me
+
+
+@extend_schema(
+    tags=["auth"],
+    summary="Obtain an API token",
+    description='Exchange a username and password for a token; send it as "Authorization: Token <token>".',
+    request=s.AuthTokenRequestSerializer,
+    responses={200: s.AuthTokenResponseSerializer, **errs(400, 413)},
+    auth=[],
+)
+class AuthTokenView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes = [parsers.JSONParser, parsers.FormParser]
+
+    def post(self, request: Request) -> Response:
+        if int(request.META.get("CONTENT_LENGTH") or 0) > 16_384:
+            raise PayloadTooLarge()
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
+
+
+@extend_schema(tags=["auth"], summary="The current user and their memberships",
+               responses={200: s.MeSerializer, **errs(401)})
+class MeView(KagamiAPIMixin, APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        return Response(s.MeSerializer(request.user).data)
+
+
+# --------------------------------------------------------------------------- organizations
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Your organizations",
+                       responses={200: s.OrganizationSerializer(many=True), **errs(*READ)}),
+    retrieve=extend_schema(summary="One of your organizations",
+                           responses={200: s.OrganizationSerializer, **errs(*DETAIL)}),
+)
+@extend_schema(tags=["organizations"])
+class OrganizationViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+    serializer_class = s.OrganizationSerializer
+    queryset = Organization.objects.none()  # for the schema; get_queryset scopes the real one
+
+    def get_queryset(self):
+        return selectors.organization_list(org_ids=self.visible_org_ids())
+
+    def object_organization_id(self, obj: Organization) -> int:
+        return obj.pk
+
+
+# --------------------------------------------------------------------------- memberships
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Members of your organizations (admin, analyst)",
+                       responses={200: s.MembershipSerializer(many=True), **errs(*READ)}),
+    retrieve=extend_schema(summary="One membership", responses={200: s.MembershipSerializer, **errs(*DETAIL)}),
+    create=extend_schema(summary="Add an existing user to an organization (admin)",
+                         request=s.MembershipCreateSerializer,
+                         responses={201: s.MembershipSerializer, **errs(*WRITE)}),
+    partial_update=extend_schema(summary="Change a member's role (admin)", request=s.MembershipRoleSerializer,
+                                 responses={200: s.MembershipSerializer, **errs(*WRITE, 409)}),
+    destroy=extend_schema(summary="Remove a member (admin)", responses={204: None, **errs(*DETAIL, 409)}),
+)
+@extend_schema(tags=["organizations"])
+class MembershipViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+    serializer_class = s.MembershipSerializer
+    queryset = Membership.objects.none()
+    read_roles = READERS
+    filterset_class = filters.MembershipFilter
+
+    def get_queryset(self):
+        return selectors.membership_list(org_ids=self.visible_org_ids())
+
+    def create(self, request: Request) -> Response:
+        serializer = s.MembershipCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        self.require_role(data["organization"].pk, ADMIN)
+        membership = writes.membership_create(organization=data["organization"], user=data["username"],
+                                              role=data["role"])
+        return Response(s.MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        membership = self.get_object()
+        serializer = s.MembershipRoleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = writes.membership_set_role(membership=membership, role=serializer.validated_data["role"])
+        return Response(s.MembershipSerializer(membership).data)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        writes.membership_delete(membership=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --------------------------------------------------------------------------- instruments
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Built-in instruments and your organizations' instruments",
+                       responses={200: s.InstrumentSummarySerializer(many=True), **errs(*READ)}),
+    retrieve=extend_schema(summary="An instrument version with its dimensions and items",
+                           responses={200: s.InstrumentDetailSerializer, **errs(*DETAIL)}),
+    create=extend_schema(summary="Create a custom instrument (admin)", request=s.InstrumentCreateSerializer,
+                         responses={201: s.InstrumentDetailSerializer, **errs(*WRITE)}),
+    update=extend_schema(
+        summary="Replace an editable version's texts, dimensions and items (admin)",
+        description="A version used by a wave is frozen: 409 `instrument_frozen`; create a new version.",
+        request=s.InstrumentUpdateSerializer, responses={200: s.InstrumentDetailSerializer, **errs(*WRITE, 409)},
+    ),
+    partial_update=extend_schema(
+        summary="Change an editable version's texts, or its dimensions and items together (admin)",
+        description="A version used by a wave is frozen: 409 `instrument_frozen`; create a new version.",
+        request=s.InstrumentUpdateSerializer, responses={200: s.InstrumentDetailSerializer, **errs(*WRITE, 409)},
+    ),
+)
+@extend_schema(tags=["instruments"])
+class InstrumentViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+    queryset = Instrument.objects.none()
+    filterset_class = filters.InstrumentFilter
+
+    def get_queryset(self):
+        if self.action == "list":
+            return selectors.instrument_list(org_ids=self.visible_org_ids())
+        return selectors.instrument_detail_queryset(org_ids=self.visible_org_ids())
+
+    def get_serializer_class(self):
+        return s.InstrumentSummarySerializer if self.action == "list" else s.InstrumentDetailSerializer
+
+    def _detail(self, instrument: Instrument, code: int = status.HTTP_200_OK) -> Response:
+        fresh = selectors.instrument_detail_queryset(org_ids=self.org_ids()).get(pk=instrument.pk)
+        return Response(s.InstrumentDetailSerializer(fresh).data, status=code)
+
+    def create(self, request: Request) -> Response:
+        serializer = s.InstrumentCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        organization = data.pop("organization")
+        self.require_role(organization.pk, ADMIN)
+        instrument = writes.instrument_create(
+            organization=organization, key=data.pop("key"), dimensions=data.pop("dimensions"),
+            items=data.pop("items"), texts=data,
+        )
+        return self._detail(instrument, status.HTTP_201_CREATED)
+
+    def _update(self, request: Request, partial: bool) -> Response:
+        instrument = self.get_object()
+        # A frozen version cannot change at all: say so before judging the body.
+        services.instrument_ensure_editable(instrument=instrument)
+        data = request.data
+        if not isinstance(data, dict):
+            raise errors.ValidationFailed(field_errors={"non_field_errors": ["Expected an object."]})
+        if partial:
+            data = {"name_ja": instrument.name_ja, "name_en": instrument.name_en, **data}
+        serializer = s.InstrumentUpdateSerializer(data=data, context={"replace": not partial})
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        dimensions, items = data.pop("dimensions", None), data.pop("items", None)
+        instrument = writes.instrument_update(instrument=instrument, texts=data, dimensions=dimensions, items=items)
+        return self._detail(instrument)
+
+    def update(self, request: Request, pk: str) -> Response:
+        return self._update(request, partial=False)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        return self._update(request, partial=True)
+
+    @extend_schema(
+        summary="Copy an instrument (built-in or your own) into an organization as version 1 of a key (admin)",
+        request=s.InstrumentCloneSerializer, responses={201: s.InstrumentDetailSerializer, **errs(*WRITE)},
+    )
+    @action(detail=True, methods=["post"])
+    def clone(self, request: Request, pk: str) -> Response:
+        source = self.get_object()
+        serializer = s.InstrumentCloneSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        organization = serializer.validated_data["organization"]
+        self.require_role(organization.pk, ADMIN)
+        copy = services.instrument_clone(source=source, organization=organization,
+                                         key=serializer.validated_data.get("key"))
+        return self._detail(copy, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Create the next, editable version of an instrument (admin)",
+        request=None, responses={201: s.InstrumentDetailSerializer, **errs(*WRITE)},
+    )
+    @action(detail=True, methods=["post"])
+    def versions(self, request: Request, pk: str) -> Response:
+        instrument = services.instrument_new_version(instrument=self.get_object())
+        return self._detail(instrument, status.HTTP_201_CREATED)
+
+
+# --------------------------------------------------------------------------- waves
+
+
+_TRANSITION_DOC = "Invalid transitions answer 409 `invalid_transition`."
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Waves of your organizations", responses={200: s.WaveSerializer(many=True),
+                                                                          **errs(*READ)}),
+    retrieve=extend_schema(summary="A wave with its anonymous links, response counts and response rates",
+                           responses={200: s.WaveSerializer, **errs(*DETAIL)}),
+    create=extend_schema(summary="Create a draft wave (admin); freezes the instrument version",
+                         request=s.WaveWriteSerializer, responses={201: s.WaveSerializer, **errs(*WRITE)}),
+    partial_update=extend_schema(summary="Change a wave's settings (admin); status changes through open/close/reopen",
+                                 request=s.WaveWriteSerializer, responses={200: s.WaveSerializer, **errs(*WRITE)}),
+)
+@extend_schema(tags=["waves"])
+class WaveViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+    serializer_class = s.WaveSerializer
+    queryset = Wave.objects.none()
+    filterset_class = filters.WaveFilter
+
+    def get_queryset(self):
+        return selectors.wave_list(org_ids=self.visible_org_ids())
+
+    def _detail(self, wave: Wave, code: int = status.HTTP_200_OK) -> Response:
+        return Response(s.WaveSerializer(wave, context={"detail": True}).data, status=code)
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return self._detail(self.get_object())
+
+    def create(self, request: Request) -> Response:
+        serializer = s.WaveWriteSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        organization = data.pop("organization")
+        self.require_role(organization.pk, ADMIN)
+        try:
+            wave = services.wave_create(organization=organization, instrument=data.pop("instrument"),
+                                        name=data.pop("name"), slug=data.pop("slug"), **data)
+        except IntegrityError:
+            # Two creations racing for one slug: the database decides.
+            raise errors.ValidationFailed(field_errors={"slug": ["This slug is already in use."]}) from None
+        return self._detail(wave, status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        wave = self.get_object()
+        if isinstance(request.data, dict) and "status" in request.data:
+            raise errors.ValidationFailed(field_errors={"status": ["Use the open, close and reopen actions."]})
+        serializer = s.WaveWriteSerializer(wave, data=request.data, partial=True,
+                                           context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        try:
+            with transaction.atomic():
+                wave = writes.wave_update(wave=wave, **serializer.validated_data)
+        except IntegrityError:
+            raise errors.ValidationFailed(field_errors={"slug": ["This slug is already in use."]}) from None
+        return self._detail(wave)
+
+    def _transition(self, target: str, reopen: bool = False) -> Response:
+        wave = services.wave_set_status(wave=self.get_object(), status=target, reopen=reopen)
+        return self._detail(wave)
+
+    @extend_schema(summary="Open a draft wave (admin)", description=_TRANSITION_DOC, request=None,
+                   responses={200: s.WaveSerializer, **errs(*DETAIL, 409)})
+    @action(detail=True, methods=["post"])
+    def open(self, request: Request, pk: str) -> Response:
+        return self._transition(WaveStatus.OPEN)
+
+    @extend_schema(summary="Close an open wave (admin)", description=_TRANSITION_DOC, request=None,
+                   responses={200: s.WaveSerializer, **errs(*DETAIL, 409)})
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str) -> Response:
+        return self._transition(WaveStatus.CLOSED)
+
+    @extend_schema(summary="Reopen a closed wave, explicitly (admin)", description=_TRANSITION_DOC, request=None,
+                   responses={200: s.WaveSerializer, **errs(*DETAIL, 409)})
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, pk: str) -> Response:
+        wave = self.get_object()
+        if wave.status != WaveStatus.CLOSED:
+            raise errors.InvalidTransition(f"Only a closed wave can be reopened; this one is {wave.status}.")
+        return self._transition(WaveStatus.OPEN, reopen=True)
+
+
+WAVE_PK = OpenApiParameter("wave_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="The wave's id.")
+
+
+class WaveNestedMixin(KagamiAPIMixin):
+    """Views under /waves/{wave_pk}/: the wave must be visible (else 404), then the role decides (else 403)."""
+
+    kwargs: dict[str, Any]
+
+    @cached_property
+    def wave(self) -> Wave:
+        wave_pk = self.kwargs.get("wave_pk")
+        if not _valid_id(wave_pk):
+            raise exceptions.NotFound()
+        wave = get_object_or_404(selectors.wave_list(org_ids=self.org_ids()), pk=int(wave_pk))
+        self.require_role(wave.organization_id, required_roles(self, self.request))
+        return wave
+
+    def object_organization_id(self, obj: Any) -> int:
+        return self.wave.organization_id
+
+
+# --------------------------------------------------------------------------- invitations
+
+
+def _require_import_module(name: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise ImportUnavailable() from None
+
+
+def _check_upload(upload: Any) -> None:
+    if upload.size > settings.KAGAMI_MAX_IMPORT_BYTES:
+        raise errors.ValidationFailed(
+            field_errors={"file": [f"The file is larger than {settings.KAGAMI_MAX_IMPORT_BYTES} bytes."]}
+        )
+
+
+def _issued_payload(issued: list[services.IssuedInvitation], sent: int, skipped: list[dict]) -> dict:
+    return {
+        "created": len(issued),
+        "sent": sent,
+        "skipped": skipped,
+        "invitations": [
+            {"invitation": s.InvitationSerializer(item.invitation).data,
+             "link": selectors.invitation_url(token=item.token)}
+            for item in issued
+        ],
+    }
+
+
+def _require_open_to_send(wave: Wave) -> None:
+    if not wave.is_collecting:
+        raise errors.Conflict("Invitations are sent only while the wave is open; create them now and send later.",
+                              code="wave_not_open")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="A wave's invitations and their status (admin, analyst)",
+                       description="Never anything that ties a staff invitation to a response.",
+                       responses={200: s.InvitationSerializer(many=True), **errs(*DETAIL)}),
+    create=extend_schema(
+        summary="Create invitations from a list of contacts (admin)",
+        description=(
+            "All or nothing: any bad contact → 400 naming `contacts[i].<field>`, nothing created. "
+            "Each created invitation is returned once with its link (only a hash is stored). "
+            "`send=true` emails them (open waves only: 409 `wave_not_open`)."
+        ),
+        request=s.InvitationBulkCreateSerializer,
+        responses={201: s.InvitationIssueResultSerializer, **errs(*WRITE, 409)},
+    ),
+)
+@extend_schema(tags=["invitations"], parameters=[WAVE_PK])
+class WaveInvitationViewSet(WaveNestedMixin, mixins.ListModelMixin, GenericViewSet):
+    serializer_class = s.InvitationSerializer
+    queryset = Invitation.objects.none()
+    read_roles = READERS
+    filterset_class = filters.InvitationFilter
+
+    def get_queryset(self):
+        return selectors.invitation_list(wave=self.wave)
+
+    def create(self, request: Request, wave_pk: str) -> Response:
+        wave = self.wave
+        serializer = s.InvitationBulkCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if wave.status == WaveStatus.CLOSED:
+            raise errors.Conflict("This wave is closed.", code="wave_closed")
+        if data["send"]:
+            _require_open_to_send(wave)
+        issued = self._create_all(wave=wave, side=data["side"], contacts=data["contacts"])
+        sent = notifications.invitations_send(issued=issued).sent if data["send"] else 0
+        return Response(_issued_payload(issued, sent, []), status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    @transaction.atomic
+    def _create_all(*, wave: Wave, side: str, contacts: list[dict]) -> list[services.IssuedInvitation]:
+        accounts = {a.external_id: a for a in CustomerAccount.objects.filter(organization=wave.organization)}
+        taken = {e.lower() for e in Invitation.objects.filter(wave=wave, side=side).exclude(email="")
+                 .values_list("email", flat=True)}
+        problems: dict[str, list[str]] = {}
+        issued: list[services.IssuedInvitation] = []
+        for index, contact in enumerate(contacts):
+            prefix = f"contacts[{index}]."
+            email = contact["email"].strip()
+            if email:
+                if email.lower() in taken:
+                    problems[prefix + "email"] = ["Already invited to this wave."]
+                taken.add(email.lower())
+            account = None
+            if contact["account"]:
+                if side == Side.STAFF:
+                    problems[prefix + "account"] = ["Staff invitations have no account."]
+                elif contact["account"] not in accounts:
+                    problems[prefix + "account"] = ["No customer account has this external id."]
+                else:
+                    account = accounts[contact["account"]]
+            if contact["language"] and contact["language"] not in wave.languages:
+                problems[prefix + "language"] = [f"Not one of this wave's languages: {', '.join(wave.languages)}."]
+            try:
+                services.clean_segments(wave=wave, side=side, segments=contact["segments"])
+            except errors.ValidationFailed as exc:
+                problems.update({prefix + key: value for key, value in exc.field_errors.items()})
+            if problems:
+                continue  # keep checking the rest, create nothing
+            issued.append(services.invitation_create(
+                wave=wave, side=side, email=email, name=contact["name"], language=contact["language"],
+                segments=contact["segments"], customer_account=account,
+            ))
+        if problems:
+            raise errors.ValidationFailed("Some contacts are not valid; no invitation was created.",
+                                          field_errors=problems)
+        return issued
+
+    @extend_schema(
+        summary="Import invitations from a CSV or XLSX file (admin)",
+        description=(
+            "Columns: email, name, language, account (customers), and the wave's segment keys. "
+            "All or nothing unless `skip_bad_rows`; errors list each row and column."
+        ),
+        request={"multipart/form-data": s.InvitationImportSerializer},
+        responses={201: s.InvitationIssueResultSerializer,
+                   400: OpenApiResponse(s.ImportErrorResponseSerializer, description=_ERROR_TEXT[400]),
+                   **errs(401, 403, 404, 409, 413)},
+    )
+    @action(detail=False, methods=["post"], url_path="import",
+            parser_classes=[parsers.MultiPartParser, parsers.FormParser])
+    def import_file(self, request: Request, wave_pk: str) -> Response:
+        wave = self.wave
+        serializer = s.InvitationImportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        _check_upload(data["file"])
+        if wave.status == WaveStatus.CLOSED:
+            raise errors.Conflict("This wave is closed.", code="wave_closed")
+        if data["send"]:
+            _require_open_to_send(wave)
+        imports = _require_import_module("surveys.imports")
+        result = imports.import_invitations(wave=wave, side=data["side"], data=data["file"].read(),
+                                            filename=data["file"].name or "", skip_bad_rows=data["skip_bad_rows"])
+        issued = list(result.objects)
+        sent = notifications.invitations_send(issued=issued).sent if data["send"] else 0
+        return Response(_issued_payload(issued, sent, list(result.skipped)), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Remind everyone invited and not yet answered (admin; open waves only)",
+        description="Each reminder carries a fresh link; the earlier one stops working (only hashes are stored).",
+        request=s.InvitationRemindSerializer,
+        responses={200: s.InvitationSendResultSerializer, **errs(*WRITE, 409)},
+    )
+    @action(detail=False, methods=["post"])
+    def remind(self, request: Request, wave_pk: str) -> Response:
+        wave = self.wave
+        serializer = s.InvitationRemindSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        report = notifications.invitations_deliver(wave=wave, side=serializer.validated_data["side"], reminder=True)
+        return Response(report.as_dict())
+
+
+@extend_schema(tags=["invitations"])
+class InvitationViewSet(KagamiAPIMixin, GenericViewSet):
+    serializer_class = s.InvitationSerializer
+    queryset = Invitation.objects.none()
+    read_roles = READERS
+
+    def get_queryset(self):
+        return selectors.invitation_lookup(org_ids=self.visible_org_ids())
+
+    def object_organization_id(self, obj: Invitation) -> int:
+        return obj.wave.organization_id
+
+    @extend_schema(
+        summary="Send an unanswered invitation again, with a fresh link (admin; open waves only)",
+        description=(
+            "Only a hash of the token is stored, so resending issues a new token: the old link stops working. "
+            "409 `already_answered` when it was used; 409 `wave_not_open` unless the wave is open."
+        ),
+        request=None,
+        responses={200: s.InvitationResendResultSerializer, **errs(*DETAIL, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def resend(self, request: Request, pk: str) -> Response:
+        invitation = self.get_object()
+        if invitation.is_used:
+            raise errors.AlreadyAnswered()
+        _require_open_to_send(invitation.wave)
+        issued = notifications.invitation_reissue(invitation=invitation)
+        report = notifications.invitations_send(issued=[issued])
+        return Response({
+            "invitation": s.InvitationSerializer(issued.invitation).data,
+            "sent": report.sent == 1,
+            "link": selectors.invitation_url(token=issued.token),
+        })
+
+
+# --------------------------------------------------------------------------- responses
+
+
+SIDE_PARAM = OpenApiParameter("side", OpenApiTypes.STR, enum=list(Side.values), required=False,
+                              description="Only this side.")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="A wave's responses (admin, analyst)",
+        description="Staff rows carry segments, language, channel, the day and answers: no invitation, no time.",
+        responses={200: s.SurveyResponseSerializer(many=True), **errs(400, *DETAIL)},
+    ),
+)
+@extend_schema(tags=["responses"], parameters=[WAVE_PK])
+class WaveResponseViewSet(WaveNestedMixin, mixins.ListModelMixin, GenericViewSet):
+    serializer_class = s.SurveyResponseSerializer
+    queryset = SurveyResponse.objects.none()
+    read_roles = READERS
+    filterset_class = filters.SurveyResponseFilter
+
+    def get_queryset(self):
+        return selectors.response_list(wave=self.wave)
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # ?format=csv|xlsx belongs to the export, not to DRF's renderer override; errors stay JSON.
+        if self.action == "export":
+            renderer = JSONRenderer()
+            return renderer, renderer.media_type
+        return super().perform_content_negotiation(request, force)
+
+    @extend_schema(
+        summary="Download a wave's responses as CSV (streamed, UTF-8 with BOM) or XLSX (admin, analyst)",
+        description="Cells that a spreadsheet would run as formulas are neutralized.",
+        parameters=[
+            OpenApiParameter("format", OpenApiTypes.STR, enum=["csv", "xlsx"], required=False,
+                             description="csv (default) or xlsx."),
+            SIDE_PARAM,
+        ],
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="CSV file"),
+            (200, XLSX_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="XLSX file"),
+            **errs(400, *DETAIL),
+        },
+        filters=False,
+    )
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def export(self, request: Request, wave_pk: str) -> HttpResponse:
+        wave = self.wave
+        fmt = request.query_params.get("format", "csv")
+        side = request.query_params.get("side") or None
+        problems: dict[str, list[str]] = {}
+        if fmt not in ("csv", "xlsx"):
+            problems["format"] = ["Must be csv or xlsx."]
+        if side is not None and side not in Side.values:
+            problems["side"] = ["Must be staff or customer."]
+        if problems:
+            raise errors.ValidationFailed(field_errors=problems)
+        exports = _require_import_module("surveys.exports")
+        filename = f"{wave.slug}-responses{'-' + side if side else ''}.{fmt}"
+        if fmt == "csv":
+            response: HttpResponse | StreamingHttpResponse = StreamingHttpResponse(
+                exports.responses_csv(wave=wave, side=side), content_type="text/csv; charset=utf-8"
+            )
+        else:
+            response = HttpResponse(exports.responses_xlsx(wave=wave, side=side), content_type=XLSX_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+# --------------------------------------------------------------------------- customer accounts
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Customer accounts (admin, analyst)",
+                       responses={200: s.CustomerAccountSerializer(many=True), **errs(400, *READ)}),
+    retrieve=extend_schema(summary="A customer account", responses={200: s.CustomerAccountSerializer,
+                                                                    **errs(*DETAIL)}),
+    create=extend_schema(summary="Create a customer account (admin)",
+                         responses={201: s.CustomerAccountSerializer, **errs(*WRITE)}),
+    update=extend_schema(summary="Replace a customer account (admin)",
+                         responses={200: s.CustomerAccountSerializer, **errs(*WRITE)}),
+    partial_update=extend_schema(summary="Change a customer account (admin)",
+                                 responses={200: s.CustomerAccountSerializer, **errs(*WRITE)}),
+    destroy=extend_schema(summary="Delete a customer account (admin)", responses={204: None, **errs(*DETAIL)}),
+)
+@extend_schema(tags=["accounts"])
+class CustomerAccountViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+    serializer_class = s.CustomerAccountSerializer
+    queryset = CustomerAccount.objects.none()
+    read_roles = READERS
+    filterset_class = filters.CustomerAccountFilter
+
+    def get_queryset(self):
+        return selectors.account_list(org_ids=self.visible_org_ids())
+
+    def create(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        organization = data.pop("organization")
+        self.require_role(organization.pk, ADMIN)
+        account = writes.account_save(organization=organization, **data)
+        return Response(self.get_serializer(account).data, status=status.HTTP_201_CREATED)
+
+    def _update(self, request: Request, partial: bool) -> Response:
+        account = self.get_object()
+        serializer = self.get_serializer(account, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        account = writes.account_save(organization=account.organization, account=account,
+                                      **serializer.validated_data)
+        return Response(self.get_serializer(account).data)
+
+    def update(self, request: Request, pk: str) -> Response:
+        return self._update(request, partial=False)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        return self._update(request, partial=True)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        self.get_object().delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Import customer accounts from CSV or XLSX, upserting by external_id (admin)",
+        request={"multipart/form-data": s.ImportUploadSerializer},
+        responses={201: s.AccountImportResultSerializer,
+                   400: OpenApiResponse(s.ImportErrorResponseSerializer, description=_ERROR_TEXT[400]),
+                   **errs(401, 403, 413)},
+        filters=False,
+    )
+    @action(detail=False, methods=["post"], url_path="import",
+            parser_classes=[parsers.MultiPartParser, parsers.FormParser], filter_backends=[], pagination_class=None)
+    def import_file(self, request: Request) -> Response:
+        serializer = s.ImportUploadSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        self.require_role(data["organization"].pk, ADMIN)
+        _check_upload(data["file"])
+        imports = _require_import_module("surveys.imports")
+        result = imports.import_accounts(organization=data["organization"], data=data["file"].read(),
+                                         filename=data["file"].name or "", skip_bad_rows=data["skip_bad_rows"])
+        return Response(
+            {"created": result.created, "skipped": list(result.skipped),
+             "accounts": s.CustomerAccountSerializer(result.objects, many=True).data},
+            status=status.HTTP_201_CREATED,
+        )

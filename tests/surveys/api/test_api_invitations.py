@@ -1,0 +1,209 @@
+"""Invitations through the API and manage.py send_invitations, with emails from Django's outbox."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.core import mail
+from django.core.management import CommandError, call_command
+
+from surveys import errors, services
+from surveys import models as m
+
+LINK = re.compile(r"https://kagami\.example/r/([A-Za-z0-9_-]+)/")
+
+
+@pytest.fixture(autouse=True)
+def public_url(settings):
+    settings.KAGAMI_PUBLIC_URL = "https://kagami.example"
+
+
+def _token_in(message) -> str:
+    tokens = LINK.findall(message.body)
+    assert len(tokens) == 1, message.body
+    return tokens[0]
+
+
+def test_bulk_create_sends_each_invitation_in_its_language_with_a_working_link(world, owner_client):
+    response = owner_client.post(f"/api/v1/waves/{world.open.pk}/invitations/", {
+        "side": "customer", "send": True,
+        "contacts": [
+            {"email": "buyer@example.com", "name": "Jane", "language": "en", "account": "ACME",
+             "segments": {"region": "EMEA"}},
+            {"email": "kaito@example.jp", "name": "海斗", "language": "ja"},
+            {"name": "No email"},
+        ],
+    }, format="json")
+    assert response.status_code == 201, response.data
+    assert (response.data["created"], response.data["sent"]) == (3, 2)
+    links = [row["link"] for row in response.data["invitations"]]
+    assert all(link.startswith("https://kagami.example/r/") for link in links)
+
+    assert [msg.to for msg in mail.outbox] == [["buyer@example.com"], ["kaito@example.jp"]]
+    english, japanese = mail.outbox
+    assert english.subject == "Mirror Corp would like to hear from you"
+    assert "Dear Jane," in english.body and "Mirror Corp" in english.body
+    assert "海斗 様" in japanese.body and "ミラー株式会社" in japanese.subject
+    for message, link in zip(mail.outbox, links, strict=False):
+        token = _token_in(message)
+        assert f"https://kagami.example/r/{token}/" == link
+        invitation = services.invitation_by_token(token=token)
+        assert invitation.email == message.to[0] and invitation.sent_at is not None
+    jane = services.invitation_by_token(token=_token_in(english))
+    assert (jane.customer_account.external_id, jane.segments) == ("ACME", {"region": "EMEA"})
+
+
+def test_bulk_create_is_all_or_nothing_and_names_each_bad_contact(world, owner_client):
+    response = owner_client.post(f"/api/v1/waves/{world.open.pk}/invitations/", {
+        "side": "staff",
+        "contacts": [
+            {"email": "ok@example.com", "segments": {"tenure": "1-3y"}},
+            {"email": "hanako@example.com"},
+            {"email": "ok@example.com", "account": "ACME"},
+            {"email": "x@example.com", "segments": {"tenure": "forever"}},
+        ],
+    }, format="json")
+    assert response.status_code == 400
+    assert response.data["contacts[1].email"] == ["Already invited to this wave."]
+    assert response.data["contacts[2].email"] == ["Already invited to this wave."]
+    assert "contacts[2].account" in response.data
+    assert "contacts[3].segments.tenure" in response.data
+    assert "contacts[0].email" not in response.data
+    malformed = owner_client.post(f"/api/v1/waves/{world.open.pk}/invitations/", {
+        "side": "staff", "contacts": [{"email": "fine@example.com"}, {"email": "not-an-email"}]}, format="json")
+    assert malformed.status_code == 400 and malformed.data["contacts"][1]["email"]
+    assert m.Invitation.objects.filter(wave=world.open).count() == 1
+    assert mail.outbox == []
+
+
+def test_sending_needs_an_open_wave_and_closed_waves_take_no_invitations(world, owner_client):
+    body = {"side": "staff", "send": True, "contacts": [{"email": "a@example.com"}]}
+    draft = owner_client.post(f"/api/v1/waves/{world.draft.pk}/invitations/", body, format="json")
+    assert (draft.status_code, draft.data["code"]) == (409, "wave_not_open")
+    body["send"] = False
+    assert owner_client.post(f"/api/v1/waves/{world.draft.pk}/invitations/", body, format="json").status_code == 201
+    closed = owner_client.post(f"/api/v1/waves/{world.closed.pk}/invitations/", body, format="json")
+    assert (closed.status_code, closed.data["code"]) == (409, "wave_closed")
+
+
+def test_the_list_shows_status_and_never_a_response(world, analyst_client):
+    services.invitation_create(wave=world.open, side="customer", email="c@example.com")
+    answered = services.invitation_create(wave=world.open, side="customer", email="d@example.com")
+    services.response_submit(wave=world.open, side="customer", answers={"fast": 3, "easy": 3, "nps": 7},
+                             language="en", invitation=answered.invitation, channel=m.Channel.INVITATION)
+    rows = analyst_client.get(f"/api/v1/waves/{world.open.pk}/invitations/").data["results"]
+    assert [(r["side"], r["email"], r["status"]) for r in rows] == [
+        ("customer", "c@example.com", "pending"), ("customer", "d@example.com", "answered"),
+        ("staff", "hanako@example.com", "sent")]
+    assert set(rows[0]) == {"id", "side", "email", "name", "language", "segments", "account", "status",
+                            "created_at", "sent_at", "last_reminded_at", "reminder_count"}
+    only = analyst_client.get(f"/api/v1/waves/{world.open.pk}/invitations/?status=answered&side=customer")
+    assert [r["email"] for r in only.data["results"]] == ["d@example.com"]
+    assert analyst_client.get(f"/api/v1/waves/{world.open.pk}/invitations/?status=lost").status_code == 400
+
+
+def test_resend_issues_a_fresh_link_and_the_old_one_stops_working(world, owner_client):
+    response = owner_client.post(f"/api/v1/invitations/{world.invitation.pk}/resend/")
+    assert response.status_code == 200, response.data
+    assert response.data["sent"] is True
+    (message,) = mail.outbox
+    assert message.to == ["hanako@example.com"]
+    assert "社内アンケート" in message.subject and "匿名" in message.body  # Hanako reads Japanese
+    token = _token_in(message)
+    assert response.data["link"] == f"https://kagami.example/r/{token}/"
+    assert services.invitation_by_token(token=token).pk == world.invitation.pk
+    with pytest.raises(errors.NotFound):
+        services.invitation_by_token(token=world.token)
+
+
+def test_resend_of_an_answered_invitation_is_a_409(world, owner_client):
+    services.response_submit(wave=world.open, side="staff", answers={"fast": 3, "easy": 3}, language="ja",
+                             invitation=world.invitation, channel=m.Channel.INVITATION)
+    response = owner_client.post(f"/api/v1/invitations/{world.invitation.pk}/resend/")
+    assert (response.status_code, response.data["code"]) == (409, "already_answered")
+    assert mail.outbox == []
+
+
+def test_remind_reaches_everyone_sent_and_unanswered_in_an_open_wave(world, owner_client):
+    answered = services.invitation_create(wave=world.open, side="customer", email="done@example.com",
+                                          language="en")
+    m.Invitation.objects.filter(pk=answered.invitation.pk).update(sent_at="2025-04-01T09:00:00+09:00")
+    m.InvitationUse.objects.create(invitation=answered.invitation)
+    services.invitation_create(wave=world.open, side="customer", email="never@example.com")  # never sent
+    response = owner_client.post(f"/api/v1/waves/{world.open.pk}/invitations/remind/", {}, format="json")
+    assert response.status_code == 200
+    assert response.data == {"sent": 1, "skipped_no_email": 0, "skipped_answered": 0, "failed": []}
+    (message,) = mail.outbox
+    assert message.to == ["hanako@example.com"] and message.subject.startswith("【リマインダー】")
+    assert services.invitation_by_token(token=_token_in(message)).pk == world.invitation.pk
+    world.invitation.refresh_from_db()
+    assert (world.invitation.reminder_count, world.invitation.last_reminded_at is not None) == (1, True)
+
+    draft = owner_client.post(f"/api/v1/waves/{world.draft.pk}/invitations/remind/", {}, format="json")
+    assert (draft.status_code, draft.data["code"]) == (409, "wave_not_open")
+    bad = owner_client.post(f"/api/v1/waves/{world.open.pk}/invitations/remind/", {"side": "both"}, format="json")
+    assert bad.status_code == 400 and "side" in bad.data
+
+
+def test_import_creates_invitations_and_reports_rows(world, owner_client):
+    pytest.importorskip("surveys.imports")
+    upload = io.BytesIO(b"email,name,language,department\nken@example.com,Ken,en,Sales\n")
+    upload.name = "staff.csv"
+    response = owner_client.post(f"/api/v1/waves/{world.open.pk}/invitations/import/",
+                                 {"side": "staff", "file": upload, "send": "true"}, format="multipart")
+    assert response.status_code == 201, response.data
+    assert (response.data["created"], response.data["sent"]) == (1, 1)
+    assert mail.outbox[0].to == ["ken@example.com"]
+    assert services.invitation_by_token(token=_token_in(mail.outbox[0])).segments == {"department": "Sales"}
+
+    bad = io.BytesIO(b"email,language\nnot-an-email,xx\n")
+    bad.name = "bad.csv"
+    refused = owner_client.post(f"/api/v1/waves/{world.open.pk}/invitations/import/",
+                                {"side": "staff", "file": bad}, format="multipart")
+    assert (refused.status_code, refused.data["code"]) == (400, "import_failed")
+    assert {(e["row"], e["column"]) for e in refused.data["errors"]} >= {(2, "email"), (2, "language")}
+    missing = owner_client.post(f"/api/v1/waves/{world.open.pk}/invitations/import/", {"side": "staff"},
+                                format="multipart")
+    assert missing.status_code == 400 and "file" in missing.data
+
+
+# --------------------------------------------------------------------------- manage.py send_invitations
+
+
+def test_send_invitations_sends_never_sent_ones_with_fresh_working_links(world):
+    pending = services.invitation_create(wave=world.open, side="customer", email="new@example.com", language="en")
+    services.invitation_create(wave=world.open, side="staff", email="staff@example.com", language="ja")
+    out = io.StringIO()
+    call_command("send_invitations", "--wave", "summer", "--side", "customer", stdout=out, stderr=io.StringIO())
+    assert "Sent 1 invitation(s)" in out.getvalue()
+    (message,) = mail.outbox
+    assert message.to == ["new@example.com"] and "Mirror Corp would like to hear from you" == message.subject
+    token = _token_in(message)
+    assert services.invitation_by_token(token=token).pk == pending.invitation.pk
+    with pytest.raises(errors.NotFound):
+        services.invitation_by_token(token=pending.token)  # re-issued: the first token is void
+
+    call_command("send_invitations", "--wave", str(world.open.pk), stdout=io.StringIO(), stderr=io.StringIO())
+    assert [msg.to for msg in mail.outbox[1:]] == [["staff@example.com"]]
+    assert "社内アンケート" in mail.outbox[1].subject
+
+
+def test_send_invitations_remind_writes_to_the_unanswered_only(world):
+    out = io.StringIO()
+    call_command("send_invitations", "--wave", "summer", "--remind", stdout=out, stderr=io.StringIO())
+    (message,) = mail.outbox
+    assert message.to == ["hanako@example.com"]
+    assert "以前お送りしたリンクは無効になりました" in message.body
+    assert services.invitation_by_token(token=_token_in(message)).pk == world.invitation.pk
+    world.invitation.refresh_from_db()
+    assert world.invitation.reminder_count == 1
+
+
+def test_send_invitations_refuses_unknown_and_unopened_waves(world):
+    with pytest.raises(CommandError, match="No wave"):
+        call_command("send_invitations", "--wave", "nowhere")
+    with pytest.raises(CommandError, match="draft"):
+        call_command("send_invitations", "--wave", "spring")
+    assert mail.outbox == []

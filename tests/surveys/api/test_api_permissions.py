@@ -1,0 +1,183 @@
+"""The permission matrix: every staff API endpoint × {anonymous, admin, analyst, executive, outsider}.
+
+admin manages its organization; analyst reads everything in it; executive reads
+organizations, waves and instruments only; anonymous gets 401; a member of
+another organization gets 404 for every object of this one (and 400 "unknown
+organization" when naming it in a body), never a hint that it exists.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import pytest
+
+from tests.surveys.api.conftest import World, instrument_payload
+
+ROLES = ["anonymous", "admin", "analyst", "executive", "outsider"]
+
+
+def _statuses(anonymous: int, admin: int, analyst: int, executive: int, outsider: int) -> dict[str, int]:
+    return dict(zip(ROLES, (anonymous, admin, analyst, executive, outsider), strict=True))
+
+
+def _csv(text: str) -> io.BytesIO:
+    buffer = io.BytesIO(text.encode("utf-8"))
+    buffer.name = "upload.csv"
+    return buffer
+
+
+# (name, method, url(w), body(w), expected, needs) — needs: a module that must exist for the 2xx cells.
+Endpoint = tuple[str, str, Callable[[World], str], Callable[[World], dict] | None, dict[str, int], str | None]
+
+ENDPOINTS: list[Endpoint] = [
+    ("me", "get", lambda w: "/api/v1/me/", None, _statuses(401, 200, 200, 200, 200), None),
+    ("organizations-list", "get", lambda w: "/api/v1/organizations/", None, _statuses(401, 200, 200, 200, 200), None),
+    ("organizations-detail", "get", lambda w: f"/api/v1/organizations/{w.org.pk}/", None,
+     _statuses(401, 200, 200, 200, 404), None),
+    ("memberships-list", "get", lambda w: "/api/v1/memberships/", None, _statuses(401, 200, 200, 403, 200), None),
+    ("memberships-detail", "get", lambda w: f"/api/v1/memberships/{w.analyst_membership.pk}/", None,
+     _statuses(401, 200, 200, 403, 404), None),
+    ("memberships-create", "post", lambda w: "/api/v1/memberships/",
+     lambda w: {"organization": w.org.pk, "username": "newcomer", "role": "analyst"},
+     _statuses(401, 201, 403, 403, 400), None),
+    ("memberships-role", "patch", lambda w: f"/api/v1/memberships/{w.analyst_membership.pk}/",
+     lambda w: {"role": "executive"}, _statuses(401, 200, 403, 403, 404), None),
+    ("memberships-delete", "delete", lambda w: f"/api/v1/memberships/{w.analyst_membership.pk}/", None,
+     _statuses(401, 204, 403, 403, 404), None),
+    ("instruments-list", "get", lambda w: "/api/v1/instruments/", None, _statuses(401, 200, 200, 200, 200), None),
+    ("instruments-detail", "get", lambda w: f"/api/v1/instruments/{w.instrument.pk}/", None,
+     _statuses(401, 200, 200, 200, 404), None),
+    ("instruments-builtin", "get", lambda w: f"/api/v1/instruments/{w.builtin.pk}/", None,
+     _statuses(401, 200, 200, 200, 200), None),
+    ("instruments-create", "post", lambda w: "/api/v1/instruments/", lambda w: instrument_payload(w.org.pk),
+     _statuses(401, 201, 403, 403, 400), None),
+    ("instruments-patch", "patch", lambda w: f"/api/v1/instruments/{w.editable.pk}/",
+     lambda w: {"name_en": "Renamed"}, _statuses(401, 200, 403, 403, 404), None),
+    ("instruments-put", "put", lambda w: f"/api/v1/instruments/{w.editable.pk}/",
+     lambda w: {k: v for k, v in instrument_payload(w.org.pk).items() if k not in ("organization", "key")},
+     _statuses(401, 200, 403, 403, 404), None),
+    ("instruments-clone", "post", lambda w: f"/api/v1/instruments/{w.instrument.pk}/clone/",
+     lambda w: {"organization": w.org.pk, "key": "copy"}, _statuses(401, 201, 403, 403, 404), None),
+    ("instruments-clone-builtin", "post", lambda w: f"/api/v1/instruments/{w.builtin.pk}/clone/",
+     lambda w: {"organization": w.org.pk}, _statuses(401, 201, 403, 403, 400), None),
+    ("instruments-version", "post", lambda w: f"/api/v1/instruments/{w.instrument.pk}/versions/", None,
+     _statuses(401, 201, 403, 403, 404), None),
+    ("waves-list", "get", lambda w: "/api/v1/waves/", None, _statuses(401, 200, 200, 200, 200), None),
+    ("waves-create", "post", lambda w: "/api/v1/waves/",
+     lambda w: {"organization": w.org.pk, "instrument": w.instrument.pk, "name": "Winter", "slug": "winter"},
+     _statuses(401, 201, 403, 403, 400), None),
+    ("waves-detail", "get", lambda w: f"/api/v1/waves/{w.draft.pk}/", None, _statuses(401, 200, 200, 200, 404), None),
+    ("waves-patch", "patch", lambda w: f"/api/v1/waves/{w.draft.pk}/", lambda w: {"name": "Spring 2025"},
+     _statuses(401, 200, 403, 403, 404), None),
+    ("waves-open", "post", lambda w: f"/api/v1/waves/{w.draft.pk}/open/", None,
+     _statuses(401, 200, 403, 403, 404), None),
+    ("waves-close", "post", lambda w: f"/api/v1/waves/{w.open.pk}/close/", None,
+     _statuses(401, 200, 403, 403, 404), None),
+    ("waves-reopen", "post", lambda w: f"/api/v1/waves/{w.closed.pk}/reopen/", None,
+     _statuses(401, 200, 403, 403, 404), None),
+    ("invitations-list", "get", lambda w: f"/api/v1/waves/{w.open.pk}/invitations/", None,
+     _statuses(401, 200, 200, 403, 404), None),
+    ("invitations-create", "post", lambda w: f"/api/v1/waves/{w.open.pk}/invitations/",
+     lambda w: {"side": "customer", "contacts": [{"email": "buyer@example.com", "account": "ACME"}]},
+     _statuses(401, 201, 403, 403, 404), None),
+    ("invitations-import", "multipart", lambda w: f"/api/v1/waves/{w.open.pk}/invitations/import/",
+     lambda w: {"side": "staff", "file": _csv("email,name,department\ntaro@example.com,Taro,Sales\n")},
+     _statuses(401, 201, 403, 403, 404), "surveys.imports"),
+    ("invitations-remind", "post", lambda w: f"/api/v1/waves/{w.open.pk}/invitations/remind/", None,
+     _statuses(401, 200, 403, 403, 404), None),
+    ("invitations-resend", "post", lambda w: f"/api/v1/invitations/{w.invitation.pk}/resend/", None,
+     _statuses(401, 200, 403, 403, 404), None),
+    ("responses-list", "get", lambda w: f"/api/v1/waves/{w.open.pk}/responses/", None,
+     _statuses(401, 200, 200, 403, 404), None),
+    ("responses-export", "get", lambda w: f"/api/v1/waves/{w.open.pk}/responses/export/?format=csv", None,
+     _statuses(401, 200, 200, 403, 404), "surveys.exports"),
+    ("accounts-list", "get", lambda w: "/api/v1/accounts/", None, _statuses(401, 200, 200, 403, 200), None),
+    ("accounts-create", "post", lambda w: "/api/v1/accounts/",
+     lambda w: {"organization": w.org.pk, "external_id": "NEW-1", "status": "active"},
+     _statuses(401, 201, 403, 403, 400), None),
+    ("accounts-detail", "get", lambda w: f"/api/v1/accounts/{w.account.pk}/", None,
+     _statuses(401, 200, 200, 403, 404), None),
+    ("accounts-patch", "patch", lambda w: f"/api/v1/accounts/{w.account.pk}/", lambda w: {"tier": "Platinum"},
+     _statuses(401, 200, 403, 403, 404), None),
+    ("accounts-put", "put", lambda w: f"/api/v1/accounts/{w.account.pk}/",
+     lambda w: {"organization": w.org.pk, "external_id": "ACME", "name": "Acme", "status": "renewed"},
+     _statuses(401, 200, 403, 403, 404), None),
+    ("accounts-delete", "delete", lambda w: f"/api/v1/accounts/{w.account.pk}/", None,
+     _statuses(401, 204, 403, 403, 404), None),
+    ("accounts-import", "multipart", lambda w: "/api/v1/accounts/import/",
+     lambda w: {"organization": w.org.pk, "file": _csv("external_id,name,status\nIMP-1,Imported,active\n")},
+     _statuses(401, 201, 403, 403, 400), "surveys.imports"),
+]
+
+
+def _call(client, method: str, url: str, body: dict | None):
+    if method == "multipart":
+        return client.post(url, body, format="multipart")
+    if body is None:
+        return getattr(client, method)(url)
+    return getattr(client, method)(url, body, format="json")
+
+
+@pytest.fixture
+def newcomer(db):
+    from tests import factories as f
+
+    return f.UserFactory(username="newcomer")
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[e[0] for e in ENDPOINTS])
+def test_each_role_gets_exactly_the_expected_status(endpoint: Endpoint, role: str, world, clients, newcomer):
+    name, method, url, body, expected, needs = endpoint
+    if needs and 200 <= expected[role] < 300:
+        pytest.importorskip(needs)
+    response = _call(clients[role], method, url(world), body(world) if body else None)
+    assert response.status_code == expected[role], (name, role, getattr(response, "data", None))
+    if response.status_code >= 400:
+        assert set(response.data) >= {"detail", "code"}
+
+
+def test_every_route_of_the_staff_api_is_in_the_matrix():
+    """A new route without a row above fails here, so the matrix cannot silently fall behind."""
+    from surveys.api.urls import urlpatterns
+
+    assert {p.name for p in urlpatterns} == {
+        "api-auth-token", "api-me", "organization-list", "organization-detail", "membership-list",
+        "membership-detail", "instrument-list", "instrument-detail", "instrument-clone", "instrument-versions",
+        "wave-list", "wave-detail", "wave-open", "wave-close", "wave-reopen", "wave-invitation-list",
+        "wave-invitation-import-file", "wave-invitation-remind", "wave-response-list", "wave-response-export",
+        "invitation-resend", "account-list", "account-detail", "account-import-file",
+    }
+    # api-auth-token is anonymous by nature and has its own tests (test_api_errors.py).
+    assert len({e[0] for e in ENDPOINTS}) == len(ENDPOINTS) == 39
+
+
+def test_lists_never_show_another_organizations_objects(world, outsider_client, owner_client):
+    for url in ("/api/v1/organizations/", "/api/v1/waves/", "/api/v1/accounts/", "/api/v1/memberships/",
+                "/api/v1/instruments/"):
+        theirs = {row["id"] for row in outsider_client.get(url).data["results"]}
+        ours = {row["id"] for row in owner_client.get(url).data["results"]}
+        assert ours and theirs
+        if url != "/api/v1/instruments/":
+            assert not ours & theirs, url
+    mine = {(i["key"], i["organization"]) for i in owner_client.get("/api/v1/instruments/").data["results"]}
+    theirs = {(i["key"], i["organization"]) for i in outsider_client.get("/api/v1/instruments/").data["results"]}
+    assert {("test-core", None), ("mirror", world.org.pk), ("draft-instrument", world.org.pk)} <= mine
+    assert ("test-core", None) in theirs and not {key for key, org in theirs if org == world.org.pk}
+    waves = outsider_client.get("/api/v1/waves/").data["results"]
+    assert [w["slug"] for w in waves] == ["theirs"]
+
+
+def test_an_executive_sees_waves_but_not_their_invitations_or_accounts(world, executive_client):
+    assert executive_client.get(f"/api/v1/waves/{world.open.pk}/").status_code == 200
+    assert executive_client.get(f"/api/v1/waves/{world.open.pk}/invitations/").status_code == 403
+    assert executive_client.get("/api/v1/accounts/").status_code == 403
+
+
+def test_anonymous_requests_are_told_how_to_authenticate(world, anon_client):
+    response = anon_client.get("/api/v1/waves/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+    assert response.data["code"] == "not_authenticated"
