@@ -22,9 +22,11 @@ MAX_BODY_BYTES: int = getattr(settings, "KAGAMI_PUBLIC_MAX_BODY_BYTES", 128 * 10
 # Why two limits, and why these numbers: a whole office (or a customer's office)
 # often reaches us from ONE address behind NAT, and every one of them must be able
 # to answer once. So legitimate posts are limited only by a flood ceiling far above
-# what a shared office produces in a minute, while *failed or suspicious* posts
-# (unknown tokens, honeypot hits, duplicates, oversized bodies, invalid answers)
-# have a tighter budget: that is what spam and token guessing look like.
+# what a shared office produces in a minute, while *suspicious* requests (unknown
+# links, honeypot hits, oversized bodies, repeated API submissions) have a tighter
+# budget: that is what spam and token guessing look like. Answers that fail
+# validation are NOT counted: people make mistakes, and a busy office would
+# otherwise lock its colleagues out.
 FLOOD_LIMIT: int = getattr(settings, "KAGAMI_PUBLIC_FLOOD_LIMIT", 300)
 FLOOD_WINDOW: int = 60
 FAILURE_LIMIT: int = getattr(settings, "KAGAMI_PUBLIC_FAILURE_LIMIT", 60)
