@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -153,15 +152,6 @@ def _add_wilson(res: dict) -> None:
 # --------------------------------------------------------------------------- dimensions
 
 
-def _score_counts(rows: pd.DataFrame, min_items: int) -> dict[Fraction, int]:
-    scored = rows[rows.c >= min_items]
-    out: dict[Fraction, int] = {}
-    for s, c, n in zip(scored.s, scored.c, scored.n, strict=True):
-        key = Fraction(int(s), int(c))
-        out[key] = out.get(key, 0) + int(n)
-    return out
-
-
 def _alpha_from_moments(moments: Mapping[tuple[int, int], selectors.PairMoments], m_items: int,
                         *, pairwise: bool) -> float | None:
     """α = m/(m − 1) · (1 − tr Σ / 1ᵀΣ1) from cross-product sums (stats.md §3.3)."""
@@ -230,20 +220,30 @@ class _WaveData:
         self.dimensions = list(wave.instrument.dimensions.order_by("order", "id"))
         self.dim_items = {d.pk: [i for i in self.likert if i.dimension_id == d.pk] for d in self.dimensions}
 
+        # Scored rows per (side, dimension), half rule applied once: score = s / c exactly as a float
+        # (IEEE division is correctly rounded, so equal fractions give equal floats).
+        scores = self.scores
+        self.scored: dict[tuple[str, int], pd.DataFrame] = {}
+        if not scores.empty:
+            scores = scores.assign(score=scores.s.astype(float) / scores.c.astype(float))
+            for (side, dim_id), rows in scores.groupby(["side", "dimension_id"], sort=False):
+                m = math.ceil(len(self.dim_items.get(int(dim_id), [])) / 2) or 1
+                self.scored[(side, int(dim_id))] = rows[rows.c >= m]
+
     def dim_scale(self, dim: Dimension) -> list[int]:
         items = self.dim_items[dim.pk]
         return items[0].levels if items else [1, 2, 3, 4, 5]
 
-    def score_array(self, side: str, flt, dim: Dimension, *, account_status=None) -> np.ndarray:
-        rows = _select(self.scores, side, flt)
-        rows = rows[rows.dimension_id == dim.pk]
-        if account_status is not None:
-            rows = rows[rows.account_status.isin(account_status)]
-        counts = _score_counts(rows, math.ceil(len(self.dim_items[dim.pk]) / 2))
-        if not counts:
+    def score_array(self, side: str, flt, dim: Dimension) -> np.ndarray:
+        rows = self.scored.get((side, dim.pk))
+        if rows is None:
             return np.zeros(0)
-        values = np.array([float(v) for v in counts])
-        return np.repeat(values, [counts[v] for v in counts])
+        for key, value in (flt or {}).items():
+            col = f"seg__{key}"
+            if col not in rows.columns:
+                return np.zeros(0)
+            rows = rows[rows[col] == value]
+        return np.repeat(rows.score.to_numpy(dtype=float), rows.n.to_numpy(dtype=np.int64))
 
     def score_unit(self, dim: Dimension):
         m = math.ceil(len(self.dim_items[dim.pk]) / 2)
