@@ -1,0 +1,452 @@
+"""Django admin for back-office work on the surveys domain.
+
+Editing goes through services wherever a raw edit could break an invariant:
+waves open and close by action (the state machine), a frozen instrument is
+read-only and is changed by creating a new version, invitations are issued by
+``invitation_create`` (the token is shown once, never stored), and responses,
+answers and invitation uses are view-only. Staff responses never show an
+invitation, an account or a time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from surveys import errors, services
+from surveys.models import (
+    AnonymousLink,
+    Answer,
+    CustomerAccount,
+    Dimension,
+    Instrument,
+    Invitation,
+    InvitationUse,
+    ItemPair,
+    Membership,
+    Organization,
+    Side,
+    SurveyResponse,
+    Wave,
+)
+
+
+def instrument_is_locked(instrument: Instrument | None) -> bool:
+    """True when editing this instrument version would change what a wave asked (or the built-in)."""
+    if instrument is None or instrument.pk is None:
+        return False
+    try:
+        services.instrument_ensure_editable(instrument=instrument)
+    except errors.InstrumentFrozen:
+        return True
+    return False
+
+
+def _all_fields(model: Any) -> list[str]:
+    return [f.name for f in model._meta.concrete_fields]
+
+
+class ReadOnlyAdminMixin:
+    """View (and optionally delete) only: rows written by services, never edited by hand."""
+
+    allow_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.allow_delete and super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- organizations
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ["user"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "display_name_ja", "display_name_en", "created_at"]
+    search_fields = ["name", "slug", "display_name_ja", "display_name_en"]
+    prepopulated_fields = {"slug": ["name"]}
+    date_hierarchy = "created_at"
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "organization", "role", "created_at"]
+    list_filter = ["role", "organization"]
+    search_fields = ["user__username", "user__email", "organization__name", "organization__slug"]
+    autocomplete_fields = ["organization"]
+    raw_id_fields = ["user"]
+    list_select_related = ["user", "organization"]
+
+
+# --------------------------------------------------------------------------- instruments
+
+
+class _InstrumentChildInline(admin.TabularInline):
+    """Children of an instrument: editable on a draft version, read-only once it is frozen."""
+
+    extra = 0
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not instrument_is_locked(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not instrument_is_locked(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not instrument_is_locked(obj) and super().has_delete_permission(request, obj)
+
+
+class DimensionInline(_InstrumentChildInline):
+    model = Dimension
+    fields = ["order", "key", "name_ja", "name_en"]
+
+
+class ItemPairInline(_InstrumentChildInline):
+    model = ItemPair
+    fields = ["order", "key", "dimension", "kind", "staff_text_ja", "customer_text_ja", "scale_points",
+              "allow_na", "reverse_keyed", "topbox_levels", "is_headline"]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        # Only this instrument's dimensions make sense for its items.
+        instrument_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+        if db_field.name == "dimension" and field is not None:
+            field.queryset = field.queryset.filter(instrument_id=instrument_id) if instrument_id else \
+                field.queryset.none()
+        return field
+
+
+@admin.register(Instrument)
+class InstrumentAdmin(admin.ModelAdmin):
+    list_display = ["name_en", "key", "version", "organization", "is_builtin", "frozen_at", "created_at"]
+    list_filter = ["is_builtin", ("frozen_at", admin.EmptyFieldListFilter), "organization"]
+    search_fields = ["key", "name_en", "name_ja", "organization__name"]
+    autocomplete_fields = ["organization"]
+    raw_id_fields = ["based_on"]
+    readonly_fields = ["is_builtin", "based_on", "frozen_at", "created_at"]
+    date_hierarchy = "created_at"
+    list_select_related = ["organization"]
+    inlines = [DimensionInline, ItemPairInline]
+    actions = ["new_version"]
+
+    def get_form(self, request: HttpRequest, obj: Instrument | None = None, change: bool = False,
+                 **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None and "organization" in form.base_fields:
+            # Only Kagami ships organization-less (built-in) instruments, through its migration.
+            form.base_fields["organization"].required = True
+        return form
+
+    def has_change_permission(self, request: HttpRequest, obj: Instrument | None = None) -> bool:
+        # Frozen or built-in: shown read-only; "Create a new version" is the way to change it.
+        return not instrument_is_locked(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Instrument | None = None) -> bool:
+        return not instrument_is_locked(obj) and super().has_delete_permission(request, obj)
+
+    @admin.action(description="Create a new editable version of the selected instruments")
+    def new_version(self, request: HttpRequest, queryset: QuerySet[Instrument]) -> None:
+        for instrument in queryset:
+            try:
+                copy = services.instrument_new_version(instrument=instrument)
+            except errors.KagamiError as exc:
+                self.message_user(request, f"{instrument}: {exc.detail}", messages.ERROR)
+            else:
+                self.message_user(request, f"Created {copy} ({copy.key} v{copy.version}).", messages.SUCCESS)
+
+
+class _LockedWithInstrumentAdmin(admin.ModelAdmin):
+    """Dimensions and items follow their instrument: read-only once it is frozen."""
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        locked = obj is not None and instrument_is_locked(obj.instrument)
+        return not locked and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        locked = obj is not None and instrument_is_locked(obj.instrument)
+        return not locked and super().has_delete_permission(request, obj)
+
+
+@admin.register(Dimension)
+class DimensionAdmin(_LockedWithInstrumentAdmin):
+    list_display = ["name_en", "key", "instrument", "order"]
+    list_filter = ["instrument__is_builtin", "instrument"]
+    search_fields = ["key", "name_en", "name_ja", "instrument__key"]
+    raw_id_fields = ["instrument"]
+    list_select_related = ["instrument"]
+
+
+@admin.register(ItemPair)
+class ItemPairAdmin(_LockedWithInstrumentAdmin):
+    list_display = ["key", "instrument", "dimension", "kind", "scale_points", "allow_na", "reverse_keyed",
+                    "is_headline", "order"]
+    list_filter = ["kind", "is_headline", "reverse_keyed", "allow_na", "instrument__is_builtin", "instrument"]
+    search_fields = ["key", "construct", "staff_text_en", "staff_text_ja", "customer_text_en", "customer_text_ja"]
+    raw_id_fields = ["instrument", "dimension"]
+    list_select_related = ["instrument", "dimension"]
+
+
+# --------------------------------------------------------------------------- waves
+
+
+class AnonymousLinkInline(admin.TabularInline):
+    model = AnonymousLink
+    extra = 0
+    fields = ["side", "is_active", "url", "created_at"]
+    readonly_fields = ["side", "url", "created_at"]
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # wave_create makes both links
+
+    @admin.display(description="Link")
+    def url(self, obj: AnonymousLink) -> str:
+        return f"{settings.KAGAMI_PUBLIC_URL}/s/{obj.wave.slug}/{obj.side}/"
+
+
+class WaveAdminForm(forms.ModelForm):
+    class Meta:
+        model = Wave
+        fields = ["organization", "instrument", "name", "slug", "opens_on", "closes_on", "languages",
+                  "default_language", "anonymity_threshold", "customer_threshold", "staff_segment_fields",
+                  "customer_segment_fields", "previous_wave"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        organization, instrument = data.get("organization"), data.get("instrument")
+        if self.instance.pk is None and organization and instrument and \
+                instrument.organization_id not in (None, organization.pk):
+            self.add_error("instrument", "This instrument belongs to another organization.")
+        return data
+
+
+@admin.register(Wave)
+class WaveAdmin(admin.ModelAdmin):
+    form = WaveAdminForm
+    list_display = ["name", "slug", "organization", "status", "opens_on", "closes_on", "instrument",
+                    "anonymity_threshold", "created_at"]
+    list_filter = ["status", "organization"]
+    search_fields = ["name", "slug", "organization__name"]
+    autocomplete_fields = ["organization"]
+    raw_id_fields = ["instrument", "previous_wave"]
+    date_hierarchy = "opens_on"
+    list_select_related = ["organization", "instrument"]
+    inlines = [AnonymousLinkInline]
+    actions = ["open_waves", "close_waves"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Wave | None = None) -> list[str]:
+        # Status moves only through the state machine (actions); the questionnaire and owner never change.
+        fields = ["status", "opened_at", "closed_at", "created_at"]
+        if obj is not None:
+            fields += ["organization", "instrument", "slug"]
+        return fields
+
+    def save_model(self, request: HttpRequest, obj: Wave, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new wave goes through wave_create: it freezes the instrument and creates both anonymous links.
+        fields = {name: form.cleaned_data[name] for name in form.cleaned_data
+                  if name not in {"organization", "instrument", "name", "slug"}}
+        wave = services.wave_create(organization=obj.organization, instrument=obj.instrument, name=obj.name,
+                                    slug=obj.slug, **fields)
+        obj.pk = wave.pk
+        obj._state.adding = False
+        obj.refresh_from_db()
+
+    def get_inlines(self, request: HttpRequest, obj: Wave | None) -> list[Any]:
+        return self.inlines if obj is not None else []  # on add, wave_create makes the links
+
+    def _transition(self, request: HttpRequest, queryset: QuerySet[Wave], verb: str) -> None:
+        service = services.wave_open if verb == "open" else services.wave_close
+        for wave in queryset:
+            try:
+                service(wave=wave)
+            except errors.KagamiError as exc:
+                self.message_user(request, f"{wave}: {exc.detail}", messages.ERROR)
+            else:
+                self.message_user(request, f"{wave} is now {wave.status}.", messages.SUCCESS)
+
+    @admin.action(description="Open the selected waves (draft → open)")
+    def open_waves(self, request: HttpRequest, queryset: QuerySet[Wave]) -> None:
+        self._transition(request, queryset, "open")
+
+    @admin.action(description="Close the selected waves (open → closed)")
+    def close_waves(self, request: HttpRequest, queryset: QuerySet[Wave]) -> None:
+        self._transition(request, queryset, "close")
+
+
+@admin.register(AnonymousLink)
+class AnonymousLinkAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "wave", "side", "is_active", "created_at"]
+    list_filter = ["side", "is_active", "wave__status"]
+    search_fields = ["wave__slug", "wave__name"]
+    readonly_fields = ["wave", "side", "created_at"]
+    list_select_related = ["wave"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # one per wave and side, made by wave_create
+
+
+# --------------------------------------------------------------------------- accounts and invitations
+
+
+@admin.register(CustomerAccount)
+class CustomerAccountAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "name", "organization", "tier", "touch_model", "plan", "region", "arr", "status",
+                    "churned_on", "renewed_on"]
+    list_filter = ["status", "touch_model", "tier", "region", "organization"]
+    search_fields = ["external_id", "name", "organization__name"]
+    autocomplete_fields = ["organization"]
+    date_hierarchy = "customer_since"
+    list_select_related = ["organization"]
+
+
+class InvitationAdminForm(forms.ModelForm):
+    class Meta:
+        model = Invitation
+        fields = ["wave", "side", "email", "name", "language", "segments", "customer_account"]
+
+    def clean(self) -> dict[str, Any]:
+        # The service's rules, checked here so the form shows them beside the field instead of failing on save.
+        data = super().clean()
+        wave = data.get("wave") or getattr(self.instance, "wave", None)
+        side = data.get("side") or self.instance.side
+        account = data.get("customer_account", self.instance.customer_account if self.instance.pk else None)
+        if wave is None or not side:
+            return data
+        if account is not None and side == Side.STAFF:
+            self.add_error("customer_account" if "customer_account" in self.fields else None,
+                           "Staff invitations have no account.")
+        elif account is not None and account.organization_id != wave.organization_id:
+            self.add_error("customer_account", "This account belongs to another organization.")
+        if "segments" in self.fields:
+            try:
+                data["segments"] = services.clean_segments(wave=wave, side=side, segments=data.get("segments"))
+            except errors.ValidationFailed as exc:
+                self.add_error("segments", "; ".join(msg for msgs in exc.field_errors.values() for msg in msgs))
+        return data
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    form = InvitationAdminForm
+    # token_hash is never shown: not listed, not a field, not searchable.
+    list_display = ["id", "wave", "side", "email", "name", "language", "used", "sent_at", "reminder_count"]
+    list_filter = ["side", "language", "wave__status", ("use", admin.EmptyFieldListFilter), "wave"]
+    search_fields = ["email", "name", "wave__slug"]
+    raw_id_fields = ["wave", "customer_account"]
+    list_select_related = ["wave", "use"]
+    fields = ["wave", "side", "email", "name", "language", "segments", "customer_account", "used", "created_at",
+              "sent_at", "last_reminded_at", "reminder_count"]
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Invitation | None = None) -> list[str]:
+        fields = ["used", "created_at", "sent_at", "last_reminded_at", "reminder_count"]
+        if obj is not None:
+            fields += ["wave", "side", "customer_account"]
+        return fields
+
+    @admin.display(boolean=True, description="Used")
+    def used(self, obj: Invitation) -> bool:
+        return obj.pk is not None and obj.is_used
+
+    def save_model(self, request: HttpRequest, obj: Invitation, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # Through the service: it makes the token and stores only its hash. The form checked its rules.
+        issued = services.invitation_create(
+            wave=obj.wave, side=obj.side, email=obj.email, name=obj.name, language=obj.language,
+            segments=obj.segments, customer_account=obj.customer_account,
+        )
+        obj.pk = issued.invitation.pk
+        obj._state.adding = False
+        obj.refresh_from_db()
+        # The token exists only now: show its link once (like the email would), never store it.
+        self.message_user(request, f"Invitation link (shown only now): {settings.KAGAMI_PUBLIC_URL}/r/{issued.token}/",
+                          messages.WARNING)
+
+
+@admin.register(InvitationUse)
+class InvitationUseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["invitation", "used_on"]
+    list_filter = ["invitation__side", "invitation__wave"]
+    search_fields = ["invitation__email", "invitation__wave__slug"]
+    date_hierarchy = "used_on"
+    list_select_related = ["invitation", "invitation__wave"]
+
+
+# --------------------------------------------------------------------------- responses
+
+
+class AnswerInline(admin.TabularInline):
+    model = Answer
+    extra = 0
+    fields = ["item", "value"]
+    readonly_fields = ["item", "value"]
+    can_delete = False
+    ordering = ["item__order"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Answer]:
+        return super().get_queryset(request).select_related("item")
+
+
+STAFF_HIDDEN_RESPONSE_FIELDS = {"invitation", "customer_account", "submitted_at", "weight"}
+
+
+@admin.register(SurveyResponse)
+class SurveyResponseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    # Deleting is allowed (spam through an anonymous link, a respondent's erasure request); editing is not.
+    allow_delete = True
+    list_display = ["id", "wave", "side", "language", "channel", "submitted_on", "weight"]
+    list_filter = ["side", "channel", "language", "wave__status", "wave"]
+    search_fields = ["=id", "comment", "wave__slug"]
+    date_hierarchy = "submitted_on"
+    list_select_related = ["wave"]
+    show_full_result_count = False  # COUNT(*) on a large table for every page is not worth it
+    inlines = [AnswerInline]
+
+    def get_fields(self, request: HttpRequest, obj: SurveyResponse | None = None) -> list[str]:
+        fields = _all_fields(SurveyResponse)
+        if obj is None or obj.side == Side.STAFF:
+            # Staff responses are unlinkable: no invitation, account or time, ever shown.
+            fields = [f for f in fields if f not in STAFF_HIDDEN_RESPONSE_FIELDS]
+        return fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: SurveyResponse | None = None) -> list[str]:
+        return self.get_fields(request, obj)
+
+
+@admin.register(Answer)
+class AnswerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "response", "item", "value"]
+    list_filter = ["response__side", "item__kind", "response__wave"]
+    search_fields = ["item__key", "=response__id"]
+    raw_id_fields = ["response", "item"]
+    list_select_related = ["response", "item"]
+    show_full_result_count = False
