@@ -114,9 +114,16 @@ class _Line:
 
 
 def responses_csv(*, wave: Wave, side: str | None = None) -> Iterator[str]:
-    """Stream a wave's responses as CSV lines: a UTF-8 BOM (for Excel), the header, then one row each."""
+    """Stream a wave's responses as CSV lines: a UTF-8 BOM (for Excel), the header, then one row each.
+
+    Raises ValidationFailed for an unknown side — now, not once a streaming response has started.
+    """
     if side is not None and side not in Side.values:
         raise errors.ValidationFailed(field_errors={"side": [f"Must be staff or customer, got '{side}'."]})
+    return _csv_lines(wave, side)
+
+
+def _csv_lines(wave: Wave, side: str | None) -> Iterator[str]:
     header, segment_columns, items = _layout(wave, side)
     writer = csv.writer(_Line())
     yield "\ufeff" + writer.writerow([neutralize_cell(c) for c in header])

@@ -19,7 +19,6 @@ import datetime as dt
 import io
 import math
 import re
-import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -127,7 +126,7 @@ def _xlsx_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
 
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+    except Exception as exc:  # corrupt workbooks raise zlib, zipfile, XML and key errors alike; never a 500
         raise _fail(f"The Excel file could not be read ({exc.__class__.__name__}); save it again as .xlsx.") from None
     try:
         sheet = workbook.worksheets[0] if workbook.worksheets else None

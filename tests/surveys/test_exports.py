@@ -11,7 +11,7 @@ import types
 import openpyxl
 import pytest
 
-from surveys import exports, imports, services
+from surveys import errors, exports, imports, services
 from surveys import models as m
 from tests import factories as f
 
@@ -183,3 +183,9 @@ def test_a_csv_export_imports_back_into_a_wave_of_the_same_instrument(filled, wa
     imported = result.objects[0]
     assert {a.item.key: a.value for a in imported.answers.all()} == {"speed": None, "ease": 2, "nps": 6}
     assert (imported.weight, imported.customer_account.external_id, imported.comment) == (2.5, "A-1", "Slow replies")
+
+
+def test_an_unknown_side_is_refused_before_streaming_starts(wave):
+    with pytest.raises(errors.ValidationFailed) as info:
+        exports.responses_csv(wave=wave, side="board")
+    assert info.value.field_errors == {"side": ["Must be staff or customer, got 'board'."]}
