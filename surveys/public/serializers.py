@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from surveys.models import Language, Side
+from surveys.models import ItemKind, Language, Side
 from surveys.services import MAX_COMMENT_LENGTH
 
 # ------------------------------------------------------------------ form definition (responses)
@@ -27,7 +27,7 @@ class PublicFormLevelSerializer(serializers.Serializer):
 
 class PublicFormItemSerializer(serializers.Serializer):
     key = serializers.CharField()
-    kind = serializers.ChoiceField(choices=["likert", "nps", "ces", "csat", "renewal"])
+    kind = serializers.ChoiceField(choices=ItemKind.choices)
     text = serializers.CharField(help_text="The wording for this side and language, {company} filled in.")
     dimension = serializers.CharField(allow_blank=True, help_text="Section title; outcome items share one.")
     is_headline = serializers.BooleanField()
