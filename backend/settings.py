@@ -179,7 +179,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # One name per choice set shared by several serializers.
+    "ENUM_NAME_OVERRIDES": {
+        "LanguageEnum": "surveys.models.Language",
+        "SideEnum": "surveys.models.Side",
+        "RoleEnum": "surveys.models.Role",
+        "WaveStatusEnum": "surveys.models.WaveStatus",
+    },
 }
 
 LOGIN_URL = "/admin/login/"

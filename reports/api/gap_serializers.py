@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from surveys.models import Language
+
 
 def _num(**kw) -> serializers.FloatField:
     return serializers.FloatField(allow_null=True, **kw)
@@ -371,4 +373,4 @@ class GapQuerySerializer(serializers.Serializer):
     segments = serializers.BooleanField(required=False, default=True, help_text="Include the segment views.")
     dimension_correction = serializers.ChoiceField(choices=["holm", "bh"], required=False, default="holm",
                                                    help_text="Adjusted p that classifies dimensions (§4).")
-    lang = serializers.ChoiceField(choices=["en", "ja"], required=False, default="en")
+    lang = serializers.ChoiceField(choices=Language.choices, required=False, default=Language.EN)
