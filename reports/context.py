@@ -437,19 +437,21 @@ def _churn(analysis: Mapping[str, Any], dims_by_key: Mapping[str, dict]) -> dict
     for c in churn.get("comparisons") or []:
         ok = c.get("report_status") in REPORTABLE
         measure = c.get("measure")
-        label = "NPS" if measure == "nps" else dims_by_key.get(measure, {}).get("name", measure)
+        label = c.get("label") or ("NPS" if measure == "nps" else dims_by_key.get(measure, {}).get("name", measure))
         welch = c.get("welch") or {}
+        diff = c.get("diff", c.get("difference"))
         comparisons.append({
             "measure": measure,
             "label": label,
             "reportable": ok,
             "mean_churned": fmt_num(c.get("mean_churned")) if ok else DASH,
             "mean_retained": fmt_num(c.get("mean_retained")) if ok else DASH,
-            "diff": c.get("diff") if ok else None,
-            "diff_display": fmt_signed(c.get("diff")) if ok else DASH,
+            "diff": diff if ok else None,
+            "diff_display": fmt_signed(diff) if ok else DASH,
             "ci_display": fmt_ci(welch.get("ci_low"), welch.get("ci_high")) if ok else DASH,
             "p_display": fmt_p(welch.get("p")) if ok else DASH,
-            "delta_display": fmt_signed(c.get("cliffs_delta")) if ok else DASH,
+            "delta_display": fmt_signed(c.get("cliffs_delta", (c.get("mwu") or {}).get("cliffs_delta")))
+            if ok else DASH,
             "status_label": status_label(c.get("report_status"), 5),
         })
     return {"n_churned": churn.get("n_churned"), "n_retained": churn.get("n_retained"), "comparisons": comparisons}

@@ -87,7 +87,8 @@ def css_string(text: str) -> str:
     """A CSS string literal whose every non-alphanumeric character is a hex escape (inert in <style>)."""
     out = []
     for ch in str(text):
-        out.append(ch if ch.isascii() and (ch.isalnum() or ch == " ") else f"\\{ord(ch):06x}")
+        # Six hex digits and no trailing space: a space after an escape would be swallowed as its terminator.
+        out.append(ch if ch.isascii() and ch.isalnum() else f"\\{ord(ch):06x}")
     return '"' + "".join(out) + '"'
 
 
