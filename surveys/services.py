@@ -6,6 +6,7 @@ which one handler maps to HTTP (backend/api_errors.py) and the HTML views to pag
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -315,7 +316,8 @@ def validate_answers(*, items: Iterable[ItemPair], answers: Mapping[str, Any],
 def response_submit(*, wave: Wave, side: str, answers: Mapping[str, Any], language: str,
                     channel: str = Channel.ANONYMOUS, comment: str = "", segments: Mapping[str, Any] | None = None,
                     invitation: Invitation | None = None, weight: float | None = None,
-                    required: bool = True) -> SurveyResponse:
+                    required: bool = True, customer_account: CustomerAccount | None = None,
+                    submitted_on: dt.date | None = None) -> SurveyResponse:
     """Validate and store one response. The one rule used by the HTML form, the JSON API and imports.
 
     Raises WaveNotCollecting (410) unless the wave is open, ValidationFailed
@@ -334,12 +336,17 @@ def response_submit(*, wave: Wave, side: str, answers: Mapping[str, Any], langua
     items = survey_items(wave=wave, side=side)
     cleaned = validate_answers(items=items, answers=answers, required=required)
 
-    account = None
+    if customer_account is not None and (side != Side.CUSTOMER
+                                         or customer_account.organization_id != wave.organization_id):
+        raise errors.ValidationFailed(field_errors={"account": ["Unknown customer account."]})
+    if submitted_on is not None and channel != Channel.IMPORT:
+        raise errors.ValidationFailed(field_errors={"submitted_on": ["Only imports carry their own date."]})
+    account = customer_account
     if invitation is not None:
         if invitation.wave_id != wave.pk or invitation.side != side:
             raise errors.NotFound()
         merged = dict(invitation.segments)
-        account = invitation.customer_account
+        account = invitation.customer_account or customer_account
     else:
         merged = clean_segments(wave=wave, side=side, segments=segments)
     if account is not None:
@@ -364,7 +371,7 @@ def response_submit(*, wave: Wave, side: str, answers: Mapping[str, Any], langua
         segments=merged,
         weight=None if is_staff else weight,
         comment=comment,
-        submitted_on=timezone.localdate(),
+        submitted_on=submitted_on or timezone.localdate(),
         submitted_at=None if is_staff else timezone.now(),
         invitation=None if is_staff else invitation,
         customer_account=None if is_staff else account,

@@ -120,3 +120,20 @@ def test_staff_are_not_asked_customer_only_outcome_items(wave):
 def test_the_anonymity_threshold_can_never_go_below_three(org, instrument):
     with pytest.raises(IntegrityError):
         f.WaveFactory(organization=org, instrument=instrument, anonymity_threshold=2)
+
+
+def test_an_imported_customer_response_can_name_its_account_and_its_date(wave, org):
+    import datetime as dt
+
+    account = f.CustomerAccountFactory(organization=org, tier="Gold")
+    resp = services.response_submit(wave=wave, side="customer", answers={"speed": 4, "ease": 2, "nps": 7},
+                                    language="en", channel="import", customer_account=account,
+                                    submitted_on=dt.date(2026, 5, 1))
+    assert resp.customer_account_id == account.pk and resp.submitted_on == dt.date(2026, 5, 1)
+    assert resp.segments.get("tier") == "Gold"
+    with pytest.raises(errors.ValidationFailed):
+        services.response_submit(wave=wave, side="staff", answers={"speed": 4, "ease": 2}, language="en",
+                                 channel="import", customer_account=account)
+    with pytest.raises(errors.ValidationFailed):
+        services.response_submit(wave=wave, side="customer", answers={"speed": 4, "ease": 2, "nps": 1},
+                                 language="en", channel="anonymous", submitted_on=dt.date(2026, 5, 1))
