@@ -134,6 +134,7 @@ def test_an_imported_customer_response_can_name_its_account_and_its_date(wave, o
     with pytest.raises(errors.ValidationFailed):
         services.response_submit(wave=wave, side="staff", answers={"speed": 4, "ease": 2}, language="en",
                                  channel="import", customer_account=account)
+    services.wave_open(wave=wave)
     with pytest.raises(errors.ValidationFailed):
         services.response_submit(wave=wave, side="customer", answers={"speed": 4, "ease": 2, "nps": 1},
                                  language="en", channel="anonymous", submitted_on=dt.date(2026, 5, 1))
