@@ -8,12 +8,40 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from reports import jobs
 from reports.context import build_report_context
+from reports.models import ReportJob
 from reports.pdf.render import RenderedReport, render_pdf
 from surveys import models as m
 from tests.reports.sample import sample_analysis
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "report"
+
+
+FAKE_PDF = b"%PDF-1.7\n% a stand-in for a rendered report\n%%EOF\n"
+
+
+@pytest.fixture
+def fake_render(monkeypatch):
+    """Replace gap engine + WeasyPrint by a stub that records the job's state at each step."""
+    seen: list[tuple[str, int]] = []
+
+    def build_report(*, wave, language, options, progress):
+        for pct in (10, 40, 70, 90):
+            progress(pct, "step")
+            job = ReportJob.objects.filter(wave=wave).order_by("-created_at").first()
+            seen.append((job.status, job.progress))
+        return RenderedReport(pdf=FAKE_PDF, page_count=3, refused=[])
+
+    monkeypatch.setattr(jobs, "build_report", build_report)
+    return seen
+
+
+@pytest.fixture
+def no_dispatch(monkeypatch):
+    started: list[str] = []
+    monkeypatch.setattr(jobs, "report_job_dispatch", lambda job: started.append(str(job.pk)))
+    return started
 
 
 @pytest.fixture(autouse=True)
