@@ -185,6 +185,7 @@ SPECTACULAR_SETTINGS = {
         "SideEnum": "surveys.models.Side",
         "RoleEnum": "surveys.models.Role",
         "WaveStatusEnum": "surveys.models.WaveStatus",
+        "ItemKindEnum": "surveys.models.ItemKind",
     },
 }
 

@@ -19,3 +19,6 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("", include("surveys.public.urls")),
 ]
+
+handler404 = "backend.views.not_found"
+handler500 = "backend.views.server_failure"

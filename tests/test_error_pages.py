@@ -1,0 +1,15 @@
+"""Unknown URLs: JSON in the API's error shape under /api/, a page elsewhere."""
+
+from __future__ import annotations
+
+
+def test_an_unknown_api_url_is_a_json_404(client, db):
+    response = client.get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
+def test_an_unknown_page_is_an_html_404(client, db):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
