@@ -1,7 +1,7 @@
 """Serializers of the staff API: top-level, uniquely named ``<Entity><Purpose>Serializer``.
 
 Serializers check shapes and cross-field rules; writes go through services
-(surveys.services, surveys.api.writes), which raise surveys.errors.
+(surveys.services), which raise surveys.errors.
 """
 
 from __future__ import annotations
@@ -512,7 +512,7 @@ class CustomerAccountSerializer(serializers.ModelSerializer):
         fields = ["id", "organization", "external_id", "name", "tier", "touch_model", "plan", "region", "arr",
                   "status", "customer_since", "churned_on", "renewed_on", "created_at"]
         read_only_fields = ["id", "created_at"]
-        validators: list = []  # uniqueness of external_id is checked by writes.account_save
+        validators: list = []  # uniqueness of external_id is checked by services.account_save
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -29,7 +29,7 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
 from surveys import errors, notifications, selectors, services
-from surveys.api import filters, writes
+from surveys.api import filters
 from surveys.api import serializers as s
 from surveys.api.permissions import ADMIN, EVERYONE, READERS, OrganizationRole, required_roles
 from surveys.models import (
@@ -222,7 +222,7 @@ class MembershipViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         self.require_role(data["organization"].pk, ADMIN)
-        membership = writes.membership_create(organization=data["organization"], user=data["username"],
+        membership = services.membership_create(organization=data["organization"], user=data["username"],
                                               role=data["role"])
         return Response(s.MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
@@ -230,11 +230,11 @@ class MembershipViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
         membership = self.get_object()
         serializer = s.MembershipRoleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        membership = writes.membership_set_role(membership=membership, role=serializer.validated_data["role"])
+        membership = services.membership_set_role(membership=membership, role=serializer.validated_data["role"])
         return Response(s.MembershipSerializer(membership).data)
 
     def destroy(self, request: Request, pk: str) -> Response:
-        writes.membership_delete(membership=self.get_object())
+        services.membership_delete(membership=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -282,7 +282,7 @@ class InstrumentViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
         data = dict(serializer.validated_data)
         organization = data.pop("organization")
         self.require_role(organization.pk, ADMIN)
-        instrument = writes.instrument_create(
+        instrument = services.instrument_create(
             organization=organization, key=data.pop("key"), dimensions=data.pop("dimensions"),
             items=data.pop("items"), texts=data,
         )
@@ -301,7 +301,7 @@ class InstrumentViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         dimensions, items = data.pop("dimensions", None), data.pop("items", None)
-        instrument = writes.instrument_update(instrument=instrument, texts=data, dimensions=dimensions, items=items)
+        instrument = services.instrument_update(instrument=instrument, texts=data, dimensions=dimensions, items=items)
         return self._detail(instrument)
 
     def update(self, request: Request, pk: str) -> Response:
@@ -389,7 +389,7 @@ class WaveViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         serializer.is_valid(raise_exception=True)
         try:
             with transaction.atomic():
-                wave = writes.wave_update(wave=wave, **serializer.validated_data)
+                wave = services.wave_update(wave=wave, **serializer.validated_data)
         except IntegrityError:
             raise errors.ValidationFailed(field_errors={"slug": ["This slug is already in use."]}) from None
         return self._detail(wave)
@@ -740,14 +740,14 @@ class CustomerAccountViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.Retri
         data = dict(serializer.validated_data)
         organization = data.pop("organization")
         self.require_role(organization.pk, ADMIN)
-        account = writes.account_save(organization=organization, **data)
+        account = services.account_save(organization=organization, **data)
         return Response(self.get_serializer(account).data, status=status.HTTP_201_CREATED)
 
     def _update(self, request: Request, partial: bool) -> Response:
         account = self.get_object()
         serializer = self.get_serializer(account, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        account = writes.account_save(organization=account.organization, account=account,
+        account = services.account_save(organization=account.organization, account=account,
                                       **serializer.validated_data)
         return Response(self.get_serializer(account).data)
 
