@@ -204,6 +204,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# Public forms: how many reverse proxies in front of Kagami append to X-Forwarded-For
+# (1 behind nginx). 0 trusts only the socket address, so nobody can forge their IP.
+KAGAMI_TRUSTED_PROXY_COUNT = env_int("KAGAMI_TRUSTED_PROXY_COUNT", 0, minimum=0)
+KAGAMI_PUBLIC_MAX_BODY_BYTES = env_int("KAGAMI_PUBLIC_MAX_BODY_BYTES", 131_072, minimum=4096)
+KAGAMI_PUBLIC_FLOOD_LIMIT = env_int("KAGAMI_PUBLIC_FLOOD_LIMIT", 300, minimum=10)
+KAGAMI_PUBLIC_FAILURE_LIMIT = env_int("KAGAMI_PUBLIC_FAILURE_LIMIT", 60, minimum=5)
+
 # Domain settings.
 KAGAMI_MIN_ANONYMITY_THRESHOLD = 3  # never below this, whatever a wave says
 KAGAMI_DEFAULT_ANONYMITY_THRESHOLD = env_int("KAGAMI_DEFAULT_ANONYMITY_THRESHOLD", 5, minimum=3)

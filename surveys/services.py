@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from surveys import errors
@@ -264,7 +265,12 @@ def invitation_by_token(*, token: str) -> Invitation:
 
 def survey_items(*, wave: Wave, side: str) -> list[ItemPair]:
     """The items a respondent on ``side`` is asked, in questionnaire order."""
-    items = list(wave.instrument.items.select_related("dimension").order_by("dimension__order", "order", "id"))
+    # Outcome items have no dimension: last on every database (SQLite sorts NULL first, PostgreSQL last).
+    items = list(
+        wave.instrument.items.select_related("dimension").order_by(
+            F("dimension__order").asc(nulls_last=True), "order", "id"
+        )
+    )
     return [item for item in items if item.asked_of(side)]
 
 

@@ -13,7 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from reports import selectors, services
 from reports.api.gap_serializers import GapAnalysisSerializer, GapQuerySerializer
 from surveys import errors
 from surveys.models import Role, Wave
@@ -95,6 +94,9 @@ class WaveGapView(APIView):
             "correction": params["dimension_correction"], "lang": params["lang"],
             "thresholds": [wave.anonymity_threshold, wave.customer_threshold],
         }
+        # numpy/pandas/scipy load on the first gap request, not at URL import (fast start-up).
+        from reports import selectors, services
+
         fingerprint = selectors.data_fingerprint(wave) + (
             "|" + selectors.data_fingerprint(compare) if compare else "")
         key = "gap:" + hashlib.sha256(json.dumps([fingerprint, options], sort_keys=True).encode()).hexdigest()
