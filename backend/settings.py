@@ -189,7 +189,8 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/reports/"
 
 # Security. Production (DEBUG=false) gets secure defaults; each can be overridden.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -22,6 +22,7 @@ from surveys import errors, services
 from surveys.models import (
     AnonymousLink,
     Answer,
+    AuditEvent,
     CustomerAccount,
     Dimension,
     Instrument,
@@ -450,3 +451,16 @@ class AnswerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     raw_id_fields = ["response", "item"]
     list_select_related = ["response", "item"]
     show_full_result_count = False
+
+
+# --------------------------------------------------------------------------- audit
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "organization", "username", "action", "wave"]
+    list_filter = ["action", "organization"]
+    search_fields = ["username", "wave__slug"]
+    date_hierarchy = "created_at"
+    list_select_related = ["organization", "wave"]
+    readonly_fields = ["organization", "user", "username", "action", "wave", "details", "created_at"]

@@ -176,7 +176,8 @@ class ItemPair(models.Model):
     )
     allow_na = models.BooleanField(default=True, help_text="Offer 'don't know / not applicable' (never a scale point).")
     reverse_keyed = models.BooleanField(default=False)
-    topbox_levels = models.JSONField(default=list, blank=True, help_text="Scale levels counted as top box, e.g. [4, 5].")
+    topbox_levels = models.JSONField(default=list, blank=True,
+                                     help_text="Scale levels counted as top box, e.g. [4, 5].")
     is_headline = models.BooleanField(default=False, help_text="The 'we deliver a superior experience' pair.")
 
     class Meta:
@@ -472,3 +473,31 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item_id}={self.value}"
+
+
+class AuditEvent(models.Model):
+    """Who looked at what: written whenever staff segment results are viewed (gap API, report, CLI).
+
+    Readable by the organization's admins (API and Django admin); never edited.
+    """
+
+    class Action(models.TextChoices):
+        GAP_VIEW = "gap_view", _("Viewed gap results with staff segments")
+        REPORT_REQUEST = "report_request", _("Requested a report with staff segments")
+        EXPORT = "export", _("Exported responses")
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="audit_events")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="audit_events")
+    username = models.CharField(max_length=150, blank=True, help_text="Kept if the user is deleted.")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    wave = models.ForeignKey(Wave, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")
+    details = models.JSONField(default=dict, blank=True, help_text="Filters and options of the view.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.username or 'system'} {self.action} {self.created_at:%Y-%m-%d %H:%M}"

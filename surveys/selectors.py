@@ -15,6 +15,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from surveys.models import (
     Answer,
+    AuditEvent,
     CustomerAccount,
     Instrument,
     Invitation,
@@ -135,3 +136,9 @@ def wave_counts(*, wave: Wave) -> dict[str, dict[str, Any]]:
             "response_rate": round(answered / n, 4) if n else None,
         }
     return counts
+
+
+def audit_event_list(*, org_ids: Iterable[int]) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(organization_id__in=list(org_ids)).select_related("wave").order_by(
+        "-created_at", "-id"
+    )

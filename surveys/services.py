@@ -19,6 +19,7 @@ from surveys import errors
 from surveys.models import (
     AnonymousLink,
     Answer,
+    AuditEvent,
     Channel,
     CustomerAccount,
     Dimension,
@@ -529,3 +530,20 @@ def account_save(*, organization: Organization, account: CustomerAccount | None 
             setattr(account, name, value)
     account.save()
     return account
+
+
+# --------------------------------------------------------------------------- audit
+
+
+def audit_record(*, organization_id: int, user: Any, action: str, wave: Wave | None = None,
+                 details: Mapping[str, Any] | None = None) -> AuditEvent:
+    """Write one audit event (who, when, which wave and filter). Never raises on a missing user."""
+    authenticated = user is not None and getattr(user, "is_authenticated", False)
+    return AuditEvent.objects.create(
+        organization_id=organization_id,
+        user=user if authenticated else None,
+        username=user.get_username() if authenticated else "",
+        action=action,
+        wave=wave,
+        details=dict(details or {}),
+    )

@@ -15,7 +15,8 @@ from rest_framework.views import APIView
 
 from reports.api.gap_serializers import GapAnalysisSerializer, GapQuerySerializer
 from surveys import errors
-from surveys.models import Role, Wave
+from surveys import services as survey_services
+from surveys.models import AuditEvent, Role, Wave
 
 GAP_READERS = (Role.ADMIN, Role.ANALYST, Role.EXECUTIVE)
 CACHE_SECONDS = 24 * 3600
@@ -100,6 +101,13 @@ class WaveGapView(APIView):
         fingerprint = selectors.data_fingerprint(wave) + (
             "|" + selectors.data_fingerprint(compare) if compare else "")
         key = "gap:" + hashlib.sha256(json.dumps([fingerprint, options], sort_keys=True).encode()).hexdigest()
+        if staff_filter or params["segments"]:
+            # Staff segment results are viewed: who, when, which wave and filter (issue 6 — audit log).
+            survey_services.audit_record(
+                organization_id=wave.organization_id, user=request.user, action=AuditEvent.Action.GAP_VIEW,
+                wave=wave, details={"staff": staff_filter, "customer": customer_filter,
+                                    "segments": params["segments"], "compare_wave": options["compare"]},
+            )
         body = cache.get(key)
         if body is None:
             result = services.gap_analysis(

@@ -5,7 +5,17 @@ from __future__ import annotations
 import django_filters as df
 from django.db.models import QuerySet
 
-from surveys.models import CustomerAccount, Instrument, Invitation, Membership, Side, SurveyResponse, Wave, WaveStatus
+from surveys.models import (
+    AuditEvent,
+    CustomerAccount,
+    Instrument,
+    Invitation,
+    Membership,
+    Side,
+    SurveyResponse,
+    Wave,
+    WaveStatus,
+)
 
 
 class MembershipFilter(df.FilterSet):
@@ -57,3 +67,13 @@ class CustomerAccountFilter(df.FilterSet):
     class Meta:
         model = CustomerAccount
         fields = ["organization", "status", "tier", "touch_model"]
+
+
+class AuditEventFilter(df.FilterSet):
+    wave = df.NumberFilter(field_name="wave_id")
+    organization = df.NumberFilter(field_name="organization_id")
+    action = df.ChoiceFilter(choices=AuditEvent.Action.choices)
+
+    class Meta:
+        model = AuditEvent
+        fields = ["wave", "organization", "action"]

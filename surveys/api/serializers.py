@@ -17,6 +17,7 @@ from rest_framework import serializers
 from surveys import selectors
 from surveys.models import (
     OUTCOME_SCALES,
+    AuditEvent,
     CustomerAccount,
     Dimension,
     Instrument,
@@ -638,3 +639,9 @@ class AccountImportResultSerializer(serializers.Serializer):
     skipped = SkippedRowSerializer(many=True)
     accounts = CustomerAccountSerializer(many=True)
 
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "organization", "username", "action", "wave", "details", "created_at"]
+        read_only_fields = fields

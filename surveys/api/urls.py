@@ -16,6 +16,7 @@ router.register(r"waves/(?P<wave_pk>[^/.]+)/invitations", views.WaveInvitationVi
 router.register(r"waves/(?P<wave_pk>[^/.]+)/responses", views.WaveResponseViewSet, basename="wave-response")
 router.register("invitations", views.InvitationViewSet, basename="invitation")
 router.register("accounts", views.CustomerAccountViewSet, basename="account")
+router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
 
 urlpatterns = [
     path("auth/token/", views.AuthTokenView.as_view(), name="api-auth-token"),

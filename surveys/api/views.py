@@ -33,6 +33,7 @@ from surveys.api import filters
 from surveys.api import serializers as s
 from surveys.api.permissions import ADMIN, EVERYONE, READERS, OrganizationRole, required_roles
 from surveys.models import (
+    AuditEvent,
     CustomerAccount,
     Instrument,
     Invitation,
@@ -785,3 +786,18 @@ class CustomerAccountViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.Retri
              "accounts": s.CustomerAccountSerializer(result.objects, many=True).data},
             status=status.HTTP_201_CREATED,
         )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Who viewed staff segment results, when, with which filter (admin)",
+                       responses={200: s.AuditEventSerializer(many=True), **errs(*READ)}),
+)
+@extend_schema(tags=["organizations"])
+class AuditEventViewSet(KagamiAPIMixin, mixins.ListModelMixin, GenericViewSet):
+    serializer_class = s.AuditEventSerializer
+    queryset = AuditEvent.objects.none()
+    read_roles = ADMIN
+    filterset_class = filters.AuditEventFilter
+
+    def get_queryset(self):
+        return selectors.audit_event_list(org_ids=self.visible_org_ids())

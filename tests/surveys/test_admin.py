@@ -57,11 +57,14 @@ def draft_wave(demo, draft_instrument) -> m.Wave:
 def test_every_surveys_model_is_registered():
     names = {model.__name__ for model in SURVEY_MODELS}
     assert names == {"Organization", "Membership", "Instrument", "Dimension", "ItemPair", "Wave", "Invitation",
-                     "InvitationUse", "AnonymousLink", "CustomerAccount", "SurveyResponse", "Answer"}
+                     "InvitationUse", "AnonymousLink", "CustomerAccount", "SurveyResponse", "Answer", "AuditEvent"}
 
 
 @pytest.mark.parametrize("model", SURVEY_MODELS, ids=lambda model: model.__name__)
 def test_each_changelist_and_change_page_renders_on_demo_data(site, demo, model):
+    if model is m.AuditEvent:
+        services.audit_record(organization_id=demo.pk, user=None, action="gap_view",
+                              wave=demo.waves.first(), details={"staff": {"department": "Sales"}})
     listing = site.get(url(model, "changelist"))
     assert listing.status_code == 200
     obj = model.objects.order_by("pk").first()

@@ -109,6 +109,7 @@ ENDPOINTS: list[Endpoint] = [
     ("accounts-import", "multipart", lambda w: "/api/v1/accounts/import/",
      lambda w: {"organization": w.org.pk, "file": _csv("external_id,name,status\nIMP-1,Imported,active\n")},
      _statuses(401, 201, 403, 403, 400), "surveys.imports"),
+    ("audit-events-list", "get", lambda w: "/api/v1/audit-events/", None, _statuses(401, 200, 403, 403, 200), None),
 ]
 
 
@@ -148,10 +149,10 @@ def test_every_route_of_the_staff_api_is_in_the_matrix():
         "membership-detail", "instrument-list", "instrument-detail", "instrument-clone", "instrument-versions",
         "wave-list", "wave-detail", "wave-open", "wave-close", "wave-reopen", "wave-invitation-list",
         "wave-invitation-import-file", "wave-invitation-remind", "wave-response-list", "wave-response-export",
-        "invitation-resend", "account-list", "account-detail", "account-import-file",
+        "invitation-resend", "account-list", "account-detail", "account-import-file", "audit-event-list",
     }
     # api-auth-token is anonymous by nature and has its own tests (test_api_errors.py).
-    assert len({e[0] for e in ENDPOINTS}) == len(ENDPOINTS) == 38
+    assert len({e[0] for e in ENDPOINTS}) == len(ENDPOINTS) == 39
 
 
 def test_lists_never_show_another_organizations_objects(world, outsider_client, owner_client):
