@@ -99,13 +99,17 @@ def _compile(qs) -> tuple[str, tuple]:
     return sql, tuple(params)
 
 
-def dimension_score_table(wave: Wave, *, by_account_status: bool = False) -> pd.DataFrame:
+def dimension_score_table(wave: Wave, *, by_account_status: bool = False, overall: bool = False) -> pd.DataFrame:
     """Respondent dimension scores, count-tabled (stats.md §3.1–3.2).
 
     The inner query sums each respondent's recoded answers per dimension
     (``s``) and counts them (``c``); the outer query counts respondents per
     (side, segment cell, dimension, s, c). The score is ``s / c``; the half
     rule (c ≥ ceil(m/2)) is applied by the caller, who knows m.
+
+    With ``overall`` every dimension item counts toward one score per
+    respondent (the overall customer-centricity score), reported with
+    ``dimension_id`` 0.
 
     Columns: ``side, dimension_id, s, c, seg__<key>…, [account_status], n, w, w2``.
     """
@@ -118,7 +122,8 @@ def dimension_score_table(wave: Wave, *, by_account_status: bool = False) -> pd.
         Answer.objects.filter(
             response__wave=wave, value__isnull=False, item__kind=ItemKind.LIKERT, item__dimension__isnull=False
         )
-        .annotate(rid=F("response_id"), side_=F("response__side"), dim=F("item__dimension_id"), **seg, **extra)
+        .annotate(rid=F("response_id"), side_=F("response__side"),
+                  dim=Value(0) if overall else F("item__dimension_id"), **seg, **extra)
         .values("rid", "side_", "dim", *seg.keys(), *extra.keys())
         .annotate(s=Sum(_recoded_value()), c=Count("value"), wt=Max(weight))
         .order_by()

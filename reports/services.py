@@ -213,18 +213,23 @@ class _WaveData:
         self.wave = wave
         self.answers = selectors.answer_count_table(wave)
         self.scores = selectors.dimension_score_table(wave, by_account_status=True)
+        self.overall_scores = selectors.dimension_score_table(wave, overall=True)
         self.responses = selectors.response_count_table(wave)
         items = list(wave.instrument.items.select_related("dimension").order_by("dimension__order", "order", "id"))
         self.likert = [i for i in items if i.kind == ItemKind.LIKERT]
         self.outcomes = [i for i in items if i.kind != ItemKind.LIKERT]
         self.dimensions = list(wave.instrument.dimensions.order_by("order", "id"))
         self.dim_items = {d.pk: [i for i in self.likert if i.dimension_id == d.pk] for d in self.dimensions}
+        # The overall score: every dimension item of a respondent (pseudo-dimension 0).
+        self.overall = Dimension(pk=0, key="overall", name_en="Overall customer focus", name_ja="顧客志向（総合）")
+        self.dim_items[0] = [i for i in self.likert if i.dimension_id is not None]
 
         # Scored rows per (side, dimension), half rule applied once: score = s / c exactly as a float
         # (IEEE division is correctly rounded, so equal fractions give equal floats).
-        scores = self.scores
         self.scored: dict[tuple[str, int], pd.DataFrame] = {}
-        if not scores.empty:
+        for scores in (self.scores, self.overall_scores):
+            if scores.empty:
+                continue
             scores = scores.assign(score=scores.s.astype(float) / scores.c.astype(float))
             for (side, dim_id), rows in scores.groupby(["side", "dimension_id"], sort=False):
                 m = math.ceil(len(self.dim_items.get(int(dim_id), [])) / 2) or 1
@@ -309,6 +314,31 @@ def _reliability(wave: Wave, side: str, dim: Dimension, m_items: int) -> dict:
                                            else "variance of the total score is zero")])
         + ([] if pw is not None else ["cronbach_alpha_pairwise: an item pair has fewer than 2 joint answers"]),
     }
+
+
+def _overall_entry(data: _WaveData, *, staff_filter, customer_filter, language: str) -> dict | None:
+    """Staff vs customer on each respondent's mean over every dimension item (half rule over all of them).
+
+    Reliability is per dimension, not of this composite, so alpha is not reported here.
+    """
+    wave, dim = data.wave, data.overall
+    if not data.dim_items[0]:
+        return None
+    k_staff, k_cust = _k_min(wave, Side.STAFF), _k_min(wave, Side.CUSTOMER)
+    m = math.ceil(len(data.dim_items[0]) / 2)
+
+    def unit(rows: pd.DataFrame) -> pd.DataFrame:
+        return rows[rows.c >= m]
+
+    hidden = (_filter_is_suppressed(data.overall_scores, Side.STAFF, staff_filter, k_staff, unit)
+              or _filter_is_suppressed(data.overall_scores, Side.CUSTOMER, customer_filter, k_cust, unit))
+    s1 = data.score_array(Side.STAFF, staff_filter, dim)
+    s2 = data.score_array(Side.CUSTOMER, customer_filter, dim)
+    res = dimension_comparison(s1, s2, levels=data.dim_scale(dim), k_min_staff=k_staff, k_min_customer=k_cust,
+                               complementary_suppressed=hidden and s1.size > 0 and s2.size > 0)
+    res = stats.adjust_dimension_family([res])[0]
+    res.update({"key": "overall", "name": dim.name(language), "item_keys": [i.key for i in data.dim_items[0]]})
+    return res
 
 
 def _outcome_entries(data: _WaveData, *, customer_filter, language: str) -> list[dict]:
@@ -547,6 +577,8 @@ def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
         "headline": next((i for i in items if i["is_headline"]), None),
         "dimensions": _dimension_entries(data, staff_filter=staff_filter, customer_filter=customer_filter,
                                          language=language, correction=dimension_correction),
+        "overall": _overall_entry(data, staff_filter=staff_filter, customer_filter=customer_filter,
+                                  language=language),
         "outcomes": _outcome_entries(data, customer_filter=customer_filter, language=language),
         "segments": _segment_views(data, staff_filter=staff_filter, customer_filter=customer_filter,
                                    language=language, correction=dimension_correction) if segments else None,

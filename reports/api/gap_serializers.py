@@ -173,6 +173,14 @@ class GapDimensionSerializer(GapComparisonSerializer):
     alpha = GapAlphaSerializer()
 
 
+class GapOverallSerializer(GapComparisonSerializer):
+    """Each respondent's mean over every dimension item: the overall customer-focus gap."""
+
+    key = serializers.CharField()
+    name = serializers.CharField()
+    item_keys = serializers.ListField(child=serializers.CharField())
+
+
 class GapNpsSerializer(serializers.Serializer):
     promoters = _num()
     passives = _num()
@@ -348,6 +356,7 @@ class GapAnalysisSerializer(serializers.Serializer):
     items = GapItemSerializer(many=True)
     headline = GapItemSerializer(allow_null=True)
     dimensions = GapDimensionSerializer(many=True)
+    overall = GapOverallSerializer(allow_null=True)
     outcomes = GapOutcomeSerializer(many=True)
     segments = GapSegmentsSerializer(allow_null=True)
     did = GapDidSerializer(allow_null=True)

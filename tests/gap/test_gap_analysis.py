@@ -186,3 +186,25 @@ def test_churn_compares_accounts_not_contacts(gap_wave):
     n_total = (nps["n_churned"] or 0) + (nps["n_retained"] or 0)
     assert n_total <= 6
     assert nps["report_status"] in ("suppressed_min_n", "no_data", "ok_low_base", "insufficient_data")
+
+
+def test_the_overall_gap_uses_every_dimension_item_of_each_respondent(gap_wave):
+    wave, submitted = gap_wave
+    result = services.gap_analysis(wave=wave, segments=False)
+
+    def scores(side):
+        out = []
+        for s in submitted:
+            if s["side"] != side:
+                continue
+            vals = [(6 - v if k == "c3" else v) for k, v in s["answers"].items()
+                    if k in ("c1", "c2", "c3", "s1", "s2") and v != "na"]
+            if len(vals) >= 3:  # ceil(5 / 2)
+                out.append(sum(vals) / len(vals))
+        return np.array(out)
+
+    x, y = scores("staff"), scores("customer")
+    overall = result["overall"]
+    assert overall["n_scored_staff"] == len(x) and overall["n_scored_customer"] == len(y)
+    assert overall["gap"] == pytest.approx(x.mean() - y.mean(), rel=1e-12)
+    assert overall["welch"]["p"] == pytest.approx(sps.ttest_ind(x, y, equal_var=False).pvalue, rel=1e-9)
