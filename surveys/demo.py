@@ -32,9 +32,10 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 
 from surveys import services
+from surveys.bulk import BulkResponse, invitation_uses_bulk_load, invitations_bulk_load, responses_bulk_load
 from surveys.instruments.loader import builtin_instrument
 from surveys.models import (
     Answer,
@@ -213,13 +214,18 @@ def demo_token(*, wave_slug: str, side: str, n: int) -> str:
 # --------------------------------------------------------------------------- entry points
 
 
+BULK_FROM = 20_000  # responses in all; from here on PostgreSQL loads through COPY (surveys.bulk)
+
+
 def demo_load(*, seed: int = 42, customers: int = 400, staff: int | None = None, reset: bool = False,
-              progress: bool = False) -> DemoSummary:
+              progress: bool = False, bulk: bool | None = None) -> DemoSummary:
     """Create the demo organization unless it exists, then return what to print.
 
     ``customers`` is the number of customer responses per wave; ``staff``
     defaults to 30 % of it (120 for 400). With ``reset`` an existing demo is
-    deleted first. Raises ValueError for counts that cannot make a demo.
+    deleted first. ``bulk`` (default: from BULK_FROM responses on) writes
+    responses, answers and invitations with PostgreSQL COPY; the data are the
+    same. Raises ValueError for counts that cannot make a demo.
     """
     if customers < 10:
         raise ValueError("--responses must be at least 10.")
@@ -232,7 +238,9 @@ def demo_load(*, seed: int = 42, customers: int = 400, staff: int | None = None,
     created = org is None or not org.waves.filter(slug=DEMO_WAVES[-1].slug).exists()
     if org is None or created:
         with transaction.atomic():
-            org = _Generator(seed=seed, customers=customers, staff=staff, progress=progress).run()
+            if bulk is None:
+                bulk = 2 * (customers + staff) >= BULK_FROM
+            org = _Generator(seed=seed, customers=customers, staff=staff, progress=progress, bulk=bulk).run()
     summary = DemoSummary(created=created, organization=org, counts=demo_counts(org))
     summary.lines = _print_lines(org)
     return summary
@@ -359,8 +367,11 @@ class _Respondent:
 
 
 class _Generator:
-    def __init__(self, *, seed: int, customers: int, staff: int, progress: bool) -> None:
+    def __init__(self, *, seed: int, customers: int, staff: int, progress: bool, bulk: bool = False) -> None:
         self.rng = random.Random(seed)
+        # The same random stream either way; only how rows reach the database differs.
+        self.bulk = bulk and connection.vendor == "postgresql"
+        self.batch_size = 20_000 if self.bulk else 1000
         self.customers = customers
         self.staff = staff
         self.progress = progress
@@ -563,17 +574,23 @@ class _Generator:
                 customer_account=row["account"], sent_at=sent_at, reminder_count=reminders,
                 last_reminded_at=sent_at + timedelta(days=7 * reminders) if reminders else None,
             ))
-        created = Invitation.objects.bulk_create(invitations, batch_size=1000)
-        if any(inv.pk is None for inv in created):  # backends that cannot return ids from a bulk insert
-            by_hash = dict(Invitation.objects.filter(wave=wave, side=side).values_list("token_hash", "pk"))
-            for inv in created:
-                inv.pk = by_hash[inv.token_hash]
+        if self.bulk:
+            created = invitations_bulk_load(invitations)
+        else:
+            created = Invitation.objects.bulk_create(invitations, batch_size=1000)
+            if any(inv.pk is None for inv in created):  # backends that cannot return ids from a bulk insert
+                by_hash = dict(Invitation.objects.filter(wave=wave, side=side).values_list("token_hash", "pk"))
+                for inv in created:
+                    inv.pk = by_hash[inv.token_hash]
         uses = []
         for inv, row in zip(created, rows, strict=True):
             if row["answered"]:
                 self.used_on[inv.pk] = self._day(spec)
                 uses.append(InvitationUse(invitation_id=inv.pk, used_on=self.used_on[inv.pk]))
-        InvitationUse.objects.bulk_create(uses, batch_size=1000)
+        if self.bulk:
+            invitation_uses_bulk_load(uses)
+        else:
+            InvitationUse.objects.bulk_create(uses, batch_size=1000)
         return created
 
     # ------------------------------------------------------------ answers
@@ -645,36 +662,44 @@ class _Generator:
     def _insert(self, *, index: int, spec: DemoWave, wave: Wave, respondents: list[_Respondent], bar: Any) -> None:
         rng = self.rng
         weights = self._weights(respondents, wave)
-        responses: list[SurveyResponse] = []
-        answers: list[Answer] = []
+        batch: list[BulkResponse] = []
         for r in respondents:
             values, overall = self._answers(wave_index=index, r=r)
             day = self.used_on[r.invitation.pk] if r.invitation is not None else self._day(spec)
             is_staff = r.side == Side.STAFF
-            response = SurveyResponse(
+            batch.append(BulkResponse(
                 id=uuid.UUID(bytes=rng.randbytes(16), version=4),
-                wave=wave, side=r.side, language=r.language, channel=r.channel, segments=r.segments,
+                wave_id=wave.pk, side=r.side, language=r.language, channel=r.channel, segments=r.segments,
                 weight=None if is_staff else weights.get(r.segments.get("tier", "")),
                 comment=self._comment(r, overall), submitted_on=day,
                 # Staff keep the day only (model constraint); customers get a time on that day.
                 submitted_at=None if is_staff else datetime.combine(
                     day, time(rng.randrange(8, 22), rng.randrange(0, 60)), tzinfo=TOKYO),
-                invitation=None if is_staff else r.invitation,
-                customer_account=None if is_staff else r.account,
-            )
-            responses.append(response)
-            answers += [Answer(response=response, item=item, value=value) for item, value in values.items()]
-            if len(responses) >= 1000:
-                self._flush(responses, answers, bar)
-        self._flush(responses, answers, bar)
+                invitation_id=None if is_staff or r.invitation is None else r.invitation.pk,
+                customer_account_id=None if is_staff or r.account is None else r.account.pk,
+                answers=[(item.pk, value) for item, value in values.items()],
+            ))
+            if len(batch) >= self.batch_size:
+                self._flush(batch, bar)
+        self._flush(batch, bar)
 
-    @staticmethod
-    def _flush(responses: list[SurveyResponse], answers: list[Answer], bar: Any) -> None:
-        SurveyResponse.objects.bulk_create(responses, batch_size=1000)
-        Answer.objects.bulk_create(answers, batch_size=5000)
-        bar.update(len(responses))
-        responses.clear()
-        answers.clear()
+    def _flush(self, batch: list[BulkResponse], bar: Any) -> None:
+        if not batch:
+            return
+        if self.bulk:
+            responses_bulk_load(batch, batch_size=len(batch))
+        else:
+            SurveyResponse.objects.bulk_create([
+                SurveyResponse(id=b.id, wave_id=b.wave_id, side=b.side, language=b.language, channel=b.channel,
+                               segments=b.segments, weight=b.weight, comment=b.comment,
+                               submitted_on=b.submitted_on, submitted_at=b.submitted_at,
+                               invitation_id=b.invitation_id, customer_account_id=b.customer_account_id)
+                for b in batch
+            ], batch_size=1000)
+            Answer.objects.bulk_create([Answer(response_id=b.id, item_id=item, value=value)
+                                        for b in batch for item, value in b.answers], batch_size=5000)
+        bar.update(len(batch))
+        batch.clear()
 
 
 class _NoBar:

@@ -1,0 +1,208 @@
+"""Bulk loading of responses and answers: PostgreSQL COPY, with an ORM fallback for SQLite.
+
+``services.response_submit`` is the rule for one response arriving from a
+person; this module is for data that already exists in bulk (the demo at
+scale, benchmarks, large imports) and would take hours row by row. It writes
+the same rows the ORM would — same columns, same constraints checked by the
+database (a staff row still cannot carry an invitation, an account or a time)
+— only through PostgreSQL's ``COPY … FROM STDIN``.
+
+Callers validate; this module does not. Rows are written in the caller's
+transaction, so a failed load leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from itertools import islice
+
+from django.db import connection, transaction
+
+from surveys.models import Answer, Invitation, InvitationUse, SurveyResponse
+
+Progress = Callable[[int], None] | None
+
+
+@dataclass
+class BulkResponse:
+    """One response and its answers (item id → value, None for N/A), as the ORM would store them."""
+
+    wave_id: int
+    side: str
+    answers: Sequence[tuple[int, int | None]]
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    language: str = "ja"
+    channel: str = "import"
+    segments: dict = field(default_factory=dict)
+    weight: float | None = None
+    comment: str = ""
+    submitted_on: date | None = None
+    submitted_at: datetime | None = None
+    invitation_id: int | None = None
+    customer_account_id: int | None = None
+
+
+_RESPONSE_COLUMNS = ("id", "wave_id", "side", "language", "channel", "segments", "weight", "comment",
+                     "submitted_on", "submitted_at", "invitation_id", "customer_account_id")
+
+
+_NULL = "\\N"  # COPY text format's NULL
+
+
+def _batches(rows: Iterable, size: int) -> Iterator[list]:
+    it = iter(rows)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def responses_bulk_load(rows: Iterable[BulkResponse], *, batch_size: int = 20_000, progress: Progress = None,
+                        rebuild_answer_indexes: bool = False) -> int:
+    """Insert responses with their answers; returns the number of responses written.
+
+    On PostgreSQL each batch is two COPY statements (responses, then answers).
+    ``rebuild_answer_indexes`` drops the answer table's foreign keys and
+    non-unique indexes for the load and re-creates them afterwards (one
+    validating pass instead of a check per row): for loading millions of rows
+    into a quiet database, never for a live one — it locks the answer table.
+    On other databases the ORM's ``bulk_create`` does the same work.
+    """
+    if connection.vendor != "postgresql":
+        return _orm_load(rows, batch_size=min(batch_size, 2000), progress=progress)
+    with transaction.atomic():
+        saved = _drop_answer_extras() if rebuild_answer_indexes else None
+        total = 0
+        with connection.cursor() as cursor:
+            raw = cursor.cursor  # psycopg 3 cursor: COPY needs it
+            for batch in _batches(rows, batch_size):
+                _copy_responses(raw, batch)
+                _copy_answers(raw, batch)
+                total += len(batch)
+                if progress:
+                    progress(len(batch))
+        if saved is not None:
+            _restore_answer_extras(saved)
+    return total
+
+
+def _copy_responses(raw, batch: list[BulkResponse]) -> None:
+    table = SurveyResponse._meta.db_table
+    cols = ", ".join(_RESPONSE_COLUMNS)
+    with raw.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+        for r in batch:
+            copy.write_row((
+                r.id, r.wave_id, r.side, r.language, r.channel,
+                json.dumps(r.segments, ensure_ascii=False, separators=(",", ":")), r.weight, r.comment,
+                r.submitted_on or date.today(), r.submitted_at, r.invitation_id, r.customer_account_id,
+            ))
+
+
+def _copy_answers(raw, batch: list[BulkResponse]) -> None:
+    table = Answer._meta.db_table
+    # Built as one text block: ~3x faster than write_row for millions of three-number rows.
+    lines = []
+    for r in batch:
+        rid = str(r.id)
+        lines.extend(f"{rid}\t{item}\t{_NULL if value is None else int(value)}\n" for item, value in r.answers)
+    with raw.copy(f"COPY {table} (response_id, item_id, value) FROM STDIN") as copy:
+        copy.write("".join(lines))
+
+
+def _orm_load(rows: Iterable[BulkResponse], *, batch_size: int, progress: Progress) -> int:
+    total = 0
+    with transaction.atomic():
+        for batch in _batches(rows, batch_size):
+            SurveyResponse.objects.bulk_create([
+                SurveyResponse(**{c: getattr(r, c) for c in _RESPONSE_COLUMNS if c != "submitted_on"},
+                               submitted_on=r.submitted_on or date.today())
+                for r in batch
+            ])
+            Answer.objects.bulk_create(
+                [Answer(response_id=r.id, item_id=item, value=value) for r in batch for item, value in r.answers],
+                batch_size=5000,
+            )
+            total += len(batch)
+            if progress:
+                progress(len(batch))
+    return total
+
+
+# --------------------------------------------------------------------------- invitations
+
+
+def invitations_bulk_load(invitations: Sequence[Invitation], *, batch_size: int = 50_000) -> list[Invitation]:
+    """Insert unsaved invitations and set their primary keys (found again by ``token_hash``)."""
+    if connection.vendor != "postgresql":
+        created = Invitation.objects.bulk_create(invitations, batch_size=1000)
+        if any(inv.pk is None for inv in created):
+            by_hash = dict(Invitation.objects.filter(token_hash__in=[i.token_hash for i in created])
+                           .values_list("token_hash", "pk"))
+            for inv in created:
+                inv.pk = by_hash[inv.token_hash]
+        return list(created)
+    cols = ("wave_id", "side", "token_hash", "email", "name", "language", "segments", "customer_account_id",
+            "created_at", "sent_at", "last_reminded_at", "reminder_count")
+    now = datetime.now().astimezone()
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        for batch in _batches(invitations, batch_size):
+            with raw.copy(f"COPY {Invitation._meta.db_table} ({', '.join(cols)}) FROM STDIN") as copy:
+                for inv in batch:
+                    copy.write_row((inv.wave_id, inv.side, inv.token_hash, inv.email, inv.name, inv.language,
+                                    json.dumps(inv.segments, ensure_ascii=False), inv.customer_account_id,
+                                    now, inv.sent_at, inv.last_reminded_at, inv.reminder_count))
+            by_hash = dict(Invitation.objects.filter(token_hash__in=[i.token_hash for i in batch])
+                           .values_list("token_hash", "pk"))
+            for inv in batch:
+                inv.pk = inv.id = by_hash[inv.token_hash]
+                inv.created_at = now
+    return list(invitations)
+
+
+def invitation_uses_bulk_load(uses: Sequence[InvitationUse]) -> None:
+    if connection.vendor != "postgresql":
+        InvitationUse.objects.bulk_create(uses, batch_size=1000)
+        return
+    with connection.cursor() as cursor, cursor.cursor.copy(
+            f"COPY {InvitationUse._meta.db_table} (invitation_id, used_on) FROM STDIN") as copy:
+        for use in uses:
+            copy.write_row((use.invitation_id, use.used_on))
+
+
+# --------------------------------------------------------------------------- index rebuild
+
+
+@dataclass
+class _Extras:
+    constraints: list[tuple[str, str]]
+    indexes: list[str]
+
+
+def _drop_answer_extras() -> _Extras:
+    table = Answer._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'f'", [table])
+        constraints = list(cursor.fetchall())
+        cursor.execute(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "WHERE i.indrelid = %s::regclass AND NOT i.indisunique AND NOT i.indisprimary", [table])
+        indexes = list(cursor.fetchall())
+        for name, _ in constraints:
+            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {name}")
+    return _Extras(constraints=constraints, indexes=[d for _, d in indexes])
+
+
+def _restore_answer_extras(saved: _Extras) -> None:
+    table = Answer._meta.db_table
+    with connection.cursor() as cursor:
+        for definition in saved.indexes:
+            cursor.execute(definition)
+        for name, definition in saved.constraints:
+            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
