@@ -21,6 +21,7 @@ from reports import selectors, stats
 from reports.stats.churn import churn_comparison
 from reports.stats.did import did_from_counts, did_from_scores
 from reports.stats.dimensions import dimension_comparison
+from reports.stats.segments import gap_difference_shared_comparator
 from reports.stats.weighting import weighted_item_comparison
 from surveys import errors
 from surveys.models import Dimension, ItemKind, ItemPair, Language, Side, Wave
@@ -587,5 +588,71 @@ def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
         "churn": _churn(data, language=language),
         "undefined": undefined,
     }
+    stats.check_json_safe(result)
+    return result
+
+
+def segment_difference(*, wave: Wave, side: str, field: str, first: str, second: str,
+                       language: str = Language.EN) -> dict[str, Any]:
+    """Is the gap of one segment different from another's? (stats.md §6, shared comparator)
+
+    For two staff segments against the same customers the customer mean
+    cancels: gap(first) − gap(second) = mean(first) − mean(second), a Welch
+    comparison of the two segments. For two customer segments against the same
+    staff, gap(first) − gap(second) = mean(second) − mean(first). Both segments
+    must be visible under the anonymity rules (threshold and complementary
+    suppression among their siblings), per item and per dimension.
+
+    Raises ValidationFailed for an unknown side, field or identical segments.
+    """
+    if side not in (Side.STAFF, Side.CUSTOMER):
+        raise errors.ValidationFailed(field_errors={"side": ["Use 'staff' or 'customer'."]})
+    if field not in {f["key"] for f in wave.segment_fields(side)}:
+        raise errors.ValidationFailed(field_errors={"field": [f"'{field}' is not a {side} segment field."]})
+    if not first or not second or first == second:
+        raise errors.ValidationFailed(field_errors={"second": ["Choose two different segment values."]})
+    data = _WaveData(wave)
+    k = _k_min(wave, side)
+    suppressed_status = "suppressed_anonymity" if side == Side.STAFF else "suppressed_min_n"
+
+    def visible(sizes: dict[str, int]) -> bool:
+        verdict = stats.complementary_suppression(sizes, k_min=k) if sizes else {"visible": []}
+        return all(v in verdict["visible"] and sizes.get(v, 0) >= k for v in (first, second))
+
+    def hidden_entry(key: str) -> dict:
+        return {"key": key, "n_group_1": None, "n_group_2": None, "difference": None, "se": None, "df": None,
+                "t": None, "p": None, "ci_low": None, "ci_high": None, "report_status": suppressed_status,
+                "undefined": [f"all: {suppressed_status}"]}
+
+    shared = "customer" if side == Side.STAFF else "staff"
+    items = []
+    for item in data.likert:
+        unit = lambda r, i=item.pk: r[r.item_id == i]  # noqa: E731
+        if not visible(_group_sizes(data.answers, side, field, None, unit)):
+            items.append(hidden_entry(item.key))
+            continue
+        rows = _select(data.answers, side, None)
+        counts = [_level_counts(rows[(rows.item_id == item.pk) & (rows[f"seg__{field}"] == v)], item)
+                  for v in (first, second)]
+        res = gap_difference_shared_comparator(counts[0], counts[1], item.levels, shared=shared, k_min=k)
+        res["key"] = item.key
+        items.append(res)
+    dims = []
+    for dim in data.dimensions:
+        if not data.dim_items[dim.pk]:
+            continue
+        if not visible(_group_sizes(data.scores, side, field, None, data.score_unit(dim))):
+            dims.append(hidden_entry(dim.key))
+            continue
+        values, counts = stats.tabulate(data.score_array(side, {field: first}, dim),
+                                        data.score_array(side, {field: second}, dim))
+        if len(values) < 2:  # every score identical: add an empty level so the scale is well-formed
+            values = np.append(values, values[-1] + 1 if len(values) else 1.0)
+            counts = [np.append(c, 0) for c in counts]
+        res = gap_difference_shared_comparator(counts[0], counts[1], values, shared=shared, k_min=k)
+        res["key"] = dim.key
+        dims.append(res)
+    result = {"side": side, "field": field, "first": first, "second": second, "items": items,
+              "dimensions": dims}
     stats.check_json_safe(result)
     return result

@@ -3,7 +3,9 @@ from __future__ import annotations
 from django.urls import path
 
 from reports.api.gap_views import WaveGapView
+from reports.api.segment_views import WaveSegmentDifferenceView
 
 urlpatterns = [
     path("waves/<str:pk>/gap/", WaveGapView.as_view(), name="wave-gap"),
+    path("waves/<str:pk>/gap/segments/", WaveSegmentDifferenceView.as_view(), name="wave-gap-segments"),
 ]

@@ -92,3 +92,25 @@ def test_viewing_staff_segments_is_written_to_the_audit_log_readable_by_admins(
     assert events[0]["details"]["staff"] == {"department": "Sales"}
     assert executive_client.get("/api/v1/audit-events/").status_code == 403
     assert outsider_client.get("/api/v1/audit-events/").json()["results"] == []
+
+
+def test_two_staff_segments_gaps_are_compared_directly(analyst_client, gap_wave, url):
+    wave, submitted = gap_wave
+    body = analyst_client.get(url + "segments/", {"side": "staff", "field": "department", "first": "Sales",
+                                                   "second": "Engineering"}).json()
+    s1 = next(i for i in body["items"] if i["key"] == "s1")
+    if s1["report_status"].startswith("suppressed"):
+        assert s1["difference"] is None
+    else:
+        def mean(dept):
+            vals = [s["answers"]["s1"] for s in submitted if s["side"] == "staff"
+                    and s["segments"]["department"] == dept and s["answers"]["s1"] != "na"]
+            return sum(vals) / len(vals)
+
+        # The shared customer mean cancels: gap(Sales) − gap(Engineering) = mean(Sales) − mean(Engineering).
+        assert s1["difference"] == pytest.approx(mean("Sales") - mean("Engineering"), rel=1e-9)
+    legal = analyst_client.get(url + "segments/", {"side": "staff", "field": "department", "first": "Legal",
+                                                    "second": "Sales"}).json()
+    assert all(i["difference"] is None and i["n_group_1"] is None for i in legal["items"] + legal["dimensions"])
+    bad = analyst_client.get(url + "segments/", {"side": "staff", "field": "salary", "first": "a", "second": "b"})
+    assert bad.status_code == 400 and "field" in bad.json()
