@@ -70,3 +70,21 @@ class ReportJob(models.Model):
     def filename(self) -> str:
         day = (self.finished_at or self.created_at).date().isoformat() if (self.finished_at or self.created_at) else ""
         return f"kagami-{self.wave.slug}-{self.language}-{day}.pdf"
+
+
+class WaveDataVersion(models.Model):
+    """A change counter per wave, kept by PostgreSQL triggers (migration 0002): a free cache key.
+
+    Every statement that inserts, updates or deletes a wave's responses or
+    answers — or its organization's customer accounts, whose status feeds the
+    churn view — adds one, in the same transaction. Reading it costs one index
+    lookup, where hashing the data costs a scan of every answer. Nothing here
+    points at a response, so it says nothing about who answered when.
+    Not maintained on SQLite (no triggers there): callers fall back to a scan.
+    """
+
+    wave_id = models.BigIntegerField(primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"wave {self.wave_id} v{self.version}"

@@ -11,6 +11,8 @@ pair, §1.2) are summed by the database too.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 import pandas as pd
@@ -208,8 +210,34 @@ def response_rates(wave: Wave) -> dict[str, dict]:
     return out
 
 
+_VERSION_TRIGGERS: dict[str, bool] = {}
+
+
+def data_version(wave: Wave) -> int | None:
+    """The wave's trigger-kept change counter (``reports.WaveDataVersion``); None where no trigger keeps it."""
+    if connection.vendor != "postgresql":
+        return None
+    alias = connection.alias
+    if alias not in _VERSION_TRIGGERS:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'kagami_version_%%'")
+            _VERSION_TRIGGERS[alias] = cursor.fetchone()[0] >= 8
+    if not _VERSION_TRIGGERS[alias]:
+        return None
+    from reports.models import WaveDataVersion
+
+    return WaveDataVersion.objects.filter(wave_id=wave.pk).values_list("version", flat=True).first() or 0
+
+
 def data_fingerprint(wave: Wave) -> str:
-    """Changes whenever the wave's responses change: a cache key for results and reports."""
+    """Changes whenever the wave's responses change: a cache key for results and reports.
+
+    On PostgreSQL it is the trigger-kept change counter (one index lookup);
+    elsewhere a hash of aggregates over the wave's responses and answers.
+    """
+    version = data_version(wave)
+    if version is not None:
+        return f"{wave.pk}:v{version}:{wave.instrument_id}"
     agg = SurveyResponse.objects.filter(wave=wave).aggregate(
         n=Count("id"), last=Max("submitted_on"), w=Sum(Coalesce(F("weight"), Value(0.0)))
     )
@@ -217,6 +245,62 @@ def data_fingerprint(wave: Wave) -> str:
         n=Count("id"), s=Sum(Coalesce(Cast("value", IntegerField()), Value(-1)))
     )
     return f"{wave.pk}:{agg['n']}:{agg['last']}:{agg['w']}:{answers['n']}:{answers['s']}:{wave.instrument_id}"
+
+
+@dataclass
+class WaveCounts:
+    """Everything the gap engine reads from the database about one wave: count tables, never answer rows.
+
+    Its size depends on items, levels, segment cells and accounts, not on the
+    number of respondents, which is what makes it worth keeping.
+    """
+
+    answers: pd.DataFrame
+    scores: pd.DataFrame
+    overall_scores: pd.DataFrame
+    responses: pd.DataFrame
+    moments: dict[tuple[str, int, bool], dict[tuple[int, int], PairMoments]]
+    accounts: pd.DataFrame
+
+
+def wave_counts_compute(wave: Wave) -> WaveCounts:
+    """Read every count table of the wave (the expensive part of a gap analysis on a large wave)."""
+    dims = list(ItemPair.objects.filter(instrument_id=wave.instrument_id, kind=ItemKind.LIKERT,
+                                        dimension__isnull=False).values_list("dimension_id", flat=True).distinct())
+    moments = {
+        (side, int(dim), complete): dimension_item_moments(wave, side=side, dimension_id=dim, complete_only=complete)
+        for dim in sorted(set(dims)) for side in (Side.STAFF, Side.CUSTOMER) for complete in (True, False)
+    }
+    return WaveCounts(
+        answers=answer_count_table(wave),
+        scores=dimension_score_table(wave, by_account_status=True),
+        overall_scores=dimension_score_table(wave, overall=True),
+        responses=response_count_table(wave),
+        moments=moments,
+        accounts=account_scores(wave),
+    )
+
+
+def wave_counts(wave: Wave) -> WaveCounts:
+    """The wave's count tables, kept in the cache under its data version until the data change.
+
+    Only where the version is trigger-kept (PostgreSQL): a scanned fingerprint
+    would cost as much as a good part of the counting it saves. Any analysis of
+    the wave — other filters, languages, weighting, the PDF — reuses them.
+    """
+    version = data_version(wave)
+    if version is None:
+        return wave_counts_compute(wave)
+    from django.conf import settings
+    from django.core.cache import cache
+
+    key = f"gapcounts:{wave.pk}:{version}:{wave.instrument_id}:" + hashlib.sha256(
+        json.dumps(segment_keys(wave), sort_keys=True).encode()).hexdigest()[:16]
+    counts = cache.get(key)
+    if counts is None:
+        counts = wave_counts_compute(wave)
+        cache.set(key, counts, getattr(settings, "KAGAMI_GAP_COUNTS_CACHE_SECONDS", 7 * 24 * 3600))
+    return counts
 
 
 def account_scores(wave: Wave) -> pd.DataFrame:

@@ -212,10 +212,14 @@ class _WaveData:
 
     def __init__(self, wave: Wave):
         self.wave = wave
-        self.answers = selectors.answer_count_table(wave)
-        self.scores = selectors.dimension_score_table(wave, by_account_status=True)
-        self.overall_scores = selectors.dimension_score_table(wave, overall=True)
-        self.responses = selectors.response_count_table(wave)
+        # Read once per data version and kept (selectors.wave_counts): only the statistics run per request.
+        counts = selectors.wave_counts(wave)
+        self.answers = counts.answers
+        self.scores = counts.scores
+        self.overall_scores = counts.overall_scores
+        self.responses = counts.responses
+        self.moments = counts.moments
+        self.accounts = counts.accounts
         items = list(wave.instrument.items.select_related("dimension").order_by("dimension__order", "order", "id"))
         self.likert = [i for i in items if i.kind == ItemKind.LIKERT]
         self.outcomes = [i for i in items if i.kind != ItemKind.LIKERT]
@@ -274,7 +278,7 @@ def _dimension_entries(data: _WaveData, *, staff_filter, customer_filter, langua
                   or _filter_is_suppressed(data.scores, Side.CUSTOMER, customer_filter, k_cust, unit))
         s1 = data.score_array(Side.STAFF, staff_filter, dim)
         s2 = data.score_array(Side.CUSTOMER, customer_filter, dim)
-        rel = {side: _reliability(wave, side, dim, len(items)) for side in (Side.STAFF, Side.CUSTOMER)}
+        rel = {side: _reliability(data, side, dim, len(items)) for side in (Side.STAFF, Side.CUSTOMER)}
         res = dimension_comparison(
             s1, s2, levels=data.dim_scale(dim), reliability_staff=rel[Side.STAFF],
             reliability_customer=rel[Side.CUSTOMER], k_min_staff=k_staff, k_min_customer=k_cust,
@@ -295,10 +299,10 @@ def _dimension_entries(data: _WaveData, *, staff_filter, customer_filter, langua
     return stats.adjust_dimension_family(entries, classify_with=correction)
 
 
-def _reliability(wave: Wave, side: str, dim: Dimension, m_items: int) -> dict:
+def _reliability(data: _WaveData, side: str, dim: Dimension, m_items: int) -> dict:
     """Cronbach's alpha of one side's whole wave from database moments (stats.md §3.3)."""
-    listwise = selectors.dimension_item_moments(wave, side=side, dimension_id=dim.pk, complete_only=True)
-    pairwise = selectors.dimension_item_moments(wave, side=side, dimension_id=dim.pk, complete_only=False)
+    listwise = data.moments.get((side, dim.pk, True), {})
+    pairwise = data.moments.get((side, dim.pk, False), {})
     n_complete = max((mo.n for (i, j), mo in listwise.items() if i == j), default=0)
     n_any = max((mo.n for (i, j), mo in pairwise.items() if i == j), default=0)
     display = "insufficient_data" if n_complete < 10 else "low_base" if n_complete < 30 else "show"
@@ -514,7 +518,7 @@ def _suppress_did(res: dict) -> dict:
 
 def _churn(data: _WaveData, *, language: str) -> dict | None:
     """Customer perception of churned vs retained (active or renewed) accounts, one score per account."""
-    frame = selectors.account_scores(data.wave)
+    frame = data.accounts
     if frame.empty:
         return None
     k_cust = _k_min(data.wave, Side.CUSTOMER)
