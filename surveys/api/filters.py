@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters as df
+from django import forms
 from django.db.models import QuerySet
 
 from surveys.models import (
@@ -69,9 +72,20 @@ class CustomerAccountFilter(df.FilterSet):
         fields = ["organization", "status", "tier", "touch_model"]
 
 
+class IdFilter(df.NumberFilter):
+    """A database id: a whole number in the id range, else 400 (a float like 1e244 would overflow the driver)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
 class AuditEventFilter(df.FilterSet):
-    wave = df.NumberFilter(field_name="wave_id")
-    organization = df.NumberFilter(field_name="organization_id")
+    wave = IdFilter(field_name="wave_id")
+    organization = IdFilter(field_name="organization_id")
     action = df.ChoiceFilter(choices=AuditEvent.Action.choices)
 
     class Meta:

@@ -43,12 +43,22 @@ class OrganizationRole(permissions.BasePermission):
     def has_permission(self, request: Any, view: Any) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False
-        needed = required_roles(view, request)
-        return any(role in needed for role in view.roles.values())
+        if getattr(view, "kwargs", None):
+            # A URL naming an object (pk, wave_pk): visibility decides first (another organization's
+            # object is 404, never 403), then the role in the object's organization
+            # (has_object_permission, or WaveNestedMixin.wave).
+            return True
+        return self._role_anywhere(request, view)
 
     def has_object_permission(self, request: Any, view: Any, obj: Any) -> bool:
         org_id = view.object_organization_id(obj)
         if org_id is None:
-            # Built-in objects: anyone may read; writes reach the service, which refuses with 409.
-            return True
+            # Built-in objects: anyone may read; writes need the role somewhere and reach the
+            # service, which refuses with 409.
+            return self._role_anywhere(request, view)
         return view.roles.get(org_id) in required_roles(view, request)
+
+    @staticmethod
+    def _role_anywhere(request: Any, view: Any) -> bool:
+        needed = required_roles(view, request)
+        return any(role in needed for role in view.roles.values())

@@ -531,7 +531,8 @@ class InvitationSerializer(serializers.ModelSerializer):
     """An invitation and its delivery status; never which response it produced."""
 
     status = serializers.SerializerMethodField()
-    account = serializers.SlugRelatedField(source="customer_account", slug_field="external_id", read_only=True)
+    account = serializers.SlugRelatedField(source="customer_account", slug_field="external_id", read_only=True,
+                                           allow_null=True)
 
     class Meta:
         model = Invitation
@@ -615,7 +616,8 @@ class SurveyResponseSerializer(serializers.ModelSerializer):
     """A response. Staff rows carry no invitation, no account and only the day they were submitted."""
 
     answers = serializers.SerializerMethodField(help_text="Item key → value; null means don't know / N/A.")
-    account = serializers.SlugRelatedField(source="customer_account", slug_field="external_id", read_only=True)
+    account = serializers.SlugRelatedField(source="customer_account", slug_field="external_id", read_only=True,
+                                           allow_null=True)
 
     class Meta:
         model = SurveyResponse

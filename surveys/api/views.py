@@ -56,6 +56,7 @@ _ERROR_TEXT = {
     409: "Conflicts with the current state (see code).",
     410: "Gone.",
     413: "Request body too large.",
+    429: "Too many failed attempts from this client; try again later (code login_locked_out).",
 }
 
 
@@ -63,7 +64,7 @@ def errs(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: OpenApiResponse(s.ErrorResponseSerializer, description=_ERROR_TEXT[code]) for code in codes}
 
 
-READ = (401, 403)
+READ = (401, 403)  # lists with query filters add 400 (a bad filter value names the parameter)
 DETAIL = (401, 403, 404)
 WRITE = (400, 401, 403, 404, 413)
 
@@ -147,7 +148,7 @@ class KagamiAPIMixin:
     summary="Obtain an API token",
     description='Exchange a username and password for a token; send it as "Authorization: Token <token>".',
     request=s.AuthTokenRequestSerializer,
-    responses={200: s.AuthTokenResponseSerializer, **errs(400, 413)},
+    responses={200: s.AuthTokenResponseSerializer, **errs(400, 413, 429)},
     auth=[],
 )
 class AuthTokenView(APIView):
@@ -199,7 +200,7 @@ class OrganizationViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.Retrieve
 
 @extend_schema_view(
     list=extend_schema(summary="Members of your organizations (admin, analyst)",
-                       responses={200: s.MembershipSerializer(many=True), **errs(*READ)}),
+                       responses={200: s.MembershipSerializer(many=True), **errs(400, *READ)}),
     retrieve=extend_schema(summary="One membership", responses={200: s.MembershipSerializer, **errs(*DETAIL)}),
     create=extend_schema(summary="Add an existing user to an organization (admin)",
                          request=s.MembershipCreateSerializer,
@@ -244,7 +245,7 @@ class MembershipViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
 @extend_schema_view(
     list=extend_schema(summary="Built-in instruments and your organizations' instruments",
-                       responses={200: s.InstrumentSummarySerializer(many=True), **errs(*READ)}),
+                       responses={200: s.InstrumentSummarySerializer(many=True), **errs(400, *READ)}),
     retrieve=extend_schema(summary="An instrument version with its dimensions and items",
                            responses={200: s.InstrumentDetailSerializer, **errs(*DETAIL)}),
     create=extend_schema(summary="Create a custom instrument (admin)", request=s.InstrumentCreateSerializer,
@@ -344,7 +345,7 @@ _TRANSITION_DOC = "Invalid transitions answer 409 `invalid_transition`."
 
 @extend_schema_view(
     list=extend_schema(summary="Waves of your organizations", responses={200: s.WaveSerializer(many=True),
-                                                                          **errs(*READ)}),
+                                                                          **errs(400, *READ)}),
     retrieve=extend_schema(summary="A wave with its anonymous links, response counts and response rates",
                            responses={200: s.WaveSerializer, **errs(*DETAIL)}),
     create=extend_schema(summary="Create a draft wave (admin); freezes the instrument version",
@@ -483,7 +484,7 @@ def _require_open_to_send(wave: Wave) -> None:
 @extend_schema_view(
     list=extend_schema(summary="A wave's invitations and their status (admin, analyst)",
                        description="Never anything that ties a staff invitation to a response.",
-                       responses={200: s.InvitationSerializer(many=True), **errs(*DETAIL)}),
+                       responses={200: s.InvitationSerializer(many=True), **errs(400, *DETAIL)}),
     create=extend_schema(
         summary="Create invitations from a list of contacts (admin)",
         description=(
@@ -790,7 +791,7 @@ class CustomerAccountViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.Retri
 
 @extend_schema_view(
     list=extend_schema(summary="Who viewed staff segment results, when, with which filter (admin)",
-                       responses={200: s.AuditEventSerializer(many=True), **errs(*READ)}),
+                       responses={200: s.AuditEventSerializer(many=True), **errs(400, *READ)}),
 )
 @extend_schema(tags=["organizations"])
 class AuditEventViewSet(KagamiAPIMixin, mixins.ListModelMixin, GenericViewSet):

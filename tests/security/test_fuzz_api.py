@@ -1,0 +1,129 @@
+"""Property-based fuzzing of every API operation against Kagami's own OpenAPI schema (Schemathesis 4).
+
+Each operation is one test; every generated case is sent as anonymous, admin,
+analyst, executive and an admin of another organization. Path parameters are
+replaced by real objects of the home organization in most cases, so the
+operations are reached with valid and invalid data, not only as 404s.
+Fixed seed (derandomized Hypothesis), no example database, bounded examples.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import schemathesis
+from django.core.cache import cache
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from backend.wsgi import application
+
+# Per operation; KAGAMI_FUZZ_EXAMPLES=500 makes a deeper (slower) exploratory run.
+MAX_EXAMPLES = int(os.environ.get("KAGAMI_FUZZ_EXAMPLES", "20"))
+# The gap engine recomputes for every new filter combination: fewer, heavier examples.
+HEAVY = {"GET /api/v1/waves/{id}/gap/": max(MAX_EXAMPLES // 3, 5)}
+
+# Defects in reports/api/ (owned by the report engineer, not fixed here): xfail(strict) so the
+# mark must go once they are fixed; test_report_operations_never_answer_5xx still fuzzes them.
+FOREIGN_DEFECTS = {
+    "GET /api/v1/reports/": "ReportJobViewSet.list documents only 200: the 401 of anonymous is undocumented.",
+    "GET /api/v1/reports/{id}/": "ReportJobSerializer.pdf_url is null until the job is done but not nullable "
+                                 "in the schema.",
+    "POST /api/v1/waves/{wave_id}/reports/": "ReportJobSerializer.pdf_url is null for a queued job but not "
+                                             "nullable in the schema.",
+}
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
+          response_headers_conformance]
+ROLES = ("anonymous", "admin", "analyst", "executive", "outsider")
+
+
+def _real_path_parameters(path: str, home) -> dict[str, object]:
+    """Ids of real objects of the home organization for the path's parameters."""
+    values: dict[str, object] = {"wave_pk": home.wave.pk, "wave_id": home.wave.pk, "token": home.token,
+                                 "slug": home.wave.slug}
+    by_collection = {
+        "organizations": home.org.pk, "memberships": home.membership.pk, "instruments": home.editable.pk,
+        "waves": home.wave.pk, "invitations": home.invitation.pk, "accounts": home.account.pk,
+        "reports": str(home.report.pk),
+    }
+    for collection, pk in by_collection.items():
+        if path.startswith(f"/api/v1/{collection}/{{id}}") or path.startswith(f"/api/v1/{collection}/{{pk}}"):
+            values["id"] = values["pk"] = pk
+    return values
+
+
+@pytest.fixture
+def fuzz_world(home, away, tokens):
+    return home, tokens
+
+
+OPERATIONS = [result.ok() for result in schema.get_all_operations()]
+
+
+def _xfail_if(op, defects: dict[str, str]) -> list:
+    return [pytest.mark.xfail(strict=True, reason=defects[op.label])] if op.label in defects else []
+
+
+def _params(operations):
+    for op in operations:
+        yield pytest.param(op, id=op.label, marks=_xfail_if(op, FOREIGN_DEFECTS))
+
+
+def test_the_fuzzing_reaches_every_operation_of_the_api():
+    labels = {op.label for op in OPERATIONS}
+    # Spot checks that the schema was loaded whole: staff, public, gap and report operations.
+    assert {"GET /api/v1/waves/{id}/gap/", "POST /api/v1/public/forms/{token}/", "POST /api/v1/accounts/import/",
+            "POST /api/v1/waves/{wave_id}/reports/", "DELETE /api/v1/memberships/{id}/"} <= labels
+    assert len(labels) >= 45
+
+
+@pytest.mark.parametrize("operation", list(_params(OPERATIONS)))
+def test_it_answers_every_generated_request_as_documented_for_every_role(operation, fuzz_world):
+    _fuzz(operation, fuzz_world, CHECKS)
+
+
+FOREIGN_5XX = {
+    "GET /api/v1/reports/": "ReportJobViewSet.get_queryset turns ?wave=<20+ digits> into an int the database "
+                            "driver cannot bind: OverflowError, 500.",
+}
+
+
+@pytest.mark.parametrize("operation", [pytest.param(op, id=op.label, marks=_xfail_if(op, FOREIGN_5XX))
+                                       for op in OPERATIONS if op.label in FOREIGN_DEFECTS])
+def test_report_operations_never_answer_5xx(operation, fuzz_world):
+    _fuzz(operation, fuzz_world, [not_a_server_error])
+
+
+def _fuzz(operation, fuzz_world, checks) -> None:
+    home, tokens = fuzz_world
+    real = _real_path_parameters(operation.path, home)
+    fixed = {name: real[name] for name in real if name in {p.name for p in operation.path_parameters}}
+    strategy = st.one_of(
+        operation.as_strategy(GenerationMode.POSITIVE, path_parameters=fixed),
+        operation.as_strategy(GenerationMode.NEGATIVE, path_parameters=fixed),
+        # Generated path parameters too: unknown ids, odd tokens and slugs.
+        operation.as_strategy(GenerationMode.POSITIVE),
+    )
+
+    @given(case=strategy)
+    @settings(max_examples=HEAVY.get(operation.label, MAX_EXAMPLES), deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+    def run(case) -> None:
+        for role in ROLES:
+            cache.clear()  # the public forms' rate limits would otherwise answer 429 to everything
+            headers = {} if role == "anonymous" else {"Authorization": f"Token {tokens[role]}"}
+            case.call_and_validate(headers=headers, checks=checks)
+
+    run()
