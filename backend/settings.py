@@ -205,6 +205,61 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# --------------------------------------------------------------------------- security: CSP, login throttling
+# (issue 6 → hardening; kept in one block. backend/security.py holds the code these names point to.)
+from datetime import timedelta  # noqa: E402
+
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+INSTALLED_APPS += ["csp", "axes"]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes requires
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("csp.context_processors.nonce")
+
+# Content Security Policy on every response. No 'unsafe-inline' and no 'unsafe-eval' for scripts: our
+# pages load scripts from our own static files only, and the few inline <script>/<style> blocks (Swagger
+# UI's initialiser, the report pages' styles) carry the per-request nonce. Django admin's change list
+# has one fixed inline <style>, allowed by its hash. Style *attributes* stay allowed: the public form
+# sets a CSS variable in one (they cannot run code). Docs are served offline, so nothing external.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE, "'sha256-blvLUW3UscWqsXGByNOqdBboM+ShWAuugp2mC/wbafU='"],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF, "blob:"],  # ReDoc parses the schema in a blob: worker
+        "manifest-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
+
+# Login throttling (django-axes): admin login, /accounts/login/ and POST /api/v1/auth/token/ all go
+# through authenticate(), which axes guards. Locked per (username, client IP), so an attacker elsewhere
+# cannot lock a user out of their own office; the client IP honours KAGAMI_TRUSTED_PROXY_COUNT.
+AUTHENTICATION_BACKENDS = [
+    "backend.security.KagamiAxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "surveys.public.throttling.client_ip"
+AXES_LOCKOUT_CALLABLE = "backend.security.lockout_response"
+AXES_VERBOSE = False
+
+# A report job whose worker stopped beating for this long was interrupted (kill -9, deploy) and is
+# retried or failed by the sweep (reports/jobs.py); the crash-safety test sets it to a few seconds.
+KAGAMI_REPORT_STALE_SECONDS = env_int("KAGAMI_REPORT_STALE_SECONDS", 600, minimum=2)
+# --------------------------------------------------------------------------- end of security block
+
 # Public forms: how many reverse proxies in front of Kagami append to X-Forwarded-For
 # (1 behind nginx). 0 trusts only the socket address, so nobody can forge their IP.
 KAGAMI_TRUSTED_PROXY_COUNT = env_int("KAGAMI_TRUSTED_PROXY_COUNT", 0, minimum=0)
