@@ -106,16 +106,20 @@ def report_job_request(*, wave: Wave, user: Any = None, language: str, compare_w
     options = report_options(wave=wave, language=language, compare_wave=compare_wave, segments=segments,
                              weighted=weighted)
     o_hash = options_hash(wave, options)
-    fingerprint = data_fingerprint(wave, options)
-    existing = (ReportJob.objects.filter(wave=wave, options_hash=o_hash, data_fingerprint=fingerprint)
-                .exclude(status=ReportStatus.FAILED).order_by("-created_at").first())
-    if existing is not None and (existing.status != ReportStatus.DONE or existing.file):
-        return existing, False
-    job = ReportJob.objects.create(wave=wave, requested_by=user if getattr(user, "is_authenticated", False) else None,
-                                   language=language, options=options, options_hash=o_hash,
-                                   data_fingerprint=fingerprint)
-    if dispatch:
-        report_job_dispatch(job)
+    with transaction.atomic():
+        # Identical requests arriving together (a double click, two executives at 9:00) must make one
+        # job: the wave's row lock serialises the look-up-then-create below across processes.
+        Wave.objects.select_for_update().filter(pk=wave.pk).first()
+        fingerprint = data_fingerprint(wave, options)
+        existing = (ReportJob.objects.filter(wave=wave, options_hash=o_hash, data_fingerprint=fingerprint)
+                    .exclude(status=ReportStatus.FAILED).order_by("-created_at").first())
+        if existing is not None and (existing.status != ReportStatus.DONE or existing.file):
+            return existing, False
+        job = ReportJob.objects.create(
+            wave=wave, requested_by=user if getattr(user, "is_authenticated", False) else None,
+            language=language, options=options, options_hash=o_hash, data_fingerprint=fingerprint)
+        if dispatch:
+            report_job_dispatch(job)  # on commit: after the lock is released and the job is visible
     return job, True
 
 

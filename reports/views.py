@@ -14,7 +14,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from reports.api.views import visible_jobs, visible_waves
+from reports.api.views import audit_report_request, visible_jobs, visible_waves
 from reports.jobs import report_job_request, report_jobs_sweep_stale
 from reports.models import ReportJob, ReportStatus
 from surveys.models import Membership
@@ -52,7 +52,8 @@ def report_request(request: HttpRequest, wave_id: int, language: str) -> HttpRes
     wave = get_object_or_404(visible_waves(request.user).select_related("previous_wave"), pk=wave_id)
     previous = wave.previous_wave
     compare = previous if previous is not None and previous.organization_id == wave.organization_id else None
-    job, _created = report_job_request(wave=wave, user=request.user, language=language, compare_wave=compare)
+    job, created = report_job_request(wave=wave, user=request.user, language=language, compare_wave=compare)
+    audit_report_request(request=request, wave=wave, job=job, created=created, via="page")
     return redirect("reports:job", pk=job.pk)
 
 

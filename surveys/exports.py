@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import Prefetch
 
 from surveys import errors, services
-from surveys.models import Answer, Side, SurveyResponse, Wave
+from surveys.models import Answer, AuditEvent, Side, SurveyResponse, Wave
 
 # Full-width variants too: Japanese input methods produce them, and Excel treats ＝ like = on entry.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
@@ -113,13 +113,22 @@ class _Line:
         return value
 
 
-def responses_csv(*, wave: Wave, side: str | None = None) -> Iterator[str]:
+def _audit_export(wave: Wave, side: str | None, fmt: str, user: Any) -> None:
+    # Every export is written to the audit log, whoever calls it (API, command line): staff rows carry
+    # segments, so an export is a view of staff segment results. ``user`` None is recorded as "system".
+    services.audit_record(organization_id=wave.organization_id, user=user, action=AuditEvent.Action.EXPORT,
+                          wave=wave, details={"format": fmt, "side": side or "all"})
+
+
+def responses_csv(*, wave: Wave, side: str | None = None, user: Any = None) -> Iterator[str]:
     """Stream a wave's responses as CSV lines: a UTF-8 BOM (for Excel), the header, then one row each.
 
     Raises ValidationFailed for an unknown side — now, not once a streaming response has started.
+    Records the export in the audit log.
     """
     if side is not None and side not in Side.values:
         raise errors.ValidationFailed(field_errors={"side": [f"Must be staff or customer, got '{side}'."]})
+    _audit_export(wave, side, "csv", user)
     return _csv_lines(wave, side)
 
 
@@ -137,8 +146,8 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def responses_xlsx(*, wave: Wave, side: str | None = None) -> bytes:
-    """A wave's responses as an Excel workbook (one sheet, same columns as the CSV)."""
+def responses_xlsx(*, wave: Wave, side: str | None = None, user: Any = None) -> bytes:
+    """A wave's responses as an Excel workbook (one sheet, same columns as the CSV); audited like the CSV."""
     from openpyxl import Workbook  # imported here: only XLSX exports pay for it
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -149,6 +158,7 @@ def responses_xlsx(*, wave: Wave, side: str | None = None) -> bytes:
     responses = _responses(wave, side)
     if responses.count() >= _XLSX_MAX_ROWS:
         raise errors.ValidationFailed("Too many responses for one Excel sheet; export CSV instead.")
+    _audit_export(wave, side, "xlsx", user)
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title="responses")

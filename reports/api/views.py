@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
@@ -16,8 +18,9 @@ from rest_framework.views import APIView
 from reports.api.serializers import ReportJobCreateSerializer, ReportJobSerializer
 from reports.jobs import ReportNotReady, report_job_request, report_jobs_sweep_stale
 from reports.models import ReportJob, ReportStatus
+from surveys import services as survey_services
 from surveys.errors import ValidationFailed
-from surveys.models import Wave
+from surveys.models import AuditEvent, Wave
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid options, with per-field messages."),
@@ -30,6 +33,18 @@ ERRORS = {
 def visible_waves(user) -> QuerySet[Wave]:
     """Waves of the organizations the user is a member of (any role may read reports)."""
     return Wave.objects.filter(organization__memberships__user=user).distinct()
+
+
+def audit_report_request(*, request: Any, wave: Wave, job: ReportJob, created: bool, via: str) -> None:
+    """A report with staff segments shows staff segment results: record who asked, when, for which wave."""
+    if not job.options.get("segments"):
+        return
+    survey_services.audit_record(
+        organization_id=wave.organization_id, user=request.user, action=AuditEvent.Action.REPORT_REQUEST,
+        wave=wave, details={"via": via, "report": str(job.pk), "language": job.language,
+                            "segments": True, "weighted": bool(job.options.get("weighted")),
+                            "compare_wave": job.options.get("compare_wave"), "reused": not created},
+    )
 
 
 def visible_jobs(user) -> QuerySet[ReportJob]:
@@ -62,9 +77,10 @@ class WaveReportCreateView(APIView):
         else:
             previous = wave.previous_wave
             compare = previous if previous is not None and previous.organization_id == wave.organization_id else None
-        job, _created = report_job_request(wave=wave, user=request.user, language=data["language"],
-                                           compare_wave=compare, segments=data["segments"],
-                                           weighted=data["weighted"])
+        job, created = report_job_request(wave=wave, user=request.user, language=data["language"],
+                                          compare_wave=compare, segments=data["segments"],
+                                          weighted=data["weighted"])
+        audit_report_request(request=request, wave=wave, job=job, created=created, via="api")
         return Response(ReportJobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 
