@@ -218,14 +218,21 @@ TEMPLATES[0]["OPTIONS"]["context_processors"].append("csp.context_processors.non
 
 # Content Security Policy on every response. No 'unsafe-inline' and no 'unsafe-eval' for scripts: our
 # pages load scripts from our own static files only, and the few inline <script>/<style> blocks (Swagger
-# UI's initialiser, the report pages' styles) carry the per-request nonce. Django admin's change list
-# has one fixed inline <style>, allowed by its hash. Style *attributes* stay allowed: the public form
+# UI's initialiser, the report pages' styles) carry the per-request nonce; fixed third-party inline styles
+# are allowed by their hashes. Style *attributes* stay allowed: the public form
 # sets a CSS variable in one (they cannot run code). Docs are served offline, so nothing external.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [NONE],
         "script-src": [SELF, NONCE],
-        "style-src": [SELF, NONCE, "'sha256-blvLUW3UscWqsXGByNOqdBboM+ShWAuugp2mC/wbafU='"],
+        "style-src": [
+            SELF, NONCE,
+            "'sha256-blvLUW3UscWqsXGByNOqdBboM+ShWAuugp2mC/wbafU='",  # Django admin change list
+            # ReDoc's bundle (drf-spectacular-sidecar, pinned) inserts one fixed stylesheet and an empty
+            # <style> before its nonce option applies; both are constant text, allowed by hash.
+            "'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc='",
+            "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+        ],
         "style-src-attr": [UNSAFE_INLINE],
         "img-src": [SELF, "data:"],
         "font-src": [SELF, "data:"],
