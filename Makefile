@@ -4,12 +4,13 @@ SHELL := /bin/bash
 PORT ?= 8000
 VENV = $(shell scripts/bootstrap.sh $(1) | tail -n 1)
 
-.PHONY: help run test test-sqlite test-postgres bench lint schema
+.PHONY: help run test test-sqlite test-postgres bench prod lint schema
 
 help:
 	@echo "make run    install what is missing, migrate, load the demo, serve on http://127.0.0.1:$(PORT)"
 	@echo "make test   install what is missing and run the whole suite on SQLite and PostgreSQL"
 	@echo "make bench  run the benchmarks and write bench/RESULTS.md"
+	@echo "make prod   gunicorn + PostgreSQL + Redis + Celery on loopback (ACTION=stop|status to stop or inspect)"
 
 run:
 	@venv=$$(scripts/bootstrap.sh run | tail -n 1) && \
@@ -34,4 +35,9 @@ schema:
 bench:
 	@venv=$$(scripts/bootstrap.sh test | tail -n 1) && \
 	export PATH="$$venv/bin:$$PATH" && \
-	scripts/with_postgres.sh python bench/run.py
+	bench/run.sh
+
+prod:
+	@venv=$$(scripts/bootstrap.sh test | tail -n 1) && \
+	export PATH="$$venv/bin:$$PATH" && \
+	scripts/prod.sh $${ACTION:-start}

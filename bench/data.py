@@ -1,0 +1,108 @@
+"""Synthetic waves of any size for the benchmarks: numpy-generated (fixed seed), loaded through surveys.bulk.
+
+``bench_wave(n, seed)`` creates organization "bench-<n>" with one wave of the
+built-in instrument and ``n`` responses (20 % staff, 80 % customers; about
+25 answers each), segments on every configured field, 2,000 customer
+accounts (some churned) and post-stratification weights — the shape of a
+large B2C wave, so every part of the gap analysis has work to do.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import date
+
+import numpy as np
+
+from surveys import services
+from surveys.bulk import BulkResponse, responses_bulk_load
+from surveys.demo import CUSTOMER_SEGMENT_FIELDS, PLANS, REGIONS, STAFF_ROLES, STAFF_SEGMENT_FIELDS, TENURES, TIERS
+from surveys.instruments.loader import builtin_instrument
+from surveys.models import CustomerAccount, Organization, Side, Wave
+
+DEPARTMENTS = ["Sales", "Customer Success", "Support", "Engineering", "Marketing"]
+CHUNK = 50_000
+ACCOUNTS = 2_000
+
+
+def bench_wave(n: int, *, seed: int = 7, progress=None) -> tuple[Wave, float]:
+    """Create (or return) the bench wave of ``n`` responses, and the load time in seconds (0 if it existed)."""
+    slug = f"bench-{n}"
+    existing = Wave.objects.filter(slug=slug).first()
+    if existing is not None:
+        return existing, 0.0
+    org = Organization.objects.create(name=f"Bench {n}", slug=slug, display_name_en="Bench Co",
+                                      display_name_ja="ベンチ株式会社")
+    rng = np.random.default_rng(seed)
+    statuses = rng.choice(["active", "renewed", "churned"], size=ACCOUNTS, p=[0.5, 0.35, 0.15])
+    tiers = rng.choice(TIERS, size=ACCOUNTS, p=[0.1, 0.3, 0.6])
+    CustomerAccount.objects.bulk_create([
+        CustomerAccount(organization=org, external_id=f"B-{i:05d}", tier=tiers[i], status=statuses[i],
+                        touch_model={"Enterprise": "high", "Mid-market": "low", "SMB": "tech"}[tiers[i]])
+        for i in range(ACCOUNTS)
+    ])
+    accounts = list(CustomerAccount.objects.filter(organization=org).order_by("external_id").values_list("id", "tier"))
+    wave = services.wave_create(organization=org, instrument=builtin_instrument(), name=f"Bench {n}", slug=slug,
+                                staff_segment_fields=STAFF_SEGMENT_FIELDS,
+                                customer_segment_fields=CUSTOMER_SEGMENT_FIELDS)
+    services.wave_open(wave=wave)
+    started = time.perf_counter()
+    responses_bulk_load(_rows(wave, n, rng, accounts), batch_size=CHUNK, progress=progress,
+                        rebuild_answer_indexes=n >= 100_000)
+    return wave, time.perf_counter() - started
+
+
+def _rows(wave: Wave, n: int, rng: np.random.Generator, accounts: list[tuple[int, str]]) -> Iterator[BulkResponse]:
+    items = {side: list(services.survey_items(wave=wave, side=side)) for side in (Side.STAFF, Side.CUSTOMER)}
+    account_ids = np.array([a for a, _ in accounts])
+    account_tiers = np.array([t for _, t in accounts])
+    weights = {"Enterprise": 0.6, "Mid-market": 0.9, "SMB": 1.2}
+    day = date(2026, 11, 20)
+    for start in range(0, n, CHUNK):
+        size = min(CHUNK, n - start)
+        staff = rng.random(size) < 0.2
+        halo = rng.normal(0, 0.5, size)
+        ids = rng.bytes(16 * size)
+        dept = rng.choice(DEPARTMENTS, size=size, p=[0.3, 0.25, 0.25, 0.15, 0.05])
+        role = rng.choice(STAFF_ROLES, size=size, p=[0.05, 0.25, 0.7])
+        tenure = rng.choice(TENURES, size=size)
+        acct = rng.integers(0, len(accounts), size=size)
+        linked = rng.random(size) < 0.6
+        tier_free = rng.choice(TIERS, size=size, p=[0.2, 0.35, 0.45])
+        touch = rng.choice(["high", "low", "tech"], size=size)
+        plan = rng.choice(PLANS, size=size)
+        region = rng.choice(REGIONS, size=size, p=[0.45, 0.2, 0.12, 0.08, 0.15])
+        values = {}
+        for side, side_items in items.items():
+            center = 3.9 if side == Side.STAFF else 3.1
+            latent = center + halo[:, None] + rng.normal(0, 0.7, (size, len(side_items)))
+            out = np.empty((size, len(side_items)), dtype=np.int64)
+            for k, item in enumerate(side_items):
+                lo, hi = item.scale_min, item.scale_max
+                scaled = lo + (latent[:, k] - 1) / 4 * (hi - lo) if item.is_outcome else latent[:, k]
+                level = np.clip(np.floor(scaled + 0.5), lo, hi).astype(np.int64)
+                out[:, k] = (hi + lo - level) if item.reverse_keyed else level
+            na = (rng.random((size, len(side_items))) < 0.03) & np.array([i.allow_na for i in side_items])
+            out[na] = -1
+            values[side] = out
+        keys = {side: [i.pk for i in side_items] for side, side_items in items.items()}
+        for r in range(size):
+            rid = uuid.UUID(bytes=ids[16 * r:16 * r + 16], version=4)
+            if staff[r]:
+                yield BulkResponse(
+                    id=rid, wave_id=wave.pk, side=Side.STAFF, channel="anonymous", submitted_on=day,
+                    segments={"department": dept[r], "role": role[r], "tenure": tenure[r]},
+                    answers=[(i, None if v < 0 else v) for i, v in zip(keys[Side.STAFF], values[Side.STAFF][r].tolist(),
+                                                                      strict=True)],
+                )
+            else:
+                tier = account_tiers[acct[r]] if linked[r] else tier_free[r]
+                yield BulkResponse(
+                    id=rid, wave_id=wave.pk, side=Side.CUSTOMER, channel="import", submitted_on=day,
+                    segments={"tier": tier, "touch_model": touch[r], "plan": plan[r], "region": region[r]},
+                    weight=weights[tier], customer_account_id=int(account_ids[acct[r]]) if linked[r] else None,
+                    answers=[(i, None if v < 0 else v) for i, v in zip(keys[Side.CUSTOMER],
+                                                                      values[Side.CUSTOMER][r].tolist(), strict=True)],
+                )

@@ -1,0 +1,248 @@
+"""The benchmark suite (``make bench``): run inside ``bench/run.sh``, which starts and stops the production stack.
+
+Measures on PostgreSQL, with fixed seeds: bulk-load rate; the bare GROUP BY
+floor and the full gap endpoint (cold, kept counts, cached repeat) with peak
+memory at each size; the full PDF at the largest size; submission throughput
+and latency through gunicorn against a trivial view's ceiling. Writes
+``bench/RESULTS.md`` (and ``bench/results.json``, ``bench/profile-*.txt``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings_bench")
+PY = sys.executable
+
+
+def log(msg: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def sub_json(args: list[str], env: dict | None = None) -> dict:
+    out = subprocess.run([PY, *args], capture_output=True, text=True, cwd=ROOT, env=env or os.environ.copy())
+    for line in out.stdout.splitlines():
+        if line.startswith("JSON "):
+            return json.loads(line[5:])
+    raise RuntimeError(f"{args} failed:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
+
+
+def machine() -> dict:
+    mem = next(int(x.split()[1]) for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal"))
+    cpu = next((x.split(":", 1)[1].strip() for x in Path("/proc/cpuinfo").read_text().splitlines()
+                if x.startswith("model name")), platform.processor())
+    import django
+    import numpy
+    import pandas
+    from django.db import connection
+
+    with connection.cursor() as c:
+        c.execute("SHOW server_version")
+        pg = c.fetchone()[0]
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+    return {"cores": os.cpu_count(), "cpu": cpu, "memory_gb": round(mem / 2**20, 1), "os": platform.platform(),
+            "python": platform.python_version(), "django": django.get_version(), "postgresql": pg,
+            "numpy": numpy.__version__, "pandas": pandas.__version__, "wrk": wrk.strip(),
+            "load_average_at_start": os.getloadavg()}
+
+
+def timed_sql(sql: str, params: list, repeat: int) -> list[float]:
+    from django.db import connection
+
+    times = []
+    with connection.cursor() as c:
+        for _ in range(repeat):
+            t = time.perf_counter()
+            c.execute(sql, params)
+            c.fetchall()
+            times.append(time.perf_counter() - t)
+    return times
+
+
+FLOOR_SQL = ("SELECT a.item_id, r.side, a.value, count(*) FROM surveys_answer a "
+             "JOIN surveys_surveyresponse r ON r.id = a.response_id WHERE r.wave_id = %s GROUP BY 1, 2, 3")
+
+
+def explain(sql: str, params: list) -> str:
+    from django.db import connection
+
+    with connection.cursor() as c:
+        c.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        return "\n".join(r[0] for r in c.fetchall())
+
+
+def http_times(url: str, token: str, repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        req = urllib.request.Request(url, headers={"Authorization": f"Token {token}"})
+        t = time.perf_counter()
+        with urllib.request.urlopen(req, timeout=600) as resp:
+            resp.read()
+            assert resp.status == 200
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def wrk(url: str, seconds: int, conns: int, body_file: str | None = None, csrf: str = "") -> dict:
+    env = os.environ.copy()
+    if body_file:
+        env.update(WRK_BODY_FILE=body_file, WRK_CSRF=csrf)
+    out = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", "--timeout", "10s",
+                          "-s", str(HERE / "wrk_report.lua"), url], capture_output=True, text=True, env=env)
+    line = next(x for x in out.stdout.splitlines() if x.startswith("JSON "))
+    return json.loads(line[5:])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--load-seconds", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+
+    import django
+
+    django.setup()
+    from django.db import connection
+    from rest_framework.authtoken.models import Token
+
+    from bench.data import bench_wave
+    from surveys import services
+    from surveys.models import Membership, Role, SurveyResponse
+
+    base = os.environ["KAGAMI_WEB_URL"]
+    results: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
+                     "args": vars(args), "sizes": {}}
+    log(f"machine: {results['machine']}")
+
+    # ---------------------------------------------------------------- submissions (on an empty database first)
+    from bench.data import DEPARTMENTS  # noqa: F401
+    from surveys.instruments.loader import builtin_instrument
+    from surveys.models import Organization
+
+    org = Organization.objects.create(name="Load", slug="bench-load", display_name_en="Load Co")
+    wave = services.wave_create(organization=org, instrument=builtin_instrument(), name="Load", slug="bench-load")
+    services.wave_open(wave=wave)
+    items = services.survey_items(wave=wave, side="customer")
+    csrf = secrets.token_hex(16)
+    fields = [f"a_{i.key}={i.scale_max}" for i in items] + ["language=en", "comment=", f"csrfmiddlewaretoken={csrf}"]
+    body = "&".join(fields)
+    body_file = HERE / ".post-body.txt"
+    body_file.write_text(body)
+    wrk(f"{base}/bench/ping/", 3, args.concurrency)  # warm every worker
+    ping, post = [], []
+    for k in range(args.repeat):
+        log(f"load test {k + 1}/{args.repeat}: trivial view, then form posts ({args.load_seconds} s each)")
+        ping.append(wrk(f"{base}/bench/ping/", args.load_seconds, args.concurrency))
+        post.append(wrk(f"{base}/s/{wave.slug}/customer/", args.load_seconds, args.concurrency, str(body_file), csrf))
+    body_file.unlink()
+    stored = SurveyResponse.objects.filter(wave=wave).count()
+    results["submissions"] = {
+        "ping": ping, "post": post, "stored_responses": stored, "posted": sum(p["requests"] for p in post),
+        "ping_rps": median([p["rps"] for p in ping]), "post_rps": median([p["rps"] for p in post]),
+        "post_p50_ms": median([p["p50_ms"] for p in post]), "post_p95_ms": median([p["p95_ms"] for p in post]),
+        "post_p99_ms": median([p["p99_ms"] for p in post]),
+        "errors": sum(sum(p["errors"].values()) for p in post + ping),
+    }
+    s = results["submissions"]
+    s["ratio"] = s["post_rps"] / s["ping_rps"]
+    log(f"submissions: {s['post_rps']:.0f}/s vs ping {s['ping_rps']:.0f}/s (ratio {s['ratio']:.2f}), "
+        f"p99 {s['post_p99_ms']:.1f} ms, errors {s['errors']}, stored {stored} of {s['posted']}")
+
+    # ---------------------------------------------------------------- data, floor, gap
+    for n in sizes:
+        log(f"loading {n} responses")
+        def progress(k: int, n=n, done=[0]) -> None:  # noqa: B006  (a counter per size)
+            done[0] += k
+            if done[0] % 200_000 == 0 or done[0] == n:
+                log(f"  {done[0]}/{n}")
+
+        w, load_s = bench_wave(n, seed=7, progress=progress)
+        with connection.cursor() as c:
+            c.execute("VACUUM ANALYZE surveys_answer")
+            c.execute("VACUUM ANALYZE surveys_surveyresponse")
+            c.execute("SELECT count(*) FROM surveys_answer a JOIN surveys_surveyresponse r ON r.id = a.response_id "
+                      "WHERE r.wave_id = %s", [w.pk])
+            answers = c.fetchone()[0]
+        entry = {"wave": w.slug, "responses": n, "answers": answers, "load_s": load_s,
+                 "load_rate": n / load_s if load_s else None}
+        log(f"  loaded in {load_s:.1f} s ({entry['load_rate'] or 0:.0f} responses/s); {answers} answers")
+        entry["floor_s"] = timed_sql(FLOOR_SQL, [w.pk], args.repeat)
+        log(f"  floor: {entry['floor_s']}")
+        cold = [sub_json([str(HERE / "gap_once.py"), "--wave", w.slug, "--cold"]) for _ in range(args.repeat)]
+        entry["cold"] = cold
+        log(f"  cold gap: {[round(c['seconds'], 2) for c in cold]} s, "
+            f"peak +{[round(c['peak_increase_mb']) for c in cold]} MB")
+        kept = [sub_json([str(HERE / "gap_once.py"), "--wave", w.slug, "--lang", lang]) for lang in ("ja", "en", "ja")]
+        entry["kept"] = kept  # counts kept, results not cached for "ja" the first time
+        user, _ = __import__("django.contrib.auth", fromlist=["get_user_model"]).get_user_model().objects.get_or_create(
+            username=f"bench-{w.organization.slug}")
+        Membership.objects.get_or_create(user=user, organization=w.organization, defaults={"role": Role.ANALYST})
+        token, _ = Token.objects.get_or_create(user=user)
+        url = f"{base}/api/v1/waves/{w.pk}/gap/?segments=true&lang=en"
+        entry["http_first_s"] = http_times(url, token.key, 1)[0]
+        entry["http_repeat_s"] = http_times(url, token.key, 5)
+        entry["floor_median_s"] = median(entry["floor_s"])
+        entry["cold_median_s"] = median([c["seconds"] for c in cold])
+        entry["cold_ratio"] = entry["cold_median_s"] / entry["floor_median_s"]
+        entry["kept_first_s"] = kept[0]["seconds"]
+        entry["peak_increase_mb"] = median([c["peak_increase_mb"] for c in cold])
+        entry["http_repeat_median_s"] = median(entry["http_repeat_s"])
+        log(f"  kept counts: {entry['kept_first_s']:.2f} s; http first {entry['http_first_s']:.3f} s, "
+            f"repeat {entry['http_repeat_median_s'] * 1000:.1f} ms")
+        results["sizes"][str(n)] = entry
+        (HERE / "results.json").write_text(json.dumps(results, indent=1, default=str))
+
+    largest = results["sizes"][str(sizes[-1])]
+    wave_slug = largest["wave"]
+    from surveys.models import Wave
+
+    wid = Wave.objects.get(slug=wave_slug).pk
+    results["explain_floor"] = explain(FLOOR_SQL, [wid])
+    from django.db.models import Count, F
+    from django.db.models.fields.json import KeyTextTransform
+
+    from reports.selectors import answer_count_table  # noqa: F401  (its SQL, for the plan)
+    from surveys.models import Answer
+
+    qs = (Answer.objects.filter(response__wave_id=wid, value__isnull=False)
+          .annotate(side_=F("response__side"), seg=KeyTextTransform("tier", "response__segments"))
+          .values("side_", "item_id", "value", "seg").annotate(n=Count("id")).order_by())
+    sql, params = qs.query.sql_with_params()
+    results["explain_counts"] = explain(sql, list(params))
+    log("profiling a cold gap analysis at the largest size")
+    once = str(HERE / "gap_once.py")
+    sub_json([once, "--wave", wave_slug, "--cold", "--profile", str(HERE / "profile-gap-cold.txt")])
+    sub_json([str(HERE / "gap_once.py"), "--wave", wave_slug, "--profile", str(HERE / "profile-gap-kept.txt")])
+    log("PDF at the largest size (counts kept), ja and en")
+    results["pdf"] = {lang: [sub_json([str(HERE / "gap_once.py"), "--wave", wave_slug, "--pdf", "--lang", lang])
+                             for _ in range(max(1, args.repeat - 1))] for lang in ("ja", "en")}
+    (HERE / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    from bench.report import write_results
+
+    write_results(results)
+    log("wrote bench/RESULTS.md")
+
+
+if __name__ == "__main__":
+    main()
