@@ -7,9 +7,11 @@ here, so views never translate exceptions themselves.
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -29,7 +31,25 @@ def _first_code(codes: Any) -> str:
     return "invalid"
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+def _from_json_decoder(exc: BaseException) -> bool:
+    return any("/json/" in frame.filename for frame in traceback.extract_tb(exc.__traceback__))
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, RecursionError) and _from_json_decoder(exc):
+        # json.loads recurses once per nesting level: {"a":{"a":…}} 100,000 deep is a bad body, not a 500.
+        exc = exceptions.ParseError("The JSON body is nested too deeply.")
+    elif isinstance(exc, RequestDataTooBig):
+        # Django refuses to read a body over DATA_UPLOAD_MAX_MEMORY_SIZE: the API's 413, not an HTML 400.
+        exc = PayloadTooLarge()
+    elif isinstance(exc, TooManyFieldsSent):
+        exc = exceptions.ParseError("The request has too many fields.")
     if isinstance(exc, KagamiError):
         body: dict[str, Any] = {"detail": exc.detail, "code": exc.code}
         if isinstance(exc, ImportFailed):

@@ -533,6 +533,8 @@ class InvitationSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
     account = serializers.SlugRelatedField(source="customer_account", slug_field="external_id", read_only=True,
                                            allow_null=True)
+    # Plain text: invitations without an address have "", which is not of format "email".
+    email = serializers.CharField(read_only=True, help_text="Empty when the contact has no address.")
 
     class Meta:
         model = Invitation

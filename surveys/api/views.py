@@ -56,6 +56,7 @@ _ERROR_TEXT = {
     409: "Conflicts with the current state (see code).",
     410: "Gone.",
     413: "Request body too large.",
+    415: "Unsupported or malformed body (send JSON, or multipart for file uploads).",
     429: "Too many failed attempts from this client; try again later (code login_locked_out).",
 }
 
@@ -66,7 +67,7 @@ def errs(*codes: int) -> dict[int, OpenApiResponse]:
 
 READ = (401, 403)  # lists with query filters add 400 (a bad filter value names the parameter)
 DETAIL = (401, 403, 404)
-WRITE = (400, 401, 403, 404, 413)
+WRITE = (400, 401, 403, 404, 413, 415)
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -148,7 +149,7 @@ class KagamiAPIMixin:
     summary="Obtain an API token",
     description='Exchange a username and password for a token; send it as "Authorization: Token <token>".',
     request=s.AuthTokenRequestSerializer,
-    responses={200: s.AuthTokenResponseSerializer, **errs(400, 413, 429)},
+    responses={200: s.AuthTokenResponseSerializer, **errs(400, 413, 415, 429)},
     auth=[],
 )
 class AuthTokenView(APIView):
@@ -568,7 +569,7 @@ class WaveInvitationViewSet(WaveNestedMixin, mixins.ListModelMixin, GenericViewS
         request={"multipart/form-data": s.InvitationImportSerializer},
         responses={201: s.InvitationIssueResultSerializer,
                    400: OpenApiResponse(s.ImportErrorResponseSerializer, description=_ERROR_TEXT[400]),
-                   **errs(401, 403, 404, 409, 413)},
+                   **errs(401, 403, 404, 409, 413, 415)},
     )
     @action(detail=False, methods=["post"], url_path="import",
             parser_classes=[parsers.MultiPartParser, parsers.FormParser])
@@ -768,7 +769,7 @@ class CustomerAccountViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.Retri
         request={"multipart/form-data": s.ImportUploadSerializer},
         responses={201: s.AccountImportResultSerializer,
                    400: OpenApiResponse(s.ImportErrorResponseSerializer, description=_ERROR_TEXT[400]),
-                   **errs(401, 403, 413)},
+                   **errs(401, 403, 413, 415)},
         filters=False,
     )
     @action(detail=False, methods=["post"], url_path="import",
