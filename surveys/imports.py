@@ -75,15 +75,40 @@ def _decode(data: bytes) -> str:
         if "\x00" not in text:  # NUL is binary data, and PostgreSQL refuses it in text columns
             return text
     elif b"\x00" not in data:
-        for encoding in ("utf-8-sig", "cp932"):
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError:
-                continue
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            pass
+        mixed = _mixed_encoding_row(data)
+        if mixed:
+            # CP932 would "decode" the UTF-8 rows too, into mojibake that looks like data.
+            raise _fail(f"The file mixes text encodings: row {mixed} is not UTF-8 but earlier rows are. "
+                        "Save the whole file again as CSV UTF-8 (or as Shift_JIS/CP932).", row=mixed)
+        try:
+            return data.decode("cp932")
+        except UnicodeDecodeError:
+            pass
     raise _fail(
         "The file is not readable text: save it as CSV (UTF-8, or Shift_JIS/CP932 as Japanese Excel does) "
         "or as an Excel workbook (.xlsx)."
     )
+
+
+def _mixed_encoding_row(data: bytes) -> int | None:
+    """The first line that is not UTF-8 in a file whose other non-ASCII lines are, else None."""
+    utf8_seen = False
+    first_other: int | None = None
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            utf8_seen = True
+        except UnicodeDecodeError:
+            first_other = first_other or number
+        if utf8_seen and first_other:
+            return first_other
+    return None
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -192,6 +217,12 @@ def read_table(*, data: bytes, filename: str) -> tuple[list[str], list[Row]]:
     for number, cells in raw_rows[1:]:
         if not any(cells):
             continue
+        for index, cell in enumerate(cells):
+            if "\ufeff" in cell:
+                # A byte-order mark inside the data: files joined together, or a damaged export.
+                column = header[index] if index < len(header) else ""
+                raise _fail("A byte-order mark (U+FEFF) is inside the data: the file was probably joined from "
+                            "several files; save it again as one CSV.", row=number, column=column)
         record = {key: (cells[i] if i < len(cells) else "") for i, key in enumerate(header) if key}
         extra = [cell for cell in cells[len(header):] if cell]
         if extra:

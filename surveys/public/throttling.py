@@ -7,6 +7,7 @@ web process sees the same counts).
 
 from __future__ import annotations
 
+import ipaddress
 import time
 
 from django.conf import settings
@@ -56,12 +57,26 @@ class RateLimited(KagamiError):
         self.retry_after = retry_after
 
 
+UNKNOWN_IP = "0.0.0.0"  # noqa: S104 (a bucket, not a bind address)
+
+
+def _valid_ip(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
 def client_ip(request: HttpRequest) -> str:
+    """The client's address; always a valid IP, because django-axes stores it in an IP column
+    (PostgreSQL refuses anything else: a forged X-Forwarded-For or a missing REMOTE_ADDR was a 500)."""
     if TRUSTED_PROXY_COUNT > 0:
         forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
         if len(forwarded) >= TRUSTED_PROXY_COUNT:
-            return forwarded[-TRUSTED_PROXY_COUNT]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+            ip = _valid_ip(forwarded[-TRUSTED_PROXY_COUNT])
+            if ip:
+                return ip
+    return _valid_ip(request.META.get("REMOTE_ADDR", "") or "") or UNKNOWN_IP
 
 
 def _window_key(kind: str, ip: str, window: int) -> tuple[str, int]:
