@@ -3,12 +3,26 @@ and the response a locked-out client gets (JSON under /api/, a plain page elsewh
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from axes.backends import AxesStandaloneBackend
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client address for login throttling: the public forms' rule (KAGAMI_TRUSTED_PROXY_COUNT),
+    or None when there is no valid address — axes stores it in an inet column, which PostgreSQL
+    validates (Django's force_login and some test clients send no REMOTE_ADDR at all)."""
+    from surveys.public.throttling import client_ip as forms_client_ip
+
+    address = forms_client_ip(getattr(request, "_request", request))
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
 
 
 class KagamiAxesBackend(AxesStandaloneBackend):

@@ -258,7 +258,7 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "surveys.public.throttling.client_ip"
+AXES_CLIENT_IP_CALLABLE = "backend.security.client_ip"
 AXES_LOCKOUT_CALLABLE = "backend.security.lockout_response"
 AXES_VERBOSE = False
 
