@@ -35,7 +35,7 @@ def bench_wave(n: int, *, seed: int = 7, progress=None) -> tuple[Wave, float]:
         return existing, 0.0
     org = Organization.objects.create(name=f"Bench {n}", slug=slug, display_name_en="Bench Co",
                                       display_name_ja="ベンチ株式会社")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng([seed, n])  # one stream per size: waves never share response ids
     statuses = rng.choice(["active", "renewed", "churned"], size=ACCOUNTS, p=[0.5, 0.35, 0.15])
     tiers = rng.choice(TIERS, size=ACCOUNTS, p=[0.1, 0.3, 0.6])
     CustomerAccount.objects.bulk_create([

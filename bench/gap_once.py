@@ -60,8 +60,10 @@ def main() -> None:
 
     user, _ = get_user_model().objects.get_or_create(username=f"bench-{wave.organization.slug}")
     Membership.objects.get_or_create(user=user, organization=wave.organization, defaults={"role": Role.ANALYST})
-    client = Client(HTTP_HOST="127.0.0.1", REMOTE_ADDR="127.0.0.1")
-    client.force_login(user)
+    from rest_framework.authtoken.models import Token
+
+    # Token auth, as an API client would: no login signal, no session.
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
     baseline = _status("VmRSS")
     try:
         Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS

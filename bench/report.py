@@ -65,13 +65,18 @@ def write_results(r: dict) -> None:
         "peak memory |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
+    full = {n: e for n, e in r["sizes"].items() if "cold_median_s" in e}
     for n, e in r["sizes"].items():
         load = f"{e['load_s']:.0f} s ({e['load_rate']:.0f}/s)" if e.get("load_rate") else "—"
+        if n not in full:
+            lines.append(f"| {int(n):,} | {e['answers']:,} | {load} | {e['floor_median_s']:.2f} s | not measured | "
+                         "— | — | — | — |")
+            continue
         lines.append(
             f"| {int(n):,} | {e['answers']:,} | {load} | {e['floor_median_s']:.2f} s | {e['cold_median_s']:.2f} s | "
             f"{e['cold_ratio']:.1f}× | {e['kept_first_s']:.2f} s | {e['http_repeat_median_s'] * 1000:.0f} ms | "
             f"+{e['peak_increase_mb']:.0f} MB |")
-    big = list(r["sizes"].values())[-1]
+    big = list(full.values())[-1]
     lines += [
         "",
         f"Targets at the largest size ({big['responses']:,}): cold within 2× the floor — "
@@ -80,7 +85,7 @@ def write_results(r: dict) -> None:
         "",
     ]
     if r.get("pdf"):
-        lines += ["## PDF at the largest size", "", "| language | pages | engine | WeasyPrint | total |",
+        lines += [f"## PDF at {big['responses']:,} responses", "", "| language | pages | engine | WeasyPrint | total |",
                   "|---|---|---|---|---|"]
         for lang, runs in r["pdf"].items():
             run = sorted(runs, key=lambda x: x["seconds"])[len(runs) // 2]
@@ -88,7 +93,12 @@ def write_results(r: dict) -> None:
                          f"{run['seconds']:.2f} s |")
         lines += ["", "Counts kept (the wave was analysed before); the one-off WeasyPrint import per worker "
                   "process is not included.", ""]
-    lines += ["## EXPLAIN ANALYZE (largest wave)", "", "The floor:", "", "```", r.get("explain_floor", ""), "```",
+    for n, e in r["sizes"].items():
+        if e.get("explain_floor"):
+            lines += [f"## EXPLAIN ANALYZE of the floor at {int(n):,} responses", "", "```", e["explain_floor"],
+                      "```", ""]
+    lines += [f"## EXPLAIN ANALYZE at {big['responses']:,} responses", "", "The floor:", "", "```",
+              r.get("explain_floor", ""), "```",
               "", "A count-table query with one segment column (as `answer_count_table` builds it):", "", "```",
               r.get("explain_counts", ""), "```", ""]
     notes = HERE / "NOTES.md"

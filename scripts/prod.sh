@@ -48,7 +48,7 @@ ENV
   source "$dir/env"
   "$py" manage.py migrate --noinput -v 0
   "$py" manage.py collectstatic --noinput -v 0
-  "$py" -m gunicorn backend.wsgi --bind "127.0.0.1:$web_port" --workers "$workers" \
+  "$py" -m gunicorn backend.wsgi --config scripts/gunicorn_conf.py --bind "127.0.0.1:$web_port" --workers "$workers" \
     --pid "$dir/gunicorn.pid" --access-logfile - --error-logfile "$dir/gunicorn.log" --daemon \
     --access-logformat '%(s)s' >/dev/null
   "$py" -m celery -A backend worker --pool=solo --loglevel=WARNING --logfile "$dir/celery.log" \
