@@ -703,10 +703,11 @@ class WaveResponseViewSet(WaveNestedMixin, mixins.ListModelMixin, GenericViewSet
         filename = f"{wave.slug}-responses{'-' + side if side else ''}.{fmt}"
         if fmt == "csv":
             response: HttpResponse | StreamingHttpResponse = StreamingHttpResponse(
-                exports.responses_csv(wave=wave, side=side), content_type="text/csv; charset=utf-8"
+                exports.responses_csv(wave=wave, side=side, user=request.user), content_type="text/csv; charset=utf-8"
             )
         else:
-            response = HttpResponse(exports.responses_xlsx(wave=wave, side=side), content_type=XLSX_TYPE)
+            response = HttpResponse(exports.responses_xlsx(wave=wave, side=side, user=request.user),
+                                    content_type=XLSX_TYPE)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 

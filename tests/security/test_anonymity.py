@@ -342,8 +342,6 @@ def test_the_command_line_export_is_audited_as_system(owner_client, export_wave,
     assert [(e["username"], e["details"]["format"]) for e in events] == [("", "csv")]
 
 
-@pytest.mark.xfail(strict=True, reason="surveys/api/views.py must pass user=request.user to the export functions "
-                                       "(not this engineer's file); see the report")
 def test_an_api_export_names_who_exported(owner_client, analyst_client, export_wave):
     wave, _ = export_wave
     analyst_client.get(f"/api/v1/waves/{wave.pk}/responses/export/", {"format": "xlsx"})
