@@ -89,3 +89,11 @@ def test_operation_ids_are_unique(schema):
     ids = [op["operationId"] for item in schema["paths"].values() for m, op in item.items()
            if isinstance(op, dict) and "operationId" in op]
     assert len(ids) == len(set(ids))
+
+
+def test_revoking_a_token_is_documented_as_an_authenticated_delete(schema):
+    operation = schema["paths"]["/api/v1/auth/token/"]["delete"]
+    assert set(operation["responses"]) == {"204", "401", "403"}
+    assert {"tokenAuth": []} in operation["security"] and {} not in operation["security"]
+    assert "requestBody" not in operation
+    assert not schema["paths"]["/api/v1/auth/token/"]["post"].get("security")  # logging in needs no token

@@ -144,19 +144,32 @@ class KagamiAPIMixin:
 # --------------------------------------------------------------------------- auth and me
 
 
-@extend_schema(
-    tags=["auth"],
-    summary="Obtain an API token",
-    description='Exchange a username and password for a token; send it as "Authorization: Token <token>".',
-    request=s.AuthTokenRequestSerializer,
-    responses={200: s.AuthTokenResponseSerializer, **errs(400, 413, 415, 429)},
-    auth=[],
-)
 class AuthTokenView(APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
+    """POST exchanges a password for a token (no authentication: a stale token must not block a login);
+    DELETE revokes the caller's own token."""
+
     parser_classes = [parsers.JSONParser, parsers.FormParser]
 
+    def _revoking(self) -> bool:
+        # Django's View.setup() has set self.request (the HttpRequest) before DRF asks for authenticators;
+        # schema introspection may build the view without one.
+        request = getattr(self, "request", None)
+        return request is None or request.method == "DELETE"
+
+    def get_authenticators(self) -> list:
+        return super().get_authenticators() if self._revoking() else []
+
+    def get_permissions(self) -> list:
+        return [IsAuthenticated()] if self._revoking() else [AllowAny()]
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Obtain an API token",
+        description='Exchange a username and password for a token; send it as "Authorization: Token <token>".',
+        request=s.AuthTokenRequestSerializer,
+        responses={200: s.AuthTokenResponseSerializer, **errs(400, 413, 415, 429)},
+        auth=[],
+    )
     def post(self, request: Request) -> Response:
         if int(request.META.get("CONTENT_LENGTH") or 0) > 16_384:
             raise PayloadTooLarge()
@@ -164,6 +177,17 @@ class AuthTokenView(APIView):
         serializer.is_valid(raise_exception=True)
         token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key})
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Revoke your API token",
+        description="Deletes the caller's token: it stops working at once. The next POST issues a new one.",
+        request=None,
+        responses={204: None, **errs(401, 403)},
+    )
+    def delete(self, request: Request) -> Response:
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema(tags=["auth"], summary="The current user and their memberships",

@@ -262,8 +262,6 @@ def test_an_api_token_is_random_and_stops_working_once_revoked(owner, owner_clie
     assert api.get("/api/v1/me/").status_code == 401
 
 
-@pytest.mark.xfail(strict=True, reason="needs DELETE on surveys.api.views.AuthTokenView (not this engineer's "
-                                       "file); see the report of issue 6 items 2/3/5/6")
 def test_a_user_can_revoke_their_own_token_through_the_api(owner):
     key = APIClient().post("/api/v1/auth/token/", {"username": "owner", "password": PASSWORD},
                            format="json").json()["token"]
@@ -271,6 +269,45 @@ def test_a_user_can_revoke_their_own_token_through_the_api(owner):
     assert api.delete("/api/v1/auth/token/").status_code == 204
     assert not Token.objects.filter(key=key).exists()
     assert api.get("/api/v1/me/").status_code == 401
+
+
+def test_revoking_a_token_leaves_other_users_tokens_working(owner, analyst):
+    mine = Token.objects.create(user=owner)
+    theirs = Token.objects.create(user=analyst)
+    assert APIClient(HTTP_AUTHORIZATION=f"Token {mine.key}").delete("/api/v1/auth/token/").status_code == 204
+    assert list(Token.objects.values_list("key", flat=True)) == [theirs.key]
+    assert APIClient(HTTP_AUTHORIZATION=f"Token {theirs.key}").get("/api/v1/me/").status_code == 200
+
+
+@pytest.mark.parametrize("authorization", [None, "Token " + "0" * 40, "Token", "Bearer abc"])
+def test_revoking_without_a_valid_token_is_a_401(owner, authorization):
+    token = Token.objects.create(user=owner)
+    headers = {"HTTP_AUTHORIZATION": authorization} if authorization else {}
+    response = APIClient(**headers).delete("/api/v1/auth/token/")
+    assert response.status_code == 401
+    assert response.json()["code"] in ("not_authenticated", "authentication_failed")
+    assert response["WWW-Authenticate"] == "Token"
+    assert Token.objects.filter(key=token.key).exists()
+
+
+def test_a_stale_token_does_not_block_logging_in_again(owner):
+    # POST stays unauthenticated: a client holding a revoked token can still exchange its password.
+    response = APIClient(HTTP_AUTHORIZATION="Token " + "0" * 40).post(
+        "/api/v1/auth/token/", {"username": "owner", "password": PASSWORD}, format="json")
+    assert response.status_code == 200
+    assert Token.objects.get(user=owner).key == response.json()["token"]
+
+
+def test_a_logged_in_browser_revokes_only_with_the_csrf_token(owner):
+    Token.objects.create(user=owner)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(owner)
+    assert browser.delete("/api/v1/auth/token/").status_code == 403  # a cross-site request has no CSRF token
+    assert Token.objects.filter(user=owner).exists()
+    secret = "a" * 32
+    browser.cookies["csrftoken"] = secret
+    assert browser.delete("/api/v1/auth/token/", HTTP_X_CSRFTOKEN=secret).status_code == 204
+    assert not Token.objects.filter(user=owner).exists()
 
 
 # --------------------------------------------------------------------------- request size limits
