@@ -145,7 +145,7 @@ class OrganizationChoiceField(serializers.PrimaryKeyRelatedField):
         # Very large integers would overflow the database driver; they exist nowhere anyway.
         if isinstance(data, bool) or (isinstance(data, int) and not 0 < data < 2**63):
             self.fail("does_not_exist", pk_value=data)
-        if isinstance(data, str) and (not data.isdigit() or len(data) > 18):
+        if isinstance(data, str) and (not (data.isascii() and data.isdigit()) or len(data) > 18):
             self.fail("incorrect_type", data_type=type(data).__name__)
         return super().to_internal_value(data)
 

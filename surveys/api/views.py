@@ -83,7 +83,8 @@ class ImportUnavailable(exceptions.APIException):
 
 
 def _valid_id(value: Any) -> bool:
-    return isinstance(value, str) and value.isdigit() and len(value) <= _MAX_ID_DIGITS
+    # ASCII digits only: str.isdigit() also accepts "²", which int() and so the ORM refuse with a 500.
+    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= _MAX_ID_DIGITS
 
 
 class KagamiAPIMixin:

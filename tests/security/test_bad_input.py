@@ -385,3 +385,13 @@ def test_a_forged_forwarded_address_is_never_stored_as_the_login_ip(forwarded, m
     assert throttling.client_ip(request) == "0.0.0.0"
     request = RequestFactory().get("/", HTTP_X_FORWARDED_FOR=f"{forwarded}, 203.0.113.9", REMOTE_ADDR="10.0.0.1")
     assert throttling.client_ip(request) == "203.0.113.9"
+
+
+@pytest.mark.parametrize("digits", ["\u00b2", "\u0661", "\uff11"])  # superscript two, Arabic-Indic one, fullwidth one
+def test_unicode_digits_in_an_id_are_a_404_or_a_field_error_not_a_500(digits, home, api):
+    assert api.get(f"/api/v1/waves/{digits}/").status_code == 404
+    assert api.get(f"/api/v1/organizations/{digits}/").status_code == 404
+    response = api.post("/api/v1/memberships/", {"organization": digits, "username": "owner", "role": "analyst"},
+                        format="json")
+    assert response.status_code == 400, response.content
+    assert "organization" in response.json()
