@@ -97,3 +97,18 @@ def test_revoking_a_token_is_documented_as_an_authenticated_delete(schema):
     assert {"tokenAuth": []} in operation["security"] and {} not in operation["security"]
     assert "requestBody" not in operation
     assert not schema["paths"]["/api/v1/auth/token/"]["post"].get("security")  # logging in needs no token
+
+
+def test_the_report_api_documents_its_errors_and_a_null_pdf_url(schema):
+    error_ref = "#/components/schemas/ErrorResponse"
+    pdf_url = schema["components"]["schemas"]["ReportJob"]["properties"]["pdf_url"]
+    assert pdf_url["nullable"] is True and pdf_url["format"] == "uri"
+    listing = schema["paths"]["/api/v1/reports/"]["get"]
+    assert {"200", "400", "401"} <= set(listing["responses"])
+    wave = next(p for p in listing["parameters"] if p["name"] == "wave")
+    assert wave["schema"]["maximum"] == 10**18 - 1
+    create = schema["paths"]["/api/v1/waves/{wave_id}/reports/"]["post"]["responses"]
+    assert {"202", "400", "401", "404", "413", "415"} <= set(create)
+    for responses in (listing["responses"], create):
+        for code in set(responses) - {"200", "202"}:
+            assert responses[code]["content"]["application/json"]["schema"]["$ref"] == error_ref, code

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -36,7 +35,8 @@ class ReportJobSerializer(serializers.ModelSerializer):
                   "created_at", "started_at", "finished_at"]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    # null until the job is done (queued, running, failed).
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_pdf_url(self, job: ReportJob) -> str | None:
         if job.status != ReportStatus.DONE:
             return None

@@ -2,32 +2,47 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, parsers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api_errors import PayloadTooLarge
 from reports.api.serializers import ReportJobCreateSerializer, ReportJobSerializer
 from reports.jobs import ReportNotReady, report_job_request, report_jobs_sweep_stale
 from reports.models import ReportJob, ReportStatus
 from surveys import services as survey_services
+from surveys.api.serializers import ErrorResponseSerializer
 from surveys.errors import ValidationFailed
 from surveys.models import AuditEvent, Wave
 
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorResponseSerializer, description=description)
+
+
 ERRORS = {
-    400: OpenApiResponse(description="Invalid options, with per-field messages."),
-    401: OpenApiResponse(description="Not logged in."),
-    403: OpenApiResponse(description="Not logged in or not allowed."),
-    404: OpenApiResponse(description="No such wave or report in your organizations."),
+    400: _error("Invalid options, with per-field messages."),
+    401: _error("Not logged in."),
+    403: _error("Not allowed (a session login without its CSRF token)."),
+    404: _error("No such wave or report in your organizations."),
 }
+BODY_ERRORS = {
+    413: _error("Request body too large."),
+    415: _error("Unsupported or malformed body (send JSON)."),
+}
+_MAX_ID_DIGITS = 18  # larger ids exist nowhere and would overflow the database driver (SQLite: OverflowError)
+_ID = re.compile(rf"[0-9]{{1,{_MAX_ID_DIGITS}}}")  # ASCII digits: str.isdigit() accepts "²", int() refuses it
 
 
 def visible_waves(user) -> QuerySet[Wave]:
@@ -54,10 +69,22 @@ def visible_jobs(user) -> QuerySet[ReportJob]:
 class WaveReportCreateView(APIView):
     """POST /api/v1/waves/<id>/reports/ — queue a PDF report of a wave (or reuse an identical finished one)."""
 
+    parser_classes = [parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # DRF's JSON parser streams the body and so skips DATA_UPLOAD_MAX_MEMORY_SIZE: check here.
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            raise PayloadTooLarge()
+
     @extend_schema(
         operation_id="waves_reports_create",
         request=ReportJobCreateSerializer,
-        responses={202: ReportJobSerializer, **ERRORS},
+        responses={202: ReportJobSerializer, **ERRORS, **BODY_ERRORS},
         summary="Request the executive PDF report of a wave",
         description="Returns 202 with the report job. An identical request on unchanged data returns the "
         "existing job (possibly already done) instead of rendering again.",
@@ -94,11 +121,19 @@ class ReportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             return ReportJob.objects.none()
         qs = visible_jobs(self.request.user)
         wave = self.request.query_params.get("wave")
-        if wave and wave.isdigit():
+        if wave:  # empty means no filter, as in the staff API's filters
+            if not _ID.fullmatch(wave):
+                raise ValidationFailed(field_errors={"wave": [
+                    f"Must be a wave id: up to {_MAX_ID_DIGITS} digits."]})
             qs = qs.filter(wave_id=int(wave))
         return qs.order_by("-created_at")
 
-    @extend_schema(parameters=[OpenApiParameter("wave", int, description="Only the reports of this wave.")])
+    @extend_schema(
+        parameters=[OpenApiParameter(
+            "wave", {"type": "integer", "format": "int64", "minimum": 0, "maximum": 10**_MAX_ID_DIGITS - 1},
+            description="Only the reports of this wave.")],
+        responses={200: ReportJobSerializer(many=True), 400: ERRORS[400], 401: ERRORS[401]},
+    )
     def list(self, request: Request, *args, **kwargs) -> Response:
         return super().list(request, *args, **kwargs)
 

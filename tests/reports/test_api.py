@@ -172,3 +172,36 @@ def test_another_organizations_wave_and_report_are_404_on_the_page(outsider, wav
     assert client.get(f"/reports/jobs/{job.pk}/").status_code == 404
     assert client.get(f"/reports/jobs/{job.pk}/pdf/").status_code == 404
     assert client.post(f"/reports/waves/{wave.pk}/fr/").status_code == 404
+
+
+@pytest.mark.parametrize("value", ["9" * 19, "9" * 25, "abc", "-1", "1.5", "\u00b2", "\u0661", " 1"])
+def test_a_bad_wave_filter_on_the_report_list_is_a_400_naming_the_field(owner_client, wave, value):
+    response = owner_client.get("/api/v1/reports/", {"wave": value})
+    assert response.status_code == 400, response.content
+    assert response.json() == {"detail": "Some values are not valid.", "code": "invalid",
+                               "wave": ["Must be a wave id: up to 18 digits."]}
+
+
+def test_the_report_list_filters_by_wave_with_ids_up_to_18_digits(owner_client, wave, org, no_dispatch):
+    other = f.WaveFactory(organization=org, slug="winter")
+    job, _ = jobs.report_job_request(wave=wave, language="en", dispatch=False)
+    jobs.report_job_request(wave=other, language="en", dispatch=False)
+    assert [r["id"] for r in owner_client.get("/api/v1/reports/", {"wave": wave.pk}).json()["results"]] == [
+        str(job.pk)]
+    assert owner_client.get("/api/v1/reports/", {"wave": "9" * 18}).json()["results"] == []
+    assert len(owner_client.get("/api/v1/reports/", {"wave": ""}).json()["results"]) == 2  # empty: no filter
+
+
+def test_a_report_request_body_over_the_upload_limit_is_a_413(settings, owner_client, wave, no_dispatch):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000
+    response = owner_client.post(f"/api/v1/waves/{wave.pk}/reports/", {"language": "en", "pad": "x" * 2_000},
+                                 format="json")
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+    assert not ReportJob.objects.exists()
+
+
+def test_a_report_request_in_plain_text_is_a_415(owner_client, wave, no_dispatch):
+    response = owner_client.post(f"/api/v1/waves/{wave.pk}/reports/", "language=en", content_type="text/plain")
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
