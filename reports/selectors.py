@@ -264,7 +264,18 @@ class WaveCounts:
 
 
 def wave_counts_compute(wave: Wave) -> WaveCounts:
-    """Read every count table of the wave (the expensive part of a gap analysis on a large wave)."""
+    """Read every count table of the wave in one pass over its responses (see :mod:`reports.onepass`)."""
+    from reports.onepass import one_pass_counts
+
+    return one_pass_counts(wave)
+
+
+def wave_counts_by_queries(wave: Wave) -> WaveCounts:
+    """The same tables as :func:`wave_counts_compute`, one SQL query per table, dimension and side.
+
+    The reference the one-pass reader is tested against; about sixty queries,
+    several of them self-joins of the answers, so far slower on a large wave.
+    """
     dims = list(ItemPair.objects.filter(instrument_id=wave.instrument_id, kind=ItemKind.LIKERT,
                                         dimension__isnull=False).values_list("dimension_id", flat=True).distinct())
     moments = {
