@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -67,6 +68,7 @@ def _small_wave(org) -> m.Wave:
 @pytest.mark.django_db(transaction=True)
 def test_a_report_job_renders_on_a_real_celery_worker(settings, redis_url, org):
     from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
 
     import reports.tasks  # noqa: F401  (registers the task with the app)
     from backend.celery import app
@@ -76,15 +78,22 @@ def test_a_report_job_renders_on_a_real_celery_worker(settings, redis_url, org):
                     broker_connection_retry_on_startup=True)
     wave = _small_wave(org)
 
-    with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30):
-        job, created = jobs.report_job_request(wave=wave, language="ja")
-        assert created and job.status == ReportStatus.QUEUED
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            job.refresh_from_db()
-            if job.is_finished:
-                break
-            time.sleep(0.05)
+    # Wait for the task to end instead of polling the job: SQLite's test database is in memory with a
+    # shared cache, where a read in this thread during the worker's write fails it ("table is locked").
+    finished = threading.Event()
+
+    def on_postrun(**_kwargs) -> None:
+        finished.set()
+
+    task_postrun.connect(on_postrun, weak=False)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30):
+            job, created = jobs.report_job_request(wave=wave, language="ja")
+            assert created and job.status == ReportStatus.QUEUED
+            assert finished.wait(timeout=90), "the worker did not finish the task in 90 s"
+    finally:
+        task_postrun.disconnect(on_postrun)
+    job.refresh_from_db()
 
     assert job.status == ReportStatus.DONE, job.error
     assert job.progress == 100 and job.attempts == 1
