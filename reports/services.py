@@ -570,6 +570,8 @@ def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
     for side, n in counts.items():
         if n is None:
             undefined.append(f"response_counts.{side}: fewer than the threshold, or recoverable by subtraction")
+    staff_rows = _select(data.responses, Side.STAFF, staff_filter)
+    hidden_staff_group = counts["staff"] is None and len(staff_rows) > 0 and int(staff_rows["n"].sum()) > 0
     result = {
         "wave": _wave_meta(wave, language),
         "filters": {"staff": staff_filter, "customer": customer_filter, "weighted": bool(weighted),
@@ -592,8 +594,32 @@ def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
         "churn": _churn(data, language=language),
         "undefined": undefined,
     }
+    if hidden_staff_group:
+        # A hidden group's item that all its members skipped would otherwise show status no_data with
+        # n_staff = 0 (stats.md §5.3 checks no_data first): that too says something about fewer than k people.
+        for entry in [*result["items"], *result["dimensions"], result["overall"]]:
+            if entry is not None and entry.get("report_status") == "no_data":
+                _hide_staff_side(entry)
     stats.check_json_safe(result)
     return result
+
+
+def _hide_staff_side(entry: dict) -> None:
+    """Blank every staff-side number of an entry whose staff group is hidden (reliability is whole-side: kept)."""
+    def blank(node, path: str) -> None:
+        for key, value in list(node.items()):
+            if key in ("staff_text", "alpha") or key.startswith("cronbach_alpha") or key == "n_complete_cases_staff":
+                continue
+            if "staff" in key.lower():
+                if isinstance(value, (int, float, list)) and not isinstance(value, bool):
+                    node[key] = None
+                    entry.setdefault("undefined", []).append(
+                        f"{path}{key}: staff group under the anonymity threshold, or recoverable by subtraction")
+            elif isinstance(value, dict):
+                blank(value, f"{path}{key}.")
+
+    blank(entry, "")
+    entry["report_status"] = "suppressed_anonymity"
 
 
 def segment_difference(*, wave: Wave, side: str, field: str, first: str, second: str,

@@ -148,8 +148,6 @@ def test_a_staff_group_under_the_threshold_shows_no_staff_number_in_any_view(dem
             assert value == 0 or value >= k, (flt, what, value)
 
 
-@pytest.mark.xfail(strict=True, reason="reports/services.py shows n_staff=0 for an item that every member of a "
-                                       "group under the threshold left as N/A (status no_data); see the report")
 def test_a_staff_group_under_the_threshold_does_not_even_show_that_its_members_skipped_an_item(demo, gap_views):
     k = demo["wave"].anonymity_threshold
     for flt, members, body in gap_views:
