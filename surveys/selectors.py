@@ -7,18 +7,23 @@ so an object of an organization the user does not belong to is simply absent
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.signals import post_delete, post_save
 
 from surveys.models import (
     Answer,
     AuditEvent,
     CustomerAccount,
+    Dimension,
     Instrument,
     Invitation,
+    ItemPair,
     Membership,
     Organization,
     Role,
@@ -28,6 +33,7 @@ from surveys.models import (
 )
 
 ALL_ROLES: frozenset[str] = frozenset(Role.values)
+T = TypeVar("T")
 
 
 def user_roles(*, user: Any) -> dict[int, str]:
@@ -64,6 +70,78 @@ def instrument_list(*, org_ids: Iterable[int], include_builtin: bool = True) -> 
 
 def instrument_detail_queryset(*, org_ids: Iterable[int]) -> QuerySet[Instrument]:
     return instrument_list(org_ids=org_ids).prefetch_related("dimensions", "items__dimension")
+
+
+# --------------------------------------------------------------------------- frozen instruments, in memory
+
+# A frozen instrument version (one a wave uses) never changes: services, the API and the admin refuse
+# to edit it. What every form post derives from it (its items, the form's questions and labels) is
+# therefore kept per process, keyed by (database, id, frozen_at): a version that is not frozen is never
+# kept, and a version frozen again after an unfreeze has another key. Saving or deleting an instrument,
+# dimension or item through the ORM in this process drops its entry too (tests, shell), so nothing
+# stale is served even where the rule was bypassed here; a raw UPDATE from elsewhere is not seen.
+FROZEN_INSTRUMENTS_KEPT = 128
+_frozen: OrderedDict[tuple, dict[Hashable, Any]] = OrderedDict()
+_frozen_lock = threading.Lock()
+
+
+def frozen_instrument_memo(*, instrument: Instrument, name: Hashable, build: Callable[[], T]) -> T:
+    """``build()``, computed once per process for a frozen ``instrument`` (every time for an editable one).
+
+    ``build`` must return something nobody mutates: it is shared by every request of the process.
+    """
+    if instrument.frozen_at is None or instrument.pk is None:
+        return build()
+    key = (instrument._state.db, instrument.pk, instrument.frozen_at)
+    with _frozen_lock:
+        entry = _frozen.get(key)
+        if entry is not None:
+            _frozen.move_to_end(key)
+            if name in entry:
+                return entry[name]
+    value = build()  # outside the lock: it may query; two threads may build the same value, both correct
+    with _frozen_lock:
+        entry = _frozen.setdefault(key, {})
+        _frozen.move_to_end(key)
+        entry.setdefault(name, value)
+        while len(_frozen) > FROZEN_INSTRUMENTS_KEPT:
+            _frozen.popitem(last=False)
+        return entry[name]
+
+
+def frozen_instruments_forget(*, instrument_id: int | None = None) -> None:
+    """Drop what is kept for one instrument (every instrument when ``instrument_id`` is None)."""
+    with _frozen_lock:
+        for key in [k for k in _frozen if instrument_id is None or k[1] == instrument_id]:
+            del _frozen[key]
+
+
+def _forget_changed(sender: type, instance: Any, **kwargs: Any) -> None:
+    frozen_instruments_forget(instrument_id=instance.pk if sender is Instrument else instance.instrument_id)
+
+
+for _model in (Instrument, Dimension, ItemPair):
+    post_save.connect(_forget_changed, sender=_model, dispatch_uid=f"kagami-frozen-{_model.__name__}-save")
+    post_delete.connect(_forget_changed, sender=_model, dispatch_uid=f"kagami-frozen-{_model.__name__}-delete")
+
+
+def _questionnaire_order(item: ItemPair) -> tuple:
+    # Outcome items (no dimension) last, whatever the database does with NULL.
+    dim = item.dimension
+    return (dim is None, dim.order if dim is not None else 0, item.order, item.pk)
+
+
+def instrument_items(*, instrument: Instrument) -> tuple[ItemPair, ...]:
+    """Every item of ``instrument`` with its dimension, in questionnaire order (dimensions, then outcomes).
+
+    Kept in memory for a frozen instrument: the items are shared, never to be changed by a caller.
+    """
+    def build() -> tuple[ItemPair, ...]:
+        items = ItemPair.objects.db_manager(instrument._state.db).filter(
+            instrument_id=instrument.pk).select_related("dimension")
+        return tuple(sorted(items, key=_questionnaire_order))
+
+    return frozen_instrument_memo(instrument=instrument, name="items", build=build)
 
 
 def wave_list(*, org_ids: Iterable[int]) -> QuerySet[Wave]:

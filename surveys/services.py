@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
-from surveys import errors
+from surveys import errors, selectors
 from surveys.models import (
     AnonymousLink,
     Answer,
@@ -265,14 +264,12 @@ def invitation_by_token(*, token: str) -> Invitation:
 
 
 def survey_items(*, wave: Wave, side: str) -> list[ItemPair]:
-    """The items a respondent on ``side`` is asked, in questionnaire order."""
-    # Outcome items have no dimension: last on every database (SQLite sorts NULL first, PostgreSQL last).
-    items = list(
-        wave.instrument.items.select_related("dimension").order_by(
-            F("dimension__order").asc(nulls_last=True), "order", "id"
-        )
-    )
-    return [item for item in items if item.asked_of(side)]
+    """The items a respondent on ``side`` is asked, in questionnaire order (outcome items last).
+
+    The items of a frozen instrument are read once per process (``selectors.instrument_items``);
+    they are shared, so callers read them and never change them.
+    """
+    return [item for item in selectors.instrument_items(instrument=wave.instrument) if item.asked_of(side)]
 
 
 def validate_answers(*, items: Iterable[ItemPair], answers: Mapping[str, Any],

@@ -17,7 +17,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from surveys import services
+from surveys import selectors, services
 from surveys.models import Invitation, ItemKind, ItemPair, Language, Side, Wave
 
 NA = "na"
@@ -35,21 +35,22 @@ def pick_language(wave: Wave, *candidates: str | None) -> str:
 
 
 def ordered_items(wave: Wave, side: str) -> list[ItemPair]:
-    """The side's items, dimensions in order, then the outcome items (NPS …) last.
+    """The side's items, dimensions in order, then the outcome items (NPS …) last, on every database."""
+    return services.survey_items(wave=wave, side=side)
 
-    ``services.survey_items`` orders by ``dimension__order``, where NULL (outcome
-    items) sorts first on SQLite and last on PostgreSQL; the form must not depend
-    on the database, so the order is fixed here.
-    """
-    items = services.survey_items(wave=wave, side=side)
-    return sorted(items, key=lambda i: (i.dimension is None, i.dimension.order if i.dimension else 0, i.order, i.pk))
+
+def _raw_item_text(item: ItemPair, side: str, language: str) -> str:
+    return item.text(side, language) or item.text(side, Language.EN if language == Language.JA else Language.JA)
+
+
+def _fill_company(text: str, company: str) -> str:
+    # str.replace, not format(): admin-written text may contain other braces.
+    return text.replace("{company}", company)
 
 
 def item_text(item: ItemPair, side: str, language: str, wave: Wave) -> str:
     """The item's wording for ``side`` in ``language``, with ``{company}`` filled in."""
-    text = item.text(side, language) or item.text(side, Language.EN if language == Language.JA else Language.JA)
-    # str.replace, not format(): admin-written text may contain other braces.
-    return text.replace("{company}", wave.organization.company_name(language))
+    return _fill_company(_raw_item_text(item, side, language), wave.organization.company_name(language))
 
 
 def _agreement_labels(points: int) -> list[str]:
@@ -109,7 +110,7 @@ def dimension_title(item: ItemPair, language: str) -> str:
         return _("Your overall experience")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Choice:
     value: str
     label: str
@@ -140,6 +141,49 @@ class Question:
         return (self.choices[0].label, self.choices[-1].label) if self.choices else ("", "")
 
 
+@dataclass(frozen=True)
+class QuestionSpec:
+    """What a question is, whoever answers: built once per (frozen instrument, side, language)."""
+
+    key: str
+    name: str
+    html_id: str
+    text: str  # ``{company}`` not yet filled in: the organization's name may change
+    kind: str
+    is_headline: bool
+    numeric: bool
+    choices: tuple[Choice, ...]
+    na: Choice | None
+    section: str
+
+    def question(self, company: str, data: Mapping[str, Any]) -> Question:
+        return Question(
+            key=self.key, name=self.name, html_id=self.html_id, text=_fill_company(self.text, company),
+            kind=self.kind, is_headline=self.is_headline, numeric=self.numeric, choices=list(self.choices),
+            na=self.na, value=str(data.get(self.name, "")).strip(),
+        )
+
+
+def _question_spec(item: ItemPair, side: str, language: str) -> QuestionSpec:
+    base = f"q-{item.key}"
+    choices = tuple(Choice(value=str(v), label=label, html_id=f"{base}-{v}")
+                    for v, label in scale_choices(item, language))
+    na = Choice(value=NA, label=na_label(language), html_id=f"{base}-na") if item.allow_na else None
+    return QuestionSpec(
+        key=item.key, name=f"a_{item.key}", html_id=base, text=_raw_item_text(item, side, language), kind=item.kind,
+        is_headline=item.is_headline, numeric=item.kind == ItemKind.NPS, choices=choices, na=na,
+        section=dimension_title(item, language),
+    )
+
+
+def question_specs(wave: Wave, side: str, language: str) -> tuple[QuestionSpec, ...]:
+    """The questions of ``side`` in ``language``, in order; computed once per process for a frozen instrument."""
+    def build() -> tuple[QuestionSpec, ...]:
+        return tuple(_question_spec(item, side, language) for item in ordered_items(wave, side))
+
+    return selectors.frozen_instrument_memo(instrument=wave.instrument, name=("form", side, language), build=build)
+
+
 @dataclass
 class Section:
     title: str
@@ -165,43 +209,28 @@ class SurveyForm:
         self.wave, self.side, self.language = wave, side, language
         self.invitation = invitation
         data = data or {}
-        self.items = ordered_items(wave, side)
+        company = wave.organization.company_name(language)
         self.sections: list[Section] = []
         self.questions: dict[str, Question] = {}
-        with override(language):
-            for item in self.items:
-                question = self._question(item, data)
-                self.questions[item.key] = question
-                title = dimension_title(item, language)
-                if not self.sections or self.sections[-1].title != title:
-                    self.sections.append(Section(title=title, questions=[]))
-                self.sections[-1].questions.append(question)
-            self.segment_questions: list[SegmentQuestion] = []
-            if ask_segments:
-                for spec in wave.segment_fields(side):
-                    key = str(spec.get("key", ""))
-                    label = spec.get("label_ja" if language == Language.JA else "label_en") or key
-                    self.segment_questions.append(SegmentQuestion(
-                        key=key, name=f"s_{key}", html_id=f"seg-{key}", label=label,
-                        choices=[str(c) for c in spec.get("choices") or []],
-                        value=str(data.get(f"s_{key}", ""))[:120],
-                    ))
+        for spec in question_specs(wave, side, language):
+            question = spec.question(company, data)
+            self.questions[spec.key] = question
+            if not self.sections or self.sections[-1].title != spec.section:
+                self.sections.append(Section(title=spec.section, questions=[]))
+            self.sections[-1].questions.append(question)
+        self.segment_questions: list[SegmentQuestion] = []
+        if ask_segments:
+            for spec in wave.segment_fields(side):
+                key = str(spec.get("key", ""))
+                label = spec.get("label_ja" if language == Language.JA else "label_en") or key
+                self.segment_questions.append(SegmentQuestion(
+                    key=key, name=f"s_{key}", html_id=f"seg-{key}", label=label,
+                    choices=[str(c) for c in spec.get("choices") or []],
+                    value=str(data.get(f"s_{key}", ""))[:120],
+                ))
         self.comment: str = str(data.get("comment", ""))
         self.comment_errors: list[str] = []
         self.non_field_errors: list[str] = []
-
-    def _question(self, item: ItemPair, data: Mapping[str, Any]) -> Question:
-        name = f"a_{item.key}"
-        base = f"q-{item.key}"
-        choices = [
-            Choice(value=str(v), label=label, html_id=f"{base}-{v}") for v, label in scale_choices(item, self.language)
-        ]
-        na = Choice(value=NA, label=na_label(self.language), html_id=f"{base}-na") if item.allow_na else None
-        return Question(
-            key=item.key, name=name, html_id=base, text=item_text(item, self.side, self.language, self.wave),
-            kind=item.kind, is_headline=item.is_headline, numeric=item.kind == ItemKind.NPS,
-            choices=choices, na=na, value=str(data.get(name, "")).strip(),
-        )
 
     # ---------------------------------------------------------------- what goes to the service
 
