@@ -253,9 +253,10 @@ def invitation_by_token(*, token: str) -> Invitation:
     if not token or len(token) > 200:
         raise errors.NotFound()
     try:
-        return Invitation.objects.select_related("wave", "wave__organization", "wave__instrument").get(
-            token_hash=hash_token(token)
-        )
+        # With its use and account: a form post reads both, so they come in the same query.
+        return Invitation.objects.select_related(
+            "wave", "wave__organization", "wave__instrument", "use", "customer_account"
+        ).get(token_hash=hash_token(token))
     except Invitation.DoesNotExist:
         raise errors.NotFound() from None
 

@@ -215,10 +215,11 @@ def resolve_anonymous(slug: str, side: str) -> Target:
     """The wave and side of an anonymous link, or NotFound / WaveNotCollecting."""
     if side not in Side.values:
         raise errors.NotFound()
-    link = AnonymousLink.objects.select_related("wave", "wave__organization", "wave__instrument").filter(
-        wave__slug=slug, side=side).first()
-    if link is None:
-        raise errors.NotFound()
+    try:
+        link = AnonymousLink.objects.select_related("wave", "wave__organization", "wave__instrument").get(
+            wave__slug=slug, side=side)
+    except AnonymousLink.DoesNotExist:  # (wave slug, side) is unique: never more than one
+        raise errors.NotFound() from None
     if not link.is_active:
         raise errors.WaveNotCollecting()
     return Target(wave=link.wave, side=side)
