@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import ipaddress
 import time
+from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 
 from surveys.errors import KagamiError
@@ -84,35 +88,79 @@ def _window_key(kind: str, ip: str, window: int) -> tuple[str, int]:
     return f"kagami:rl:{kind}:{ip}:{bucket}", window - int(time.time()) % window
 
 
+_redis_clients: WeakKeyDictionary[BaseCache, Any] = WeakKeyDictionary()
+
+
+def _redis(backend: BaseCache) -> Any | None:
+    """The raw client of a Redis cache, kept per cache object (Django builds a new client for every call)."""
+    if not isinstance(backend, RedisCache):
+        return None
+    client = _redis_clients.get(backend)
+    if client is None:
+        client = _redis_clients[backend] = backend._cache.get_client(write=True)
+    return client
+
+
 def _count(kind: str, ip: str, window: int) -> int:
     key, _ = _window_key(kind, ip, window)
     return int(cache.get(key, 0))
 
 
-def _bump(kind: str, ip: str, window: int) -> None:
+def _bump(kind: str, ip: str, window: int) -> int:
+    """Add one to the address's counter of this window and return the new count."""
     key, _ = _window_key(kind, ip, window)
-    # add() then incr() is atomic on Redis and good enough on the local cache.
-    if not cache.add(key, 1, timeout=window + 5):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add() and incr()
-            cache.add(key, 1, timeout=window + 5)
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    client = _redis(backend)
+    if client is not None:
+        # One round trip. The raw integer is what RedisCache.get reads back as an int.
+        pipe = client.pipeline(transaction=False)
+        pipe.incr(backend.make_and_validate_key(key))
+        pipe.expire(backend.make_and_validate_key(key), window + 5)
+        return int(pipe.execute()[0])
+    # Other caches (the process-local default): add() then incr(), good enough for one process.
+    if backend.add(key, 1, timeout=window + 5):
+        return 1
+    try:
+        return int(backend.incr(key))
+    except ValueError:  # expired between add() and incr()
+        backend.add(key, 1, timeout=window + 5)
+        return 1
+
+
+def _count_failures_and_bump_flood(ip: str) -> tuple[int, int]:
+    """(failures of this window, posts of this window including this one), in one Redis round trip."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    client = _redis(backend)
+    if client is None:
+        return _count("fail", ip, FAILURE_WINDOW), _bump("all", ip, FLOOD_WINDOW)
+    fail_key = backend.make_and_validate_key(_window_key("fail", ip, FAILURE_WINDOW)[0])
+    flood_key = backend.make_and_validate_key(_window_key("all", ip, FLOOD_WINDOW)[0])
+    pipe = client.pipeline(transaction=False)
+    pipe.get(fail_key)
+    pipe.incr(flood_key)
+    pipe.expire(flood_key, FLOOD_WINDOW + 5)
+    failures, posts, _expire = pipe.execute()
+    return int(failures or 0), int(posts)
 
 
 def check_rate_limit(request: HttpRequest, *, count: bool = True) -> None:
     """Raise RateLimited when this address has flooded or failed too often.
 
     ``count`` adds the request to the flood counter (posts); page views only
-    check the failure budget, so reading a form never uses up anything.
+    check the failure budget, so reading a form never uses up anything. A post
+    is counted before it is judged (one Redis round trip: GET, INCR, EXPIRE), so
+    refused posts count too; that changes nothing, the window is refused either way.
     """
     ip = client_ip(request)
-    if _count("fail", ip, FAILURE_WINDOW) >= FAILURE_LIMIT:
-        raise RateLimited(retry_after=_window_key("fail", ip, FAILURE_WINDOW)[1])
     if not count:
+        if _count("fail", ip, FAILURE_WINDOW) >= FAILURE_LIMIT:
+            raise RateLimited(retry_after=_window_key("fail", ip, FAILURE_WINDOW)[1])
         return
-    if _count("all", ip, FLOOD_WINDOW) >= FLOOD_LIMIT:
+    failures, posts = _count_failures_and_bump_flood(ip)
+    if failures >= FAILURE_LIMIT:
+        raise RateLimited(retry_after=_window_key("fail", ip, FAILURE_WINDOW)[1])
+    if posts > FLOOD_LIMIT:
         raise RateLimited(retry_after=_window_key("all", ip, FLOOD_WINDOW)[1])
-    _bump("all", ip, FLOOD_WINDOW)
 
 
 def record_failure(request: HttpRequest) -> None:

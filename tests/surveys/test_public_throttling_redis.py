@@ -1,0 +1,122 @@
+"""The public forms' rate limit on Redis, as in production: same limits as the local cache, one round trip a post."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+import redis.connection
+from django.core.cache import cache
+from django.test import Client, RequestFactory
+
+from surveys import models as m
+from surveys.public import throttling
+from tests.surveys.test_public_support import form_post, open_wave
+
+pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    port = _free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_path_factory.mktemp("redis"))],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("redis-server did not start") from None
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def redis_cache(settings, redis_url):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _post(ip: str):
+    return RequestFactory().post("/s/x/customer/", REMOTE_ADDR=ip)
+
+
+def _refused(request, *, count: bool = True) -> bool:
+    try:
+        throttling.check_rate_limit(request, count=count)
+    except throttling.RateLimited as exc:
+        assert 0 < exc.retry_after <= throttling.FAILURE_WINDOW
+        return True
+    return False
+
+
+def test_a_flood_of_posts_is_capped_at_the_limit(monkeypatch):
+    monkeypatch.setattr(throttling, "FLOOD_LIMIT", 5)
+    assert [_refused(_post("198.51.100.1")) for _ in range(7)] == [False] * 5 + [True] * 2
+    assert not _refused(_post("198.51.100.2"))
+    # The counter is a plain integer the cache API reads back, and it expires with its window.
+    key = throttling._window_key("all", "198.51.100.1", throttling.FLOOD_WINDOW)[0]
+    assert cache.get(key) == 7
+    ttl = cache._cache.get_client(write=True).ttl(cache.make_and_validate_key(key))
+    assert 0 < ttl <= throttling.FLOOD_WINDOW + 5
+
+
+def test_an_address_past_its_failure_budget_can_neither_read_nor_post(monkeypatch):
+    monkeypatch.setattr(throttling, "FAILURE_LIMIT", 3)
+    guesser = _post("203.0.113.7")
+    for _ in range(2):
+        throttling.record_failure(guesser)
+    assert not _refused(guesser, count=False) and not _refused(guesser)
+    throttling.record_failure(guesser)
+    assert cache.get(throttling._window_key("fail", "203.0.113.7", throttling.FAILURE_WINDOW)[0]) == 3
+    assert _refused(guesser, count=False) and _refused(guesser)
+    assert not _refused(_post("203.0.113.8"))
+
+
+def test_a_post_costs_one_round_trip_to_redis(monkeypatch):
+    sent = []
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        sent.append(command)
+        return original(self, command, check_health)
+
+    throttling.check_rate_limit(_post("192.0.2.44"))  # connect first: the handshake is not the point
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+    throttling.check_rate_limit(_post("192.0.2.44"))
+    assert len(sent) == 1
+    sent.clear()
+    throttling.check_rate_limit(_post("192.0.2.44"), count=False)
+    throttling.record_failure(_post("192.0.2.44"))
+    assert len(sent) == 2
+
+
+def test_a_form_post_through_redis_is_stored_and_counted(org, monkeypatch):
+    monkeypatch.setattr(throttling, "FLOOD_LIMIT", 2)
+    wave = open_wave(org)
+    codes = [Client(REMOTE_ADDR="192.0.2.50").post(f"/s/{wave.slug}/customer/", form_post("customer")).status_code
+             for _ in range(3)]
+    assert codes == [302, 302, 429]
+    assert m.SurveyResponse.objects.filter(wave=wave).count() == 2
