@@ -99,7 +99,8 @@ def write_results(r: dict) -> None:
                       "```", ""]
     lines += [f"## EXPLAIN ANALYZE at {big['responses']:,} responses", "", "The floor:", "", "```",
               r.get("explain_floor", ""), "```",
-              "", "A count-table query with one segment column (as `answer_count_table` builds it):", "", "```",
+              "", "The gap engine's one read (`reports.onepass.packed_sql`: a row per response, answers packed):",
+              "", "```",
               r.get("explain_counts", ""), "```", ""]
     notes = HERE / "NOTES.md"
     if notes.exists():

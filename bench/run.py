@@ -115,9 +115,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--cold-max", type=int, default=100_000,
+    parser.add_argument("--cold-max", type=int, default=1_000_000,
                         help="largest size that gets the full gap measurements; larger sizes get load, floor and "
-                             "EXPLAIN only (a cold gap at 1M takes tens of minutes today: see bench/NOTES.md)")
+                             "EXPLAIN only")
     parser.add_argument("--load-seconds", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
@@ -143,8 +143,9 @@ def main() -> None:
     from surveys.instruments.loader import builtin_instrument
     from surveys.models import Organization
 
-    org = Organization.objects.create(name="Load", slug="bench-load", display_name_en="Load Co")
-    wave = services.wave_create(organization=org, instrument=builtin_instrument(), name="Load", slug="bench-load")
+    slug = f"bench-load-{int(time.time())}"  # a fresh wave each run, even on a kept database
+    org = Organization.objects.create(name="Load", slug=slug, display_name_en="Load Co")
+    wave = services.wave_create(organization=org, instrument=builtin_instrument(), name="Load", slug=slug)
     services.wave_open(wave=wave)
     items = services.survey_items(wave=wave, side="customer")
     csrf = secrets.token_hex(16)
@@ -227,16 +228,11 @@ def main() -> None:
 
     wid = Wave.objects.get(slug=wave_slug).pk
     results["explain_floor"] = explain(FLOOR_SQL, [wid])
-    from django.db.models import Count, F
-    from django.db.models.fields.json import KeyTextTransform
+    from reports.onepass import packed_sql
+    from reports.selectors import _all_segment_keys
 
-    from reports.selectors import answer_count_table  # noqa: F401  (its SQL, for the plan)
-    from surveys.models import Answer
-
-    qs = (Answer.objects.filter(response__wave_id=wid, value__isnull=False)
-          .annotate(side_=F("response__side"), seg=KeyTextTransform("tier", "response__segments"))
-          .values("side_", "item_id", "value", "seg").annotate(n=Count("id")).order_by())
-    sql, params = qs.query.sql_with_params()
+    big = Wave.objects.get(pk=wid)
+    sql, params = packed_sql(big, _all_segment_keys(big))
     results["explain_counts"] = explain(sql, list(params))
     log("profiling a cold gap analysis at the largest size")
     once = str(HERE / "gap_once.py")

@@ -76,21 +76,26 @@ def _chunk_from_columns(columns: list[list], n_seg: int, row: np.ndarray, item: 
                   weight=weights, account=accounts, row=row, item=item, value=value)
 
 
-def _packed_chunks(wave: Wave, seg_keys: list[str]) -> Iterator[_Chunk]:
-    """PostgreSQL: one row per response with its packed answers, read through a server-side cursor."""
+def packed_sql(wave: Wave, seg_keys: list[str]) -> tuple[str, tuple]:
+    """The one query of a PostgreSQL read: a row per response, its cell as JSON text and its packed answers."""
     from reports.models import AnswerVector
     from surveys.models import CustomerAccount
 
     segs = "".join(", r.segments ->> %s" for _ in seg_keys)
-    # The cell as one JSON text (decoded once per distinct cell, not per response).
     sql = (f"SELECT jsonb_build_array(r.side{segs}, ca.status)::text, r.side = %s, "
            f"COALESCE(r.weight, 1.0), COALESCE(r.customer_account_id, -1), ca.status, v.packed "
            f"FROM {SurveyResponse._meta.db_table} r "
            f"LEFT JOIN {CustomerAccount._meta.db_table} ca ON ca.id = r.customer_account_id "
            f"LEFT JOIN {AnswerVector._meta.db_table} v ON v.response_id = r.id AND v.wave_id = %s "
            f"WHERE r.wave_id = %s")
+    return sql, (*seg_keys, Side.STAFF, wave.pk, wave.pk)
+
+
+def _packed_chunks(wave: Wave, seg_keys: list[str]) -> Iterator[_Chunk]:
+    """PostgreSQL: one row per response with its packed answers, read through a server-side cursor."""
+    sql, params = packed_sql(wave, seg_keys)
     with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, (*seg_keys, Side.STAFF, wave.pk, wave.pk))
+        cursor.execute(sql, params)
         while rows := cursor.fetchmany(CHUNK):
             cells, staff, weight, account, status, packed = (list(c) for c in zip(*rows, strict=True))
             packs = [b"" if p is None else bytes(p) for p in packed]
