@@ -265,6 +265,7 @@ AXES_VERBOSE = False
 # A report job whose worker stopped beating for this long was interrupted (kill -9, deploy) and is
 # retried or failed by the sweep (reports/jobs.py); the crash-safety test sets it to a few seconds.
 KAGAMI_REPORT_STALE_SECONDS = env_int("KAGAMI_REPORT_STALE_SECONDS", 600, minimum=2)
+KAGAMI_GAP_COUNTS_CACHE_SECONDS = env_int("KAGAMI_GAP_COUNTS_CACHE_SECONDS", 7 * 24 * 3600, minimum=60)
 # --------------------------------------------------------------------------- end of security block
 
 # Public forms: how many reverse proxies in front of Kagami append to X-Forwarded-For
