@@ -244,16 +244,17 @@ class _WaveData:
         items = self.dim_items[dim.pk]
         return items[0].levels if items else [1, 2, 3, 4, 5]
 
-    def score_array(self, side: str, flt, dim: Dimension) -> np.ndarray:
+    def score_array(self, side: str, flt, dim: Dimension) -> stats.CountedScores:
+        """The group's respondent scores as (score, count): as large as the score table, never as the group."""
         rows = self.scored.get((side, dim.pk))
         if rows is None:
-            return np.zeros(0)
+            return stats.CountedScores([], [])
         for key, value in (flt or {}).items():
             col = f"seg__{key}"
             if col not in rows.columns:
-                return np.zeros(0)
+                return stats.CountedScores([], [])
             rows = rows[rows[col] == value]
-        return np.repeat(rows.score.to_numpy(dtype=float), rows.n.to_numpy(dtype=np.int64))
+        return stats.CountedScores(rows.score.to_numpy(dtype=float), rows.n.to_numpy(dtype=np.int64))
 
     def score_unit(self, dim: Dimension):
         m = math.ceil(len(self.dim_items[dim.pk]) / 2)

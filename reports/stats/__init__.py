@@ -39,13 +39,14 @@ Status and suppression (§5)
     report_status              status code in the order of §5.3
     complementary_suppression  differencing rule across sibling groups
 Helpers
-    expand_counts, tabulate, check_json_safe, unexplained_nulls,
+    expand_counts, tabulate, CountedScores, check_json_safe, unexplained_nulls,
     hedges_g_magnitude, cliffs_delta_magnitude
 """
 
 from __future__ import annotations
 
 from ._core import (
+    CountedScores,
     check_json_safe,
     cliffs_delta_magnitude,
     expand_counts,
@@ -83,6 +84,7 @@ from .weighting import weighted_item_comparison, weighted_summary_from_counts
 
 __all__ = [
     "CLASSES",
+    "CountedScores",
     "STATUS_ORDER",
     "adjust_dimension_family",
     "adjust_item_family",

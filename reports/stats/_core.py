@@ -108,8 +108,50 @@ def _topbox_mask(v: np.ndarray, topbox_levels: Iterable[float]) -> np.ndarray:
     return mask
 
 
-def _as_scores(x: Sequence[float] | np.ndarray, name: str) -> np.ndarray:
-    """Raw score array; NaN / None = missing and dropped."""
+class CountedScores:
+    """A sample given as distinct values and how often each occurs (a score table), never expanded.
+
+    Every function here that takes raw respondent scores accepts one in their
+    place and gives the same result: they tabulate the scores first anyway
+    (:func:`tabulate`). A wave of a million respondents then costs a handful of
+    distinct scores, not a million floats.
+
+    Examples
+    --------
+    >>> s = CountedScores([3.0, 4.5], [2, 1])
+    >>> s.size, s.min(), s.max()
+    (3, 3.0, 4.5)
+    """
+
+    __slots__ = ("values", "counts")
+
+    def __init__(self, values: Sequence[float] | np.ndarray, counts: Sequence[int] | np.ndarray):
+        v = np.asarray(values, dtype=float)
+        c = np.asarray(counts, dtype=np.int64)
+        if v.shape != c.shape or v.ndim != 1:
+            raise ValueError("values and counts must be 1-D and of the same length")
+        if np.any(c < 0):
+            raise ValueError("counts must be non-negative")
+        keep = (c > 0) & ~np.isnan(v)
+        self.values, self.counts = v[keep], c[keep]
+
+    @property
+    def size(self) -> int:
+        return int(self.counts.sum())
+
+    def min(self) -> float:
+        return float(self.values.min())
+
+    def max(self) -> float:
+        return float(self.values.max())
+
+
+def _as_scores(x: Sequence[float] | np.ndarray | CountedScores, name: str) -> np.ndarray | CountedScores:
+    """Raw score array; NaN / None = missing and dropped. A :class:`CountedScores` passes as it is."""
+    if isinstance(x, CountedScores):
+        if np.any(np.isinf(x.values)):
+            raise ValueError(f"{name} contains infinite values")
+        return x
     try:
         arr = np.asarray(x, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -171,8 +213,14 @@ def tabulate(*samples: Sequence[float] | np.ndarray) -> tuple[np.ndarray, list[n
     ([1.0, 2.0, 3.0], [1, 2, 0], [0, 1, 1])
     """
     clean = [_as_scores(s, f"sample {i}") for i, s in enumerate(samples)]
-    values = np.unique(np.concatenate(clean)) if clean else np.array([])
-    counts = [np.bincount(np.searchsorted(values, s), minlength=values.size).astype(np.int64) for s in clean]
+    raw = [s.values if isinstance(s, CountedScores) else s for s in clean]
+    values = np.unique(np.concatenate(raw)) if clean else np.array([])
+    counts = [
+        np.bincount(np.searchsorted(values, s.values), weights=s.counts, minlength=values.size).astype(np.int64)
+        if isinstance(s, CountedScores)
+        else np.bincount(np.searchsorted(values, s), minlength=values.size).astype(np.int64)
+        for s in clean
+    ]
     return values, counts
 
 
