@@ -11,6 +11,7 @@ a group under the threshold.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,13 +38,37 @@ def _k_min(wave: Wave, side: str) -> int:
     return int(wave.anonymity_threshold if side == Side.STAFF else wave.customer_threshold)
 
 
+_memo = threading.local()
+
+
+def _memo_reset() -> None:
+    """Forget the selections of the previous analysis (they pin its count tables in memory)."""
+    _memo.select = {}
+
+
 def _select(frame: pd.DataFrame, side: str, flt: Mapping[str, str] | None) -> pd.DataFrame:
-    rows = frame[frame["side"] == side]
-    for key, value in (flt or {}).items():
-        col = f"seg__{key}"
-        if col not in rows.columns:
-            return rows.iloc[0:0]
-        rows = rows[rows[col] == value]
+    """One side's rows of a count table inside a filter, remembered for the analysis in progress.
+
+    A gap analysis asks for the same selection many times (per item, per
+    dimension, per segment value); on a large wave the count tables have tens of
+    thousands of rows and each boolean filter costs milliseconds.
+    """
+    memo = getattr(_memo, "select", None)
+    if memo is None:
+        memo = _memo.select = {}
+    key = (id(frame), side, tuple(sorted((flt or {}).items())))
+    hit = memo.get(key)
+    if hit is not None and hit[0] is frame:
+        return hit[1]
+    if flt:
+        items = sorted(flt.items())
+        rows = _select(frame, side, dict(items[:-1]))  # the parent selection, remembered too
+        field, value = items[-1]
+        col = f"seg__{field}"
+        rows = rows[rows[col] == value] if col in rows.columns else rows.iloc[0:0]
+    else:
+        rows = frame[frame["side"] == side]
+    memo[key] = (frame, rows)
     return rows
 
 
@@ -249,11 +274,7 @@ class _WaveData:
         rows = self.scored.get((side, dim.pk))
         if rows is None:
             return stats.CountedScores([], [])
-        for key, value in (flt or {}).items():
-            col = f"seg__{key}"
-            if col not in rows.columns:
-                return stats.CountedScores([], [])
-            rows = rows[rows[col] == value]
+        rows = _select(rows, side, flt)
         return stats.CountedScores(rows.score.to_numpy(dtype=float), rows.n.to_numpy(dtype=np.int64))
 
     def score_unit(self, dim: Dimension):
@@ -559,6 +580,7 @@ def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
                                      or compare_wave.pk == wave.pk):
         raise errors.ValidationFailed(field_errors={"compare_wave": ["Choose another wave of this organization."]})
 
+    _memo_reset()
     data = _WaveData(wave)
     k_staff, k_cust = _k_min(wave, Side.STAFF), _k_min(wave, Side.CUSTOMER)
     items = _item_entries(
@@ -602,6 +624,7 @@ def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
             if entry is not None and entry.get("report_status") == "no_data":
                 _hide_staff_side(entry)
     stats.check_json_safe(result)
+    _memo_reset()
     return result
 
 
@@ -642,6 +665,7 @@ def segment_difference(*, wave: Wave, side: str, field: str, first: str, second:
         raise errors.ValidationFailed(field_errors={"field": [f"'{field}' is not a {side} segment field."]})
     if not first or not second or first == second:
         raise errors.ValidationFailed(field_errors={"second": ["Choose two different segment values."]})
+    _memo_reset()
     data = _WaveData(wave)
     k = _k_min(wave, side)
     suppressed_status = "suppressed_anonymity" if side == Side.STAFF else "suppressed_min_n"
