@@ -265,6 +265,10 @@ AXES_VERBOSE = False
 # A report job whose worker stopped beating for this long was interrupted (kill -9, deploy) and is
 # retried or failed by the sweep (reports/jobs.py); the crash-safety test sets it to a few seconds.
 KAGAMI_REPORT_STALE_SECONDS = env_int("KAGAMI_REPORT_STALE_SECONDS", 600, minimum=2)
+# PostgreSQL work_mem for the gap engine's one read of a wave (SET LOCAL, that query only).
+KAGAMI_GAP_WORK_MEM = env_str("KAGAMI_GAP_WORK_MEM", "256MB")
+if not __import__("re").fullmatch(r"[1-9][0-9]{0,6}(kB|MB|GB)", KAGAMI_GAP_WORK_MEM):
+    raise ImproperlyConfigured("KAGAMI_GAP_WORK_MEM must be a PostgreSQL memory size such as 256MB or 1GB")
 KAGAMI_GAP_COUNTS_CACHE_SECONDS = env_int("KAGAMI_GAP_COUNTS_CACHE_SECONDS", 7 * 24 * 3600, minimum=60)
 # --------------------------------------------------------------------------- end of security block
 

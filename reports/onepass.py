@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
 
 from surveys.models import Answer, ItemKind, ItemPair, Side, SurveyResponse, Wave
 
@@ -94,6 +95,16 @@ def packed_sql(wave: Wave, seg_keys: list[str]) -> tuple[str, tuple]:
 def _packed_chunks(wave: Wave, seg_keys: list[str]) -> Iterator[_Chunk]:
     """PostgreSQL: one row per response with its packed answers, read through a server-side cursor."""
     sql, params = packed_sql(wave, seg_keys)
+    # Inside a transaction the server-side cursor streams; in autocommit Django declares it WITH HOLD,
+    # which makes PostgreSQL compute and store the whole result before the first row arrives.
+    # The responses' side of the join is hashed: give it the memory not to spill at a million rows.
+    with transaction.atomic():
+        with connection.cursor() as plain:
+            plain.execute(f"SET LOCAL work_mem = '{settings.KAGAMI_GAP_WORK_MEM}'")  # validated in settings
+        yield from _stream(sql, params)
+
+
+def _stream(sql: str, params: tuple) -> Iterator[_Chunk]:
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(CHUNK):
