@@ -2,7 +2,8 @@
 
 Visibility is decided here, once: the API's ``get_queryset`` methods call these,
 so an object of an organization the user does not belong to is simply absent
-(404), never forbidden (403).
+(404), never forbidden (403). What every form post reads of a frozen instrument
+(its items, see ``instrument_items``) is kept in process memory here.
 """
 
 from __future__ import annotations
