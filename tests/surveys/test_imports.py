@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import time
 import zipfile
 from decimal import Decimal
 
@@ -258,20 +257,19 @@ def test_a_row_with_more_cells_than_the_header_is_an_error(org):
     assert problems[0]["row"] == 2 and "1 more cell" in problems[0]["message"]
 
 
-def test_ten_thousand_accounts_import_in_a_few_seconds(org):
+def test_ten_thousand_accounts_import_in_bulk_not_row_by_row(org, django_assert_max_num_queries):
+    """Speed is a benchmark's business (bench/); here: batches, not a statement per row (SQLite batches small)."""
     lines = ["external_id,name,tier,touch_model,arr,status,customer_since"]
     lines += [f"ACC-{i:05d},顧客{i},Gold,low,{i * 10},active,2022-01-01" for i in range(10_000)]
     data = csv_bytes("\n".join(lines) + "\n", "cp932")
-    started = time.perf_counter()
-    result = imports.import_accounts(organization=org, data=data, filename="big.csv")
-    elapsed = time.perf_counter() - started
+    with django_assert_max_num_queries(10_000 // 20):
+        result = imports.import_accounts(organization=org, data=data, filename="big.csv")
     assert result.created == 10_000
     assert m.CustomerAccount.objects.filter(organization=org).count() == 10_000
-    assert elapsed < 10, f"took {elapsed:.1f} s"
     # And again as an update of every row.
-    started = time.perf_counter()
-    assert imports.import_accounts(organization=org, data=data, filename="big.csv").created == 10_000
-    assert time.perf_counter() - started < 10
+    with django_assert_max_num_queries(10_000 // 20):
+        assert imports.import_accounts(organization=org, data=data, filename="big.csv").created == 10_000
+    assert m.CustomerAccount.objects.filter(organization=org).count() == 10_000
 
 
 # --------------------------------------------------------------------------- invitations
