@@ -6,6 +6,9 @@ owner (admin), analyst, executive of ``org``; ``outsider`` is an admin of
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
@@ -13,11 +16,44 @@ from rest_framework.test import APIClient
 from surveys import models as m
 from tests import factories as f
 
+# Tests that cannot touch a database, so running them on a second database proves nothing new: the
+# statistics (no database by design), report contexts and PDFs built from hand-written analyses, the
+# OpenAPI schema, and the settings checks (subprocesses with their own environment).
+NO_DATABASE = ("tests/stats/", "tests/reports/test_context.py", "tests/reports/test_pdf.py",
+               "tests/test_openapi_schema.py", "tests/test_settings.py")
+# (Not django_db_blocker: pytest-django's autouse fixtures ask for it in every test.)
+DB_FIXTURES = frozenset({"db", "transactional_db", "django_db_setup", "live_server", "django_db_reset_sequences",
+                         "django_db_serialized_rollback"})
+
+
+def _in_no_database_path(item: pytest.Item, root: Path) -> bool:
+    try:
+        return Path(str(item.path)).relative_to(root).as_posix().startswith(NO_DATABASE)
+    except ValueError:
+        return False
+
 
 def pytest_collection_modifyitems(config, items):
+    # scripts/run_tests.sh sets this for its PostgreSQL pass (they are deselected: "N deselected");
+    # a run on PostgreSQL alone runs everything.
+    skip_no_database = os.environ.get("KAGAMI_SKIP_NO_DATABASE_TESTS") == "1"
+    root = Path(str(config.rootpath))
+    kept, deselected = [], []
     for item in items:
         if "postgres_only" in item.keywords and connection.vendor != "postgresql":
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL; runs in the PostgreSQL pass of make test"))
+        if _in_no_database_path(item, root):
+            item.add_marker(pytest.mark.no_database)
+        if "no_database" in item.keywords:
+            if item.get_closest_marker("django_db") or DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+                raise pytest.UsageError(f"{item.nodeid} is marked no_database but asks for the database")
+            if skip_no_database:
+                deselected.append(item)
+                continue
+        kept.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
 
 
 @pytest.fixture
