@@ -12,9 +12,10 @@ from django.core.management import call_command
 from django.urls import resolve
 
 
-@pytest.fixture
-def schema(tmp_path) -> dict:
-    target = tmp_path / "schema.yaml"
+@pytest.fixture(scope="module")
+def schema(tmp_path_factory) -> dict:
+    """Generated once for the module (seconds each time); the tests only read it."""
+    target = tmp_path_factory.mktemp("schema") / "schema.yaml"
     # Structure only here; the warning-free check is the first test's job.
     call_command("spectacular", "--file", str(target), stderr=io.StringIO())
     return yaml.safe_load(target.read_text())
