@@ -138,6 +138,8 @@ def test_killing_the_web_server_and_the_worker_mid_load_loses_no_acknowledged_re
               poll=0.02)
         worker.kill9()
         assert ReportJob.objects.get(pk=job_id).status == ReportStatus.RUNNING  # interrupted mid-render
+        # Both kills happened under load; the recovery below needs none (it would only compete for the CPU).
+        load.stop()
         worker = live_stack.celery_worker(env, tmp_path / "celery.log")
 
         # 3. Polling the job (which sweeps stale jobs) ends it as done or failed — never stuck.
@@ -146,7 +148,6 @@ def test_killing_the_web_server_and_the_worker_mid_load_loses_no_acknowledged_re
             return status == 200 and json.loads(body)["status"] in (ReportStatus.DONE, ReportStatus.FAILED)
 
         _wait(finished, 120, f"the interrupted report to finish\n{worker.tail()}", poll=0.5)
-        load.stop()
     finally:
         if load is not None:
             load.stop()
