@@ -26,28 +26,37 @@ DB_FIXTURES = frozenset({"db", "transactional_db", "django_db_setup", "live_serv
                          "django_db_serialized_rollback"})
 
 
-def _in_no_database_path(item: pytest.Item, root: Path) -> bool:
+def _skip_no_database() -> bool:
+    # scripts/run_tests.sh sets this for its PostgreSQL pass; a run on PostgreSQL alone runs everything.
+    return os.environ.get("KAGAMI_SKIP_NO_DATABASE_TESTS") == "1"
+
+
+def _in_no_database_path(path: Path, root: Path) -> bool:
     try:
-        return Path(str(item.path)).relative_to(root).as_posix().startswith(NO_DATABASE)
+        return path.relative_to(root).as_posix().startswith(NO_DATABASE)
     except ValueError:
         return False
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    # Not even imported when skipped: the statistics tests alone import pingouin and statsmodels,
+    # seconds per worker.
+    if _skip_no_database() and _in_no_database_path(collection_path, config.rootpath):
+        return True
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
-    # scripts/run_tests.sh sets this for its PostgreSQL pass (they are deselected: "N deselected");
-    # a run on PostgreSQL alone runs everything.
-    skip_no_database = os.environ.get("KAGAMI_SKIP_NO_DATABASE_TESTS") == "1"
-    root = Path(str(config.rootpath))
     kept, deselected = [], []
     for item in items:
         if "postgres_only" in item.keywords and connection.vendor != "postgresql":
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL; runs in the PostgreSQL pass of make test"))
-        if _in_no_database_path(item, root):
+        if _in_no_database_path(Path(str(item.path)), config.rootpath):
             item.add_marker(pytest.mark.no_database)
         if "no_database" in item.keywords:
             if item.get_closest_marker("django_db") or DB_FIXTURES & set(getattr(item, "fixturenames", ())):
                 raise pytest.UsageError(f"{item.nodeid} is marked no_database but asks for the database")
-            if skip_no_database:
+            if _skip_no_database():  # named on the command line, so collected all the same
                 deselected.append(item)
                 continue
         kept.append(item)
