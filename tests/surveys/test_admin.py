@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from surveys import models as m
 from surveys import services
+from surveys.demo import demo_delete
 from surveys.models import hash_token
 from tests import factories as f
 
@@ -23,10 +24,21 @@ def url(model: type, view: str, *args: object) -> str:
     return reverse(f"admin:surveys_{model._meta.model_name}_{view}", args=args)
 
 
+@pytest.fixture(scope="module")
+def demo_org_id(django_db_setup, django_db_blocker) -> int:
+    """The demo (20 responses a side and wave), loaded once for the module and removed after; what a test
+    changes rolls back with its transaction."""
+    with django_db_blocker.unblock():
+        call_command("load_demo", "--responses", "20", stdout=StringIO(), stderr=StringIO())
+        org_id = m.Organization.objects.get(slug="demo").pk
+    yield org_id
+    with django_db_blocker.unblock():
+        demo_delete()
+
+
 @pytest.fixture
-def demo(db) -> m.Organization:
-    call_command("load_demo", "--responses", "20", stdout=StringIO(), stderr=StringIO())
-    return m.Organization.objects.get(slug="demo")
+def demo(db, demo_org_id) -> m.Organization:
+    return m.Organization.objects.get(pk=demo_org_id)
 
 
 @pytest.fixture
