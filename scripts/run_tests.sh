@@ -18,10 +18,11 @@ run() {
 }
 
 # Two workers (the machines have two cores); tests of one module stay together so module-scoped
-# data (the demo, the gap wave) is built once. KAGAMI_TEST_WORKERS=0 runs in one process.
+# data (the demo, the gap wave) is built once. Modules go out in collection order, where
+# tests/conftest.py (RUN_FIRST) puts the slowest first. KAGAMI_TEST_WORKERS=0 runs in one process.
 workers="${KAGAMI_TEST_WORKERS:-2}"
 parallel=()
-[ "$workers" != "0" ] && parallel=(-n "$workers" --dist loadscope)
+[ "$workers" != "0" ] && parallel=(-n "$workers" --dist loadscope --no-loadscope-reorder)
 
 start=$(date +%s)
 # Dependency audit first (README → Security and reliability): fails on a known vulnerability in a pinned

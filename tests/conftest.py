@@ -21,6 +21,13 @@ from tests import factories as f
 # OpenAPI schema, and the settings checks (subprocesses with their own environment).
 NO_DATABASE = ("tests/stats/", "tests/reports/test_context.py", "tests/reports/test_pdf.py",
                "tests/test_openapi_schema.py", "tests/test_settings.py")
+# The slowest modules, slowest first. scripts/run_tests.sh hands whole modules to its two workers in
+# collection order (--dist loadscope --no-loadscope-reorder), the next one to whichever is nearly done:
+# starting the long ones first keeps both workers busy to the end. Only the order depends on this list.
+RUN_FIRST = ("tests/security/test_anonymity.py", "tests/reports/test_demo_report.py",
+             "tests/security/test_crash_safety.py", "tests/security/test_fuzz_api.py",
+             "tests/security/test_concurrency.py", "tests/browser/", "tests/security/test_tenant_isolation.py",
+             "tests/surveys/test_admin.py", "tests/surveys/api/test_api_permissions.py")
 # (Not django_db_blocker: pytest-django's autouse fixtures ask for it in every test.)
 DB_FIXTURES = frozenset({"db", "transactional_db", "django_db_setup", "live_server", "django_db_reset_sequences",
                          "django_db_serialized_rollback"})
@@ -31,11 +38,20 @@ def _skip_no_database() -> bool:
     return os.environ.get("KAGAMI_SKIP_NO_DATABASE_TESTS") == "1"
 
 
-def _in_no_database_path(path: Path, root: Path) -> bool:
+def _relative(path: Path, root: Path) -> str:
     try:
-        return path.relative_to(root).as_posix().startswith(NO_DATABASE)
+        return path.relative_to(root).as_posix()
     except ValueError:
-        return False
+        return str(path)
+
+
+def _in_no_database_path(path: Path, root: Path) -> bool:
+    return _relative(path, root).startswith(NO_DATABASE)
+
+
+def _run_rank(item: pytest.Item, root: Path) -> int:
+    path = _relative(Path(str(item.path)), root)
+    return next((rank for rank, prefix in enumerate(RUN_FIRST) if path.startswith(prefix)), len(RUN_FIRST))
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -62,7 +78,8 @@ def pytest_collection_modifyitems(config, items):
         kept.append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
-        items[:] = kept
+    # A stable sort: within a module (and among the rest) pytest-django's order stays.
+    items[:] = sorted(kept, key=lambda item: _run_rank(item, config.rootpath))
 
 
 @pytest.fixture
