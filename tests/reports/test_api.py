@@ -205,3 +205,10 @@ def test_a_report_request_in_plain_text_is_a_415(owner_client, wave, no_dispatch
     response = owner_client.post(f"/api/v1/waves/{wave.pk}/reports/", "language=en", content_type="text/plain")
     assert response.status_code == 415
     assert response.json()["code"] == "unsupported_media_type"
+
+
+@pytest.mark.parametrize("wave_id", ["9" * 19, "9" * 25])
+def test_a_report_request_for_a_wave_id_too_large_to_exist_is_a_404(owner_client, wave_id, no_dispatch):
+    response = owner_client.post(f"/api/v1/waves/{wave_id}/reports/", {"language": "en"}, format="json")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
