@@ -120,6 +120,8 @@ def main() -> None:
                              "EXPLAIN only")
     parser.add_argument("--load-seconds", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--only", choices=["all", "submissions"], default="all",
+                        help="submissions: the load test alone, printed as JSON (RESULTS.md and results.json untouched)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
@@ -172,6 +174,10 @@ def main() -> None:
     s["ratio"] = s["post_rps"] / s["ping_rps"]
     log(f"submissions: {s['post_rps']:.0f}/s vs ping {s['ping_rps']:.0f}/s (ratio {s['ratio']:.2f}), "
         f"p99 {s['post_p99_ms']:.1f} ms, errors {s['errors']}, stored {stored} of {s['posted']}")
+    if args.only == "submissions":
+        s["load_average_at_end"] = os.getloadavg()
+        print("JSON " + json.dumps({"machine": results["machine"], "submissions": s}, default=str))
+        return
 
     # ---------------------------------------------------------------- data, floor, gap
     for n in sizes:
