@@ -180,6 +180,7 @@ class PublicFormAPIView(APIView):
             comment=data.get("comment", ""),
             segments=data.get("segments") if target.anonymous else None,
             invitation=target.invitation,
+            anonymous_link_id=target.link_id,
         )
         receipt = {"received": True, "language": response.language, "submitted_on": response.submitted_on}
         result = Response(PublicSubmissionReceiptSerializer(receipt).data, status=status.HTTP_201_CREATED)

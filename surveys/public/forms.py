@@ -184,6 +184,19 @@ def question_specs(wave: Wave, side: str, language: str) -> tuple[QuestionSpec, 
     return selectors.frozen_instrument_memo(instrument=wave.instrument, name=("form", side, language), build=build)
 
 
+def posted_answers(wave: Wave, side: str, data: Mapping[str, Any]) -> dict[str, str | None]:
+    """Item key → the posted answer (None when left blank): what ``SurveyForm(data=…).answers()`` gives,
+    without building the questions."""
+    return {item.key: (str(data.get(f"a_{item.key}", "")).strip() or None) for item in ordered_items(wave, side)}
+
+
+def posted_segments(wave: Wave, side: str, data: Mapping[str, Any]) -> dict[str, str]:
+    """Segment key → the posted value, blanks left out: what ``SurveyForm(…).segments()`` gives."""
+    values = ((str(spec.get("key", "")), str(data.get(f"s_{spec.get('key', '')}", ""))[:120].strip())
+              for spec in wave.segment_fields(side))
+    return {key: value for key, value in values if value}
+
+
 @dataclass
 class Section:
     title: str
