@@ -245,8 +245,9 @@ class InvitationFormView(PublicFormView):
 # Anonymous links this process resolved lately: (slug, side) → (when, target). A post may use a copy up
 # to RECENT_LINK_SECONDS old instead of reading the link, its wave, organization and instrument again
 # (≈ 1 ms of ORM work per post). Closing is still exact: response_submit's INSERT re-checks, in the
-# database, that the wave is open and the link active, and a refused post reads the link afresh. What a
-# copy may show for those seconds are the wave's other settings (languages, segment fields, names) as
+# database, that the wave is open and the link active, and a refused post reads the link afresh; only
+# open waves are kept, so a reopened wave takes posts at once. What a copy may show for those seconds
+# are the wave's other settings (languages, segment fields, names, even a slug renamed meanwhile) as
 # they were: each gunicorn worker has its own copy and no signal reaches it, hence the short life.
 RECENT_LINK_SECONDS = 2.0
 _recent_links: dict[tuple[str, str], tuple[float, Target]] = {}
@@ -275,6 +276,11 @@ def resolve_anonymous(slug: str, side: str, *, recent: bool = False) -> Target:
         _recent_links.pop((slug, side), None)
         raise errors.WaveNotCollecting()
     target = Target(wave=link.wave, side=side, link_id=link.pk)
+    if not target.wave.is_collecting:
+        # Only an open wave is kept: the INSERT's guard catches a wave closed since, but nothing
+        # would catch one reopened since.
+        _recent_links.pop((slug, side), None)
+        return target
     if len(_recent_links) > 1000:  # links nobody posts to any more
         for key in [k for k, (when, _t) in _recent_links.items() if now - when >= RECENT_LINK_SECONDS]:
             _recent_links.pop(key, None)

@@ -7,11 +7,13 @@ from html.parser import HTMLParser
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 
 from surveys import models as m
 from surveys import services
 from surveys.public import throttling
+from surveys.public.forms import SurveyForm, posted_answers, posted_segments
 from tests.surveys.test_public_support import form_post, open_wave
 
 
@@ -397,3 +399,58 @@ def test_an_anonymous_link_switched_off_by_an_admin_accepts_nothing(client, wave
     assert client.get(f"/s/{wave.slug}/customer/").status_code == 410
     assert client.post(f"/s/{wave.slug}/customer/", form_post("customer")).status_code == 410
     assert m.SurveyResponse.objects.count() == 0
+
+
+# ---------------------------------------------------------------- posts through a link this process read lately
+
+
+def test_a_wave_closed_by_another_process_just_after_a_post_accepts_nothing_more(wave):
+    assert Client().post(f"/s/{wave.slug}/customer/", form_post("customer")).status_code == 302
+    # Another process closes it: no signal reaches this one, whose copy of the link says "open".
+    m.Wave.objects.filter(pk=wave.pk).update(status=m.WaveStatus.CLOSED)
+    refused = Client().post(f"/s/{wave.slug}/customer/", form_post("customer"))
+    assert refused.status_code == 410 and "This survey has closed" in html(refused)
+    assert m.SurveyResponse.objects.count() == 1
+
+
+def test_a_link_switched_off_by_another_process_just_after_a_post_accepts_nothing_more(wave):
+    assert Client().post(f"/s/{wave.slug}/staff/", form_post("staff")).status_code == 302
+    wave.anonymous_links.filter(side="staff").update(is_active=False)
+    refused = Client().post(f"/s/{wave.slug}/staff/", form_post("staff"))
+    assert refused.status_code == 410
+    assert m.SurveyResponse.objects.count() == 1
+
+
+def test_a_link_whose_wave_was_deleted_by_another_process_is_a_404(wave, org):
+    assert Client().post(f"/s/{wave.slug}/customer/", form_post("customer")).status_code == 302
+    m.SurveyResponse.objects.all().delete()
+    with connection.cursor() as cursor:  # as another process would: no signal here
+        cursor.execute("DELETE FROM surveys_anonymouslink WHERE wave_id = %s", [wave.pk])
+        cursor.execute("DELETE FROM surveys_wave WHERE id = %s", [wave.pk])
+    assert Client().post(f"/s/{wave.slug}/customer/", form_post("customer")).status_code == 404
+    assert m.SurveyResponse.objects.count() == 0
+
+
+def test_a_wave_reopened_after_a_refused_post_takes_the_next_one(wave):
+    m.Wave.objects.filter(pk=wave.pk).update(status=m.WaveStatus.CLOSED)
+    assert Client().post(f"/s/{wave.slug}/customer/", form_post("customer")).status_code == 410
+    m.Wave.objects.filter(pk=wave.pk).update(status=m.WaveStatus.OPEN)
+    assert Client().post(f"/s/{wave.slug}/customer/", form_post("customer")).status_code == 302
+    assert m.SurveyResponse.objects.count() == 1
+
+
+def test_a_change_saved_in_this_process_is_seen_by_its_next_post_at_once(wave):
+    assert Client().post(f"/s/{wave.slug}/customer/", form_post("customer")).status_code == 302
+    services.wave_close(wave=wave)
+    assert Client().post(f"/s/{wave.slug}/customer/", form_post("customer")).status_code == 410
+    assert m.SurveyResponse.objects.count() == 1
+
+
+@pytest.mark.parametrize("side", ["staff", "customer"])
+def test_what_a_post_submits_is_what_the_full_form_reads(wave, side):
+    data = form_post(side, comment="  hi  ", superior=" 4 ", everyone="") | {
+        "s_department": "  Support  ", "s_tenure": "x" * 200, "s_role": "   ", "s_unknown": "z"}
+    form = SurveyForm(wave=wave, side=side, language="en", data=data, ask_segments=True)
+    assert posted_answers(wave, side, data) == form.answers()
+    assert posted_segments(wave, side, data) == form.segments()
+    assert posted_answers(wave, side, data)["superior"] == "4" and posted_answers(wave, side, data)["everyone"] is None
