@@ -269,7 +269,11 @@ def survey_items(*, wave: Wave, side: str) -> list[ItemPair]:
     The items of a frozen instrument are read once per process (``selectors.instrument_items``);
     they are shared, so callers read them and never change them.
     """
-    return [item for item in selectors.instrument_items(instrument=wave.instrument) if item.asked_of(side)]
+    asked = selectors.frozen_instrument_memo(
+        instrument=wave.instrument, name=("asked", side),
+        build=lambda: tuple(item for item in selectors.instrument_items(instrument=wave.instrument)
+                            if item.asked_of(side)))
+    return list(asked)
 
 
 def validate_answers(*, items: Iterable[ItemPair], answers: Mapping[str, Any],
