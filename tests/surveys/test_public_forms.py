@@ -454,3 +454,9 @@ def test_what_a_post_submits_is_what_the_full_form_reads(wave, side):
     assert posted_answers(wave, side, data) == form.answers()
     assert posted_segments(wave, side, data) == form.segments()
     assert posted_answers(wave, side, data)["superior"] == "4" and posted_answers(wave, side, data)["everyone"] is None
+
+
+def test_a_post_stores_every_answer_as_given_and_not_applicable_as_null(client, wave):
+    assert client.post(f"/s/{wave.slug}/customer/", form_post("customer", quick="na", nps="0")).status_code == 302
+    stored = dict(m.Answer.objects.values_list("item__key", "value"))
+    assert stored == {"superior": 2, "everyone": 3, "quick": None, "nps": 0, "ces": 5, "csat": 4, "renewal": 5}
