@@ -12,6 +12,7 @@ from django.db import connection
 from reports import onepass, selectors
 from reports.models import AnswerVector
 from surveys import models as m
+from tests import factories as f
 
 
 def _canon(frame: pd.DataFrame) -> list[tuple]:
@@ -90,3 +91,88 @@ def test_the_triggers_keep_each_response_vector_equal_to_its_answers(gap_wave):
     m.SurveyResponse.objects.filter(pk=rid).delete()
     assert not AnswerVector.objects.filter(response_id=rid).exists()
     assert connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def odd_wave(gap_wave):
+    """The gap wave with the awkward data a real wave collects: every case the binary read has a branch for."""
+    wave, _ = gap_wave
+    keys = selectors._all_segment_keys(wave)
+    assert {"department", "tier"} <= set(keys)
+    responses = list(m.SurveyResponse.objects.filter(wave=wave).order_by("submitted_at", "id"))
+    odd_values = [7, 2.50, True, None, {"nested": ["a", 1]}, ["x"], "", "営業 \"本部\"", "a\\b", "\u00e9"]
+    for i, (response, value) in enumerate(zip(responses, odd_values * 3, strict=False)):
+        key = "department" if response.side == m.Side.STAFF else "tier"
+        # Extra keys that are no segment field: the same cell, but a different JSON text.
+        m.SurveyResponse.objects.filter(pk=response.pk).update(segments={key: value, "extra": i % 3})
+    customers = [r for r in responses if r.side == m.Side.CUSTOMER]
+    m.SurveyResponse.objects.filter(pk=customers[0].pk).update(weight=None)
+    account = m.CustomerAccount.objects.filter(pk__in=[r.customer_account_id for r in customers if r.customer_account_id])
+    m.CustomerAccount.objects.filter(pk=account.first().pk).update(status="paused")  # not one of the choices
+    m.Answer.objects.filter(response=customers[1]).delete()  # a response without answers
+    return wave
+
+
+def test_one_pass_equals_the_per_table_queries_on_awkward_data(odd_wave, monkeypatch):
+    """Odd JSON segment values, extra segment keys, a status outside the choices, a response without answers."""
+    ref = selectors.wave_counts_by_queries(odd_wave)
+    one = onepass.one_pass_counts(odd_wave)
+    _assert_same(one, ref)
+    assert "paused" in set(one.accounts.status)
+    monkeypatch.setattr(onepass, "CHUNK", 4)
+    _assert_same(onepass.one_pass_counts(odd_wave), ref)
+
+
+def test_answers_to_items_of_another_instrument_are_left_out(gap_wave):
+    """The engine looks items up in the wave's instrument only; a stray answer changes no table."""
+    wave, _ = gap_wave
+    before = onepass.one_pass_counts(wave)
+    stray = f.ItemPairFactory(instrument=f.InstrumentFactory(organization=wave.organization, key="other"), key="z")
+    m.Answer.objects.create(response=m.SurveyResponse.objects.filter(wave=wave).first(), item=stray, value=3)
+    _assert_same(onepass.one_pass_counts(wave), before)
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the binary COPY read is PostgreSQL's")
+def test_segment_texts_are_told_apart_byte_for_byte(odd_wave, monkeypatch):
+    """Should two texts share a hash, or a text be too long to hash, each row's text is named one by one."""
+    ref = selectors.wave_counts_by_queries(odd_wave)
+    monkeypatch.setattr(onepass, "_HASH", onepass._HASH * 0)  # every text hashes to 0: all collide
+    _assert_same(onepass.one_pass_counts(odd_wave), ref)
+    monkeypatch.undo()
+    monkeypatch.setattr(onepass, "_HASHED_WIDTH", 8)  # every text is "long"
+    _assert_same(onepass.one_pass_counts(odd_wave), ref)
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the binary COPY read is PostgreSQL's")
+def test_a_read_that_fails_halfway_cancels_the_copy_and_frees_the_connection(gap_wave, monkeypatch):
+    wave, _ = gap_wave
+    monkeypatch.setattr(onepass, "CHUNK", 5)
+    parse = onepass._CopyReader._parse
+    calls = []
+
+    def failing(self, batch):
+        calls.append(len(batch))
+        if len(calls) == 3:
+            raise ZeroDivisionError("boom")
+        return parse(self, batch)
+
+    monkeypatch.setattr(onepass._CopyReader, "_parse", failing)
+    with pytest.raises(ZeroDivisionError):
+        onepass.one_pass_counts(wave)
+    assert len(calls) == 3
+    assert m.SurveyResponse.objects.filter(wave=wave).count() == 150  # the connection answers again
+    monkeypatch.undo()
+    assert onepass.one_pass_counts(wave).responses.n.sum() == 150
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the binary COPY read is PostgreSQL's")
+def test_a_database_error_during_the_read_reaches_the_caller(gap_wave):
+    """A COPY stopped by the server (here a statement timeout) raises a database error: no hang, no wrong table."""
+    from django.db import DatabaseError, transaction
+
+    wave, _ = gap_wave
+    with pytest.raises(DatabaseError), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = '1ms'")
+        onepass.one_pass_counts(wave)
+    assert onepass.one_pass_counts(wave).responses.n.sum() == 150  # the connection is usable again
