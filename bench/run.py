@@ -235,10 +235,8 @@ def main() -> None:
     wid = Wave.objects.get(slug=wave_slug).pk
     results["explain_floor"] = explain(FLOOR_SQL, [wid])
     from reports.onepass import packed_sql
-    from reports.selectors import _all_segment_keys
 
-    big = Wave.objects.get(pk=wid)
-    sql, params = packed_sql(big, _all_segment_keys(big))
+    sql, params = packed_sql(Wave.objects.get(pk=wid))
     results["explain_counts"] = explain(sql, list(params))
     log("profiling a cold gap analysis at the largest size")
     once = str(HERE / "gap_once.py")
