@@ -45,6 +45,7 @@ def main() -> None:
 
     import reports.api.gap_serializers  # noqa: F401  (imports numpy/pandas/scipy before the baseline)
     import reports.services  # noqa: F401
+    cache.get("bench-warm-up")  # a worker's first use of the cache opens its connection: not part of a request
     from surveys.models import Membership, Role, Wave
 
     wave = Wave.objects.select_related("organization").get(slug=args.wave)

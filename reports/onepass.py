@@ -38,6 +38,7 @@ from . import selectors
 
 CHUNK = 25_000  # responses per batch: bounds the memory of a read (bench/NOTES.md)
 _PACKED = np.dtype([("item", ">i4"), ("value", ">i2")])  # int4send(item_id) || int2send(value), −1 = N/A
+_ITEM_TABLE_LIMIT = 1 << 22  # item ids below this are looked up in a table; above, by binary search
 _MISSING = -2  # not answered; −1 is N/A (answered "does not apply"); both are left out of every count
 
 
@@ -234,14 +235,13 @@ class _CopyReader(_Reader):
         if odd.any():  # set apart before any code is given, so that no cell names the placeholder status
             rows = np.flatnonzero(odd)
             cell[rows] = self._code((int(staff[i]), int(seg[i]), -1 - int(account[i])) for i in rows.tolist())
-        # The packed answers: the offset of each, gathered 6 bytes at a time.
-        count = packed_len // _PACKED.itemsize
-        total = int(count.sum())
-        row = np.repeat(np.arange(n), count)
-        before = np.zeros(n, dtype=np.int64)
-        np.cumsum(count[:-1], out=before[1:])
-        at = packed_at[row] + (np.arange(total) - before[row]) * _PACKED.itemsize
-        answers = rows_of(at, _PACKED.itemsize).copy().view(_PACKED).ravel()
+        # The packed answers: every row's bytes alternate (its other fields, its answers); keep the answers.
+        spans = np.empty(2 * n, dtype=np.int64)
+        spans[0::2] = packed_at - start
+        spans[1::2] = packed_len
+        keep = np.repeat(np.tile(np.array([False, True]), n), spans)
+        answers = np.frombuffer(buf[:keep.size][keep].tobytes(), dtype=_PACKED)
+        row = np.repeat(np.arange(n), packed_len // _PACKED.itemsize)
         return _Chunk(cell=cell, staff=staff, weight=field(_AT_WEIGHT, ">f8").astype(np.float64), account=account,
                       row=row, item=answers["item"].astype(np.int64), value=answers["value"].astype(np.int16))
 
@@ -452,6 +452,10 @@ def one_pass_counts(wave: Wave) -> selectors.WaveCounts:
     account_index: dict[int, int] = {}
     cell_of_account: list[int] = []  # per account index, the cell of its first response (its status is the cell's)
     item_key = np.arange(m, dtype=np.int64) * levels
+    position = None  # item id → its column (−1: not ours), while the ids are small enough for a table
+    if 0 < m and ids.max() < _ITEM_TABLE_LIMIT:
+        position = np.full(int(ids.max()) + 1, -1, dtype=np.int64)
+        position[ids] = np.arange(m)
 
     # Tables are keyed by the reader's cell codes; the cells are named, and codes naming the same cell
     # merged, once the read is over. The overall score and the respondent counts ignore the account
@@ -473,9 +477,16 @@ def one_pass_counts(wave: Wave) -> selectors.WaveCounts:
                                    count=uniq.size)[inverse]
 
         # One row per response, one column per item; answers to items outside the instrument are ignored.
-        pos = np.searchsorted(ids, ch.item)
-        known = (pos < m) & (ids[np.minimum(pos, m - 1)] == ch.item) if m else np.zeros(ch.item.size, dtype=bool)
-        known &= ch.value < levels
+        if position is not None:
+            pos = np.full(ch.item.size, -1, dtype=np.int64)
+            inside = (ch.item >= 0) & (ch.item < position.size)
+            pos[inside] = position[ch.item[inside]]
+        elif m:
+            pos = np.searchsorted(ids, ch.item)
+            pos[(pos >= m) | (ids[np.minimum(pos, m - 1)] != ch.item)] = -1
+        else:
+            pos = np.full(ch.item.size, -1, dtype=np.int64)
+        known = (pos >= 0) & (ch.value < levels)
         x = np.full((n, m), _MISSING, dtype=np.int16)
         x[ch.row[known], pos[known]] = ch.value[known]
         valid = x >= 0

@@ -121,6 +121,8 @@ def test_one_pass_equals_the_per_table_queries_on_awkward_data(odd_wave, monkeyp
     assert "paused" in set(one.accounts.status)
     monkeypatch.setattr(onepass, "CHUNK", 4)
     _assert_same(onepass.one_pass_counts(odd_wave), ref)
+    monkeypatch.setattr(onepass, "_ITEM_TABLE_LIMIT", 0)  # item ids found by binary search instead of a table
+    _assert_same(onepass.one_pass_counts(odd_wave), ref)
 
 
 def test_answers_to_items_of_another_instrument_are_left_out(gap_wave):
