@@ -62,10 +62,19 @@ def _select(frame: pd.DataFrame, side: str, flt: Mapping[str, str] | None) -> pd
         return hit[1]
     if flt:
         items = sorted(flt.items())
-        rows = _select(frame, side, dict(items[:-1]))  # the parent selection, remembered too
+        parent = tuple(items[:-1])
+        rows = _select(frame, side, dict(parent))  # the parent selection, remembered too
         field, value = items[-1]
         col = f"seg__{field}"
-        rows = rows[rows[col] == value] if col in rows.columns else rows.iloc[0:0]
+        if col in rows.columns:
+            # Split the parent by the field once: the analysis asks for each of its values in turn.
+            split_key = (id(frame), side, parent, "split", col)
+            split = memo.get(split_key)
+            if split is None or split[0] is not frame:
+                split = memo[split_key] = (frame, dict(tuple(rows.groupby(col, sort=False))))
+            rows = split[1].get(value, rows.iloc[0:0])
+        else:
+            rows = rows.iloc[0:0]
     else:
         rows = frame[frame["side"] == side]
     memo[key] = (frame, rows)
