@@ -5,18 +5,21 @@ Cronbach moments and per-account scores (:class:`reports.selectors.WaveCounts`).
 Asking the database for each of them separately costs about sixty queries,
 several of them self-joins of the answers — a hundred times a bare
 ``GROUP BY`` over the same answers on a large wave. This module reads each
-response once instead, as one row — its side, segment values, weight and
-account, and its answers packed into one ``bytea`` kept by triggers
-(:class:`reports.models.AnswerVector`) — in chunks through a server-side
-cursor, and accumulates every table from the chunk in numpy. Memory is a
-chunk plus the tables, whatever the size of the wave.
+response once instead, as one row — its side, weight, account and account
+status as fixed-width fields, its segments as JSON text, and its answers
+packed into one ``bytea`` kept by triggers (:class:`reports.models.AnswerVector`).
+
+On PostgreSQL the rows come as one binary ``COPY``, received by a thread in
+batches while this thread parses the previous batch with numpy (no Python
+object per response) and accumulates every table from it. Memory is a couple
+of batches plus the tables, whatever the size of the wave.
 
 Without the packed vectors (SQLite, where there are no triggers), the answers
 are read as rows and grouped by response in Python: the same accumulation,
 meant for development-sized waves.
 
 The tables are equal to those of :func:`reports.selectors.wave_counts_by_queries`
-(``tests/gap/test_onepass.py`` checks it on both databases).
+(``tests/gap/test_onepass.py`` checks it on both databases, with awkward data).
 """
 
 from __future__ import annotations

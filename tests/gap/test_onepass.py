@@ -107,8 +107,8 @@ def odd_wave(gap_wave):
         m.SurveyResponse.objects.filter(pk=response.pk).update(segments={key: value, "extra": i % 3})
     customers = [r for r in responses if r.side == m.Side.CUSTOMER]
     m.SurveyResponse.objects.filter(pk=customers[0].pk).update(weight=None)
-    account = m.CustomerAccount.objects.filter(pk__in=[r.customer_account_id for r in customers if r.customer_account_id])
-    m.CustomerAccount.objects.filter(pk=account.first().pk).update(status="paused")  # not one of the choices
+    linked = next(r.customer_account_id for r in customers if r.customer_account_id)
+    m.CustomerAccount.objects.filter(pk=linked).update(status="paused")  # not one of the choices
     m.Answer.objects.filter(response=customers[1]).delete()  # a response without answers
     return wave
 
