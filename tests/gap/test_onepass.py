@@ -178,3 +178,35 @@ def test_a_database_error_during_the_read_reaches_the_caller(gap_wave):
             cursor.execute("SET LOCAL statement_timeout = '1ms'")
         onepass.one_pass_counts(wave)
     assert onepass.one_pass_counts(wave).responses.n.sum() == 150  # the connection is usable again
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the binary COPY read is PostgreSQL's")
+def test_an_error_of_the_server_after_rows_were_sent_reaches_the_caller(gap_wave, monkeypatch):
+    """The 120th row fails (division by zero) after 119 were sent: the server's own error is raised."""
+    from django.db import DatabaseError, transaction
+
+    wave, _ = gap_wave
+    original = onepass.packed_sql
+
+    def failing_at_row_120(w):
+        sql, params = original(w)
+        failing = "CASE WHEN 1 / (120 - nextval('pg_temp.kagami_rows'))::int IS NOT NULL THEN v.packed END"
+        assert "COALESCE(v.packed, ''::bytea)" in sql
+        return sql.replace("COALESCE(v.packed, ''::bytea)", f"COALESCE({failing}, ''::bytea)"), params
+
+    monkeypatch.setattr(onepass, "packed_sql", failing_at_row_120)
+    with pytest.raises(DatabaseError, match="division by zero"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TEMP SEQUENCE kagami_rows")
+        onepass.one_pass_counts(wave)
+    monkeypatch.undo()
+    assert onepass.one_pass_counts(wave).responses.n.sum() == 150  # the connection is usable again
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the binary COPY read is PostgreSQL's")
+def test_a_wave_without_responses_reads_empty_tables(gap_wave):
+    wave, _ = gap_wave
+    empty = m.Wave.objects.create(organization=wave.organization, instrument=wave.instrument, name="Empty",
+                                  slug="gap-empty")
+    counts = onepass.one_pass_counts(empty)
+    assert counts.answers.empty and counts.scores.empty and counts.accounts.empty and not any(counts.moments.values())
