@@ -51,6 +51,16 @@ def write_results(r: dict) -> None:
         f"p99 {s['post_p99_ms']:.1f} ms (target < 100 ms: {_ok(s['post_p99_ms'] < 100)}); errors {s['errors']} "
         f"(target 0: {_ok(s['errors'] == 0)}). Stored responses: {s['stored_responses']} for {s['posted']} "
         "posts answered by wrk (wrk may count a request cut by the end of the run).",
+    ]
+    if "in_process" in s:
+        ip = s["in_process"]
+        lines += [
+            "",
+            f"In one process, without gunicorn (`bench/post_once.py`, {ip['posts']} of each, CSRF enforced): "
+            f"a form post costs {ip['post_cpu_ms']:.2f} ms of CPU, the trivial view {ip['ping_cpu_ms']:.2f} ms "
+            f"(ratio {ip['ratio']:.2f}); the post's profile is `bench/profile-post.txt`.",
+        ]
+    lines += [
         "",
         "## Gap analysis, bulk load",
         "",

@@ -182,6 +182,9 @@ def main() -> None:
     s["round_ratios"] = [q["rps"] / p["rps"] if p["rps"] else None for p, q in zip(ping, post, strict=True)]
     log(f"submissions: {s['post_rps']:.0f}/s vs ping {s['ping_rps']:.0f}/s (ratio {s['ratio']:.2f}), "
         f"p99 {s['post_p99_ms']:.1f} ms, errors {s['errors']}, stored {stored} of {s['posted']}")
+    log("profiling form posts in process (the same view, no gunicorn), against the trivial view")
+    s["in_process"] = sub_json([str(HERE / "post_once.py"), "--wave", wave.slug,
+                                "--profile", str(HERE / "profile-post.txt")])
     if args.only == "submissions":
         s["load_average_at_end"] = os.getloadavg()
         print("JSON " + json.dumps({"machine": results["machine"], "submissions": s}, default=str))
