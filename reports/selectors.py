@@ -194,13 +194,21 @@ def dimension_item_moments(wave: Wave, *, side: str, dimension_id: int,
     }
 
 
-def response_rates(wave: Wave) -> dict[str, dict]:
-    """Invited and answered counts per side (answers counted from InvitationUse, never per person)."""
+def response_rates(wave: Wave, responses: pd.DataFrame | None = None) -> dict[str, dict]:
+    """Invited and answered counts per side (answers counted from InvitationUse, never per person).
+
+    ``responses`` is the wave's respondent-count table (:class:`WaveCounts`), when
+    at hand: the number of responses per side is then its sum, not a count of the
+    wave's responses in the database.
+    """
     out: dict[str, dict] = {}
     for side in (Side.STAFF, Side.CUSTOMER):
         invited = Invitation.objects.filter(wave=wave, side=side).count()
         answered = InvitationUse.objects.filter(invitation__wave=wave, invitation__side=side).count()
-        total = SurveyResponse.objects.filter(wave=wave, side=side).count()
+        if responses is not None:
+            total = int(responses.loc[responses["side"] == side, "n"].sum())
+        else:
+            total = SurveyResponse.objects.filter(wave=wave, side=side).count()
         out[side] = {
             "invited": invited,
             "answered_invitations": answered,

@@ -210,3 +210,10 @@ def test_a_wave_without_responses_reads_empty_tables(gap_wave):
                                   slug="gap-empty")
     counts = onepass.one_pass_counts(empty)
     assert counts.answers.empty and counts.scores.empty and counts.accounts.empty and not any(counts.moments.values())
+
+
+def test_response_rates_from_the_count_table_equal_the_database_count(gap_wave):
+    wave, _ = gap_wave
+    rates = selectors.response_rates(wave, responses=onepass.one_pass_counts(wave).responses)
+    assert rates == selectors.response_rates(wave)
+    assert rates["staff"]["responses"] == 60 and rates["customer"]["responses"] == 90
