@@ -257,9 +257,15 @@ class _CopyReader(_Reader):
         """
         n = length.size
         segs = self._segments
-        if width > _HASHED_WIDTH:  # long texts: name each row's in Python rather than pad every row to the longest
-            return np.fromiter((segs.setdefault(m[_FIXED:_FIXED + k], len(segs))
-                                for m, k in zip(batch, length.tolist(), strict=True)), dtype=np.int64, count=n)
+
+        def code(texts) -> np.ndarray:
+            return np.fromiter((segs.setdefault(t, len(segs)) for t in texts), dtype=np.int64)
+
+        def each_row() -> np.ndarray:  # long texts, or a hash collision: each row's text named in Python
+            return code(m[_FIXED:_FIXED + k] for m, k in zip(batch, length.tolist(), strict=True))
+
+        if width > _HASHED_WIDTH:  # rather than pad every row to the longest text
+            return each_row()
         text = np.ascontiguousarray(gather())
         text[np.arange(width) >= length[:, None]] = 0
         words = text.view(np.uint64)  # (n, width / 8)
@@ -268,11 +274,9 @@ class _CopyReader(_Reader):
         inverse, uniq = pd.factorize(hashed)
         first = np.full(uniq.size, n, dtype=np.int64)
         np.minimum.at(first, inverse, np.arange(n))
-        if not (words == words[first][inverse]).all():  # a collision of the 64-bit hash: name each row's text
-            return np.fromiter((segs.setdefault(m[_FIXED:_FIXED + k], len(segs))
-                                for m, k in zip(batch, length.tolist(), strict=True)), dtype=np.int64, count=n)
-        names = [text[i, :k].tobytes() for i, k in zip(first.tolist(), length[first].tolist(), strict=True)]
-        return np.fromiter((segs.setdefault(t, len(segs)) for t in names), dtype=np.int64, count=len(names))[inverse]
+        if not (words == words[first][inverse]).all():
+            return each_row()
+        return code(text[i, :k].tobytes() for i, k in zip(first.tolist(), length[first].tolist(), strict=True))[inverse]
 
     def cells(self) -> list[tuple]:
         texts = [t.decode() for t in self._segments]
