@@ -263,6 +263,10 @@ class Wave(models.Model):
     customer_threshold = models.PositiveSmallIntegerField(
         default=5, validators=[MinValueValidator(1), MaxValueValidator(100)]
     )
+    anonymity_override_reason = models.TextField(
+        blank=True, max_length=1000,
+        help_text="Why this wave's staff threshold is below the default (required for a threshold under 5; audited).",
+    )
     staff_segment_fields = models.JSONField(default=default_staff_segment_fields, blank=True)
     customer_segment_fields = models.JSONField(default=default_customer_segment_fields, blank=True)
     previous_wave = models.ForeignKey(
@@ -443,10 +447,13 @@ class SurveyResponse(models.Model):
     customer_account = models.ForeignKey(
         CustomerAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="responses"
     )
+    # The release (surveys.disclosure) that published this response; null while it waits for the next one.
+    release = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["wave_id", "submitted_on"]
-        indexes = [models.Index(fields=["wave", "side"])]
+        indexes = [models.Index(fields=["wave", "side"]),
+                   models.Index(fields=["wave", "side", "release"], name="response_release_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(side="customer")
@@ -475,6 +482,29 @@ class Answer(models.Model):
         return f"{self.item_id}={self.value}"
 
 
+class Release(models.Model):
+    """One publication of a side's responses (disclosure promise P4): results change only release by release.
+
+    A release stamps every response still waiting (``SurveyResponse.release``);
+    ``surveys.disclosure`` decides when one is due.
+    """
+
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="releases")
+    side = models.CharField(max_length=8, choices=Side.choices)
+    number = models.PositiveIntegerField()
+    n_added = models.PositiveIntegerField(help_text="Responses this release published.")
+    n_total = models.PositiveIntegerField(help_text="Responses published up to and including this release.")
+    at_close = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["wave_id", "side", "number"]
+        constraints = [models.UniqueConstraint(fields=["wave", "side", "number"], name="release_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.wave} {self.side} release {self.number}"
+
+
 class AuditEvent(models.Model):
     """Who looked at what: written whenever staff segment results are viewed (gap API, report, CLI).
 
@@ -482,15 +512,20 @@ class AuditEvent(models.Model):
     """
 
     class Action(models.TextChoices):
-        GAP_VIEW = "gap_view", _("Viewed gap results with staff segments")
-        REPORT_REQUEST = "report_request", _("Requested a report with staff segments")
+        GAP_VIEW = "gap_view", _("Viewed gap results")
+        REPORT_REQUEST = "report_request", _("Requested a report")
+        REPORT_DOWNLOAD = "report_download", _("Downloaded a report")
         EXPORT = "export", _("Exported responses")
+        RESPONSE_LIST = "response_list", _("Listed responses")
+        COMMENT_LIST = "comment_list", _("Read comments")
+        SEGMENT_DIFFERENCE = "segment_difference", _("Compared two segments")
+        THRESHOLD_OVERRIDE = "threshold_override", _("Set a staff threshold below the default")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="audit_events")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                              related_name="audit_events")
     username = models.CharField(max_length=150, blank=True, help_text="Kept if the user is deleted.")
-    action = models.CharField(max_length=20, choices=Action.choices)
+    action = models.CharField(max_length=24, choices=Action.choices)
     wave = models.ForeignKey(Wave, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events")
     details = models.JSONField(default=dict, blank=True, help_text="Filters and options of the view.")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
