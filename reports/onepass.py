@@ -82,8 +82,8 @@ class _RowReader(_Reader):
     """Any database: the responses and their answers as rows, grouped by response in Python (development sizes)."""
 
     def __iter__(self) -> Iterator[_Chunk]:
-        seg = {selectors._seg_alias(k): selectors.KeyTextTransform(k, "segments") for k in self.seg_keys}
-        qs = (SurveyResponse.objects.filter(wave=self.wave).annotate(**seg)
+        seg = {selectors._seg_alias(k): selectors.segment_expression(k) for k in self.seg_keys}
+        qs = (SurveyResponse.objects.filter(wave=self.wave, release__isnull=False).annotate(**seg)
               .values_list("id", "side", *seg.keys(), "weight", "customer_account_id", "customer_account__status")
               .order_by())
         sql, params = selectors._compile(qs)
@@ -91,7 +91,8 @@ class _RowReader(_Reader):
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         index = {uuid.UUID(str(r[0])): i for i, r in enumerate(rows)}  # raw SQLite rows hold the hex form
-        answers = [(index[r], i, v) for r, i, v in Answer.objects.filter(response__wave=self.wave)
+        answers = [(index[r], i, v) for r, i, v in Answer.objects.filter(response__wave=self.wave,
+                                                                          response__release__isnull=False)
                    .values_list("response_id", "item_id", "value").order_by()]
         n_seg = len(self.seg_keys)
         for start in range(0, len(rows), CHUNK):
@@ -126,7 +127,8 @@ def packed_sql(wave: Wave) -> tuple[str, tuple]:
     Columns: staff (bool), weight (float8, 1 where none), account (int8, −1
     where none), account status (int4: 0 without an account, else its position
     in ``CustomerAccount.Status``, −1 for any other value), the segments as
-    JSON text, and the answers packed by the triggers.
+    JSON text with the channel added under ``selectors.CHANNEL_KEY``, and the
+    answers packed by the triggers. Only published responses (surveys.releases).
     """
     from reports.models import AnswerVector
     from surveys.models import CustomerAccount
@@ -134,12 +136,13 @@ def packed_sql(wave: Wave) -> tuple[str, tuple]:
     sql = (f"SELECT r.side = %s, COALESCE(r.weight, 1.0)::float8, COALESCE(r.customer_account_id, -1)::int8, "
            f"(CASE WHEN ca.id IS NULL THEN 0 "
            f"ELSE COALESCE(array_position(%s::text[], ca.status::text), -1) END)::int4, "
-           f"COALESCE(r.segments, '{{}}'::jsonb)::text, COALESCE(v.packed, ''::bytea) "
+           f"(COALESCE(r.segments, '{{}}'::jsonb) || jsonb_build_object(%s::text, r.channel))::text, "
+           f"COALESCE(v.packed, ''::bytea) "
            f"FROM {SurveyResponse._meta.db_table} r "
            f"LEFT JOIN {CustomerAccount._meta.db_table} ca ON ca.id = r.customer_account_id "
            f"LEFT JOIN {AnswerVector._meta.db_table} v ON v.response_id = r.id AND v.wave_id = %s "
-           f"WHERE r.wave_id = %s")
-    return sql, (Side.STAFF, list(_statuses()), wave.pk, wave.pk)
+           f"WHERE r.wave_id = %s AND r.release IS NOT NULL")
+    return sql, (Side.STAFF, list(_statuses()), selectors.CHANNEL_KEY, wave.pk, wave.pk)
 
 
 def _statuses() -> tuple[str, ...]:

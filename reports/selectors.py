@@ -29,21 +29,33 @@ def segment_keys(wave: Wave) -> dict[str, list[str]]:
     return {side: [f["key"] for f in wave.segment_fields(side)] for side in (Side.STAFF, Side.CUSTOMER)}
 
 
+# A pseudo segment carried by every count table: the response's channel, which tells the disclosure layer
+# whether its segment values come from the roster (surveys.disclosure.VERIFIED_CHANNELS). Not a valid field key.
+CHANNEL_KEY = "~channel"
+
+
 def _all_segment_keys(wave: Wave) -> list[str]:
     keys: list[str] = []
     for side_keys in segment_keys(wave).values():
         for key in side_keys:
             if key not in keys:
                 keys.append(key)
-    return keys
+    return [*keys, CHANNEL_KEY]
 
 
 def _seg_alias(key: str) -> str:
     return f"seg__{key}"
 
 
+def segment_expression(key: str, prefix: str = ""):
+    """The SQL expression of one segment column (the channel pseudo segment is a column of its own)."""
+    if key == CHANNEL_KEY:
+        return F(f"{prefix}channel")
+    return KeyTextTransform(key, f"{prefix}segments")
+
+
 def _segment_annotations(wave: Wave, prefix: str) -> dict:
-    return {_seg_alias(key): KeyTextTransform(key, f"{prefix}segments") for key in _all_segment_keys(wave)}
+    return {_seg_alias(key): segment_expression(key, prefix) for key in _all_segment_keys(wave)}
 
 
 def _weight_expr(prefix: str):
@@ -61,7 +73,7 @@ def answer_count_table(wave: Wave) -> pd.DataFrame:
     seg = _segment_annotations(wave, "response__")
     weight = _weight_expr("response__")
     qs = (
-        Answer.objects.filter(response__wave=wave, value__isnull=False)
+        Answer.objects.filter(response__wave=wave, response__release__isnull=False, value__isnull=False)
         .annotate(side_=F("response__side"), account_status=F("response__customer_account__status"), **seg)
         .values("side_", "item_id", "value", *seg.keys(), "account_status")
         .annotate(n=Count("id"), w=Sum(weight), w2=Sum(weight * weight))
@@ -76,7 +88,7 @@ def response_count_table(wave: Wave) -> pd.DataFrame:
     """Respondents per side and segment cell. Columns: ``side, seg__<key>…, n``."""
     seg = _segment_annotations(wave, "")
     qs = (
-        SurveyResponse.objects.filter(wave=wave)
+        SurveyResponse.objects.filter(wave=wave, release__isnull=False)
         .annotate(side_=F("side"), **seg)
         .values("side_", *seg.keys())
         .annotate(n=Count("id"))
@@ -122,7 +134,8 @@ def dimension_score_table(wave: Wave, *, by_account_status: bool = False, overal
     weight = _weight_expr("response__")
     inner = (
         Answer.objects.filter(
-            response__wave=wave, value__isnull=False, item__kind=ItemKind.LIKERT, item__dimension__isnull=False
+            response__wave=wave, response__release__isnull=False, value__isnull=False, item__kind=ItemKind.LIKERT,
+            item__dimension__isnull=False,
         )
         .annotate(rid=F("response_id"), side_=F("response__side"),
                   dim=Value(0) if overall else F("item__dimension_id"), **seg, **extra)
@@ -168,7 +181,8 @@ def dimension_item_moments(wave: Wave, *, side: str, dimension_id: int,
     items = list(ItemPair.objects.filter(dimension_id=dimension_id, kind=ItemKind.LIKERT).values_list("id", flat=True))
     if not items:
         return {}
-    base = Answer.objects.filter(response__wave=wave, response__side=side, value__isnull=False, item_id__in=items)
+    base = Answer.objects.filter(response__wave=wave, response__side=side, response__release__isnull=False,
+                                 value__isnull=False, item_id__in=items)
     value_sql, value_params = _compile(base.annotate(x=_recoded_value()).values("response_id", "item_id", "x"))
     q = connection.ops.quote_name
     complete_clause = ""
@@ -195,26 +209,28 @@ def dimension_item_moments(wave: Wave, *, side: str, dimension_id: int,
 
 
 def response_rates(wave: Wave, responses: pd.DataFrame | None = None) -> dict[str, dict]:
-    """Invited and answered counts per side (answers counted from InvitationUse, never per person).
+    """Invited and published responses per side (never per person).
 
-    ``responses`` is the wave's respondent-count table (:class:`WaveCounts`), when
-    at hand: the number of responses per side is then its sum, not a count of the
-    wave's responses in the database.
+    ``responses`` is the wave's released respondent-count table (after
+    :func:`reports.disclosed.disclose`), when at hand; otherwise the published
+    responses are counted. For staff, the number of used invitations is not
+    given: it changes the moment one colleague answers (disclosure promise P4),
+    so the rate is published staff responses per invitation.
     """
     out: dict[str, dict] = {}
     for side in (Side.STAFF, Side.CUSTOMER):
         invited = Invitation.objects.filter(wave=wave, side=side).count()
-        answered = InvitationUse.objects.filter(invitation__wave=wave, invitation__side=side).count()
         if responses is not None:
-            total = int(responses.loc[responses["side"] == side, "n"].sum())
+            total = int(responses.loc[responses["side"] == side, "n"].sum()) if len(responses) else 0
         else:
-            total = SurveyResponse.objects.filter(wave=wave, side=side).count()
-        out[side] = {
-            "invited": invited,
-            "answered_invitations": answered,
-            "responses": total,
-            "rate": (answered / invited) if invited else None,
-        }
+            total = SurveyResponse.objects.filter(wave=wave, side=side, release__isnull=False).count()
+        if side == Side.STAFF:
+            answered = None
+            rate = min(1.0, total / invited) if invited else None
+        else:
+            answered = InvitationUse.objects.filter(invitation__wave=wave, invitation__side=side).count()
+            rate = (answered / invited) if invited else None
+        out[side] = {"invited": invited, "answered_invitations": answered, "responses": total, "rate": rate}
     return out
 
 
@@ -247,12 +263,14 @@ def data_fingerprint(wave: Wave) -> str:
     if version is not None:
         return f"{wave.pk}:v{version}:{wave.instrument_id}"
     agg = SurveyResponse.objects.filter(wave=wave).aggregate(
-        n=Count("id"), last=Max("submitted_on"), w=Sum(Coalesce(F("weight"), Value(0.0)))
+        n=Count("id"), last=Max("submitted_on"), w=Sum(Coalesce(F("weight"), Value(0.0))),
+        published=Count("release"), release=Sum("release"),
     )
     answers = Answer.objects.filter(response__wave=wave).aggregate(
         n=Count("id"), s=Sum(Coalesce(Cast("value", IntegerField()), Value(-1)))
     )
-    return f"{wave.pk}:{agg['n']}:{agg['last']}:{agg['w']}:{answers['n']}:{answers['s']}:{wave.instrument_id}"
+    return (f"{wave.pk}:{agg['n']}:{agg['last']}:{agg['w']}:{agg['published']}:{agg['release']}:"
+            f"{answers['n']}:{answers['s']}:{wave.instrument_id}")
 
 
 @dataclass
@@ -332,7 +350,7 @@ def account_scores(wave: Wave) -> pd.DataFrame:
     """
     q = connection.ops.quote_name
     frames = []
-    linked = Answer.objects.filter(response__wave=wave, response__side=Side.CUSTOMER,
+    linked = Answer.objects.filter(response__wave=wave, response__side=Side.CUSTOMER, response__release__isnull=False,
                                    response__customer_account__isnull=False, value__isnull=False)
     dims = (ItemPair.objects.filter(instrument=wave.instrument, kind=ItemKind.LIKERT, dimension__isnull=False)
             .values("dimension_id").annotate(m=Count("id")))

@@ -1,11 +1,11 @@
-"""The gap engine: ORM count tables → ``reports.stats`` → one JSON-safe result.
+"""The gap engine: ORM count tables → disclosure → ``reports.stats`` → one JSON-safe result.
 
-One function, :func:`gap_analysis`, feeds the REST API and the PDF report, so
-their numbers agree. Anonymity is enforced here, on every number returned:
-k_min per displayed unit, complementary suppression across sibling segments
-(including the respondents who gave no value for a field), and the same
-differencing rule for filtered views, so that no two allowed views subtract to
-a group under the threshold.
+One function, :func:`gap_analysis`, feeds the REST API, the executives' pages,
+the PDF report and the command line, so their numbers agree. It computes
+nothing from raw segment values: the count tables first pass through
+:func:`reports.disclosed.disclose` (the verdicts of :mod:`surveys.disclosure`),
+so every view is a union of released blocks of at least k respondents, per
+unit, and only published releases are read (:mod:`surveys.releases`).
 """
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ import numpy as np
 import pandas as pd
 
 from reports import selectors, stats
+from reports.disclosed import disclose
 from reports.stats.churn import churn_comparison
 from reports.stats.did import did_from_counts, did_from_scores
 from reports.stats.dimensions import dimension_comparison
 from reports.stats.segments import gap_difference_shared_comparator
 from reports.stats.weighting import weighted_item_comparison
-from surveys import errors
+from surveys import disclosure, errors, releases
 from surveys.models import Dimension, ItemKind, ItemPair, Language, Side, Wave
 
-NOT_GIVEN = "\x00not-given"  # sibling group of respondents without a value for a field; never displayed
 SUPPRESSED = ("suppressed_anonymity", "suppressed_min_n", "suppressed_complementary")
 
 
@@ -35,7 +35,11 @@ SUPPRESSED = ("suppressed_anonymity", "suppressed_min_n", "suppressed_complement
 
 
 def _k_min(wave: Wave, side: str) -> int:
-    return int(wave.anonymity_threshold if side == Side.STAFF else wave.customer_threshold)
+    return releases.threshold(wave, side)
+
+
+def _suppressed_status(side: str) -> str:
+    return "suppressed_anonymity" if side == Side.STAFF else "suppressed_min_n"
 
 
 _memo = threading.local()
@@ -94,41 +98,12 @@ def _item_text(item: ItemPair, side: str, language: str, company: str) -> str:
     return item.text(side, language).replace("{company}", company)
 
 
-def _group_sizes(frame: pd.DataFrame, side: str, field: str, base_filter: Mapping[str, str] | None,
-                 unit_rows) -> dict[str, int]:
-    """n per value of ``field`` (plus the NOT_GIVEN sibling) inside ``base_filter``, for one displayed unit."""
-    rows = unit_rows(_select(frame, side, {k: v for k, v in (base_filter or {}).items() if k != field}))
-    col = f"seg__{field}"
-    if col not in rows.columns or rows.empty:
-        return {}
-    keys = rows[col].where(rows[col].notna() & (rows[col] != ""), NOT_GIVEN)
-    return {str(k): int(v) for k, v in rows.groupby(keys)["n"].sum().items()}
-
-
-def _filter_is_suppressed(frame: pd.DataFrame, side: str, flt: Mapping[str, str] | None, k_min: int,
-                          unit_rows) -> bool:
-    """Differencing guard for a filtered view (§5.1 applied to filters).
-
-    For every field of the filter, the chosen value must survive complementary
-    suppression among its siblings (the other values and the respondents who
-    gave none), with the rest of the filter held fixed. Otherwise "all" minus
-    "filtered" would reveal a group under the threshold.
-    """
-    for field, value in (flt or {}).items():
-        sizes = _group_sizes(frame, side, field, flt, unit_rows)
-        if not sizes or sizes.get(value, 0) == 0:
-            continue  # an empty group shows no_data; nothing to subtract
-        verdict = stats.complementary_suppression(sizes, k_min=k_min)
-        if value not in verdict["visible"]:
-            return True
-    return False
-
-
 # --------------------------------------------------------------------------- items
 
 
-def _item_entries(wave: Wave, table: pd.DataFrame, items: list[ItemPair], *, staff_filter, customer_filter,
-                  staff_suppressed: bool, customer_suppressed: bool, language: str, weighted: bool) -> list[dict]:
+def _item_entries(data: _WaveData, items: list[ItemPair], *, staff_filter, customer_filter,
+                  language: str, weighted: bool) -> list[dict]:
+    wave, table = data.wave, data.answers
     company = wave.organization.company_name(language)
     k_staff, k_cust = _k_min(wave, Side.STAFF), _k_min(wave, Side.CUSTOMER)
     staff_rows = _select(table, Side.STAFF, staff_filter)
@@ -138,14 +113,9 @@ def _item_entries(wave: Wave, table: pd.DataFrame, items: list[ItemPair], *, sta
         a = _level_counts(staff_rows[staff_rows.item_id == item.pk], item)
         b_rows = cust_rows[cust_rows.item_id == item.pk]
         b = _level_counts(b_rows, item)
-        per_item_staff_hidden = staff_suppressed or _filter_is_suppressed(
-            table, Side.STAFF, staff_filter, k_staff, lambda r, i=item.pk: r[r.item_id == i])
-        per_item_cust_hidden = customer_suppressed or _filter_is_suppressed(
-            table, Side.CUSTOMER, customer_filter, k_cust, lambda r, i=item.pk: r[r.item_id == i])
         res = stats.item_comparison(
             a, b, item.levels, item.topbox_levels or item.levels[-2:],
-            k_min_staff=k_staff, k_min_customer=k_cust,
-            complementary_suppressed=(per_item_staff_hidden or per_item_cust_hidden) and sum(a) > 0 and sum(b) > 0,
+            k_min_staff=k_staff, k_min_customer=k_cust, complementary_suppressed=False,
         )
         if weighted:
             res["weighted"] = weighted_item_comparison(
@@ -166,6 +136,7 @@ def _item_entries(wave: Wave, table: pd.DataFrame, items: list[ItemPair], *, sta
             "reverse_keyed": item.reverse_keyed,
             "levels": item.levels,
             "scale_points": len(item.levels),
+            "withheld": data.withheld_n(f"item:{item.pk}", staff_filter, customer_filter),
         })
         entries.append(res)
     return stats.adjust_item_family(entries)
@@ -247,14 +218,28 @@ class _WaveData:
     def __init__(self, wave: Wave):
         self.wave = wave
         # Read once per data version and kept (selectors.wave_counts): only the statistics run per request.
+        self.release = releases.publish_due(wave)
         counts = selectors.wave_counts(wave)
-        self.answers = counts.answers
-        self.scores = counts.scores
-        self.overall_scores = counts.overall_scores
-        self.responses = counts.responses
-        self.moments = counts.moments
-        self.accounts = counts.accounts
         items = list(wave.instrument.items.select_related("dimension").order_by("dimension__order", "order", "id"))
+        likert = [i for i in items if i.kind == ItemKind.LIKERT and i.dimension_id is not None]
+        dim_item_ids = {0: [i.pk for i in likert]}
+        for i in likert:
+            dim_item_ids.setdefault(i.dimension_id, []).append(i.pk)
+        # Only what the disclosure layer releases: blocks of at least k, per unit (surveys.disclosure).
+        shown = disclose(counts, fields={side: [f["key"] for f in wave.segment_fields(side)]
+                                         for side in (Side.STAFF, Side.CUSTOMER)},
+                         k={side: _k_min(wave, side) for side in (Side.STAFF, Side.CUSTOMER)},
+                         dim_items=dim_item_ids)
+        self.plans = shown.plans
+        self.withheld = shown.withheld
+        self.released_values = shown.released_values
+        self.answers = shown.answers
+        self.scores = shown.scores
+        self.overall_scores = shown.overall_scores
+        self.responses = shown.responses
+        # Alpha is a whole-side figure of the published responses: only for a side that is released at all.
+        self.moments = {key: value for key, value in counts.moments.items() if self.plans[key[0]].n_released}
+        self.accounts = counts.accounts if self.plans[Side.CUSTOMER].n_released else counts.accounts.iloc[0:0]
         self.likert = [i for i in items if i.kind == ItemKind.LIKERT]
         self.outcomes = [i for i in items if i.kind != ItemKind.LIKERT]
         self.dimensions = list(wave.instrument.dimensions.order_by("order", "id"))
@@ -273,6 +258,15 @@ class _WaveData:
             for (side, dim_id), rows in scores.groupby(["side", "dimension_id"], sort=False):
                 m = math.ceil(len(self.dim_items.get(int(dim_id), [])) / 2) or 1
                 self.scored[(side, int(dim_id))] = rows[rows.c >= m]
+
+    def withheld_n(self, unit: str, staff_filter, customer_filter) -> dict[str, int]:
+        """Respondents of the view whose answers to ``unit`` are withheld (their block gave fewer than k)."""
+        out = {}
+        frame = self.withheld[self.withheld["unit"] == unit] if len(self.withheld) else self.withheld
+        for side, flt in ((Side.STAFF, staff_filter), (Side.CUSTOMER, customer_filter)):
+            rows = _select(frame, side, flt) if len(frame) else frame
+            out[side] = int(rows["n"].sum()) if len(rows) else 0
+        return out
 
     def dim_scale(self, dim: Dimension) -> list[int]:
         items = self.dim_items[dim.pk]
@@ -304,19 +298,17 @@ def _dimension_entries(data: _WaveData, *, staff_filter, customer_filter, langua
         items = data.dim_items[dim.pk]
         if not items:
             continue
-        unit = data.score_unit(dim)
-        hidden = (_filter_is_suppressed(data.scores, Side.STAFF, staff_filter, k_staff, unit)
-                  or _filter_is_suppressed(data.scores, Side.CUSTOMER, customer_filter, k_cust, unit))
         s1 = data.score_array(Side.STAFF, staff_filter, dim)
         s2 = data.score_array(Side.CUSTOMER, customer_filter, dim)
         rel = {side: _reliability(data, side, dim, len(items)) for side in (Side.STAFF, Side.CUSTOMER)}
         res = dimension_comparison(
             s1, s2, levels=data.dim_scale(dim), reliability_staff=rel[Side.STAFF],
             reliability_customer=rel[Side.CUSTOMER], k_min_staff=k_staff, k_min_customer=k_cust,
-            complementary_suppressed=hidden and s1.size > 0 and s2.size > 0,
+            complementary_suppressed=False,
         )
         res.update({"key": dim.key, "name": dim.name(language), "order": dim.order,
-                    "item_keys": [i.key for i in items]})
+                    "item_keys": [i.key for i in items],
+                    "withheld": data.withheld_n(f"dim:{dim.pk}", staff_filter, customer_filter)})
         res["alpha"] = {side: {"listwise": res.get(f"cronbach_alpha_listwise_{side}"),
                                "pairwise": res.get(f"cronbach_alpha_pairwise_{side}"),
                                "n_complete": rel[side]["n_complete_cases"],
@@ -363,17 +355,14 @@ def _overall_entry(data: _WaveData, *, staff_filter, customer_filter, language: 
     k_staff, k_cust = _k_min(wave, Side.STAFF), _k_min(wave, Side.CUSTOMER)
     m = math.ceil(len(data.dim_items[0]) / 2)
 
-    def unit(rows: pd.DataFrame) -> pd.DataFrame:
-        return rows[rows.c >= m]
-
-    hidden = (_filter_is_suppressed(data.overall_scores, Side.STAFF, staff_filter, k_staff, unit)
-              or _filter_is_suppressed(data.overall_scores, Side.CUSTOMER, customer_filter, k_cust, unit))
+    del m
     s1 = data.score_array(Side.STAFF, staff_filter, dim)
     s2 = data.score_array(Side.CUSTOMER, customer_filter, dim)
     res = dimension_comparison(s1, s2, levels=data.dim_scale(dim), k_min_staff=k_staff, k_min_customer=k_cust,
-                               complementary_suppressed=hidden and s1.size > 0 and s2.size > 0)
+                               complementary_suppressed=False)
     res = stats.adjust_dimension_family([res])[0]
-    res.update({"key": "overall", "name": dim.name(language), "item_keys": [i.key for i in data.dim_items[0]]})
+    res.update({"key": "overall", "name": dim.name(language), "item_keys": [i.key for i in data.dim_items[0]],
+                "withheld": data.withheld_n("dim:0", staff_filter, customer_filter)})
     return res
 
 
@@ -386,8 +375,7 @@ def _outcome_entries(data: _WaveData, *, customer_filter, language: str) -> list
     for item in data.outcomes:
         counts = _level_counts(rows[rows.item_id == item.pk], item)
         n = sum(counts)
-        hidden = _filter_is_suppressed(data.answers, Side.CUSTOMER, customer_filter, k_cust,
-                                       lambda r, i=item.pk: r[r.item_id == i])
+        hidden = False  # views are unions of released blocks (surveys.disclosure)
         entry = {"key": item.key, "kind": item.kind, "text": _item_text(item, Side.CUSTOMER, language, company),
                  "levels": item.levels, "n": None, "mean": None, "sd": None, "counts": None, "nps": None,
                  "undefined": []}
@@ -428,39 +416,35 @@ def _segment_views(data: _WaveData, *, staff_filter, customer_filter, language: 
             if key in (own_filter or {}):
                 continue  # already fixed by the filter: one group, shown in the main view
             label = field.get("label_ja" if language == Language.JA else "label_en") or key
-            sizes = _group_sizes(data.responses, side, key, own_filter, lambda r: r)
-            values = sorted(v for v in sizes if v != NOT_GIVEN)
+            # Groups are the field's released values inside the view (each a union of released blocks), and
+            # the configured choices that are not released: those show as suppressed whether or not anyone
+            # gave them, so their absence says nothing.
+            rows = _select(data.responses, side, own_filter)
+            col = f"seg__{key}"
+            sizes = ({str(v): int(n) for v, n in rows.groupby(col)["n"].sum().items()
+                      if v is not None and v != disclosure.GENERALISED}
+                     if len(rows) and col in rows.columns else {})
+            values = sorted(set(sizes) | {str(c) for c in field.get("choices") or []})
             if not values:
                 continue
-            group_verdict = stats.complementary_suppression(sizes, k_min=k[side]) if sizes else None
-            dim_verdicts = {
-                dim.pk: stats.complementary_suppression(
-                    _group_sizes(data.scores, side, key, own_filter, data.score_unit(dim)) or {v: 0 for v in values},
-                    k_min=k[side])
-                for dim in data.dimensions if data.dim_items[dim.pk]
-            }
             groups = []
             for value in values:
                 group_flt = {**(own_filter or {}), key: value}
-                visible = group_verdict is not None and value in group_verdict["visible"]
                 n = sizes.get(value, 0)
+                visible = n > 0
                 group = {"value": value, "n": n if visible else None, "dimensions": {},
-                         "report_status": ("ok_low_base" if n < 30 else "ok") if visible else (
-                             "suppressed_complementary" if value in group_verdict["complementary"]
-                             else ("suppressed_anonymity" if side == Side.STAFF else "suppressed_min_n"))}
+                         "report_status": ("ok_low_base" if n < 30 else "ok") if visible else _suppressed_status(side)}
                 if visible:
                     cells = []
                     for dim in data.dimensions:
                         if not data.dim_items[dim.pk]:
                             continue
-                        verdict = dim_verdicts[dim.pk]
                         s_own = data.score_array(side, group_flt, dim)
                         s_other = data.score_array(other, other_filter, dim)
                         s1, s2 = (s_own, s_other) if side == Side.STAFF else (s_other, s_own)
                         res = dimension_comparison(
                             s1, s2, levels=data.dim_scale(dim), k_min_staff=k[Side.STAFF],
-                            k_min_customer=k[Side.CUSTOMER],
-                            complementary_suppressed=value not in verdict["visible"] and s1.size > 0 and s2.size > 0,
+                            k_min_customer=k[Side.CUSTOMER], complementary_suppressed=False,
                         )
                         res["key"] = dim.key
                         cells.append(res)
@@ -484,8 +468,8 @@ def _segment_views(data: _WaveData, *, staff_filter, customer_filter, language: 
 def _group_n(data: _WaveData, side: str, flt, k_min: int) -> int | None:
     rows = _select(data.responses, side, flt)
     n = int(rows["n"].sum()) if len(rows) else 0
-    if 0 < n < k_min or _filter_is_suppressed(data.responses, side, flt, k_min, lambda r: r):
-        return None
+    if n == 0 and (flt or data.plans[side].n_withheld):
+        return None  # the selection is not released: nothing to say, not even that it is empty
     return n
 
 
@@ -498,11 +482,7 @@ def _did(data: _WaveData, before: _WaveData, *, staff_filter, customer_filter) -
         old = old_items.get(item.key)
         if old is None or old.levels != item.levels:
             continue
-        hidden = any(
-            _filter_is_suppressed(d.answers, side, flt, kk, lambda r, i=it.pk: r[r.item_id == i])
-            for d, it in ((data, item), (before, old))
-            for side, flt, kk in ((Side.STAFF, staff_filter, k_staff), (Side.CUSTOMER, customer_filter, k_cust))
-        )
+        hidden = False  # each wave's views are unions of its released blocks
         groups = []
         for d, it in ((before, old), (data, item)):
             for side, flt in ((Side.STAFF, staff_filter), (Side.CUSTOMER, customer_filter)):
@@ -520,11 +500,7 @@ def _did(data: _WaveData, before: _WaveData, *, staff_filter, customer_filter) -
         old = old_dims.get(dim.key)
         if old is None or not data.dim_items[dim.pk] or not before.dim_items[old.pk]:
             continue
-        hidden = any(
-            _filter_is_suppressed(d.scores, side, flt, kk, d.score_unit(dd))
-            for d, dd in ((data, dim), (before, old))
-            for side, flt, kk in ((Side.STAFF, staff_filter, k_staff), (Side.CUSTOMER, customer_filter, k_cust))
-        )
+        hidden = False
         res = did_from_scores(
             before.score_array(Side.STAFF, staff_filter, old), before.score_array(Side.CUSTOMER, customer_filter, old),
             data.score_array(Side.STAFF, staff_filter, dim), data.score_array(Side.CUSTOMER, customer_filter, dim),
@@ -592,18 +568,15 @@ def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
     _memo_reset()
     data = _WaveData(wave)
     k_staff, k_cust = _k_min(wave, Side.STAFF), _k_min(wave, Side.CUSTOMER)
-    items = _item_entries(
-        wave, data.answers, [i for i in data.likert], staff_filter=staff_filter, customer_filter=customer_filter,
-        staff_suppressed=False, customer_suppressed=False, language=language, weighted=weighted,
-    )
+    items = _item_entries(data, list(data.likert), staff_filter=staff_filter, customer_filter=customer_filter,
+                          language=language, weighted=weighted)
     undefined: list[str] = []
     counts = {"staff": _group_n(data, Side.STAFF, staff_filter, k_staff),
               "customer": _group_n(data, Side.CUSTOMER, customer_filter, k_cust)}
     for side, n in counts.items():
         if n is None:
             undefined.append(f"response_counts.{side}: fewer than the threshold, or recoverable by subtraction")
-    staff_rows = _select(data.responses, Side.STAFF, staff_filter)
-    hidden_staff_group = counts["staff"] is None and len(staff_rows) > 0 and int(staff_rows["n"].sum()) > 0
+    hidden_group = {side: counts[side] is None for side in ("staff", "customer")}
     result = {
         "wave": _wave_meta(wave, language),
         "filters": {"staff": staff_filter, "customer": customer_filter, "weighted": bool(weighted),
@@ -612,6 +585,7 @@ def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
         "thresholds": {"staff_k_min": k_staff, "customer_k_min": k_cust},
         "response_counts": counts,
         "response_rates": selectors.response_rates(wave, responses=data.responses),
+        "release": {side: info.as_dict() for side, info in data.release.items()},
         "items": items,
         "headline": next((i for i in items if i["is_headline"]), None),
         "dimensions": _dimension_entries(data, staff_filter=staff_filter, customer_filter=customer_filter,
@@ -626,33 +600,35 @@ def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
         "churn": _churn(data, language=language),
         "undefined": undefined,
     }
-    if hidden_staff_group:
-        # A hidden group's item that all its members skipped would otherwise show status no_data with
-        # n_staff = 0 (stats.md §5.3 checks no_data first): that too says something about fewer than k people.
-        for entry in [*result["items"], *result["dimensions"], result["overall"]]:
-            if entry is not None and entry.get("report_status") == "no_data":
-                _hide_staff_side(entry)
+    for side, hidden in hidden_group.items():
+        if hidden:
+            # A selection that is not released shows as suppressed, not as "no data": whether it is empty or
+            # holds fewer than k people must not be told apart.
+            for entry in [*result["items"], *result["dimensions"], result["overall"]]:
+                if entry is not None and entry.get("report_status") == "no_data":
+                    _hide_side(entry, side)
     stats.check_json_safe(result)
     _memo_reset()
     return result
 
 
-def _hide_staff_side(entry: dict) -> None:
-    """Blank every staff-side number of an entry whose staff group is hidden (reliability is whole-side: kept)."""
+def _hide_side(entry: dict, side: str) -> None:
+    """Blank every number of one side of an entry whose selection is not released (reliability is whole-side)."""
     def blank(node, path: str) -> None:
         for key, value in list(node.items()):
-            if key in ("staff_text", "alpha") or key.startswith("cronbach_alpha") or key == "n_complete_cases_staff":
+            if key in (f"{side}_text", "alpha", "withheld") or key.startswith("cronbach_alpha") \
+                    or key == f"n_complete_cases_{side}":
                 continue
-            if "staff" in key.lower():
+            if side in key.lower():
                 if isinstance(value, (int, float, list)) and not isinstance(value, bool):
                     node[key] = None
                     entry.setdefault("undefined", []).append(
-                        f"{path}{key}: staff group under the anonymity threshold, or recoverable by subtraction")
+                        f"{path}{key}: this {side} selection is not released (fewer than the threshold)")
             elif isinstance(value, dict):
                 blank(value, f"{path}{key}.")
 
     blank(entry, "")
-    entry["report_status"] = "suppressed_anonymity"
+    entry["report_status"] = _suppressed_status(side)
 
 
 def segment_difference(*, wave: Wave, side: str, field: str, first: str, second: str,
@@ -679,9 +655,14 @@ def segment_difference(*, wave: Wave, side: str, field: str, first: str, second:
     k = _k_min(wave, side)
     suppressed_status = "suppressed_anonymity" if side == Side.STAFF else "suppressed_min_n"
 
-    def visible(sizes: dict[str, int]) -> bool:
-        verdict = stats.complementary_suppression(sizes, k_min=k) if sizes else {"visible": []}
-        return all(v in verdict["visible"] and sizes.get(v, 0) >= k for v in (first, second))
+    def visible(frame: pd.DataFrame, unit) -> bool:
+        """Both segments are released values with answers to the unit (each then a union of blocks ≥ k)."""
+        rows = unit(_select(frame, side, None))
+        col = f"seg__{field}"
+        if rows.empty or col not in rows.columns:
+            return False
+        sizes = rows.groupby(col)["n"].sum()
+        return all(int(sizes.get(v, 0)) >= k for v in (first, second))
 
     def hidden_entry(key: str) -> dict:
         return {"key": key, "n_group_1": None, "n_group_2": None, "difference": None, "se": None, "df": None,
@@ -692,7 +673,7 @@ def segment_difference(*, wave: Wave, side: str, field: str, first: str, second:
     items = []
     for item in data.likert:
         unit = lambda r, i=item.pk: r[r.item_id == i]  # noqa: E731
-        if not visible(_group_sizes(data.answers, side, field, None, unit)):
+        if not visible(data.answers, unit):
             items.append(hidden_entry(item.key))
             continue
         rows = _select(data.answers, side, None)
@@ -705,7 +686,7 @@ def segment_difference(*, wave: Wave, side: str, field: str, first: str, second:
     for dim in data.dimensions:
         if not data.dim_items[dim.pk]:
             continue
-        if not visible(_group_sizes(data.scores, side, field, None, data.score_unit(dim))):
+        if not visible(data.scores, data.score_unit(dim)):
             dims.append(hidden_entry(dim.key))
             continue
         values, counts = stats.tabulate(data.score_array(side, {field: first}, dim),

@@ -34,7 +34,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
-from surveys import services
+from surveys import releases, services
 from surveys.bulk import BulkResponse, invitation_uses_bulk_load, invitations_bulk_load, responses_bulk_load
 from surveys.instruments.loader import builtin_instrument
 from surveys.models import (
@@ -241,6 +241,8 @@ def demo_load(*, seed: int = 42, customers: int = 400, staff: int | None = None,
             if bulk is None:
                 bulk = 2 * (customers + staff) >= BULK_FROM
             org = _Generator(seed=seed, customers=customers, staff=staff, progress=progress, bulk=bulk).run()
+            for wave in org.waves.all():
+                releases.publish_due(wave)  # the demo's results are published, as after a first read
     summary = DemoSummary(created=created, organization=org, counts=demo_counts(org))
     summary.lines = _print_lines(org)
     return summary

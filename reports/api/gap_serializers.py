@@ -113,6 +113,13 @@ class GapWeightedSerializer(serializers.Serializer):
     undefined = serializers.ListField(child=serializers.CharField())
 
 
+class GapWithheldSerializer(serializers.Serializer):
+    """Respondents of the view whose answers to this unit are withheld: their group gave fewer than k answers."""
+
+    staff = serializers.IntegerField()
+    customer = serializers.IntegerField()
+
+
 class GapComparisonSerializer(serializers.Serializer):
     """Fields shared by items and dimensions (stats.md §11)."""
 
@@ -132,6 +139,7 @@ class GapComparisonSerializer(serializers.Serializer):
     undefined = serializers.ListField(child=serializers.CharField())
     classification = GapClassificationSerializer()
     weighted = GapWeightedSerializer(required=False, allow_null=True)
+    withheld = GapWithheldSerializer(required=False)
 
 
 class GapItemSerializer(GapComparisonSerializer):
@@ -296,7 +304,7 @@ class GapChurnSerializer(serializers.Serializer):
 
 class GapResponseRateSerializer(serializers.Serializer):
     invited = serializers.IntegerField()
-    answered_invitations = serializers.IntegerField()
+    answered_invitations = _int(help_text="Used invitations; null for staff (it would change with one answer).")
     responses = _int()
     rate = _num()
 
@@ -347,12 +355,26 @@ class GapResponseCountsSerializer(serializers.Serializer):
     customer = _int()
 
 
+class GapReleaseSideSerializer(serializers.Serializer):
+    number = serializers.IntegerField(help_text="The release shown (0: nothing published yet).")
+    published_at = serializers.DateTimeField(allow_null=True)
+    next = serializers.CharField(allow_null=True, help_text="When the next release comes (null once closed).")
+
+
+class GapReleaseSerializer(serializers.Serializer):
+    """Which release of each side the numbers show: they change only when at least k new responses arrive."""
+
+    staff = GapReleaseSideSerializer()
+    customer = GapReleaseSideSerializer()
+
+
 class GapAnalysisSerializer(serializers.Serializer):
     wave = GapWaveSerializer()
     filters = GapFiltersSerializer()
     thresholds = GapThresholdsSerializer()
     response_counts = GapResponseCountsSerializer()
     response_rates = GapResponseRatesSerializer()
+    release = GapReleaseSerializer()
     items = GapItemSerializer(many=True)
     headline = GapItemSerializer(allow_null=True)
     dimensions = GapDimensionSerializer(many=True)

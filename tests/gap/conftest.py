@@ -7,7 +7,7 @@ import random
 import pytest
 
 from surveys import models as m
-from surveys import services
+from surveys import releases, services
 from tests import factories as f
 
 
@@ -43,8 +43,11 @@ def fill_wave(wave, *, seed: int, n_staff: int, n_customer: int, staff_shift: fl
     for i in range(n_staff):
         answers = {k: draw(3.0 + staff_shift) for k in keys}
         dept = departments[i % len(departments)] if i < n_staff - 3 else "Legal"
-        services.response_submit(wave=wave, side="staff", answers=answers, language="en",
-                                 segments={"department": dept}, required=False)
+        # Staff answer through invitations, so their department comes from the roster (disclosure P5:
+        # self-declared segments never lift a group over the threshold).
+        inv = services.invitation_create(wave=wave, side="staff", segments={"department": dept})
+        services.response_submit(wave=wave, side="staff", answers=answers, language="en", channel="invitation",
+                                 invitation=inv.invitation, required=False)
         submitted.append({"side": "staff", "answers": answers, "segments": {"department": dept}})
     for i in range(n_customer):
         answers = {k: draw(3.0) for k in keys}
@@ -75,6 +78,7 @@ def gap_data(django_db_setup, django_db_blocker):
         wave = services.wave_create(organization=org, instrument=inst, name="H2", slug="gap-h2")
         services.wave_open(wave=wave)
         submitted = fill_wave(wave, seed=7, n_staff=60, n_customer=90)
+        releases.publish_due(wave)  # read as the engine reads: published responses only
     yield org.pk, wave.pk, submitted
     with django_db_blocker.unblock():
         m.Answer.objects.filter(response__wave__organization_id=org.pk).delete()

@@ -88,17 +88,19 @@ def test_cronbach_alpha_from_database_moments_equals_the_raw_data_formula(gap_wa
         assert speed["alpha"][side]["pairwise"] == pytest.approx(expected_pw["alpha"], rel=1e-9)
 
 
-def test_a_small_staff_segment_is_suppressed_and_its_sibling_too(gap_wave):
-    wave, _ = gap_wave
+def test_a_small_staff_department_is_not_released_and_it_does_not_stand_alone_in_the_rest(gap_wave):
+    wave, submitted = gap_wave
     result = services.gap_analysis(wave=wave)
     dept = next(f for f in result["segments"]["staff"] if f["field"] == "department")
     by_value = {g["value"]: g for g in dept["groups"]}
-    # "Legal" has 3 respondents: hidden, and so is the smallest other department.
-    assert by_value["Legal"]["report_status"] == "suppressed_anonymity"
-    assert by_value["Legal"]["n"] is None and by_value["Legal"]["dimensions"] == {}
-    complementary = [g for g in dept["groups"] if g["report_status"] == "suppressed_complementary"]
-    assert len(complementary) == 1 and complementary[0]["n"] is None
-    assert "3" not in json.dumps(by_value["Legal"])
+    # "Legal" has 3 respondents: no group of its own. The rest of the staff who are in no shown group must not
+    # be Legal alone either (all staff − the shown groups would be Legal): it holds at least k people.
+    assert "Legal" not in by_value
+    assert all(g["n"] >= wave.anonymity_threshold for g in dept["groups"])
+    n_staff = sum(1 for s in submitted if s["side"] == "staff")
+    assert result["response_counts"]["staff"] == n_staff
+    assert n_staff - sum(g["n"] for g in dept["groups"]) >= wave.anonymity_threshold
+    assert "Legal" not in json.dumps(result)
 
 
 def test_filtering_to_a_group_that_subtraction_would_reveal_is_refused(gap_wave):

@@ -1,0 +1,176 @@
+"""A wave's count tables as they may be released: the verdicts of :mod:`surveys.disclosure` applied.
+
+The gap engine never sees raw segment values. Before any statistic is
+computed, each side's rows get their block's released values (generalised
+values become :data:`surveys.disclosure.GENERALISED`, which no filter
+matches), rows of unreleased blocks are dropped, and per unit (item, dimension
+score, overall score) the blocks with hidden answers are dropped and counted
+as withheld. A filter, a heatmap group or "everyone" then selects whole blocks
+by construction (docs/anonymity.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from reports import selectors
+from surveys import disclosure
+from surveys.models import Side
+
+CHANNEL_COLUMN = selectors._seg_alias(selectors.CHANNEL_KEY)
+BLOCK = "block__"  # the block index of each row while the tables are built
+
+
+@dataclass
+class DisclosedTables:
+    """The released tables of one wave (same columns as :class:`selectors.WaveCounts`' tables)."""
+
+    answers: pd.DataFrame
+    scores: pd.DataFrame
+    overall_scores: pd.DataFrame
+    responses: pd.DataFrame
+    plans: dict[str, disclosure.BlockPlan]
+    # Answers withheld per unit: side, unit ("item:<id>", "dim:<id>"), seg__… (released values), n.
+    withheld: pd.DataFrame
+    released_values: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # side → field → values
+
+
+def _text(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return disclosure.NOT_GIVEN
+    return str(value)
+
+
+def disclose(counts: selectors.WaveCounts, *, fields: Mapping[str, list[str]], k: Mapping[str, int],
+             dim_items: Mapping[int, list[int]]) -> DisclosedTables:
+    """Apply the block plan and the per-unit verdicts of each side to the wave's count tables.
+
+    ``fields``: the segment field keys of each side; ``k``: each side's threshold;
+    ``dim_items``: the Likert item ids of each dimension (0: the overall score).
+    """
+    seg_cols = [c for c in counts.responses.columns if c.startswith("seg__")]
+    plans: dict[str, disclosure.BlockPlan] = {}
+    blocks_of: dict[str, dict[disclosure.Atom, int]] = {}  # side → atom → block index
+    block_values: dict[str, list[disclosure.Atom]] = {}
+    for side in (Side.STAFF, Side.CUSTOMER):
+        keys = list(fields[side])
+        rows = counts.responses[counts.responses["side"] == side] if len(counts.responses) else counts.responses
+        atoms: dict[disclosure.Atom, disclosure.AtomCount] = {}
+        if len(rows):
+            columns = [rows[selectors._seg_alias(f)].tolist() if selectors._seg_alias(f) in rows else
+                       [None] * len(rows) for f in keys]
+            channels = rows[CHANNEL_COLUMN].tolist() if CHANNEL_COLUMN in rows else [None] * len(rows)
+            for values, channel, n in zip(zip(*columns, strict=True) if keys else [()] * len(rows), channels,
+                                          rows["n"].tolist(), strict=True):
+                atom = tuple(_text(v) for v in values)
+                n = int(n)
+                verified = n if disclosure.is_verified(_text(channel)) else 0
+                atoms[atom] = atoms.get(atom, disclosure.AtomCount(0, 0)) + disclosure.AtomCount(verified, n)
+        plan = disclosure.plan_blocks(atoms, keys, int(k[side]))
+        plans[side] = plan
+        ordered = sorted(plan.sizes)
+        block_values[side] = ordered
+        index = {b: i for i, b in enumerate(ordered)}
+        blocks_of[side] = {atom: index[b] for atom, b in plan.block_of_atom.items()}
+
+    def released(frame: pd.DataFrame) -> pd.DataFrame:
+        """Rows of released blocks with their block's values; other fields' and the channel blanked."""
+        if frame.empty:
+            return frame.assign(**{BLOCK: pd.Series(dtype=np.int64)})
+        parts = []
+        for side in (Side.STAFF, Side.CUSTOMER):
+            rows = frame[frame["side"] == side]
+            if rows.empty:
+                continue
+            keys = list(fields[side])
+            cols = [selectors._seg_alias(f) for f in keys]
+            atoms = (zip(*[rows[c].tolist() if c in rows else [None] * len(rows) for c in cols], strict=True)
+                     if keys else [()] * len(rows))
+            mapping = blocks_of[side]
+            block = np.fromiter((mapping.get(tuple(_text(v) for v in a), -1) for a in atoms),
+                                dtype=np.int64, count=len(rows))
+            rows = rows.assign(**{BLOCK: block})
+            rows = rows[rows[BLOCK] >= 0].copy()
+            values = block_values[side]
+            for c in seg_cols:
+                rows[c] = None
+            for j, c in enumerate(cols):
+                rows[c] = [values[b][j] or None for b in rows[BLOCK].tolist()]  # "" (not given) → None
+            parts.append(rows)
+        if not parts:
+            return frame.iloc[0:0].assign(**{BLOCK: pd.Series(dtype=np.int64)})
+        return pd.concat(parts, ignore_index=True)
+
+    def scored_only(frame: pd.DataFrame) -> pd.DataFrame:
+        """Respondents with a score (the half rule, stats.md §3.2): the others are in no score number."""
+        if frame.empty:
+            return frame
+        half = frame["dimension_id"].map(lambda d: math.ceil(len(dim_items.get(int(d), [])) / 2) or 1)
+        return frame[frame["c"] >= half]
+
+    responses = released(counts.responses)
+    answers = released(counts.answers)
+    scores = released(scored_only(counts.scores))
+    overall = released(scored_only(counts.overall_scores))
+
+    withheld: list[pd.DataFrame] = []
+
+    def keep_units(frame: pd.DataFrame, unit_col: str, unit_prefix: str, allowed: dict[tuple[str, int], set[int]],
+                   ) -> pd.DataFrame:
+        """Drop the rows of (side, unit, block) not allowed; record their respondents as withheld."""
+        if frame.empty:
+            return frame
+        ok = np.fromiter((b in allowed.get((s, int(u)), ()) for s, u, b in
+                          zip(frame["side"].tolist(), frame[unit_col].tolist(), frame[BLOCK].tolist(), strict=True)),
+                         dtype=bool, count=len(frame))
+        hidden = frame[~ok]
+        if len(hidden):
+            seg = [c for c in seg_cols if c in hidden.columns]
+            w = hidden.groupby(["side", unit_col, *seg], dropna=False)["n"].sum().reset_index()
+            w["unit"] = [f"{unit_prefix}{int(u)}" for u in w[unit_col]]
+            withheld.append(w.drop(columns=[unit_col]))
+        return frame[ok]
+
+    # Items: a block with fewer than k answers to an item gives none of them.
+    item_allowed: dict[tuple[str, int], set[int]] = {}
+    if len(answers):
+        per = answers.groupby(["side", "item_id", BLOCK])["n"].sum()
+        for (side, item, block), n in per.items():
+            if n >= int(k[side]):
+                item_allowed.setdefault((side, int(item)), set()).add(int(block))
+    answers = keep_units(answers, "item_id", "item:", item_allowed)
+
+    # Dimension and overall scores: k scored respondents in the block, and every item of it released there.
+    def score_allowed(frame: pd.DataFrame) -> dict[tuple[str, int], set[int]]:
+        out: dict[tuple[str, int], set[int]] = {}
+        if frame.empty:
+            return out
+        for (side, dim), rows in frame.groupby(["side", "dimension_id"], sort=False):
+            items = dim_items.get(int(dim), [])
+            scored = rows.groupby(BLOCK)["n"].sum()
+            block_scored = {b: int(n) for b, n in scored.items()}
+            item_blocks = [frozenset(item_allowed.get((side, i), set())) for i in items]
+            out[(side, int(dim))] = set(disclosure.released_score_blocks(block_scored, item_blocks, int(k[side])))
+        return out
+
+    scores = keep_units(scores, "dimension_id", "dim:", score_allowed(scores))
+    overall = keep_units(overall, "dimension_id", "dim:", score_allowed(overall))
+
+    withheld_frame = (pd.concat(withheld, ignore_index=True) if withheld
+                      else pd.DataFrame(columns=["side", *seg_cols, "n", "unit"]))
+    released_values = {
+        side: {f: {v for b in block_values[side] for j, v in enumerate(b) if fields[side][j] == f
+                   and v not in (disclosure.GENERALISED, disclosure.NOT_GIVEN)} for f in fields[side]}
+        for side in (Side.STAFF, Side.CUSTOMER)
+    }
+    drop = [BLOCK]
+    return DisclosedTables(
+        answers=answers.drop(columns=drop), scores=scores.drop(columns=drop),
+        overall_scores=overall.drop(columns=drop), responses=responses.drop(columns=drop), plans=plans,
+        withheld=withheld_frame, released_values=released_values,
+    )

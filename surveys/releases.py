@@ -1,0 +1,81 @@
+"""Releases (disclosure promise P4): a side's results change only when at least k new responses are published.
+
+Every reader of response data calls :func:`publish_due` first and then reads
+only published responses (``SurveyResponse.release`` set). Publishing stamps
+every waiting response in one ``UPDATE … WHERE release IS NULL`` under a lock
+of the wave's row, so a response whose transaction commits later simply waits
+for the next release: no release ever grows after it was made. Whether one is
+due is decided by :func:`surveys.disclosure.release_due`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from surveys import disclosure
+from surveys.models import Release, Side, SurveyResponse, Wave, WaveStatus
+
+
+def threshold(wave: Wave, side: str) -> int:
+    """The wave's k for a side: the anonymity threshold for staff, the customer threshold for customers."""
+    return int(wave.anonymity_threshold if side == Side.STAFF else wave.customer_threshold)
+
+
+def policy(wave: Wave, side: str) -> disclosure.Policy:
+    return disclosure.Policy(side=side, k=threshold(wave, side), staff=side == Side.STAFF)
+
+
+@dataclass(frozen=True)
+class ReleaseInfo:
+    """What a reader may say about the release it shows (never how many responses are waiting)."""
+
+    side: str
+    number: int  # 0: nothing published yet
+    published_at: str | None  # ISO time of the release shown
+    n_published: int
+    k: int
+    wave_open: bool
+
+    def as_dict(self) -> dict:
+        if self.wave_open:
+            next_release = (f"when at least {self.k} more responses have arrived; responses that arrive "
+                            f"after the wave closes' last release are not shown if fewer than {self.k}")
+        else:
+            next_release = None
+        return {"number": self.number, "published_at": self.published_at, "next": next_release}
+
+
+def publish_due(wave: Wave) -> dict[str, ReleaseInfo]:
+    """Publish each side's waiting responses if at least k are waiting; the current release of each side."""
+    return {side: _publish_side(wave, side) for side in (Side.STAFF, Side.CUSTOMER)}
+
+
+def _publish_side(wave: Wave, side: str) -> ReleaseInfo:
+    k = threshold(wave, side)
+    pending = SurveyResponse.objects.filter(wave=wave, side=side, release__isnull=True)
+    if disclosure.release_due(pending=pending.count(), k=k).due:
+        with transaction.atomic():
+            Wave.objects.select_for_update().filter(pk=wave.pk).values_list("pk", flat=True).first()
+            # Counted again under the lock: another reader may have published meanwhile. The UPDATE
+            # stamps what is committed now (at least the k counted); later commits wait for the next one.
+            if disclosure.release_due(pending=pending.count(), k=k).due:
+                last = Release.objects.filter(wave=wave, side=side).aggregate(n=Max("number"), t=Max("n_total"))
+                number = (last["n"] or 0) + 1
+                stamped = pending.update(release=number)
+                Release.objects.create(wave=wave, side=side, number=number, n_added=stamped,
+                                       n_total=(last["t"] or 0) + stamped,
+                                       at_close=wave.status == WaveStatus.CLOSED, created_at=timezone.now())
+    current = Release.objects.filter(wave=wave, side=side).order_by("-number").first()
+    return ReleaseInfo(side=side, number=current.number if current else 0,
+                       published_at=current.created_at.isoformat() if current else None,
+                       n_published=current.n_total if current else 0, k=k,
+                       wave_open=wave.status == WaveStatus.OPEN)
+
+
+def published(queryset):
+    """Only the published responses of a queryset of responses."""
+    return queryset.filter(release__isnull=False)
