@@ -278,6 +278,11 @@ KAGAMI_TRUSTED_PROXY_COUNT = env_int("KAGAMI_TRUSTED_PROXY_COUNT", 0, minimum=0)
 KAGAMI_PUBLIC_MAX_BODY_BYTES = env_int("KAGAMI_PUBLIC_MAX_BODY_BYTES", 131_072, minimum=4096)
 KAGAMI_PUBLIC_FLOOD_LIMIT = env_int("KAGAMI_PUBLIC_FLOOD_LIMIT", 300, minimum=10)
 KAGAMI_PUBLIC_FAILURE_LIMIT = env_int("KAGAMI_PUBLIC_FAILURE_LIMIT", 60, minimum=5)
+# The staff anonymous link stores at most this many responses per client address and wave in a rolling
+# 24 hours (invitation links and the customer link are not counted; see surveys/public/tickets.py).
+# 50 lets an office of up to 50 behind one NAT all answer on the same day (larger ones: invitations, or
+# over two days); it bounds bulk stuffing from one address, not the padding of a small group.
+KAGAMI_STAFF_LINK_PER_ADDRESS_DAILY = env_int("KAGAMI_STAFF_LINK_PER_ADDRESS_DAILY", 50, minimum=1)
 
 # Domain settings.
 KAGAMI_MIN_ANONYMITY_THRESHOLD = 3  # never below this, whatever a wave says

@@ -3,13 +3,16 @@
 Unauthenticated: the token (or the anonymous link) is the credential, so no
 session and no CSRF. Submissions call ``services.response_submit``, the same
 rule as the HTML form; domain errors become ``{"detail", "code"}`` through
-backend/api_errors.py.
+backend/api_errors.py. The staff anonymous link's GET returns a single-use
+``ticket`` that its POST must send back, and its posts are capped per client
+address (surveys/public/tickets.py): 403 ``ticket_*`` or 429, nothing stored.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.utils.cache import add_never_cache_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -21,7 +24,7 @@ from rest_framework.views import APIView
 
 from surveys import errors, services
 from surveys.models import Channel, Language, Side
-from surveys.public import throttling
+from surveys.public import throttling, tickets
 from surveys.public.forms import (
     NA,
     anonymity_statement,
@@ -91,6 +94,7 @@ def form_definition(target: Target, language: str) -> dict[str, Any]:
             if target.side == Side.STAFF else []
         ),
         "comment_max_length": services.MAX_COMMENT_LENGTH,
+        "ticket": tickets.issue(wave, target.side) if target.guarded else None,
     }
 
 
@@ -116,6 +120,16 @@ _POST_RESPONSES = {
     **_ERRORS,
     413: OpenApiResponse(PublicErrorSerializer, description="Request body too large."),
     415: OpenApiResponse(PublicErrorSerializer, description="Body is not JSON."),
+}
+_ANONYMOUS_POST_RESPONSES = {
+    **_POST_RESPONSES,
+    403: OpenApiResponse(PublicValidationErrorSerializer, description=(
+        "Staff link only: the ticket is missing, not this form's, expired or already used (code ticket_missing, "
+        "ticket_invalid, ticket_expired, ticket_used; the message is also under the key ticket). Nothing was "
+        "stored: GET the form for a new ticket.")),
+    429: OpenApiResponse(PublicErrorSerializer, description=(
+        "Too many requests from this address; on the staff link also: the address has stored as many "
+        "responses to this wave in 24 hours as allowed (code staff_link_address_limit).")),
 }
 
 
@@ -154,6 +168,8 @@ class PublicFormAPIView(APIView):
             raise errors.AlreadyAnswered()
         if target.anonymous and throttling.has_answered(request, target.wave, target.side):
             raise errors.AlreadyAnswered()
+        if target.guarded:
+            tickets.check_address(request, target.wave)
 
     def get(self, request: Request, **kwargs) -> Response:
         query = PublicFormQuerySerializer(data=request.query_params)
@@ -161,7 +177,10 @@ class PublicFormAPIView(APIView):
         target = self.resolve(**kwargs)
         self.check_open(request, target)
         language = pick_language(target.wave, query.validated_data.get("lang"), self.preferred_language(target))
-        return Response(PublicFormDefinitionSerializer(form_definition(target, language)).data)
+        response = Response(PublicFormDefinitionSerializer(form_definition(target, language)).data)
+        if target.guarded:
+            add_never_cache_headers(response)  # the ticket is for one respondent: never from a shared cache
+        return response
 
     def post(self, request: Request, **kwargs) -> Response:
         target = self.resolve(**kwargs)
@@ -170,18 +189,20 @@ class PublicFormAPIView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         language = pick_language(target.wave, data.get("language"), self.preferred_language(target))
-        response = services.response_submit(
-            wave=target.wave,
-            side=target.side,
-            answers={key: (NA if isinstance(v, str) and v.strip().lower() == NA else v)
-                     for key, v in data["answers"].items()},
-            language=language,
-            channel=Channel.API,
-            comment=data.get("comment", ""),
-            segments=data.get("segments") if target.anonymous else None,
-            invitation=target.invitation,
-            anonymous_link_id=target.link_id,
-        )
+        with tickets.guarded_submission(request, target.wave, target.side, anonymous=target.anonymous,
+                                        ticket=data.get(tickets.TICKET_FIELD)):
+            response = services.response_submit(
+                wave=target.wave,
+                side=target.side,
+                answers={key: (NA if isinstance(v, str) and v.strip().lower() == NA else v)
+                         for key, v in data["answers"].items()},
+                language=language,
+                channel=Channel.API,
+                comment=data.get("comment", ""),
+                segments=data.get("segments") if target.anonymous else None,
+                invitation=target.invitation,
+                anonymous_link_id=target.link_id,
+            )
         receipt = {"received": True, "language": response.language, "submitted_on": response.submitted_on}
         result = Response(PublicSubmissionReceiptSerializer(receipt).data, status=status.HTTP_201_CREATED)
         if target.anonymous:
@@ -221,6 +242,6 @@ class PublicAnonymousFormAPIView(PublicFormAPIView):
 
     @extend_schema(operation_id="public_wave_form_submit", summary="Submit the answers of an anonymous link",
                    tags=["public"], parameters=[_SIDE_PARAM], request=PublicAnonymousSubmissionSerializer,
-                   responses=_POST_RESPONSES)
+                   responses=_ANONYMOUS_POST_RESPONSES)
     def post(self, request: Request, **kwargs) -> Response:
         return super().post(request, **kwargs)

@@ -244,6 +244,7 @@ class SurveyForm:
         self.comment: str = str(data.get("comment", ""))
         self.comment_errors: list[str] = []
         self.non_field_errors: list[str] = []
+        self.ticket_problem: str = ""  # the code of a refused ticket (surveys/public/tickets.py), if any
 
     # ---------------------------------------------------------------- what goes to the service
 

@@ -57,6 +57,11 @@ class PublicFormDefinitionSerializer(serializers.Serializer):
         child=serializers.CharField(), help_text="Staff forms: how anonymity is protected (paragraphs). Else empty."
     )
     comment_max_length = serializers.IntegerField()
+    ticket = serializers.CharField(
+        allow_null=True,
+        help_text="Staff anonymous link only (else null): a single-use ticket, valid for a few hours, that the "
+                  "POST must send back as ticket. Fetch the form again for each submission.",
+    )
 
 
 # ------------------------------------------------------------------ submission (requests)
@@ -90,6 +95,10 @@ class PublicAnonymousSubmissionSerializer(PublicInvitationSubmissionSerializer):
     segments = serializers.DictField(
         child=serializers.CharField(allow_blank=True, allow_null=True, max_length=120),
         required=False, default=dict, help_text="Segment key → value (see segment_fields); all optional.",
+    )
+    ticket = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False,
+        help_text="Required on the staff link: the ticket returned by the GET of this form; stores one response.",
     )
 
 

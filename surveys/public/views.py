@@ -3,7 +3,10 @@
 Server-rendered, usable without JavaScript. Every submission goes through
 ``services.response_submit``; its domain errors become friendly pages here
 (404 unknown link, 409 already answered, 410 not collecting, 413, 429) and its
-field errors re-show the form with every other answer kept.
+field errors re-show the form with every other answer kept. The staff anonymous
+link also needs the single-use ticket its form carries and is capped per client
+address (surveys/public/tickets.py); a refused ticket re-shows the form (403)
+with the answers kept and a fresh ticket.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.http import urlencode
 from django.views import View
@@ -24,7 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from surveys import errors, services
 from surveys.models import AnonymousLink, Channel, Invitation, Side, Wave, WaveStatus
-from surveys.public import throttling
+from surveys.public import throttling, tickets
 from surveys.public.forms import (
     HONEYPOT_FIELD,
     LANGUAGE_LABELS,
@@ -47,6 +51,11 @@ class Target:
     @property
     def anonymous(self) -> bool:
         return self.invitation is None
+
+    @property
+    def guarded(self) -> bool:
+        """Submissions need a ticket and count against the per-address cap (the staff anonymous link)."""
+        return tickets.guarded(self.side, anonymous=self.anonymous)
 
 
 def _activate(request: HttpRequest, language: str) -> None:
@@ -101,6 +110,8 @@ class PublicFormView(View):
             raise errors.AlreadyAnswered()
         if target.anonymous and throttling.has_answered(request, target.wave, target.side):
             raise errors.AlreadyAnswered()
+        if target.guarded:
+            tickets.check_address(request, target.wave)
 
     def get(self, request: HttpRequest, **kwargs) -> HttpResponse:
         target: Target | None = None
@@ -155,17 +166,26 @@ class PublicFormView(View):
 
             # The whole form (every question's wording and choices) is built only to show errors.
             try:
-                services.response_submit(
-                    wave=target.wave,
-                    side=target.side,
-                    answers=posted_answers(target.wave, target.side, request.POST),
-                    language=language,
-                    channel=Channel.ANONYMOUS if target.anonymous else Channel.INVITATION,
-                    comment=str(request.POST.get("comment", "")),
-                    segments=posted_segments(target.wave, target.side, request.POST) if target.anonymous else None,
-                    invitation=target.invitation,
-                    anonymous_link_id=target.link_id,
-                )
+                with tickets.guarded_submission(request, target.wave, target.side, anonymous=target.anonymous,
+                                                ticket=request.POST.get(tickets.TICKET_FIELD)):
+                    services.response_submit(
+                        wave=target.wave,
+                        side=target.side,
+                        answers=posted_answers(target.wave, target.side, request.POST),
+                        language=language,
+                        channel=Channel.ANONYMOUS if target.anonymous else Channel.INVITATION,
+                        comment=str(request.POST.get("comment", "")),
+                        segments=(posted_segments(target.wave, target.side, request.POST)
+                                  if target.anonymous else None),
+                        invitation=target.invitation,
+                        anonymous_link_id=target.link_id,
+                    )
+            except tickets.TicketRefused as exc:
+                # Nothing stored. The form again, answers kept, with a fresh ticket to send them with.
+                form = self.make_form(target, language, data=request.POST)
+                form.ticket_problem = exc.code
+                form.non_field_errors.append(tickets.form_message(exc.code, language))
+                return self.render_form(request, target, form, status=403)
             except errors.ValidationFailed as exc:
                 # Validation errors are not counted as suspicious: people make them.
                 form = self.make_form(target, language, data=request.POST)
@@ -196,15 +216,24 @@ class PublicFormView(View):
     def render_form(self, request: HttpRequest, target: Target, form: SurveyForm, *, status: int) -> HttpResponse:
         instrument = target.wave.instrument
         lang = form.language
-        return _page(
+        ticket = None
+        if target.guarded:
+            # A re-shown form keeps a ticket that is still good (a failed post gives it back); else a new one.
+            posted = request.POST.get(tickets.TICKET_FIELD) if request.method == "POST" else None
+            usable = posted is not None and tickets.is_usable(posted, target.wave, target.side)
+            ticket = posted if usable else tickets.issue(target.wave, target.side)
+        response = _page(
             request, "form.html", status, language=lang,
             form=form, target=target, wave=target.wave, side=target.side,
             company=target.wave.organization.company_name(lang),
             title=instrument.name_ja if lang == "ja" else instrument.name_en,
             description=instrument.description_ja if lang == "ja" else instrument.description_en,
             honeypot_field=HONEYPOT_FIELD, comment_max_length=services.MAX_COMMENT_LENGTH,
-            language_labels=LANGUAGE_LABELS,
+            language_labels=LANGUAGE_LABELS, ticket=ticket,
         )
+        if ticket is not None:
+            add_never_cache_headers(response)  # a ticket is for one person: never from a shared cache
+        return response
 
     def error_page(self, request: HttpRequest, exc: Exception, target: Target | None,
                    language: str | None) -> HttpResponse:
@@ -213,6 +242,14 @@ class PublicFormView(View):
         if isinstance(exc, errors.NotFound):
             throttling.record_failure(request)
             return not_found_page(request)
+        if isinstance(exc, tickets.AddressLimitReached):
+            if language:
+                _activate(request, language)
+            heading, message = tickets.limit_message(translation.get_language())
+            response = _page(request, "rate_limited.html", 429, limit_heading=heading, limit_message=message,
+                             wave=target.wave if target else None)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
         if isinstance(exc, throttling.RateLimited):
             response = _page(request, "rate_limited.html", 429, language=language)
             response["Retry-After"] = str(exc.retry_after)

@@ -49,6 +49,7 @@ def base_env(media_root: Path, **extra: str) -> dict[str, str]:
         # The burst is legitimate traffic from one loopback address: lift the flood guard for it.
         "KAGAMI_PUBLIC_FLOOD_LIMIT": "1000000",
         "KAGAMI_PUBLIC_FAILURE_LIMIT": "1000000",
+        "KAGAMI_STAFF_LINK_PER_ADDRESS_DAILY": "1000000",  # and the staff link's per-address daily cap
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     })
@@ -141,6 +142,12 @@ def celery_worker(env: Mapping[str, str], log: Path) -> Service:
         str(BIN / "celery"), "-A", "backend", "worker", "--pool", "solo", "--concurrency", "1",
         "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat",
     ], env, log).start()
+
+
+def ticket(port: int, path: str, conn: http.client.HTTPConnection | None = None) -> str | None:
+    """The single-use ticket the GET of an anonymous link's JSON form hands out (the staff link's POST needs it)."""
+    status, body = request(port, "GET", path, conn=conn)
+    return json.loads(body).get("ticket") if status == 200 else None
 
 
 def request(port: int, method: str, path: str, body: Any = None, headers: Mapping[str, str] | None = None,

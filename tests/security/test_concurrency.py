@@ -71,6 +71,8 @@ def _submit_burst(port: int, slug: str, total: int, threads: int) -> tuple[list[
                 answers = as_json(STAFF_ANSWERS if side == "staff" else CUSTOMER_ANSWERS)
                 body = {"answers": answers, "comment": marker, "language": "en"}
                 try:
+                    if side == "staff":  # the staff link stores a post only with its form's single-use ticket
+                        body["ticket"] = live_stack.ticket(port, paths[side], conn=conn)
                     status, _ = live_stack.request(port, "POST", paths[side], body, conn=conn)
                 except OSError:
                     conn.close()

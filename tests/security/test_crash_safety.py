@@ -64,9 +64,11 @@ class Load:
             side = "staff" if n % 3 == 0 else "customer"
             body = {"answers": as_json(STAFF_ANSWERS if side == "staff" else CUSTOMER_ANSWERS),
                     "comment": f"crash-{n:06d}", "language": "en"}
+            path = f"/api/v1/public/waves/{self.slug}/{side}/"
             try:
-                status, _ = live_stack.request(self.port, "POST", f"/api/v1/public/waves/{self.slug}/{side}/",
-                                               body, conn=conn)
+                if side == "staff":  # the staff link stores a post only with its form's single-use ticket
+                    body["ticket"] = live_stack.ticket(self.port, path, conn=conn)
+                status, _ = live_stack.request(self.port, "POST", path, body, conn=conn)
             except (OSError, http.client.HTTPException):
                 # The server died under us: this one was not acknowledged. Never resend the same
                 # submission (it may have been committed); the next one is new.

@@ -165,18 +165,25 @@ def test_a_used_invitation_is_a_409_and_a_closed_wave_a_410(anon_client, wave, c
 
 def test_an_anonymous_submission_takes_segments_and_checks_them(anon_client, wave):
     url = f"/api/v1/public/waves/{wave.slug}/staff/"
-    bad = anon_client.post(url, {"answers": as_json(STAFF_ANSWERS), "segments": {"tenure": "forever"}},
-                           format="json")
+    ticket = anon_client.get(url).json()["ticket"]  # the staff link takes a post only with its form's ticket
+    bad = anon_client.post(url, {"answers": as_json(STAFF_ANSWERS), "segments": {"tenure": "forever"},
+                                 "ticket": ticket}, format="json")
     assert bad.status_code == 400 and list(bad.json()) == ["detail", "code", "segments.tenure"]
-    good = anon_client.post(url, {"answers": as_json(STAFF_ANSWERS), "segments": {"tenure": "<1y", "role": "CSM"}},
-                            format="json")
+    good = anon_client.post(url, {"answers": as_json(STAFF_ANSWERS), "segments": {"tenure": "<1y", "role": "CSM"},
+                                  "ticket": ticket}, format="json")  # a refused post did not use it up
     assert good.status_code == 201
     stored = m.SurveyResponse.objects.get()
     assert stored.segments == {"tenure": "<1y", "role": "CSM"} and stored.submitted_at is None
-    # The same browser (cookie) cannot answer again; another browser can.
-    again = anon_client.post(url, {"answers": as_json(STAFF_ANSWERS)}, format="json")
+    # The same browser (cookie) cannot answer again; another browser can, with a ticket of its own.
+    again = anon_client.post(url, {"answers": as_json(STAFF_ANSWERS), "ticket": APIClient().get(url).json()["ticket"]},
+                             format="json")
     assert again.status_code == 409
-    assert APIClient().post(url, {"answers": as_json(STAFF_ANSWERS)}, format="json").status_code == 201
+    other = APIClient()
+    assert other.post(url, {"answers": as_json(STAFF_ANSWERS), "ticket": other.get(url).json()["ticket"]},
+                      format="json").status_code == 201
+    no_ticket = APIClient().post(url, {"answers": as_json(STAFF_ANSWERS)}, format="json")
+    assert no_ticket.status_code == 403 and no_ticket.json()["code"] == "ticket_missing" and no_ticket.json()["ticket"]
+    assert m.SurveyResponse.objects.count() == 2
 
 
 def test_token_guessing_through_the_api_is_rate_limited(wave, monkeypatch):
@@ -203,8 +210,11 @@ def test_the_schema_documents_every_status_of_the_public_operations():
     for operation in (form["get"], wave["get"]):
         assert sorted(operation["responses"]) == ["200", "400", "404", "409", "410", "429"]
         assert operation["security"] == [{}]
-    for operation in (form["post"], wave["post"]):
-        assert sorted(operation["responses"]) == ["201", "400", "404", "409", "410", "413", "415", "429"]
+    assert sorted(form["post"]["responses"]) == ["201", "400", "404", "409", "410", "413", "415", "429"]
+    # The anonymous links add 403: the staff link's ticket was missing, foreign, expired or used.
+    assert sorted(wave["post"]["responses"]) == ["201", "400", "403", "404", "409", "410", "413", "415", "429"]
+    assert "ticket" in schema["components"]["schemas"]["PublicAnonymousSubmissionRequest"]["properties"]
+    assert "ticket" in schema["components"]["schemas"]["PublicFormDefinition"]["properties"]
     assert form["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "PublicInvitationSubmissionRequest")
     assert "segments" in schema["components"]["schemas"]["PublicAnonymousSubmissionRequest"]["properties"]

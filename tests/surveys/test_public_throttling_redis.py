@@ -1,11 +1,15 @@
-"""The public forms' rate limit on Redis, as in production: same limits as the local cache, one round trip a post."""
+"""The public forms' rate limit on Redis, as in production: same limits as the local cache, one round trip a post;
+and the staff link's guard (single-use tickets, per-address daily cap) shared and atomic there."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis.connection
@@ -13,7 +17,7 @@ from django.core.cache import cache
 from django.test import Client, RequestFactory
 
 from surveys import models as m
-from surveys.public import throttling
+from surveys.public import throttling, tickets
 from tests.surveys.test_public_support import form_post, open_wave
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
@@ -120,3 +124,72 @@ def test_a_form_post_through_redis_is_stored_and_counted(org, monkeypatch):
              for _ in range(3)]
     assert codes == [302, 302, 429]
     assert m.SurveyResponse.objects.filter(wave=wave).count() == 2
+
+
+# --------------------------------------------------------------------------- the staff link's guard on Redis
+
+
+def _staff_post(client: Client, wave: m.Wave) -> int:
+    page = client.get(f"/s/{wave.slug}/staff/?lang=en")
+    if page.status_code != 200:
+        return page.status_code
+    ticket = re.search(r'name="ticket" value="([^"]+)"', page.content.decode()).group(1)
+    return client.post(f"/s/{wave.slug}/staff/", form_post("staff") | {"ticket": ticket}).status_code
+
+
+def test_the_staff_link_cap_and_single_use_tickets_hold_on_redis(org, settings):
+    settings.KAGAMI_STAFF_LINK_PER_ADDRESS_DAILY = 3
+    wave = open_wave(org)
+    assert [_staff_post(Client(REMOTE_ADDR="192.0.2.60"), wave) for _ in range(5)] == [302] * 3 + [429] * 2
+    assert _staff_post(Client(REMOTE_ADDR="192.0.2.61"), wave) == 302
+    assert m.SurveyResponse.objects.filter(wave=wave, side="staff").count() == 4
+    # The counters: raw integers with a day's life, under a hash of wave and address, never the address.
+    client = cache._cache.get_client(write=True)
+    keys = [k.decode() for k in client.keys("*stafflink:addr:*")]
+    assert len(keys) == 2 and not any("192.0.2" in k for k in keys)
+    assert sorted(int(client.get(k)) for k in keys) == [1, 3]
+    assert all(24 * 3600 < client.ttl(k) <= 25 * 3600 for k in keys)
+    # A used ticket is remembered in Redis: a replay from a new browser stores nothing.
+    page = Client(REMOTE_ADDR="192.0.2.62").get(f"/s/{wave.slug}/staff/?lang=en").content.decode()
+    ticket = re.search(r'name="ticket" value="([^"]+)"', page).group(1)
+    replays = [Client(REMOTE_ADDR=f"192.0.2.{70 + n}").post(f"/s/{wave.slug}/staff/", form_post("staff")
+                                                             | {"ticket": ticket}).status_code for n in range(3)]
+    assert replays == [302, 403, 403]
+    assert m.SurveyResponse.objects.filter(wave=wave, side="staff").count() == 5
+
+
+def test_racing_submissions_never_get_past_the_cap_or_reuse_a_ticket_on_redis(org, settings):
+    settings.KAGAMI_STAFF_LINK_PER_ADDRESS_DAILY = 5
+    wave = open_wave(org)
+    request = RequestFactory().post(f"/s/{wave.slug}/staff/", REMOTE_ADDR="192.0.2.90")
+    barrier = threading.Barrier(16)
+
+    def take(_: int) -> bool:
+        barrier.wait(timeout=10)
+        try:
+            tickets._take_slot(request, wave)
+        except tickets.AddressLimitReached:
+            return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        taken = sum(pool.map(take, range(16)))
+    assert 1 <= taken <= 5
+    assert sum(tickets._counts(tickets._address_keys(request, wave, tickets._now()))) == taken
+
+    settings.KAGAMI_STAFF_LINK_PER_ADDRESS_DAILY = 1000
+    ticket = tickets.issue(wave, "staff")
+    barrier = threading.Barrier(16)
+
+    def claim(_: int) -> bool:
+        barrier.wait(timeout=10)
+        try:
+            with tickets.guarded_submission(request, wave, "staff", anonymous=True, ticket=ticket):
+                pass
+        except tickets.TicketRefused as exc:
+            assert exc.code == "ticket_used"
+            return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        assert sum(pool.map(claim, range(16))) == 1
