@@ -82,29 +82,31 @@ def disclose(counts: selectors.WaveCounts, *, fields: Mapping[str, list[str]], k
         """Rows of released blocks with their block's values; other fields' and the channel blanked."""
         if frame.empty:
             return frame.assign(**{BLOCK: pd.Series(dtype=np.int64)})
-        parts = []
+        size = len(frame)
+        sides = frame["side"].to_numpy(dtype=object)
+        block = np.full(size, -1, dtype=np.int64)
+        shown = {c: np.full(size, None, dtype=object) for c in seg_cols}
         for side in (Side.STAFF, Side.CUSTOMER):
-            rows = frame[frame["side"] == side]
-            if rows.empty:
+            at = np.flatnonzero(sides == side)
+            if not at.size:
                 continue
             keys = list(fields[side])
             cols = [selectors._seg_alias(f) for f in keys]
-            atoms = (zip(*[rows[c].tolist() if c in rows else [None] * len(rows) for c in cols], strict=True)
-                     if keys else [()] * len(rows))
+            raw = [frame[c].to_numpy(dtype=object)[at] if c in frame else np.full(at.size, None, dtype=object)
+                   for c in cols]
             mapping = blocks_of[side]
-            block = np.fromiter((mapping.get(tuple(_text(v) for v in a), -1) for a in atoms),
-                                dtype=np.int64, count=len(rows))
-            rows = rows.assign(**{BLOCK: block})
-            rows = rows[rows[BLOCK] >= 0].copy()
+            atoms = zip(*raw, strict=True) if keys else [()] * at.size
+            block[at] = np.fromiter((mapping.get(tuple(_text(v) for v in a), -1) for a in atoms),
+                                    dtype=np.int64, count=at.size)
+            inside = at[block[at] >= 0]
             values = block_values[side]
-            for c in seg_cols:
-                rows[c] = None
             for j, c in enumerate(cols):
-                rows[c] = [values[b][j] or None for b in rows[BLOCK].tolist()]  # "" (not given) → None
-            parts.append(rows)
-        if not parts:
-            return frame.iloc[0:0].assign(**{BLOCK: pd.Series(dtype=np.int64)})
-        return pd.concat(parts, ignore_index=True)
+                per_block = np.array([b[j] or None for b in values] or [None], dtype=object)  # "" (not given) → None
+                shown[c][inside] = per_block[block[inside]]
+        keep = block >= 0
+        data = {c: (shown[c] if c in shown else frame[c].to_numpy())[keep] for c in frame.columns}
+        data[BLOCK] = block[keep]
+        return pd.DataFrame(data)
 
     def scored_only(frame: pd.DataFrame) -> pd.DataFrame:
         """Respondents with a score (the half rule, stats.md §3.2): the others are in no score number."""

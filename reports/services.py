@@ -232,6 +232,7 @@ class _WaveData:
                          dim_items=dim_item_ids)
         self.plans = shown.plans
         self.withheld = shown.withheld
+        self._withheld_by_view: dict[tuple, dict[str, int]] = {}
         self.released_values = shown.released_values
         self.answers = shown.answers
         self.scores = shown.scores
@@ -262,10 +263,14 @@ class _WaveData:
     def withheld_n(self, unit: str, staff_filter, customer_filter) -> dict[str, int]:
         """Respondents of the view whose answers to ``unit`` are withheld (their block gave fewer than k)."""
         out = {}
-        frame = self.withheld[self.withheld["unit"] == unit] if len(self.withheld) else self.withheld
         for side, flt in ((Side.STAFF, staff_filter), (Side.CUSTOMER, customer_filter)):
-            rows = _select(frame, side, flt) if len(frame) else frame
-            out[side] = int(rows["n"].sum()) if len(rows) else 0
+            key = (side, tuple(sorted((flt or {}).items())))
+            per_unit = self._withheld_by_view.get(key)
+            if per_unit is None:
+                rows = _select(self.withheld, side, flt) if len(self.withheld) else self.withheld
+                per_unit = self._withheld_by_view[key] = (
+                    {str(u): int(n) for u, n in rows.groupby("unit")["n"].sum().items()} if len(rows) else {})
+            out[side] = per_unit.get(unit, 0)
         return out
 
     def dim_scale(self, dim: Dimension) -> list[int]:
