@@ -5,7 +5,8 @@ waves open and close by action (the state machine), a frozen instrument is
 read-only and is changed by creating a new version, invitations are issued by
 ``invitation_create`` (the token is shown once, never stored), and responses,
 answers and invitation uses are view-only. Staff responses never show an
-invitation, an account or a time.
+invitation, an account or a time, and staff invitations never show whether (or
+when) they were used or reminded (disclosure promise P1, no linkage).
 """
 
 from __future__ import annotations
@@ -347,12 +348,35 @@ class InvitationAdminForm(forms.ModelForm):
         return data
 
 
+class CustomerUsedFilter(admin.SimpleListFilter):
+    """Used or not, for customer invitations only: no filter picks out the staff who answered (P1)."""
+
+    title = "used (customers only)"
+    parameter_name = "customer_used"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> QuerySet[Invitation]:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(side=Side.CUSTOMER, use__isnull=self.value() == "no")
+        return queryset
+
+
+# Disclosure promise P1, "no linkage": nothing shows which staff invitations were used. A reminder goes
+# only to those who have not answered, so a staff invitation's reminder fields would show it too: they are
+# neither shown, nor filtered or sorted on, for staff.
+STAFF_HIDDEN_INVITATION_FIELDS = {"used", "last_reminded_at", "reminder_count"}
+STAFF_HIDDEN_LOOKUPS = {"use", "last_reminded_at", "reminder_count"}
+
+
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
     form = InvitationAdminForm
     # token_hash is never shown: not listed, not a field, not searchable.
-    list_display = ["id", "wave", "side", "email", "name", "language", "used", "sent_at", "reminder_count"]
-    list_filter = ["side", "language", "wave__status", ("use", admin.EmptyFieldListFilter), "wave"]
+    # "used" and "reminders" are blank for staff and sort nothing (P1).
+    list_display = ["id", "wave", "side", "email", "name", "language", "used", "sent_at", "reminders"]
+    list_filter = ["side", "language", "wave__status", CustomerUsedFilter, "wave"]
     search_fields = ["email", "name", "wave__slug"]
     raw_id_fields = ["wave", "customer_account"]
     list_select_related = ["wave", "use"]
@@ -360,15 +384,51 @@ class InvitationAdmin(admin.ModelAdmin):
               "sent_at", "last_reminded_at", "reminder_count"]
     date_hierarchy = "created_at"
 
+    def get_fields(self, request: HttpRequest, obj: Invitation | None = None) -> list[str]:
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and obj.side == Side.STAFF:
+            fields = [f for f in fields if f not in STAFF_HIDDEN_INVITATION_FIELDS]
+        return fields
+
     def get_readonly_fields(self, request: HttpRequest, obj: Invitation | None = None) -> list[str]:
         fields = ["used", "created_at", "sent_at", "last_reminded_at", "reminder_count"]
         if obj is not None:
             fields += ["wave", "side", "customer_account"]
         return fields
 
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        # Django allows any lookup on the model's own fields and relations in the query string
+        # (?use__isnull=…, ?reminder_count=…): refused (400), whatever the side. Customers have CustomerUsedFilter.
+        if lookup.split("__")[0] in STAFF_HIDDEN_LOOKUPS:
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
     @admin.display(boolean=True, description="Used")
-    def used(self, obj: Invitation) -> bool:
-        return obj.pk is not None and obj.is_used
+    def used(self, obj: Invitation) -> bool | None:
+        if obj.pk is None or obj.side == Side.STAFF:
+            return None  # P1: never shown for staff
+        return obj.is_used
+
+    @admin.display(description="Reminders")
+    def reminders(self, obj: Invitation) -> int | None:
+        return None if obj.side == Side.STAFF else obj.reminder_count  # P1: never shown for staff
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[list, dict, set, list]:
+        # A used invitation cascades to its InvitationUse, which the confirmation page would list (and which
+        # the admin may not delete, so the deletion would be refused): for staff, only the invitation itself.
+        objs = list(objs)
+        customers = [obj for obj in objs if obj.side != Side.STAFF]
+        staff = [obj for obj in objs if obj.side == Side.STAFF]
+        to_delete, counts, perms_needed, protected = super().get_deleted_objects(customers, request)
+        if staff:
+            staff_delete, _, staff_perms, staff_protected = super().get_deleted_objects(staff, request)
+            # Nested lists are what cascades from each: for a staff invitation, only its use.
+            to_delete = [*to_delete, *(item for item in staff_delete if not isinstance(item, list))]
+            plural = Invitation._meta.verbose_name_plural
+            counts = {**counts, plural: counts.get(plural, 0) + len(staff)}
+            perms_needed = set(perms_needed) | (set(staff_perms) - {InvitationUse._meta.verbose_name})
+            protected = [*protected, *staff_protected]
+        return to_delete, counts, perms_needed, protected
 
     def save_model(self, request: HttpRequest, obj: Invitation, form: Any, change: bool) -> None:
         if change:
@@ -389,11 +449,16 @@ class InvitationAdmin(admin.ModelAdmin):
 
 @admin.register(InvitationUse)
 class InvitationUseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Uses of customer invitations only: a staff invitation's use would name a colleague who answered (P1)."""
+
     list_display = ["invitation", "used_on"]
-    list_filter = ["invitation__side", "invitation__wave"]
+    list_filter = ["invitation__wave"]
     search_fields = ["invitation__email", "invitation__wave__slug"]
     date_hierarchy = "used_on"
     list_select_related = ["invitation", "invitation__wave"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[InvitationUse]:
+        return super().get_queryset(request).filter(invitation__side=Side.CUSTOMER)
 
 
 # --------------------------------------------------------------------------- responses

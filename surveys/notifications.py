@@ -4,23 +4,30 @@ Only the SHA-256 of an invitation token is stored, so an email can carry a link
 only while the token is at hand: right after ``services.invitation_create``, or
 after re-issuing a fresh token here (which makes the previous link stop working).
 Texts are plain, in the invitee's language (Japanese or English).
+
+Staff invitations (disclosure promise P1, no linkage): reminders still reach only
+the staff who have not answered, but nothing reports who or how many they were, nor
+whether resending one mailed it; see ``invitations_deliver``.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core import mail
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from surveys import errors
 from surveys.models import Invitation, Language, Side, Wave, hash_token, new_token
-from surveys.selectors import invitation_url, invitations_unanswered
+from surveys.selectors import invitation_url
 from surveys.services import IssuedInvitation
+
+logger = logging.getLogger(__name__)
 
 _SUBJECTS = {
     (Side.STAFF, Language.JA, False): "【{company}】社内アンケートご協力のお願い",
@@ -129,10 +136,15 @@ def _mark_sent(invitation: Invitation, *, reminder: bool) -> None:
 
 @dataclass
 class SendReport:
+    """What a mailing did. From invitations_deliver, the counts and ids are the customers' only: staff
+    invitations are counted in ``staff`` (how many the round went through, answered or not), never by
+    outcome — how many were mailed is how many have not answered (disclosure promise P1, no linkage)."""
+
     sent: int = 0
     skipped_no_email: int = 0
     skipped_answered: int = 0
     failed: list[int] = field(default_factory=list)  # invitation ids the backend refused
+    staff: int = 0
 
     def as_dict(self) -> dict:
         return {"sent": self.sent, "skipped_no_email": self.skipped_no_email,
@@ -140,7 +152,7 @@ class SendReport:
 
 
 def invitations_send(*, issued: Iterable[IssuedInvitation], reminder: bool = False,
-                     progress: Callable[[], None] | None = None) -> SendReport:
+                     progress: Callable[..., None] | None = None) -> SendReport:
     """Email each issued invitation (token at hand) and record sent_at, or the reminder."""
     report = SendReport()
     with mail.get_connection() as connection:
@@ -169,26 +181,88 @@ def _require_open(wave: Wave) -> None:
 
 
 def invitations_to_send(*, wave: Wave, side: str | None = None, reminder: bool = False) -> list[Invitation]:
-    """Never-sent invitations with an email, or (reminders) sent ones not yet answered."""
-    qs = invitations_unanswered(wave=wave, side=side).exclude(email="")
-    qs = qs.filter(sent_at__isnull=not reminder)
-    return list(qs)
+    """The invitations a mailing goes through: never-sent ones with an address, or (reminders) sent ones.
+
+    Customers: only those not answered. Staff: all of them, answered or not, so that neither this list
+    nor its length says who answered (P1); invitations_deliver mails only the staff who have not.
+    """
+    qs = (
+        Invitation.objects.filter(wave=wave, sent_at__isnull=not reminder)
+        .filter(Q(side=Side.STAFF) | Q(use__isnull=True))
+        .exclude(email="")
+        .select_related("wave", "wave__organization")
+    )
+    if side:
+        qs = qs.filter(side=side)
+    return list(qs.order_by("pk"))
+
+
+def _staff_deliver(invitations: list[Invitation], *, reminder: bool) -> None:
+    """Mail the staff invitations (with an address) that were not used, each with a fresh link.
+
+    Says nothing about any of them (P1): a used one is passed over silently, and a refused email is not
+    reported either (only ever an unused one can be refused). An invitation (not a reminder) marks every
+    one of them sent at the same moment, mailed or not, so that sent_at and the status shown never differ
+    between answered and not; a reminder records itself on those mailed (never shown for staff).
+    """
+    if not invitations:
+        return
+    issued: list[IssuedInvitation] = []
+    for invitation in invitations:
+        try:
+            issued.append(invitation_reissue(invitation=invitation))
+        except errors.AlreadyAnswered:
+            continue
+    with mail.get_connection() as connection:  # opened (or failing) whether anyone is mailed or not
+        for item in issued:
+            message = invitation_message(invitation=item.invitation, token=item.token, reminder=reminder)
+            message.connection = connection
+            try:
+                message.send()
+            except Exception:  # noqa: BLE001 — one bad address must not stop a mailing
+                logger.warning("The mail server refused a staff %s (not identified: P1).",
+                               "reminder" if reminder else "invitation")
+            else:
+                if reminder:
+                    _mark_sent(item.invitation, reminder=True)
+    if not reminder:
+        now = timezone.now()
+        Invitation.objects.filter(pk__in=[i.pk for i in invitations]).update(sent_at=now)
+        for invitation in invitations:
+            invitation.sent_at = now
+
+
+def staff_invitation_resend(*, invitation: Invitation) -> bool:
+    """Send a staff invitation again: mailed with a fresh link unless it was used, which nothing tells (P1).
+
+    Either way its sent_at becomes now. Returns whether it has an address (then it counts as sent); one
+    without an address keeps its link, since no new link would reach anyone. Open waves only.
+    """
+    _require_open(invitation.wave)
+    if not invitation.email:
+        return False
+    _staff_deliver([invitation], reminder=False)
+    return True
 
 
 def invitations_deliver(*, wave: Wave, side: str | None = None, reminder: bool = False,
-                        progress: Callable[[], None] | None = None,
+                        progress: Callable[..., None] | None = None,
                         invitations: list[Invitation] | None = None) -> SendReport:
     """Send never-sent invitations, or reminders to those sent but not answered (open waves only).
 
-    Each gets a fresh token, since the stored hash cannot be turned back into a link.
+    Each gets a fresh token, since the stored hash cannot be turned back into a link. Customers are
+    counted by outcome; staff only by how many the mailing went through (``SendReport.staff``), answered
+    or not (P1). ``progress`` is called once per customer and once for all staff (with their number).
     Raises Conflict ``wave_not_open`` unless the wave is open.
     """
     _require_open(wave)
     targets = invitations if invitations is not None else invitations_to_send(wave=wave, side=side,
                                                                                 reminder=reminder)
+    customers = [invitation for invitation in targets if invitation.side != Side.STAFF]
+    staff = [invitation for invitation in targets if invitation.side == Side.STAFF]
     report = SendReport()
     issued: list[IssuedInvitation] = []
-    for invitation in targets:
+    for invitation in customers:
         try:
             issued.append(invitation_reissue(invitation=invitation))
         except errors.AlreadyAnswered:
@@ -196,6 +270,10 @@ def invitations_deliver(*, wave: Wave, side: str | None = None, reminder: bool =
             report.skipped_answered += 1
             if progress:
                 progress()
-    sent = invitations_send(issued=issued, reminder=reminder, progress=progress)
-    sent.skipped_answered += report.skipped_answered
+    sent = invitations_send(issued=issued, reminder=reminder, progress=progress) if customers else report
+    sent.skipped_answered = report.skipped_answered
+    _staff_deliver(staff, reminder=reminder)
+    sent.staff = len(staff)
+    if progress and staff:
+        progress(len(staff))
     return sent

@@ -6,7 +6,7 @@ from typing import Any
 
 import django_filters as df
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from surveys.models import (
     AuditEvent,
@@ -42,9 +42,17 @@ class WaveFilter(df.FilterSet):
 
 
 class InvitationFilter(df.FilterSet):
+    """Side and status only: nothing to filter or sort on by use or reminders.
+
+    A filter is a per-person oracle too, so for staff invitations (disclosure promise P1, no linkage)
+    status is delivery only — pending (never sent) or sent, answered or not — and "answered" selects
+    customer invitations only.
+    """
+
     side = df.ChoiceFilter(choices=Side.choices)
     status = df.ChoiceFilter(
-        choices=[("pending", "Not sent yet"), ("sent", "Sent, not answered"), ("answered", "Answered")],
+        choices=[("pending", "Not sent yet"), ("sent", "Sent (customers: and not answered)"),
+                 ("answered", "Answered (customers only)")],
         method="filter_status",
     )
 
@@ -53,9 +61,10 @@ class InvitationFilter(df.FilterSet):
         fields = ["side", "status"]
 
     def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        staff = Q(side=Side.STAFF)
         if value == "answered":
-            return queryset.filter(use__isnull=False)
-        return queryset.filter(use__isnull=True, sent_at__isnull=(value == "pending"))
+            return queryset.filter(~staff, use__isnull=False)
+        return queryset.filter(staff | Q(use__isnull=True), sent_at__isnull=(value == "pending"))
 
 
 class SurveyResponseFilter(df.FilterSet):

@@ -524,17 +524,34 @@ class CustomerAccountSerializer(serializers.ModelSerializer):
 # --------------------------------------------------------------------------- invitations
 
 
-INVITATION_STATUSES = [("pending", "Not sent yet"), ("sent", "Sent, not answered"), ("answered", "Answered")]
+INVITATION_STATUSES = [("pending", "Not sent yet"), ("sent", "Sent (customers: and not answered)"),
+                       ("answered", "Answered (customers only)")]
+
+# Disclosure promise P1, "no linkage": nothing ties a named colleague to a staff response, so nothing
+# says which staff invitations were used. A reminder goes only to those who have not answered, so the
+# reminder fields of a staff invitation would say it too.
+STAFF_NO_USE = ("Staff invitations never show whether they were used (disclosure promise P1, no linkage).")
+STAFF_NO_REMINDERS = ("Always null for staff invitations: a reminder goes only to those who have not answered, "
+                      "so when and how often one was reminded would say whether its invitee answered "
+                      "(disclosure promise P1, no linkage).")
 
 
 class InvitationSerializer(serializers.ModelSerializer):
-    """An invitation and its delivery status; never which response it produced."""
+    """An invitation and its delivery status; never which response it produced, and for staff never whether
+    it produced one."""
 
-    status = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField(
+        help_text="pending (never sent) or sent; customers' used invitations are answered. " + STAFF_NO_USE
+                  + " Their status is delivery only: sent once mailed, answered or not.",
+    )
     account = serializers.SlugRelatedField(source="customer_account", slug_field="external_id", read_only=True,
                                            allow_null=True)
     # Plain text: invitations without an address have "", which is not of format "email".
     email = serializers.CharField(read_only=True, help_text="Empty when the contact has no address.")
+    last_reminded_at = serializers.DateTimeField(read_only=True, allow_null=True,
+                                                 help_text="When the last reminder went out. " + STAFF_NO_REMINDERS)
+    reminder_count = serializers.IntegerField(read_only=True, allow_null=True,
+                                              help_text="Reminders sent. " + STAFF_NO_REMINDERS)
 
     class Meta:
         model = Invitation
@@ -542,9 +559,16 @@ class InvitationSerializer(serializers.ModelSerializer):
                   "sent_at", "last_reminded_at", "reminder_count"]
         read_only_fields = fields
 
+    def to_representation(self, instance: Invitation) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if instance.side == Side.STAFF:
+            data["last_reminded_at"] = None
+            data["reminder_count"] = None
+        return data
+
     @extend_schema_field(serializers.ChoiceField(choices=INVITATION_STATUSES))
     def get_status(self, obj: Invitation) -> str:
-        if obj.is_used:
+        if obj.side != Side.STAFF and obj.is_used:
             return "answered"
         return "sent" if obj.sent_at else "pending"
 
@@ -592,12 +616,24 @@ class InvitationIssueResultSerializer(serializers.Serializer):
     invitations = InvitationIssuedSerializer(many=True)
 
 
-class InvitationSendResultSerializer(serializers.Serializer):
-    sent = serializers.IntegerField()
-    skipped_no_email = serializers.IntegerField()
-    skipped_answered = serializers.IntegerField()
-    failed = serializers.ListField(child=serializers.IntegerField(),
-                                   help_text="Invitation ids the mail server refused.")
+class InvitationRemindResultSerializer(serializers.Serializer):
+    """What a reminder round reports: counts for customers only; for staff only that it went out."""
+
+    sent = serializers.IntegerField(allow_null=True,
+                                    help_text="Customer reminders sent; null when customers were not reminded.")
+    skipped_no_email = serializers.IntegerField(allow_null=True, help_text="Customers without an address; null "
+                                                "when customers were not reminded.")
+    skipped_answered = serializers.IntegerField(allow_null=True, help_text="Customers who answered meanwhile; null "
+                                                "when customers were not reminded.")
+    failed = serializers.ListField(child=serializers.IntegerField(), allow_null=True,
+                                   help_text="Customer invitation ids the mail server refused; null when customers "
+                                             "were not reminded.")
+    staff_queued = serializers.BooleanField(
+        help_text="True when staff were reminded: every staff invitee sent an invitation who has not answered got "
+                  "a reminder. How many, and who, is never reported: that is the number (and the names) of the "
+                  "staff who have not answered, which one colleague's answer would change (disclosure promise P1, "
+                  "no linkage).",
+    )
 
 
 class InvitationRemindSerializer(serializers.Serializer):
@@ -607,8 +643,17 @@ class InvitationRemindSerializer(serializers.Serializer):
 
 class InvitationResendResultSerializer(serializers.Serializer):
     invitation = InvitationSerializer()
-    sent = serializers.BooleanField(help_text="False when the invitation has no email address.")
-    link = serializers.URLField(help_text="The new link; the previous one no longer works.")
+    sent = serializers.BooleanField(
+        help_text="False when the invitation has no email address (customers: or the mail server refused it). "
+                  "Staff: true whenever it has an address, answered or not — a used staff invitation is not "
+                  "mailed again, but says so nowhere (disclosure promise P1, no linkage).",
+    )
+    link = serializers.URLField(
+        allow_null=True,
+        help_text="Customers: the new link; the previous one no longer works. Staff: always null — an unused "
+                  "invitation gets its new link by email only, since one handed back here for unused invitations "
+                  "alone would say which were used.",
+    )
 
 
 # --------------------------------------------------------------------------- responses

@@ -509,7 +509,9 @@ def _require_open_to_send(wave: Wave) -> None:
 
 @extend_schema_view(
     list=extend_schema(summary="A wave's invitations and their status (admin, analyst)",
-                       description="Never anything that ties a staff invitation to a response.",
+                       description=("Never anything that ties a staff invitation to a response: for staff, "
+                                    "status is delivery only (pending or sent, answered or not) and the "
+                                    "reminder fields are null (disclosure promise P1, no linkage)."),
                        responses={200: s.InvitationSerializer(many=True), **errs(400, *DETAIL)}),
     create=extend_schema(
         summary="Create invitations from a list of contacts (admin)",
@@ -617,17 +619,26 @@ class WaveInvitationViewSet(WaveNestedMixin, mixins.ListModelMixin, GenericViewS
 
     @extend_schema(
         summary="Remind everyone invited and not yet answered (admin; open waves only)",
-        description="Each reminder carries a fresh link; the earlier one stops working (only hashes are stored).",
+        description=(
+            "Each reminder carries a fresh link; the earlier one stops working (only hashes are stored). "
+            "Counts are the customers' only. Staff reminders also reach only those who have not answered, "
+            "but the answer says just `staff_queued`: how many were reminded is how many have not answered, "
+            "which one colleague's answer would change (disclosure promise P1, no linkage)."
+        ),
         request=s.InvitationRemindSerializer,
-        responses={200: s.InvitationSendResultSerializer, **errs(*WRITE, 409)},
+        responses={200: s.InvitationRemindResultSerializer, **errs(*WRITE, 409)},
     )
     @action(detail=False, methods=["post"])
     def remind(self, request: Request, wave_pk: str) -> Response:
         wave = self.wave
         serializer = s.InvitationRemindSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        report = notifications.invitations_deliver(wave=wave, side=serializer.validated_data["side"], reminder=True)
-        return Response(report.as_dict())
+        side = serializer.validated_data["side"]
+        report = notifications.invitations_deliver(wave=wave, side=side, reminder=True)
+        customers = side in (None, Side.CUSTOMER)
+        body: dict[str, Any] = report.as_dict() if customers else dict.fromkeys(report.as_dict())
+        body["staff_queued"] = side in (None, Side.STAFF)
+        return Response(body)
 
 
 @extend_schema(tags=["invitations"])
@@ -646,7 +657,9 @@ class InvitationViewSet(KagamiAPIMixin, GenericViewSet):
         summary="Send an unanswered invitation again, with a fresh link (admin; open waves only)",
         description=(
             "Only a hash of the token is stored, so resending issues a new token: the old link stops working. "
-            "409 `already_answered` when it was used; 409 `wave_not_open` unless the wave is open."
+            "409 `wave_not_open` unless the wave is open. Customers: 409 `already_answered` when it was used. "
+            "Staff (disclosure promise P1, no linkage): the same answer whether it was used or not — a used one "
+            "is simply not mailed again — and never a link (a new link for unused ones only would tell)."
         ),
         request=None,
         responses={200: s.InvitationResendResultSerializer, **errs(*DETAIL, 409)},
@@ -654,6 +667,11 @@ class InvitationViewSet(KagamiAPIMixin, GenericViewSet):
     @action(detail=True, methods=["post"])
     def resend(self, request: Request, pk: str) -> Response:
         invitation = self.get_object()
+        if invitation.side == Side.STAFF:
+            _require_open_to_send(invitation.wave)
+            sent = notifications.staff_invitation_resend(invitation=invitation)
+            invitation.refresh_from_db()
+            return Response({"invitation": s.InvitationSerializer(invitation).data, "sent": sent, "link": None})
         if invitation.is_used:
             raise errors.AlreadyAnswered()
         _require_open_to_send(invitation.wave)

@@ -79,7 +79,10 @@ def test_each_changelist_and_change_page_renders_on_demo_data(site, demo, model)
                               wave=demo.waves.first(), details={"staff": {"department": "Sales"}})
     listing = site.get(url(model, "changelist"))
     assert listing.status_code == 200
-    obj = model.objects.order_by("pk").first()
+    objects = model.objects.order_by("pk")
+    if model is m.InvitationUse:
+        objects = objects.filter(invitation__side="customer")  # a staff invitation's use is never shown (P1)
+    obj = objects.first()
     assert obj is not None, f"the demo has no {model.__name__}"
     page = site.get(url(model, "change", obj.pk))
     assert page.status_code == 200
@@ -247,6 +250,25 @@ def test_a_staff_response_never_shows_invitation_account_or_time(site, demo):
     customer = m.SurveyResponse.objects.filter(side="customer", invitation__isnull=False).first()
     html = site.get(url(m.SurveyResponse, "change", customer.pk)).content.decode()
     assert "Invitation:" in html and "Customer account:" in html
+
+
+def test_staff_invitations_never_show_their_use_or_reminders(site, demo):
+    """Disclosure promise P1 (tests/security/test_disclosure_invitations.py compares every page whoever answered)."""
+    staff = m.Invitation.objects.filter(wave__organization=demo, side="staff", use__isnull=False).first()
+    customer = m.Invitation.objects.filter(wave__organization=demo, side="customer", use__isnull=False).first()
+    staff_page = site.get(url(m.Invitation, "change", staff.pk)).content.decode()
+    customer_page = site.get(url(m.Invitation, "change", customer.pk)).content.decode()
+    for label in ("Used:", "Last reminded at:", "Reminder count:"):
+        assert label not in staff_page and label in customer_page
+    uses = site.get(url(m.InvitationUse, "changelist")).context["cl"]
+    assert uses.result_count == m.InvitationUse.objects.filter(invitation__side="customer").count()
+    assert site.get(url(m.InvitationUse, "change", staff.pk)).status_code == 302  # as for one never used
+    listing = site.get(url(m.Invitation, "changelist"), {"side__exact": "staff", "customer_used": "yes"})
+    assert listing.context["cl"].result_count == 0
+    for hidden in ({"use__isnull": "False"}, {"use__isempty": "0"}, {"reminder_count__gt": "0"}):
+        assert site.get(url(m.Invitation, "changelist"), hidden).status_code == 400
+    used_customers = site.get(url(m.Invitation, "changelist"), {"customer_used": "yes"}).context["cl"]
+    assert used_customers.result_count == m.InvitationUse.objects.filter(invitation__side="customer").count()
 
 
 def test_the_invitation_token_hash_is_never_shown(site, demo):

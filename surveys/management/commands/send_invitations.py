@@ -4,6 +4,11 @@ Sends the invitations that were never sent, or (``--remind``) reminders to those
 sent and not yet answered, each in the invitee's language. Only a hash of each
 token is stored, so every email carries a freshly issued token: a link handed
 out earlier for the same invitation stops working.
+
+Staff (disclosure promise P1, no linkage): reminders reach only those who have not
+answered, but the output never says who, how many, or whose email was refused — only
+how many staff invitations the mailing went through, which does not depend on who
+answered (sent ones for reminders; never-sent ones, answered or not, otherwise).
 """
 
 from __future__ import annotations
@@ -50,8 +55,20 @@ class Command(BaseCommand):
                 report = invitations_deliver(wave=wave, reminder=remind, invitations=targets, progress=bar.update)
             except errors.KagamiError as exc:
                 raise CommandError(exc.detail) from None
-        self.stdout.write(self.style.SUCCESS(f"Sent {report.sent} {what}(s) for wave '{wave.slug}'."))
-        if report.skipped_answered:
-            self.stdout.write(f"Skipped {report.skipped_answered} answered meanwhile.")
-        if report.failed:
-            self.stderr.write(self.style.WARNING(f"The mail server refused invitation id(s): {report.failed}."))
+        if len(targets) > report.staff:
+            self.stdout.write(self.style.SUCCESS(
+                f"Sent {report.sent} {what}(s) to customers for wave '{wave.slug}'."))
+            if report.skipped_answered:
+                self.stdout.write(f"Skipped {report.skipped_answered} customer(s) who answered meanwhile.")
+            if report.failed:
+                self.stderr.write(self.style.WARNING(
+                    f"The mail server refused customer invitation id(s): {report.failed}."))
+        if report.staff:
+            # P1: how many staff were mailed is how many have not answered. Only how many the mailing went
+            # through is said, which does not depend on who answered.
+            if remind:
+                done = f"{report.staff} sent staff invitation(s) gone through, those not answered reminded"
+            else:
+                done = f"{report.staff} staff invitation(s) marked sent, those not answered mailed"
+            self.stdout.write(self.style.SUCCESS(
+                f"Staff {what}s queued for wave '{wave.slug}': {done} (who, or how many, is never shown)."))

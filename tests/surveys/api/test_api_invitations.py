@@ -99,30 +99,59 @@ def test_the_list_shows_status_and_never_a_response(world, analyst_client):
         ("staff", "hanako@example.com", "sent")]
     assert set(rows[0]) == {"id", "side", "email", "name", "language", "segments", "account", "status",
                             "created_at", "sent_at", "last_reminded_at", "reminder_count"}
+    assert (rows[0]["reminder_count"], rows[2]["reminder_count"], rows[2]["last_reminded_at"]) == (0, None, None)
     only = analyst_client.get(f"/api/v1/waves/{world.open.pk}/invitations/?status=answered&side=customer")
     assert [r["email"] for r in only.data["results"]] == ["d@example.com"]
     assert analyst_client.get(f"/api/v1/waves/{world.open.pk}/invitations/?status=lost").status_code == 400
 
 
 def test_resend_issues_a_fresh_link_and_the_old_one_stops_working(world, owner_client):
+    customer = services.invitation_create(wave=world.open, side="customer", email="buyer@example.com",
+                                          language="en")
+    response = owner_client.post(f"/api/v1/invitations/{customer.invitation.pk}/resend/")
+    assert response.status_code == 200, response.data
+    assert response.data["sent"] is True and response.data["invitation"]["status"] == "sent"
+    (message,) = mail.outbox
+    assert message.to == ["buyer@example.com"]
+    token = _token_in(message)
+    assert response.data["link"] == f"https://kagami.example/r/{token}/"
+    assert services.invitation_by_token(token=token).pk == customer.invitation.pk
+    with pytest.raises(errors.NotFound):
+        services.invitation_by_token(token=customer.token)
+
+
+def test_resend_of_a_staff_invitation_mails_a_fresh_link_but_returns_none(world, owner_client):
     response = owner_client.post(f"/api/v1/invitations/{world.invitation.pk}/resend/")
     assert response.status_code == 200, response.data
-    assert response.data["sent"] is True
+    # P1: no link for staff (a new link for unused invitations only would say which were used).
+    assert (response.data["sent"], response.data["link"]) == (True, None)
+    assert (response.data["invitation"]["status"], response.data["invitation"]["reminder_count"]) == ("sent", None)
     (message,) = mail.outbox
     assert message.to == ["hanako@example.com"]
     assert "社内アンケート" in message.subject and "匿名" in message.body  # Hanako reads Japanese
     token = _token_in(message)
-    assert response.data["link"] == f"https://kagami.example/r/{token}/"
     assert services.invitation_by_token(token=token).pk == world.invitation.pk
     with pytest.raises(errors.NotFound):
         services.invitation_by_token(token=world.token)
 
 
-def test_resend_of_an_answered_invitation_is_a_409(world, owner_client):
+def test_resend_of_an_answered_customer_invitation_is_a_409(world, owner_client):
+    answered = services.invitation_create(wave=world.open, side="customer", email="done@example.com")
+    services.response_submit(wave=world.open, side="customer", answers={"fast": 3, "easy": 3, "nps": 7},
+                             language="en", invitation=answered.invitation, channel=m.Channel.INVITATION)
+    response = owner_client.post(f"/api/v1/invitations/{answered.invitation.pk}/resend/")
+    assert (response.status_code, response.data["code"]) == (409, "already_answered")
+    assert mail.outbox == []
+
+
+def test_resend_of_an_answered_staff_invitation_answers_as_for_an_unanswered_one_and_mails_nobody(
+        world, owner_client):
     services.response_submit(wave=world.open, side="staff", answers={"fast": 3, "easy": 3}, language="ja",
                              invitation=world.invitation, channel=m.Channel.INVITATION)
     response = owner_client.post(f"/api/v1/invitations/{world.invitation.pk}/resend/")
-    assert (response.status_code, response.data["code"]) == (409, "already_answered")
+    assert response.status_code == 200, response.data
+    assert (response.data["sent"], response.data["link"], response.data["invitation"]["status"]) == (
+        True, None, "sent")
     assert mail.outbox == []
 
 
@@ -131,15 +160,27 @@ def test_remind_reaches_everyone_sent_and_unanswered_in_an_open_wave(world, owne
                                           language="en")
     m.Invitation.objects.filter(pk=answered.invitation.pk).update(sent_at="2025-04-01T09:00:00+09:00")
     m.InvitationUse.objects.create(invitation=answered.invitation)
+    waiting = services.invitation_create(wave=world.open, side="customer", email="wait@example.com", language="en")
+    m.Invitation.objects.filter(pk=waiting.invitation.pk).update(sent_at="2025-04-01T09:00:00+09:00")
     services.invitation_create(wave=world.open, side="customer", email="never@example.com")  # never sent
     response = owner_client.post(f"/api/v1/waves/{world.open.pk}/invitations/remind/", {}, format="json")
     assert response.status_code == 200
-    assert response.data == {"sent": 1, "skipped_no_email": 0, "skipped_answered": 0, "failed": []}
-    (message,) = mail.outbox
-    assert message.to == ["hanako@example.com"] and message.subject.startswith("【リマインダー】")
-    assert services.invitation_by_token(token=_token_in(message)).pk == world.invitation.pk
+    # Customers are counted; staff only said to be reminded, never how many (P1).
+    assert response.data == {"sent": 1, "skipped_no_email": 0, "skipped_answered": 0, "failed": [],
+                             "staff_queued": True}
+    assert sorted(msg.to[0] for msg in mail.outbox) == ["hanako@example.com", "wait@example.com"]
+    assert all(msg.subject.startswith(("【リマインダー】", "Reminder")) for msg in mail.outbox)
+    hanako = next(msg for msg in mail.outbox if msg.to == ["hanako@example.com"])
+    assert services.invitation_by_token(token=_token_in(hanako)).pk == world.invitation.pk
     world.invitation.refresh_from_db()
     assert (world.invitation.reminder_count, world.invitation.last_reminded_at is not None) == (1, True)
+
+    mail.outbox.clear()
+    staff_only = owner_client.post(f"/api/v1/waves/{world.open.pk}/invitations/remind/", {"side": "staff"},
+                                   format="json")
+    assert staff_only.data == {"sent": None, "skipped_no_email": None, "skipped_answered": None, "failed": None,
+                               "staff_queued": True}
+    assert [msg.to for msg in mail.outbox] == [["hanako@example.com"]]
 
     draft = owner_client.post(f"/api/v1/waves/{world.draft.pk}/invitations/remind/", {}, format="json")
     assert (draft.status_code, draft.data["code"]) == (409, "wave_not_open")
@@ -191,10 +232,15 @@ def test_send_invitations_sends_never_sent_ones_with_fresh_working_links(world):
 
 
 def test_send_invitations_remind_writes_to_the_unanswered_only(world):
+    answered = services.invitation_create(wave=world.open, side="staff", email="done@example.com")
+    m.Invitation.objects.filter(pk=answered.invitation.pk).update(sent_at="2025-04-01T09:00:00+09:00")
+    m.InvitationUse.objects.create(invitation=answered.invitation)
     out = io.StringIO()
     call_command("send_invitations", "--wave", "summer", "--remind", stdout=out, stderr=io.StringIO())
     (message,) = mail.outbox
     assert message.to == ["hanako@example.com"]
+    # P1: only how many sent staff invitations were gone through (2, answered or not), never how many were mailed.
+    assert "2 sent staff invitation(s)" in out.getvalue() and "Sent" not in out.getvalue()
     assert "以前お送りしたリンクは無効になりました" in message.body
     assert services.invitation_by_token(token=_token_in(message)).pk == world.invitation.pk
     world.invitation.refresh_from_db()
