@@ -121,15 +121,72 @@ def instrument_freeze(*, instrument: Instrument) -> None:
 # --------------------------------------------------------------------------- waves
 
 
+# A staff threshold below this is an override: set only with a written reason, and audited.
+ANONYMITY_OVERRIDE_BELOW = 5
+ANONYMITY_OVERRIDE_REASON_MAX = 1000
+
+
+def wave_threshold_reason(*, threshold: int, reason: str | None, previous_threshold: int | None = None,
+                          previous_reason: str = "") -> str:
+    """The one rule for a staff threshold below 5 (services, API and admin all ask here).
+
+    Returns the reason to store: "" at 5 or more (no override, so no reason), else the reason given,
+    stripped. ``reason=None`` means "not given in this call": it keeps the stored reason only while the
+    threshold stays what it was; a new value below 5 needs its reason in the same call. Raises
+    ValidationFailed naming ``anonymity_override_reason`` otherwise.
+    """
+    if threshold >= ANONYMITY_OVERRIDE_BELOW:
+        return ""
+    given = reason.strip() if reason is not None else None
+    if given is None and threshold == previous_threshold and previous_reason.strip():
+        return previous_reason
+    if not given:
+        raise errors.ValidationFailed(
+            f"A staff threshold below {ANONYMITY_OVERRIDE_BELOW} needs a reason.",
+            field_errors={"anonymity_override_reason": [
+                f"A staff anonymity threshold below {ANONYMITY_OVERRIDE_BELOW} ({threshold}) is an audited "
+                "override: give the reason in this same change."
+            ]},
+        )
+    if len(given) > ANONYMITY_OVERRIDE_REASON_MAX:
+        raise errors.ValidationFailed(field_errors={"anonymity_override_reason": [
+            f"At most {ANONYMITY_OVERRIDE_REASON_MAX} characters."
+        ]})
+    return given
+
+
+def _audit_threshold_change(*, wave: Wave, user: Any, old_threshold: int | None, old_reason: str) -> None:
+    """Audit setting, changing or lifting an override: who, the wave, old and new threshold, the reason,
+    and how many staff responses the wave already has (never which)."""
+    new_threshold, new_reason = wave.anonymity_threshold, wave.anonymity_override_reason
+    if (old_threshold, old_reason) == (new_threshold, new_reason):
+        return
+    below = [t for t in (old_threshold, new_threshold) if t is not None and t < ANONYMITY_OVERRIDE_BELOW]
+    if not below:
+        return
+    audit_record(
+        organization_id=wave.organization_id, user=user, action=AuditEvent.Action.THRESHOLD_OVERRIDE, wave=wave,
+        details={
+            "old_threshold": old_threshold, "new_threshold": new_threshold, "reason": new_reason,
+            "previous_reason": old_reason,
+            "staff_responses": SurveyResponse.objects.filter(wave=wave, side=Side.STAFF).count(),
+        },
+    )
+
+
 @transaction.atomic
 def wave_create(*, organization: Organization, instrument: Instrument, name: str, slug: str,
-                **fields: Any) -> Wave:
+                user: Any = None, **fields: Any) -> Wave:
     """Create a draft wave and freeze the instrument version it uses.
 
-    Raises ValidationFailed when the instrument belongs to another organization.
+    A staff threshold below 5 needs ``anonymity_override_reason`` (wave_threshold_reason) and is
+    audited as ``user``. Raises ValidationFailed when the instrument belongs to another organization.
     """
     if instrument.organization_id not in (None, organization.pk):
         raise errors.ValidationFailed(field_errors={"instrument": ["Unknown instrument."]})
+    threshold = fields.get("anonymity_threshold", Wave._meta.get_field("anonymity_threshold").get_default())
+    fields["anonymity_override_reason"] = wave_threshold_reason(
+        threshold=threshold, reason=fields.get("anonymity_override_reason"))
     if instrument.organization_id is None:
         # A wave always runs on the organization's own copy, so later edits cannot touch other tenants.
         existing = Instrument.objects.filter(organization=organization, based_on=instrument, version=1).first()
@@ -138,6 +195,7 @@ def wave_create(*, organization: Organization, instrument: Instrument, name: str
     instrument_freeze(instrument=instrument)
     for side in (Side.STAFF, Side.CUSTOMER):
         AnonymousLink.objects.create(wave=wave, side=side)
+    _audit_threshold_change(wave=wave, user=user, old_threshold=None, old_reason="")
     return wave
 
 
@@ -530,20 +588,41 @@ def instrument_update(*, instrument: Instrument, texts: Mapping[str, str],
 
 WAVE_EDITABLE_FIELDS = (
     "name", "slug", "opens_on", "closes_on", "languages", "default_language", "anonymity_threshold",
-    "customer_threshold", "staff_segment_fields", "customer_segment_fields", "previous_wave",
+    "anonymity_override_reason", "customer_threshold", "staff_segment_fields", "customer_segment_fields",
+    "previous_wave",
 )
 
 
 @transaction.atomic
-def wave_update(*, wave: Wave, **fields: Any) -> Wave:
-    """Change a wave's settings (never its status: see wave_set_status)."""
+def wave_update(*, wave: Wave, user: Any = None, **fields: Any) -> Wave:
+    """Change a wave's settings (never its status: see wave_set_status).
+
+    Changing the staff threshold or its override reason goes through wave_threshold_reason (below 5
+    only with a reason given in this call) and is audited as ``user``, even on a wave with staff
+    responses.
+    """
     unknown = set(fields) - set(WAVE_EDITABLE_FIELDS)
     if unknown:
         raise errors.ValidationFailed(field_errors={name: ["This field cannot be changed."] for name in unknown})
+    fields = dict(fields)
+    previous: tuple[int, str] | None = None
+    if {"anonymity_threshold", "anonymity_override_reason"} & set(fields):
+        # The stored values, locked: the caller's instance may be stale (or, in the admin, already edited).
+        previous = old_threshold, old_reason = (
+            Wave.objects.select_for_update().values_list("anonymity_threshold", "anonymity_override_reason")
+            .get(pk=wave.pk)
+        )
+        threshold = fields.get("anonymity_threshold", old_threshold)
+        fields["anonymity_threshold"] = threshold
+        fields["anonymity_override_reason"] = wave_threshold_reason(
+            threshold=threshold, reason=fields.get("anonymity_override_reason"),
+            previous_threshold=old_threshold, previous_reason=old_reason)
     for name, value in fields.items():
         setattr(wave, name, value)
     if fields:
         wave.save(update_fields=list(fields))
+    if previous is not None:
+        _audit_threshold_change(wave=wave, user=user, old_threshold=previous[0], old_reason=previous[1])
     return wave
 
 

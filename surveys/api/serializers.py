@@ -408,9 +408,9 @@ class WaveSerializer(serializers.ModelSerializer):
     class Meta:
         model = Wave
         fields = ["id", "organization", "instrument", "name", "slug", "status", "opens_on", "closes_on", "languages",
-                  "default_language", "anonymity_threshold", "customer_threshold", "staff_segment_fields",
-                  "customer_segment_fields", "previous_wave", "opened_at", "closed_at", "created_at",
-                  "anonymous_links", "counts"]
+                  "default_language", "anonymity_threshold", "anonymity_override_reason", "customer_threshold",
+                  "staff_segment_fields", "customer_segment_fields", "previous_wave", "opened_at", "closed_at",
+                  "created_at", "anonymous_links", "counts"]
         read_only_fields = fields
 
     def _detailed(self) -> bool:
@@ -436,7 +436,14 @@ class WaveWriteSerializer(serializers.ModelSerializer):
                                       max_length=2, required=False)
     anonymity_threshold = serializers.IntegerField(
         required=False, validators=[MinValueValidator(3), MaxValueValidator(100)],
-        help_text="Smallest staff group shown in any breakdown; never below 3.",
+        help_text="Smallest staff group shown in any breakdown; never below 3. Below 5 only with "
+                  "anonymity_override_reason in the same request (audited).",
+    )
+    anonymity_override_reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=1000, trim_whitespace=True,
+        help_text="Why the staff threshold is below 5: required with any new threshold under 5, and cannot be "
+                  "blanked while it stays there; recorded in a threshold_override audit event. Ignored (stored "
+                  "empty) at 5 or more.",
     )
     customer_threshold = serializers.IntegerField(required=False, validators=[MinValueValidator(1),
                                                                               MaxValueValidator(100)])
@@ -446,8 +453,8 @@ class WaveWriteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Wave
         fields = ["organization", "instrument", "name", "slug", "opens_on", "closes_on", "languages",
-                  "default_language", "anonymity_threshold", "customer_threshold", "staff_segment_fields",
-                  "customer_segment_fields", "previous_wave"]
+                  "default_language", "anonymity_threshold", "anonymity_override_reason", "customer_threshold",
+                  "staff_segment_fields", "customer_segment_fields", "previous_wave"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

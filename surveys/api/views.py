@@ -402,7 +402,7 @@ class WaveViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         self.require_role(organization.pk, ADMIN)
         try:
             wave = services.wave_create(organization=organization, instrument=data.pop("instrument"),
-                                        name=data.pop("name"), slug=data.pop("slug"), **data)
+                                        name=data.pop("name"), slug=data.pop("slug"), user=request.user, **data)
         except IntegrityError:
             # Two creations racing for one slug: the database decides.
             raise errors.ValidationFailed(field_errors={"slug": ["This slug is already in use."]}) from None
@@ -417,7 +417,7 @@ class WaveViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         serializer.is_valid(raise_exception=True)
         try:
             with transaction.atomic():
-                wave = services.wave_update(wave=wave, **serializer.validated_data)
+                wave = services.wave_update(wave=wave, user=request.user, **serializer.validated_data)
         except IntegrityError:
             raise errors.ValidationFailed(field_errors={"slug": ["This slug is already in use."]}) from None
         return self._detail(wave)
