@@ -373,10 +373,15 @@ class SegmentFieldSerializer(serializers.Serializer):
 
 
 def _check_segment_fields(value: list[dict]) -> list[dict]:
+    # A PATCH is partial and DRF makes the nested segment fields partial too (no required fields, no
+    # defaults); the list replaces the stored one, so each field must be whole all the same.
+    missing = sorted({name for field in value for name in ("key", "label_en", "label_ja") if name not in field})
+    if missing:
+        raise serializers.ValidationError(f"Each segment field needs {', '.join(missing)}.")
     keys = [field["key"] for field in value]
     if len(set(keys)) != len(keys):
         raise serializers.ValidationError("Segment field keys must be distinct.")
-    return value
+    return [{**field, "choices": field.get("choices", [])} for field in value]
 
 
 class WaveCountsSerializer(serializers.Serializer):

@@ -296,3 +296,20 @@ def test_the_schema_documents_the_reason():
     assert "readOnly" not in components["PatchedWaveWriteRequest"]["properties"]["anonymity_override_reason"]
     assert "anonymity_override_reason" in components["WaveWriteRequest"]["properties"]
 
+
+# --------------------------------------------------------------------------- found by the fuzzer on the way
+
+
+def test_a_patch_cannot_store_an_incomplete_segment_field(home, owner_client):
+    # A PATCH is partial, and DRF made the nested segment fields partial too: a field without a key was a
+    # 500 (KeyError), one without labels was stored as such.
+    url = wave_url(home.wave)
+    no_key = owner_client.patch(url, {"staff_segment_fields": [{"label_en": "x", "label_ja": "y"}]}, format="json")
+    assert no_key.status_code == 400 and "staff_segment_fields" in no_key.data, no_key.data
+    no_label = owner_client.patch(url, {"customer_segment_fields": [{"key": "tier"}]}, format="json")
+    assert no_label.status_code == 400 and "customer_segment_fields" in no_label.data, no_label.data
+    whole = owner_client.patch(url, {"staff_segment_fields": [{"key": "team", "label_en": "Team", "label_ja": "班"}]},
+                               format="json")
+    assert whole.status_code == 200, whole.data
+    home.wave.refresh_from_db()
+    assert home.wave.staff_segment_fields == [{"key": "team", "label_en": "Team", "label_ja": "班", "choices": []}]
