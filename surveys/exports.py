@@ -1,9 +1,11 @@
 """Exports of a wave's responses as CSV (streamed) and XLSX.
 
-Both formats share one column layout and one row builder, so a staff row is
-unlinkable in both by construction: it never reads an invitation, an email,
-an account or an exact time. Every text cell a spreadsheet could run as a
-formula is neutralised (OWASP "CSV injection"); numbers stay numbers.
+Both formats share one column layout and one row builder. Staff rows are the
+k-anonymous microdata of :mod:`surveys.microdata` (disclosure promise P6):
+published responses only, released segment values, withheld answers marked,
+and no id, day, channel, language or comment. Customer rows are published
+responses with their identifying columns. Every text cell a spreadsheet could
+run as a formula is neutralised (OWASP "CSV injection"); numbers stay numbers.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 
-from surveys import errors, services
+from surveys import disclosure, errors, microdata, releases, services
 from surveys.models import Answer, AuditEvent, Side, SurveyResponse, Wave
 
 # Full-width variants too: Japanese input methods produce them, and Excel treats ＝ like = on entry.
@@ -61,15 +63,44 @@ def _layout(wave: Wave, side: str | None) -> tuple[list[str], list[tuple[str, st
     return header, segment_columns, items
 
 
-def _responses(wave: Wave, side: str | None):
-    qs = SurveyResponse.objects.filter(wave=wave)
-    if side:
-        qs = qs.filter(side=side)
+def _customer_responses(wave: Wave):
     return (
-        qs.select_related("customer_account")
+        microdata.published_responses(wave, Side.CUSTOMER)
+        .select_related("customer_account")
         .prefetch_related(Prefetch("answers", queryset=Answer.objects.only("response_id", "item_id", "value")))
-        .order_by("side", "submitted_on", "id")
     )
+
+
+def _rows(wave: Wave, side: str | None, segment_columns: list[tuple[str, str]], items: list) -> Iterator[list]:
+    """Every exported row: the customers' published responses, then the staff microdata."""
+    releases.publish_due(wave)
+    if side in (None, Side.CUSTOMER):
+        for response in _customer_responses(wave).iterator(chunk_size=2000):
+            yield _row(response, segment_columns, items)
+    if side in (None, Side.STAFF):
+        plan = microdata.side_plan(wave, Side.STAFF)
+        for segments, answers in microdata.staff_rows(wave, plan):
+            yield _staff_row(segments, answers, segment_columns, items)
+
+
+def _staff_row(segments: dict[str, str], answers: dict, segment_columns: list[tuple[str, str]],
+               items: list) -> list[Any]:
+    """A staff row as P6 allows it: released segments and answers, nothing that orders or links it."""
+    row: list[Any] = ["", Side.STAFF, "", "", "",
+                      *(disclosure.display_value(segments.get(key)) if key in segments else ""
+                        for _, key in segment_columns), "", ""]
+    for item in items:
+        if item.pk not in answers:
+            row.append("")
+        else:
+            value = answers[item.pk]
+            row.append(NOT_APPLICABLE if value is None else value)
+    row.append("")
+    return [neutralize_cell(cell) for cell in row]
+
+
+def _count_rows(wave: Wave, side: str | None) -> int:
+    return microdata.published_responses(wave, side).count()
 
 
 def _plain(value: Any) -> Any:
@@ -136,8 +167,8 @@ def _csv_lines(wave: Wave, side: str | None) -> Iterator[str]:
     header, segment_columns, items = _layout(wave, side)
     writer = csv.writer(_Line())
     yield "\ufeff" + writer.writerow([neutralize_cell(c) for c in header])
-    for response in _responses(wave, side).iterator(chunk_size=2000):
-        yield writer.writerow([_csv_cell(c) for c in _row(response, segment_columns, items)])
+    for row in _rows(wave, side, segment_columns, items):
+        yield writer.writerow([_csv_cell(c) for c in row])
 
 
 def _csv_cell(value: Any) -> Any:
@@ -155,8 +186,8 @@ def responses_xlsx(*, wave: Wave, side: str | None = None, user: Any = None) -> 
     if side is not None and side not in Side.values:
         raise errors.ValidationFailed(field_errors={"side": [f"Must be staff or customer, got '{side}'."]})
     header, segment_columns, items = _layout(wave, side)
-    responses = _responses(wave, side)
-    if responses.count() >= _XLSX_MAX_ROWS:
+    releases.publish_due(wave)
+    if _count_rows(wave, side) >= _XLSX_MAX_ROWS:
         raise errors.ValidationFailed("Too many responses for one Excel sheet; export CSV instead.")
     _audit_export(wave, side, "xlsx", user)
 
@@ -179,8 +210,8 @@ def responses_xlsx(*, wave: Wave, side: str | None = None, user: Any = None) -> 
         return value
 
     sheet.append([cell(neutralize_cell(c)) for c in header])
-    for response in responses.iterator(chunk_size=2000):
-        sheet.append([cell(c) for c in _row(response, segment_columns, items)])
+    for row in _rows(wave, side, segment_columns, items):
+        sheet.append([cell(c) for c in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.signals import post_delete, post_save
 
+from surveys import microdata, releases
 from surveys.models import (
     Answer,
     AuditEvent,
@@ -171,12 +172,14 @@ def invitations_unanswered(*, wave: Wave, side: str | None = None) -> QuerySet[I
 
 
 def response_list(*, wave: Wave, side: str | None = None) -> QuerySet[SurveyResponse]:
-    """A wave's responses with their answers; ordered by day and random id so order hints at nothing."""
-    qs = SurveyResponse.objects.filter(wave=wave).select_related("customer_account")
-    if side:
-        qs = qs.filter(side=side)
+    """A wave's published responses with their answers, by side and random id (never by day: order hints at nothing).
+
+    Publishes what is due first (surveys.releases); responses waiting for a release are not listed.
+    """
+    releases.publish_due(wave)
+    qs = microdata.published_responses(wave, side).select_related("customer_account")
     answers = Answer.objects.select_related("item").order_by("item__order", "item_id")
-    return qs.prefetch_related(Prefetch("answers", queryset=answers)).order_by("submitted_on", "side", "id")
+    return qs.prefetch_related(Prefetch("answers", queryset=answers))
 
 
 def account_list(*, org_ids: Iterable[int]) -> QuerySet[CustomerAccount]:

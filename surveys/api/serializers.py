@@ -14,7 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from surveys import selectors
+from surveys import disclosure, selectors
 from surveys.models import (
     OUTCOME_SCALES,
     AuditEvent,
@@ -672,21 +672,68 @@ class InvitationResendResultSerializer(serializers.Serializer):
 
 
 class SurveyResponseSerializer(serializers.ModelSerializer):
-    """A response. Staff rows carry no invitation, no account and only the day they were submitted."""
+    """A published response.
 
+    Customer rows carry their account and time. Staff rows are k-anonymous microdata
+    (disclosure promise P6): their block's released segment values ("(withheld)" where a
+    value is generalised), the answers of items whose block gave at least k answers
+    (``withheld_items`` names the others), and no id, day, channel, language or comment
+    (comments: ``GET /waves/{id}/comments/``).
+    """
+
+    id = serializers.UUIDField(read_only=True, allow_null=True)
+    language = serializers.CharField(read_only=True, allow_null=True)
+    channel = serializers.CharField(read_only=True, allow_null=True)
+    submitted_on = serializers.DateField(read_only=True, allow_null=True)
     answers = serializers.SerializerMethodField(help_text="Item key → value; null means don't know / N/A.")
+    withheld_items = serializers.SerializerMethodField(
+        help_text="Staff rows: items whose answers are withheld (their group gave fewer than k answers).")
     account = serializers.SlugRelatedField(source="customer_account", slug_field="external_id", read_only=True,
                                            allow_null=True)
 
     class Meta:
         model = SurveyResponse
         fields = ["id", "side", "language", "channel", "segments", "submitted_on", "submitted_at", "weight",
-                  "account", "comment", "answers"]
+                  "account", "comment", "answers", "withheld_items"]
         read_only_fields = fields
+
+    def _staff_row(self, obj: SurveyResponse):
+        plan = self.context.get("staff_plan")
+        if plan is None:
+            raise RuntimeError("staff rows need the staff plan (surveys.microdata.side_plan) in the context")
+        return plan.row(obj, {a.item_id: a.value for a in obj.answers.all()})
+
+    def to_representation(self, obj: SurveyResponse) -> dict:
+        data = super().to_representation(obj)
+        if obj.side != Side.STAFF:
+            return data
+        row = self._staff_row(obj)
+        keys = {a.item_id: a.item.key for a in obj.answers.all()}
+        if row is None:  # not released: the list never includes it, but never show it either
+            return {name: None for name in data} | {"side": Side.STAFF, "segments": {}, "answers": {},
+                                                    "withheld_items": [], "comment": ""}
+        return {
+            **dict.fromkeys(data), "side": Side.STAFF, "comment": "",
+            "segments": {key: disclosure.display_value(value) for key, value in row.segments.items()
+                         if value != disclosure.NOT_GIVEN},
+            "answers": {keys[item]: value for item, value in row.answers.items()},
+            "withheld_items": sorted(keys[item] for item in row.withheld_items),
+        }
 
     @extend_schema_field({"type": "object", "additionalProperties": {"type": "integer", "nullable": True}})
     def get_answers(self, obj: SurveyResponse) -> dict[str, int | None]:
         return {answer.item.key: answer.value for answer in obj.answers.all()}
+
+    def get_withheld_items(self, obj: SurveyResponse) -> list[str]:
+        return []
+
+
+class CommentGroupSerializer(serializers.Serializer):
+    """Comments of one released group (at least k respondents), in an order unrelated to time or person."""
+
+    segments = serializers.DictField(child=serializers.CharField(), help_text="The group's released values.")
+    n_responses = serializers.IntegerField()
+    comments = serializers.ListField(child=serializers.CharField())
 
 
 class ImportUploadSerializer(serializers.Serializer):

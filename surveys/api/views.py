@@ -28,7 +28,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from surveys import errors, notifications, selectors, services
+from surveys import disclosure, errors, microdata, notifications, selectors, services
 from surveys.api import filters
 from surveys.api import serializers as s
 from surveys.api.permissions import ADMIN, EVERYONE, READERS, OrganizationRole, required_roles
@@ -693,8 +693,13 @@ SIDE_PARAM = OpenApiParameter("side", OpenApiTypes.STR, enum=list(Side.values), 
 
 @extend_schema_view(
     list=extend_schema(
-        summary="A wave's responses (admin, analyst)",
-        description="Staff rows carry segments, language, channel, the day and answers: no invitation, no time.",
+        summary="A wave's published responses (admin, analyst)",
+        description=(
+            "Only published responses (results change release by release, at least k responses at a time). "
+            "Staff rows are k-anonymous microdata (disclosure promise P6): their group's released segment "
+            "values and the answers of items their group answered at least k times; no id, day, channel, "
+            "language or comment. Customer rows carry their account and time. Every call is audited."
+        ),
         responses={200: s.SurveyResponseSerializer(many=True), **errs(400, *DETAIL)},
     ),
 )
@@ -707,6 +712,44 @@ class WaveResponseViewSet(WaveNestedMixin, mixins.ListModelMixin, GenericViewSet
 
     def get_queryset(self):
         return selectors.response_list(wave=self.wave)
+
+    def list(self, request: Request, wave_pk: str) -> Response:
+        wave = self.wave
+        queryset = self.filter_queryset(self.get_queryset())  # publishes what is due (selectors.response_list)
+        staff_plan = microdata.side_plan(wave, Side.STAFF)
+        if not staff_plan.released:
+            queryset = queryset.exclude(side=Side.STAFF)
+        services.audit_record(organization_id=wave.organization_id, user=request.user,
+                              action=AuditEvent.Action.RESPONSE_LIST, wave=wave,
+                              details={"side": request.query_params.get("side") or "all"})
+        page = self.paginate_queryset(queryset)
+        context = {**self.get_serializer_context(), "staff_plan": staff_plan}
+        serializer = self.get_serializer_class()(page, many=True, context=context)
+        return self.get_paginated_response(serializer.data)
+
+    @extend_schema(
+        summary="Comments of a side, per released group (admin, analyst)",
+        description=(
+            "Free-text comments, separated from the rows: grouped by released group (at least k respondents), "
+            "in an order unrelated to time or person. Audited."
+        ),
+        parameters=[SIDE_PARAM],
+        responses={200: s.CommentGroupSerializer(many=True), **errs(400, *DETAIL)},
+        filters=False,
+    )
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def comments(self, request: Request, wave_pk: str) -> Response:
+        wave = self.wave
+        side = request.query_params.get("side") or Side.STAFF
+        if side not in Side.values:
+            raise errors.ValidationFailed(field_errors={"side": ["Must be staff or customer."]})
+        services.audit_record(organization_id=wave.organization_id, user=request.user,
+                              action=AuditEvent.Action.COMMENT_LIST, wave=wave, details={"side": side})
+        groups = microdata.comment_groups(wave, side)
+        data = [{"segments": {k: disclosure.display_value(v) for k, v in g.segments.items()
+                              if v != disclosure.NOT_GIVEN},
+                 "n_responses": g.n_responses, "comments": g.comments} for g in groups]
+        return Response(s.CommentGroupSerializer(data, many=True).data)
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # ?format=csv|xlsx belongs to the export, not to DRF's renderer override; errors stay JSON.
