@@ -498,11 +498,31 @@ def _response_rates(analysis: Mapping[str, Any], k: Mapping[str, int]) -> list[d
             "responses": n,
             "responses_display": str(n) if isinstance(n, int) else _("Fewer than %(k)s") % {"k": k[side]},
             "invited": r.get("invited"),
-            "answered": r.get("answered"),
+            "answered": r.get("answered_invitations"),
             "rate": r.get("rate"),
             "rate_display": fmt_pct(r.get("rate")) if is_number(r.get("rate")) else _("no invitations"),
         })
     return out
+
+
+def _release(analysis: Mapping[str, Any]) -> dict[str, Any]:
+    """Which release of the staff results the report shows, and when the next one comes."""
+    info = ((analysis.get("release") or {}).get("staff")) or {}
+    number = info.get("number") or 0
+    if not number:
+        return {"number": 0, "display": _("No staff results published yet")}
+    published = info.get("published_at")
+    when = ""
+    if published:
+        try:
+            when = timezone.localtime(datetime.fromisoformat(published)).strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            when = str(published)
+    display = _("Staff release %(n)s of %(when)s") % {"n": number, "when": when}
+    if info.get("next"):
+        display += " · " + _("the next comes after at least %(k)s more staff responses") % {
+            "k": (analysis.get("thresholds") or {}).get("staff_k_min", 5)}
+    return {"number": number, "display": display}
 
 
 def _segment_labels(wave: Any, language: str) -> dict[str, dict[str, str]]:
@@ -595,6 +615,7 @@ def _build(analysis: Mapping[str, Any], *, language: str, wave: Any, generated_a
                        "name": instrument.get("name", "")},
         "language_name": {"ja": "日本語", "en": "English"}.get(language, language),
         "thresholds": k,
+        "release": _release(analysis),
         "filters": analysis.get("filters") or {},
         "counts": {
             side: {"n": counts.get(side),

@@ -14,7 +14,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from reports.api.views import audit_report_request, visible_jobs, visible_waves
+from reports.api.views import audit_report_download, audit_report_request, visible_jobs, visible_waves
 from reports.jobs import report_job_request, report_jobs_sweep_stale
 from reports.models import ReportJob, ReportStatus
 from surveys.models import Membership
@@ -78,5 +78,6 @@ def report_download(request: HttpRequest, pk: str) -> HttpResponse:
         raise Http404 from None
     if job.status != ReportStatus.DONE or not job.file:
         return redirect("reports:job", pk=job.pk)
+    audit_report_download(request=request, job=job, via="page")
     return FileResponse(job.file.open("rb"), content_type="application/pdf", as_attachment=True,
                         filename=job.filename())

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from reports.api.gap_serializers import GapAnalysisSerializer, GapQuerySerializer
-from surveys import errors
+from surveys import errors, releases
 from surveys import services as survey_services
 from surveys.models import AuditEvent, Role, Wave
 
@@ -98,16 +98,19 @@ class WaveGapView(APIView):
         # numpy/pandas/scipy load on the first gap request, not at URL import (fast start-up).
         from reports import selectors, services
 
+        # Publish what is due before the cache key is taken: a cached answer is then the current release's.
+        releases.publish_due(wave)
+        if compare is not None:
+            releases.publish_due(compare)
         fingerprint = selectors.data_fingerprint(wave) + (
             "|" + selectors.data_fingerprint(compare) if compare else "")
         key = "gap:" + hashlib.sha256(json.dumps([fingerprint, options], sort_keys=True).encode()).hexdigest()
-        if staff_filter or params["segments"]:
-            # Staff segment results are viewed: who, when, which wave and filter (issue 6 — audit log).
-            survey_services.audit_record(
-                organization_id=wave.organization_id, user=request.user, action=AuditEvent.Action.GAP_VIEW,
-                wave=wave, details={"staff": staff_filter, "customer": customer_filter,
-                                    "segments": params["segments"], "compare_wave": options["compare"]},
-            )
+        # Every read of staff-derived data is audited (disclosure promise P7): who, when, which view.
+        survey_services.audit_record(
+            organization_id=wave.organization_id, user=request.user, action=AuditEvent.Action.GAP_VIEW,
+            wave=wave, details={"staff": staff_filter, "customer": customer_filter, "segments": params["segments"],
+                                "compare_wave": options["compare"], "weighted": params["weighted"]},
+        )
         body = cache.get(key)
         if body is None:
             result = services.gap_analysis(

@@ -76,9 +76,8 @@ class WaveSegmentDifferenceView(APIView):
         result = services.segment_difference(wave=wave, side=params["side"], field=params["field"],
                                              first=params["first"], second=params["second"],
                                              language=params["lang"])
-        if params["side"] == Side.STAFF:
-            survey_services.audit_record(
-                organization_id=wave.organization_id, user=request.user, action=AuditEvent.Action.GAP_VIEW,
-                wave=wave, details={"segment_difference": {k: params[k] for k in ("field", "first", "second")}},
-            )
+        survey_services.audit_record(  # every read of staff-derived data (P7): both sides compare with staff
+            organization_id=wave.organization_id, user=request.user, action=AuditEvent.Action.SEGMENT_DIFFERENCE,
+            wave=wave, details={"side": params["side"], **{k: params[k] for k in ("field", "first", "second")}},
+        )
         return Response(SegmentDifferenceSerializer(result).data)

@@ -51,15 +51,21 @@ def visible_waves(user) -> QuerySet[Wave]:
 
 
 def audit_report_request(*, request: Any, wave: Wave, job: ReportJob, created: bool, via: str) -> None:
-    """A report with staff segments shows staff segment results: record who asked, when, for which wave."""
-    if not job.options.get("segments"):
-        return
+    """Every report request shows staff-derived data (P7): record who asked, when, for which wave and options."""
     survey_services.audit_record(
         organization_id=wave.organization_id, user=request.user, action=AuditEvent.Action.REPORT_REQUEST,
         wave=wave, details={"via": via, "report": str(job.pk), "language": job.language,
-                            "segments": True, "weighted": bool(job.options.get("weighted")),
+                            "segments": bool(job.options.get("segments")),
+                            "weighted": bool(job.options.get("weighted")),
                             "compare_wave": job.options.get("compare_wave"), "reused": not created},
     )
+
+
+def audit_report_download(*, request: Any, job: ReportJob, via: str) -> None:
+    """Reading a report is a read of staff-derived data (P7): who, when, which report."""
+    survey_services.audit_record(
+        organization_id=job.wave.organization_id, user=request.user, action=AuditEvent.Action.REPORT_DOWNLOAD,
+        wave=job.wave, details={"via": via, "report": str(job.pk), "language": job.language})
 
 
 def visible_jobs(user) -> QuerySet[ReportJob]:
@@ -156,5 +162,6 @@ class ReportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             raise ReportNotReady(
                 f"The report is {job.status} ({job.progress}%)." if job.status != ReportStatus.FAILED
                 else f"The report failed: {job.error}")
+        audit_report_download(request=request, job=job, via="api")
         return FileResponse(job.file.open("rb"), content_type="application/pdf", as_attachment=True,
                             filename=job.filename())

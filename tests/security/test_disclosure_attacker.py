@@ -40,9 +40,7 @@ from tests.gap.conftest import build_instrument
 
 pytestmark = pytest.mark.django_db
 
-ITEMS = ("c1", "c2", "c3", "s1", "s2")
-DIMS = {"culture": ("c1", "c2", "c3"), "speed": ("s1", "s2")}
-REVERSED = {"c3"}
+ITEMS = ("c1", "c2", "c3", "s1", "s2")  # the random waves' instrument (tests.gap.conftest.build_instrument)
 VALUES = {"department": ("Sales", "Support", "Ops", "Legal"), "role": ("lead", "member"), "site": ("north", "south")}
 
 
@@ -106,6 +104,15 @@ class Semantics:
 
     def __init__(self, wave: m.Wave, truth: list[dict], *, blocks: bool = True):
         self.truth, self.blocks = truth, blocks
+        likert = list(m.ItemPair.objects.filter(instrument=wave.instrument, kind=m.ItemKind.LIKERT,
+                                                dimension__isnull=False).select_related("dimension"))
+        self.flip = {i.key: (i.scale_points + 1 if i.reverse_keyed else None) for i in likert}
+        self.levels = {i.key: i.scale_points for i in likert}
+        self.dims: dict[str, tuple[str, ...]] = {}
+        for i in sorted(likert, key=lambda i: (i.order, i.pk)):
+            self.dims.setdefault(i.dimension.key, ())
+            self.dims[i.dimension.key] += (i.key,)
+        self.dims["overall"] = tuple(k for keys in self.dims.values() for k in keys)
         self.k = {side: releases.threshold(wave, side) for side in ("staff", "customer")}
         self.fields = {side: [fd["key"] for fd in wave.segment_fields(side)] for side in ("staff", "customer")}
         self.block: dict[int, tuple | None] = {}
@@ -126,7 +133,7 @@ class Semantics:
         v = self.truth[r]["answers"].get(key)
         if v in (None, "na"):
             return None
-        return 6 - v if key in REVERSED else v
+        return self.flip[key] - v if self.flip.get(key) else v
 
     def selected(self, side: str, flt: dict) -> list[int]:
         """Responses whose released block matches every value of the filter (or, plainly, whose own values do)."""
@@ -198,7 +205,7 @@ class Knowledge:
 
 
 def _level_counts(sem: Semantics, members: list[int], key: str) -> list[int]:
-    counts = [0] * 5
+    counts = [0] * sem.levels[key]
     for r in members:
         counts[sem.value(r, key) - 1] += 1
     return counts
@@ -258,7 +265,7 @@ def read_view(sems: list[Semantics], know: Knowledge, body: dict, staff_flt: dic
             know.add(side, _explain(sems, item_check))
             know.checked += 1
         for dim in [*body["dimensions"], body["overall"]]:
-            keys = DIMS.get(dim["key"], ITEMS)
+            keys = sems[0].dims[dim["key"]]
 
             def dim_check(sem, side=side, flt=flt, dim=dim, keys=keys):
                 members = sem.score_set(side, flt, keys)
@@ -286,14 +293,14 @@ def read_view(sems: list[Semantics], know: Knowledge, body: dict, staff_flt: dic
                     assert group["n"] == len(selected), (side, flt)
                     for key, cell in group["dimensions"].items():
                         if cell[f"n_{side}"] is not None:
-                            assert cell[f"n_{side}"] == len(sem.score_set(side, flt, DIMS[key])), (side, flt, key)
+                            assert cell[f"n_{side}"] == len(sem.score_set(side, flt, sems[0].dims[key])), (side, flt, key)
                     return selected
 
                 know.add(side, _explain(sems, group_check))
                 for key, cell in group["dimensions"].items():
                     if cell[f"n_{side}"] is not None:
                         know.add(side, _explain(sems, lambda sem, side=side, flt=flt, key=key: (
-                            sem.score_blocks(side, flt, DIMS[key]))))
+                            sem.score_blocks(side, flt, sems[0].dims[key]))))
                         know.checked += 1
 
 

@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from reports import services
 from reports.gap_export import gap_rows, rows_to_csv
 from surveys import errors
-from surveys.models import Wave
+from surveys import services as survey_services
+from surveys.models import AuditEvent, Wave
 
 
 def _wave(ref: str) -> Wave:
@@ -54,6 +55,11 @@ class Command(BaseCommand):
         except errors.KagamiError as exc:
             details = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.field_errors.items())
             raise CommandError(f"{exc.detail} {details}".strip()) from None
+        # A read of staff-derived data from the command line is audited too (P7), as "system".
+        survey_services.audit_record(
+            organization_id=wave.organization_id, user=None, action=AuditEvent.Action.GAP_VIEW, wave=wave,
+            details={"via": "command", "staff": result["filters"]["staff"], "customer": result["filters"]["customer"],
+                     "compare_wave": compare.pk if compare else None, "format": opts["format"]})
         if opts["format"] == "json":
             text = json.dumps(result, ensure_ascii=False, indent=2)
         elif opts["format"] == "csv":

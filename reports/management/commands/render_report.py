@@ -8,8 +8,9 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from reports.jobs import build_report
+from surveys import services as survey_services
 from surveys.errors import KagamiError
-from surveys.models import Wave
+from surveys.models import AuditEvent, Wave
 
 
 class Command(BaseCommand):
@@ -59,4 +60,7 @@ class Command(BaseCommand):
                 raise CommandError(f"{exc.detail} {exc.field_errors or ''}".strip()) from None
             out.write_bytes(rendered.pdf)
             progress(100, "done")
+        survey_services.audit_record(  # a report read from the command line is audited too (P7), as "system"
+            organization_id=wave.organization_id, user=None, action=AuditEvent.Action.REPORT_REQUEST, wave=wave,
+            details={"via": "command", "language": opts["lang"], **options})
         self.stdout.write(f"Wrote {out} ({rendered.page_count} pages, {len(rendered.pdf) // 1024} KiB).")
