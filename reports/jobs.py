@@ -25,7 +25,7 @@ from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
 from reports.models import ReportJob, ReportStatus
-from surveys import errors
+from surveys import errors, releases
 from surveys.models import Answer, CustomerAccount, Invitation, InvitationUse, SurveyResponse, Wave
 
 logger = logging.getLogger(__name__)
@@ -64,10 +64,11 @@ def options_hash(wave: Wave, options: Mapping[str, Any]) -> str:
 
 
 def _wave_data_state(wave_id: int) -> dict[str, Any]:
-    answers = Answer.objects.filter(response__wave_id=wave_id).aggregate(
+    # Published responses only: the report shows nothing else (surveys.releases).
+    answers = Answer.objects.filter(response__wave_id=wave_id, response__release__isnull=False).aggregate(
         n=Count("id"), total=Sum("value"), weighted=Sum(F("value") * F("item_id")))
-    responses = SurveyResponse.objects.filter(wave_id=wave_id).aggregate(
-        n=Count("id"), last=Max("submitted_on"), weights=Sum("weight"))
+    responses = SurveyResponse.objects.filter(wave_id=wave_id, release__isnull=False).aggregate(
+        n=Count("id"), last=Max("submitted_on"), weights=Sum("weight"), releases=Sum("release"))
     invitations = Invitation.objects.filter(wave_id=wave_id).aggregate(n=Count("id"))
     used = InvitationUse.objects.filter(invitation__wave_id=wave_id).count()
     return {"answers": answers, "responses": {**responses, "last": str(responses["last"])},
@@ -78,6 +79,7 @@ def data_fingerprint(wave: Wave, options: Mapping[str, Any]) -> str:
     """A hash of everything the report is computed from; changes whenever an answer, a wave setting,
     an invitation or an account's churn status changes."""
     wave = Wave.objects.select_related("organization", "instrument").get(pk=wave.pk)
+    releases.publish_due(wave)  # the fingerprint, like the report, is of the current release
     state: dict[str, Any] = {
         "wave": [wave.name, wave.slug, wave.status, str(wave.opens_on), str(wave.closes_on),
                  wave.anonymity_threshold, wave.customer_threshold, wave.staff_segment_fields,

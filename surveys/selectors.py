@@ -196,9 +196,16 @@ def invitation_url(*, token: str) -> str:
 
 
 def wave_counts(*, wave: Wave) -> dict[str, dict[str, Any]]:
-    """Per side: responses, invitations, answered invitations and the response rate (answered / invited)."""
+    """Per side: published responses, invitations, and the response rate — values that change only per release.
+
+    Counts of waiting responses or of used staff invitations would change the moment one colleague answers
+    (disclosure promise P4, and P1 for staff); for staff the rate is published responses per invitation.
+    Customers (not promised P1) keep their answered invitations.
+    """
+    releases.publish_due(wave)
     responses = dict(
-        SurveyResponse.objects.filter(wave=wave).values("side").annotate(n=Count("pk")).values_list("side", "n")
+        SurveyResponse.objects.filter(wave=wave, release__isnull=False).values("side").annotate(n=Count("pk"))
+        .values_list("side", "n")
     )
     invited = {
         row["side"]: row
@@ -209,13 +216,19 @@ def wave_counts(*, wave: Wave) -> dict[str, dict[str, Any]]:
     counts: dict[str, dict[str, Any]] = {}
     for side in Side.values:
         n = invited.get(side, {}).get("n", 0)
-        answered = invited.get(side, {}).get("answered", 0)
+        published = responses.get(side, 0)
+        if side == Side.STAFF:
+            answered = None
+            rate = round(min(1.0, published / n), 4) if n else None
+        else:
+            answered = invited.get(side, {}).get("answered", 0)
+            rate = round(answered / n, 4) if n else None
         counts[side] = {
-            "responses": responses.get(side, 0),
+            "responses": published,
             "invitations": n,
             "answered_invitations": answered,
             # None rather than 0 when nobody was invited: there is no rate to report.
-            "response_rate": round(answered / n, 4) if n else None,
+            "response_rate": rate,
         }
     return counts
 

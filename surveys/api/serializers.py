@@ -385,10 +385,15 @@ def _check_segment_fields(value: list[dict]) -> list[dict]:
 
 
 class WaveCountsSerializer(serializers.Serializer):
-    responses = serializers.IntegerField()
+    """Counts that change only release by release (disclosure promise P4)."""
+
+    responses = serializers.IntegerField(help_text="Published responses (waiting ones are not counted).")
     invitations = serializers.IntegerField()
-    answered_invitations = serializers.IntegerField()
-    response_rate = serializers.FloatField(allow_null=True, help_text="answered / invited; null when none invited.")
+    answered_invitations = serializers.IntegerField(
+        allow_null=True, help_text="Customers only; null for staff (which invitations were used is never shown).")
+    response_rate = serializers.FloatField(
+        allow_null=True, help_text="Customers: answered / invited; staff: published responses / invited; "
+                                   "null when none invited.")
 
 
 class WaveSideCountsSerializer(serializers.Serializer):
@@ -586,22 +591,14 @@ class InvitationSerializer(serializers.ModelSerializer):
 
 
 class InvitationIssuedSerializer(serializers.Serializer):
-    """A newly issued invitation, with its link for customers. The link is shown once: only its hash is stored."""
+    """A newly issued invitation with its link. The link is shown once: only its hash is stored."""
 
     invitation = InvitationSerializer()
-    link = serializers.URLField(
-        allow_null=True,
-        help_text="Customers: the invitation's single-use link, shown only now. Staff: always null — a staff "
-                  "link is only ever emailed to the address on its invitation, because whoever else kept it "
-                  "could open it later and see whether that colleague answered (disclosure promise P1, no "
-                  "linkage).",
-    )
+    link = serializers.URLField()
 
 
 class InvitationContactSerializer(serializers.Serializer):
-    email = serializers.EmailField(required=False, allow_blank=True, default="",
-                                   help_text="Required for staff: their invitation reaches them by email only "
-                                             "(people without an address use the anonymous staff link).")
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     language = serializers.ChoiceField(choices=Language.choices, required=False, allow_null=True, default=None)
     segments = serializers.DictField(child=serializers.CharField(max_length=120, allow_blank=True), required=False,

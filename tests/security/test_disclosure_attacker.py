@@ -104,12 +104,12 @@ class Semantics:
 
     def __init__(self, wave: m.Wave, truth: list[dict], *, blocks: bool = True):
         self.truth, self.blocks = truth, blocks
-        likert = list(m.ItemPair.objects.filter(instrument=wave.instrument, kind=m.ItemKind.LIKERT,
-                                                dimension__isnull=False).select_related("dimension"))
+        likert = list(m.ItemPair.objects.filter(instrument=wave.instrument, kind=m.ItemKind.LIKERT)
+                      .select_related("dimension"))
         self.flip = {i.key: (i.scale_points + 1 if i.reverse_keyed else None) for i in likert}
         self.levels = {i.key: i.scale_points for i in likert}
         self.dims: dict[str, tuple[str, ...]] = {}
-        for i in sorted(likert, key=lambda i: (i.order, i.pk)):
+        for i in sorted((i for i in likert if i.dimension_id), key=lambda i: (i.dimension.order, i.order, i.pk)):
             self.dims.setdefault(i.dimension.key, ())
             self.dims[i.dimension.key] += (i.key,)
         self.dims["overall"] = tuple(k for keys in self.dims.values() for k in keys)
@@ -293,7 +293,8 @@ def read_view(sems: list[Semantics], know: Knowledge, body: dict, staff_flt: dic
                     assert group["n"] == len(selected), (side, flt)
                     for key, cell in group["dimensions"].items():
                         if cell[f"n_{side}"] is not None:
-                            assert cell[f"n_{side}"] == len(sem.score_set(side, flt, sems[0].dims[key])), (side, flt, key)
+                            members = sem.score_set(side, flt, sems[0].dims[key])
+                            assert cell[f"n_{side}"] == len(members), (side, flt, key)
                     return selected
 
                 know.add(side, _explain(sems, group_check))
@@ -400,3 +401,57 @@ def test_the_solver_finds_a_small_group_where_two_views_differ_by_one_person():
     views = {frozenset(a), frozenset(a & b), frozenset(a & c), frozenset(a & b & c)}
     small, recovered = recoverable_small_groups(views, 5)
     assert frozenset(a - b - c) in recovered
+
+
+def test_the_exports_the_command_line_and_the_pdf_hide_exactly_what_the_gap_hides(tmp_path):
+    """One random wave: the staff microdata, `manage.py gap` and the PDF context against the gap engine."""
+    import csv
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    from reports.context import build_report_context
+    from surveys import exports, microdata
+
+    wave, truth = build_wave(11, fields=("department", "role"))
+    sem = Semantics(wave, truth)
+    body = gap.gap_analysis(wave=wave)
+    k = sem.k["staff"]
+    # The export: one row per released staff response, in groups of at least k by released values.
+    text = "".join(exports.responses_csv(wave=wave, side="staff"))
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    released = [r for r in sem.rows("staff") if sem.block[r] is not None]
+    assert len(rows) == len(released)
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault((row["department"], row["role"]), []).append(row)
+    assert min(len(g) for g in groups.values()) >= k
+    for item in body["items"]:
+        key = item["key"]
+        members = sem.item_set("staff", {}, key)
+        # Withheld in the export exactly where the gap leaves the block out of the item's numbers.
+        shown = [row[key] for row in rows if row[key] not in (microdata.WITHHELD, "", exports.NOT_APPLICABLE)]
+        withheld = sum(1 for row in rows if row[key] == microdata.WITHHELD)
+        assert withheld == len(released) - len(members), key
+        counts = [0] * sem.levels[key]
+        for value in shown:
+            counts[(sem.flip[key] - int(value) if sem.flip.get(key) else int(value)) - 1] += 1
+        assert counts == (item["counts_staff"] or [0] * sem.levels[key]), key
+        assert item["withheld"]["staff"] == sum(1 for r in released if r not in set(members)
+                                                 and sem.value(r, key) is not None), key
+    # The command line prints the same engine's numbers.
+    out = io.StringIO()
+    call_command("gap", "--wave", str(wave.pk), "--format", "json", stdout=out)
+    cli = json.loads(out.getvalue())
+    assert cli["response_counts"] == body["response_counts"]
+    assert [(i["key"], i["counts_staff"], i["n_staff"]) for i in cli["items"]] == [
+        (i["key"], i["counts_staff"], i["n_staff"]) for i in body["items"]]
+    # The PDF context shows the engine's numbers or none, never others.
+    context = build_report_context(body, language="en", wave=wave)
+    by_key = {i["key"]: i for i in body["items"]}
+    for row in context["items"]:
+        item = by_key[row["key"]]
+        assert row["n_staff"] in (None, item["n_staff"]) and row["mean_staff"] in (None, item["mean_staff"])
+        if item["counts_staff"] is None:
+            assert row["n_staff"] is None and row["mean_staff"] is None

@@ -10,6 +10,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from surveys import releases
 from surveys.exports import responses_csv, responses_xlsx
 from surveys.management.commands.import_contacts import wave_by_ref
 from surveys.models import Side
@@ -27,7 +28,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         wave = wave_by_ref(options["wave"])
         side, out = options["side"], options["out"]
-        total = wave.responses.filter(**({"side": side} if side else {})).count()
+        releases.publish_due(wave)
+        total = wave.responses.filter(release__isnull=False, **({"side": side} if side else {})).count()
         if out == "-":
             if options["format"] != "csv":
                 raise CommandError("Only CSV can go to standard output; give --out a file name for XLSX.")

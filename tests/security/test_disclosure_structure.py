@@ -1,0 +1,71 @@
+"""Every reader of responses goes through the disclosure layer: a new output that reads them directly fails here.
+
+Static, over the source: each place that queries responses or answers is listed with why it may, and
+reads of data that leave Kagami must filter on publication (``release``) and take their verdicts from
+:mod:`surveys.disclosure`. A new query of responses elsewhere makes this test fail until it is reviewed
+and added (with the reason) — that is the point.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+QUERY = re.compile(r"\b(SurveyResponse\.objects|Answer\.objects|InvitationUse\.objects|\.responses\.(filter|all|"
+                   r"count|values|aggregate|exclude))")
+
+# module → why it may query responses or answers
+ALLOWED = {
+    "surveys/releases.py": "publishes: stamps waiting responses (the P4 decision is surveys.disclosure.release_due)",
+    "surveys/microdata.py": "the one reader of rows that leave (published only, verdicts of surveys.disclosure)",
+    "surveys/exports.py": "customer rows through microdata.published_responses; staff rows through microdata",
+    "surveys/selectors.py": "response_list (published, microdata verdicts in the serializer); wave_counts "
+                            "(published counts only)",
+    "reports/selectors.py": "count tables of published responses, then reports.disclosed applies the verdicts",
+    "reports/onepass.py": "the same count tables in one pass (published only), tested equal to reports/selectors",
+    "reports/jobs.py": "a cache fingerprint of the published data (never shown)",
+    "surveys/services.py": "writes (submission, invitation use) and the published staff count in an audit event",
+    "surveys/bulk.py": "writes (COPY loader)",
+    "surveys/demo.py": "writes and deletes the demo; its printed summary counts the demo's own data",
+    "surveys/management/commands/export_responses.py": "the published count for its progress bar",
+    "surveys/api/views.py": "empty querysets for the schema (SurveyResponse.objects.none())",
+}
+
+
+def _sources() -> list[Path]:
+    return [p for d in ("surveys", "reports", "backend") for p in (ROOT / d).rglob("*.py")
+            if "migrations" not in p.parts]
+
+
+def test_only_reviewed_modules_query_responses_or_answers():
+    found: dict[str, list[str]] = {}
+    for path in _sources():
+        rel = path.relative_to(ROOT).as_posix()
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if QUERY.search(line) and not line.lstrip().startswith("#"):
+                found.setdefault(rel, []).append(f"{number}: {line.strip()}")
+    unreviewed = {rel: lines for rel, lines in found.items() if rel not in ALLOWED}
+    assert unreviewed == {}, "responses read outside the disclosure layer's reviewed readers"
+    assert set(found) >= {"surveys/microdata.py", "reports/selectors.py", "reports/onepass.py"}
+
+
+def test_every_reader_that_lets_data_out_reads_published_responses_only():
+    for rel in ("surveys/microdata.py", "reports/selectors.py", "reports/onepass.py", "surveys/selectors.py"):
+        text = (ROOT / rel).read_text(encoding="utf-8")
+        for match in re.finditer(r"(SurveyResponse|Answer)\.objects\.filter\(([^)]*)\)", text, re.S):
+            call = match.group(2)
+            line = text[:match.start()].count("\n") + 1
+            if "release" in call:
+                continue
+            # The fingerprint of reports/selectors.py reads every response on purpose: a cache key, never shown.
+            assert rel == "reports/selectors.py" and "aggregate" in text[match.end():match.end() + 20], (rel, line)
+
+
+def test_the_outputs_take_their_verdicts_from_the_one_decision_module():
+    for rel in ("reports/disclosed.py", "surveys/microdata.py", "surveys/releases.py"):
+        assert "from surveys import disclosure" in (ROOT / rel).read_text(encoding="utf-8"), rel
+    services = (ROOT / "reports/services.py").read_text(encoding="utf-8")
+    assert "disclose(" in services and "complementary_suppression" not in services
+    decision = (ROOT / "surveys/disclosure.py").read_text(encoding="utf-8")
+    assert "django" not in decision, "the decision module is pure: no ORM, no Django"
