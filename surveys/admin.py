@@ -3,7 +3,8 @@
 Editing goes through services wherever a raw edit could break an invariant:
 waves open and close by action (the state machine), a frozen instrument is
 read-only and is changed by creating a new version, invitations are issued by
-``invitation_create`` (the token is shown once, never stored), and responses,
+``invitation_create`` (a customer's link is shown once, never stored; a staff
+link never, it is only emailed to the invitation's address), and responses,
 answers and invitation uses are view-only. Staff responses never show an
 invitation, an account or a time, and staff invitations never show whether (or
 when) they were used or reminded (disclosure promise P1, no linkage).
@@ -356,6 +357,9 @@ class InvitationAdminForm(forms.ModelForm):
         account = data.get("customer_account", self.instance.customer_account if self.instance.pk else None)
         if wave is None or not side:
             return data
+        if side == Side.STAFF and "email" in self.fields and not (data.get("email") or "").strip():
+            # Its link is only ever emailed (P1): an invitation without an address would reach nobody.
+            self.add_error("email", services.STAFF_EMAIL_REQUIRED)
         if account is not None and side == Side.STAFF:
             self.add_error("customer_account" if "customer_account" in self.fields else None,
                            "Staff invitations have no account.")
@@ -415,6 +419,11 @@ class InvitationAdmin(admin.ModelAdmin):
         fields = ["used", "created_at", "sent_at", "last_reminded_at", "reminder_count"]
         if obj is not None:
             fields += ["wave", "side", "customer_account"]
+            if obj.side == Side.STAFF:
+                # A staff link goes only to the address it was created for: with another address, resending
+                # or reminding would mail a fresh link there for an unused invitation only (P1). To correct
+                # an address, delete the invitation and create a new one.
+                fields.append("email")
         return fields
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
@@ -456,13 +465,19 @@ class InvitationAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             return
         # Through the service: it makes the token and stores only its hash. The form checked its rules.
-        issued = services.invitation_create(
-            wave=obj.wave, side=obj.side, email=obj.email, name=obj.name, language=obj.language,
-            segments=obj.segments, customer_account=obj.customer_account,
-        )
+        with services.staff_invitations_by_email_only():
+            issued = services.invitation_create(
+                wave=obj.wave, side=obj.side, email=obj.email, name=obj.name, language=obj.language,
+                segments=obj.segments, customer_account=obj.customer_account,
+            )
         obj.pk = issued.invitation.pk
         obj._state.adding = False
         obj.refresh_from_db()
+        if obj.side == Side.STAFF:
+            # Never shown (P1): kept, a staff link would say later whether its invitee answered.
+            self.message_user(request, "The staff invitation's link is never shown: it is only emailed to its "
+                                       "address, by send_invitations or the API's resend.", messages.INFO)
+            return
         # The token exists only now: show its link once (like the email would), never store it.
         self.message_user(request, f"Invitation link (shown only now): {settings.KAGAMI_PUBLIC_URL}/r/{issued.token}/",
                           messages.WARNING)

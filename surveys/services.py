@@ -7,7 +7,9 @@ which one handler maps to HTTP (backend/api_errors.py) and the HTML views to pag
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -284,12 +286,42 @@ def clean_segments(*, wave: Wave, side: str, segments: Mapping[str, Any] | None,
     return cleaned
 
 
+# A staff invitation's link goes to its invitee only, by email: whoever else kept it could open it later and see
+# whether that colleague answered (disclosure promise P1, no linkage). So the API, the Django admin and the
+# imports never show one, and refuse staff invitations that no email could deliver.
+STAFF_EMAIL_REQUIRED = ("Staff invitations are only delivered by email; use the anonymous staff link for people "
+                        "without an address.")
+
+_staff_by_email_only: ContextVar[bool] = ContextVar("staff_invitations_by_email_only", default=False)
+
+
+@contextmanager
+def staff_invitations_by_email_only() -> Iterator[None]:
+    """Within this block, ``invitation_create`` refuses a staff invitation without an email address.
+
+    For the callers that create invitations for people (the API, the Django admin, the contact imports),
+    which never show a staff link: the invitation's email is its only way to its invitee. Outside it a
+    staff invitation without an address stays possible (the demo and tests hand its token over directly).
+    """
+    reset = _staff_by_email_only.set(True)
+    try:
+        yield
+    finally:
+        _staff_by_email_only.reset(reset)
+
+
 def invitation_create(*, wave: Wave, side: str, email: str = "", name: str = "", language: str | None = None,
                       segments: Mapping[str, Any] | None = None,
                       customer_account: CustomerAccount | None = None) -> IssuedInvitation:
-    """Create one single-use invitation and return it with its token."""
+    """Create one single-use invitation and return it with its token.
+
+    Within ``staff_invitations_by_email_only``, a staff invitation without an email address is a
+    ValidationFailed naming ``email``.
+    """
     if side == Side.STAFF and customer_account is not None:
         raise errors.ValidationFailed(field_errors={"customer_account": ["Staff invitations have no account."]})
+    if side == Side.STAFF and not email.strip() and _staff_by_email_only.get():
+        raise errors.ValidationFailed(field_errors={"email": [STAFF_EMAIL_REQUIRED]})
     if customer_account is not None and customer_account.organization_id != wave.organization_id:
         raise errors.ValidationFailed(field_errors={"customer_account": ["Unknown account."]})
     token = new_token()

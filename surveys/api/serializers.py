@@ -591,14 +591,22 @@ class InvitationSerializer(serializers.ModelSerializer):
 
 
 class InvitationIssuedSerializer(serializers.Serializer):
-    """A newly issued invitation with its link. The link is shown once: only its hash is stored."""
+    """A newly issued invitation, with its link for customers. The link is shown once: only its hash is stored."""
 
     invitation = InvitationSerializer()
-    link = serializers.URLField()
+    link = serializers.URLField(
+        allow_null=True,
+        help_text="Customers: the invitation's single-use link, shown only now. Staff: always null — a staff "
+                  "link is only ever emailed to the address on its invitation, because whoever else kept it "
+                  "could open it later and see whether that colleague answered (disclosure promise P1, no "
+                  "linkage).",
+    )
 
 
 class InvitationContactSerializer(serializers.Serializer):
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    email = serializers.EmailField(required=False, allow_blank=True, default="",
+                                   help_text="Required for staff: their invitation reaches them by email only "
+                                             "(people without an address use the anonymous staff link).")
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     language = serializers.ChoiceField(choices=Language.choices, required=False, allow_null=True, default=None)
     segments = serializers.DictField(child=serializers.CharField(max_length=120, allow_blank=True), required=False,

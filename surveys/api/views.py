@@ -489,13 +489,15 @@ def _check_upload(upload: Any) -> None:
 
 
 def _issued_payload(issued: list[services.IssuedInvitation], sent: int, skipped: list[dict]) -> dict:
+    # A staff link goes to its invitee only, by email, never back to whoever created it: kept, it would say
+    # later whether that colleague answered ("already answered" versus the form; P1, no linkage).
     return {
         "created": len(issued),
         "sent": sent,
         "skipped": skipped,
         "invitations": [
             {"invitation": s.InvitationSerializer(item.invitation).data,
-             "link": selectors.invitation_url(token=item.token)}
+             "link": None if item.invitation.side == Side.STAFF else selectors.invitation_url(token=item.token)}
             for item in issued
         ],
     }
@@ -517,8 +519,13 @@ def _require_open_to_send(wave: Wave) -> None:
         summary="Create invitations from a list of contacts (admin)",
         description=(
             "All or nothing: any bad contact → 400 naming `contacts[i].<field>`, nothing created. "
-            "Each created invitation is returned once with its link (only a hash is stored). "
-            "`send=true` emails them (open waves only: 409 `wave_not_open`)."
+            "Each created customer invitation is returned once with its link (only a hash is stored). "
+            "Staff invitations never come back with a link (`link` is null): a staff link is only ever emailed "
+            "to the address on its invitation, since whoever else kept it could open it later and see whether "
+            "that colleague answered (disclosure promise P1, no linkage). So every staff contact needs an "
+            "`email` (else 400 `contacts[i].email`; people without one answer through the wave's anonymous "
+            "staff link); a staff invitation is mailed now (`send=true`) or later (`send_invitations`, resend). "
+            "`send=true` emails every contact with an address (open waves only: 409 `wave_not_open`)."
         ),
         request=s.InvitationBulkCreateSerializer,
         responses={201: s.InvitationIssueResultSerializer, **errs(*WRITE, 409)},
@@ -549,6 +556,7 @@ class WaveInvitationViewSet(WaveNestedMixin, mixins.ListModelMixin, GenericViewS
 
     @staticmethod
     @transaction.atomic
+    @services.staff_invitations_by_email_only()
     def _create_all(*, wave: Wave, side: str, contacts: list[dict]) -> list[services.IssuedInvitation]:
         accounts = {a.external_id: a for a in CustomerAccount.objects.filter(organization=wave.organization)}
         taken = {e.lower() for e in Invitation.objects.filter(wave=wave, side=side).exclude(email="")
@@ -558,6 +566,8 @@ class WaveInvitationViewSet(WaveNestedMixin, mixins.ListModelMixin, GenericViewS
         for index, contact in enumerate(contacts):
             prefix = f"contacts[{index}]."
             email = contact["email"].strip()
+            if not email and side == Side.STAFF:
+                problems[prefix + "email"] = [services.STAFF_EMAIL_REQUIRED]
             if email:
                 if email.lower() in taken:
                     problems[prefix + "email"] = ["Already invited to this wave."]
@@ -591,7 +601,10 @@ class WaveInvitationViewSet(WaveNestedMixin, mixins.ListModelMixin, GenericViewS
         summary="Import invitations from a CSV or XLSX file (admin)",
         description=(
             "Columns: email, name, language, account (customers), and the wave's segment keys. "
-            "All or nothing unless `skip_bad_rows`; errors list each row and column."
+            "All or nothing unless `skip_bad_rows`; errors list each row and column. "
+            "As for create: customer invitations come back once with their link, staff ones never (`link` is "
+            "null; their link is only ever emailed to their address, disclosure promise P1), so a staff row "
+            "without an email is a bad row (column `email`)."
         ),
         request={"multipart/form-data": s.InvitationImportSerializer},
         responses={201: s.InvitationIssueResultSerializer,
@@ -611,8 +624,10 @@ class WaveInvitationViewSet(WaveNestedMixin, mixins.ListModelMixin, GenericViewS
         if data["send"]:
             _require_open_to_send(wave)
         imports = _require_import_module("surveys.imports")
-        result = imports.import_invitations(wave=wave, side=data["side"], data=data["file"].read(),
-                                            filename=data["file"].name or "", skip_bad_rows=data["skip_bad_rows"])
+        with services.staff_invitations_by_email_only():
+            result = imports.import_invitations(wave=wave, side=data["side"], data=data["file"].read(),
+                                                filename=data["file"].name or "",
+                                                skip_bad_rows=data["skip_bad_rows"])
         issued = list(result.objects)
         sent = notifications.invitations_send(issued=issued).sent if data["send"] else 0
         return Response(_issued_payload(issued, sent, list(result.skipped)), status=status.HTTP_201_CREATED)

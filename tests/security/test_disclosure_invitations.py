@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.core.cache import cache
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
@@ -397,3 +397,212 @@ def test_staff_rows_carry_delivery_status_only_and_no_reminder_fields(base):
         ("Alice", "sent", None, None), ("Bob", "sent", None, None)]
     assert m.Invitation.objects.get(pk=base.staff["bob"]).reminder_count == 1  # kept, never shown
     assert json.dumps(rows).count("answered") == 0
+
+
+# --------------------------------------------------------------------------- the link itself: only ever emailed
+
+
+ATTACKER = "attacker@evil.example"  # the admin's own mailbox: what arrives there is an output too
+
+
+@dataclass
+class Creation:
+    """Staff invitations an admin created through every channel, and everything the admin saw doing it."""
+
+    outputs: dict[str, str]  # channel → what the admin was shown (API bodies, admin pages, command output)
+    minted: list[str]  # every token issued meanwhile (spied; no role sees this)
+    emails: list[str]  # the invitees' addresses, one pair (alice, bob) per channel
+    mailed: dict[str, list[str]]  # address → the bodies of the emails it received
+
+
+def _contacts_csv(emails: list[str]) -> bytes:
+    return ("email,name,language\n" + "".join(f"{e},{e.split('-')[0].title()},en\n" for e in emails)).encode()
+
+
+@pytest.fixture
+def created_by_admin(base, monkeypatch, tmp_path) -> Creation:
+    """The admin creates staff invitations for an Alice and a Bob through each channel that can create them:
+    the API (create and import, sent now or not), the Django admin's add page and ``import_contacts``."""
+    from surveys import notifications
+
+    minted: list[str] = []
+    real = services.new_token
+
+    def spy() -> str:
+        minted.append(real())
+        return minted[-1]
+
+    monkeypatch.setattr(services, "new_token", spy)
+    monkeypatch.setattr(notifications, "new_token", spy)
+    admin, wave, site = base.clients["admin"], base.wave, base.site
+    outputs: dict[str, str] = {}
+    emails: list[str] = []
+    mail.outbox.clear()
+
+    def pair(channel: str) -> list[str]:
+        new = [f"{persona}-{channel}@mirror.example" for persona in STAFF]
+        emails.extend(new)
+        return new
+
+    for send in (False, True):
+        response = admin.post(f"/api/v1/waves/{wave.pk}/invitations/", {
+            "side": "staff", "send": send,
+            "contacts": [{"email": e, "name": e.split("-")[0].title(), "language": "en"}
+                         for e in pair(f"api{int(send)}")]}, format="json")
+        assert response.status_code == 201, response.content
+        outputs[f"API create send={send}"] = response.content.decode()
+        upload = io.BytesIO(_contacts_csv(pair(f"import{int(send)}")))
+        upload.name = "staff.csv"
+        response = admin.post(f"/api/v1/waves/{wave.pk}/invitations/import/",
+                              {"side": "staff", "file": upload, "send": str(send).lower()}, format="multipart")
+        assert response.status_code == 201, response.content
+        outputs[f"API import send={send}"] = response.content.decode()
+    for email, button in zip(pair("admin"), ("_save", "_continue"), strict=True):
+        # "Save" lands on the list, "Save and continue editing" on the new invitation: the message shows there.
+        before = set(m.Invitation.objects.values_list("pk", flat=True))
+        page = site.post(_admin(m.Invitation, "add"), {
+            "wave": wave.pk, "side": "staff", "email": email, "name": email.split("-")[0].title(), "language": "en",
+            "segments": "{}", button: "1"}, follow=True)
+        assert page.status_code == 200
+        outputs[f"admin add {email} {button}"] = page.content.decode()
+        (new,) = set(m.Invitation.objects.values_list("pk", flat=True)) - before
+        outputs[f"admin change page {email}"] = site.get(_admin(m.Invitation, "change", new)).content.decode()
+    for send in (False, True):
+        path = tmp_path / f"staff-{int(send)}.csv"
+        path.write_bytes(_contacts_csv(pair(f"command{int(send)}")))
+        out, err = io.StringIO(), io.StringIO()
+        call_command("import_contacts", str(path), "--wave", wave.slug, "--side", "staff",
+                     *(["--send"] if send else []), stdout=out, stderr=err)
+        outputs[f"import_contacts send={send}"] = f"stdout: {out.getvalue()}\nstderr: {err.getvalue()}"
+    mailed: dict[str, list[str]] = {}
+    for message in mail.outbox:
+        for to in message.to:
+            mailed.setdefault(to, []).append(message.body)
+    assert m.Invitation.objects.filter(wave=wave, side=m.Side.STAFF, email__in=emails).count() == len(emails)
+    return Creation(outputs=outputs, minted=minted, emails=emails, mailed=mailed)
+
+
+def test_creating_staff_invitations_shows_the_admin_no_link_and_no_token(created_by_admin):
+    """Through every channel: no link, no token in anything the admin sees; the API says ``link: null``."""
+    creation = created_by_admin
+    assert len(creation.minted) >= len(creation.emails)
+    for channel, text in creation.outputs.items():
+        assert not LINK.search(text), f"{channel} shows a link: {LINK.search(text).group(0)}"
+        shown = [token for token in creation.minted if token in text]
+        assert not shown, f"{channel} shows {len(shown)} token(s)"
+        if channel.startswith("API"):
+            body = json.loads(text)
+            assert [row["link"] for row in body["invitations"]] == [None, None]
+            assert body["created"] == 2
+
+
+def test_a_staff_link_is_only_ever_emailed_to_the_address_on_its_invitation(created_by_admin):
+    creation = created_by_admin
+    for address, bodies in creation.mailed.items():
+        for body in bodies:
+            for token in re.findall(r"/r/([A-Za-z0-9_-]+)/", body):
+                assert services.invitation_by_token(token=token).email == address
+    sent_now = [e for e in creation.emails if re.search(r"-(api1|import1|command1)@", e)]
+    assert sorted(creation.mailed) == sorted(sent_now)
+
+
+def test_an_admin_who_created_staff_invitations_cannot_tell_who_answered(base, created_by_admin, monkeypatch):
+    """The attack: keep whatever link creating the invitations showed, then open it once colleagues answered
+    ("already answered" versus the form). Every Alice and Bob answer through their own invitation."""
+    shown = created_by_admin.outputs.values()
+    harvested = sorted({link for text in shown for link in LINK.findall(text)}
+                       | {f"/r/{token}/" for token in created_by_admin.minted if any(token in text for text in shown)})
+    public = Client()
+
+    def script(world: World) -> None:
+        world.tick()
+        for email in created_by_admin.emails:
+            if email.split("-")[0] in world.answered:
+                services.response_submit(wave=base.wave, side=m.Side.STAFF, answers={"fast": 4, "easy": 2},
+                                         language="en", invitation=m.Invitation.objects.get(email=email),
+                                         channel=m.Channel.INVITATION)
+        world.tick()
+        world.record_text("links the admin kept", f"{len(harvested)} link(s)")
+        for index, link in enumerate(harvested):
+            world.record(f"GET kept link #{index}", public.get(link))
+            world.record(f"POST kept link #{index}", public.post(link, {"fast": "3", "easy": "3"}))
+
+    assert_no_oracle(in_every_world(base, monkeypatch, script))
+    assert harvested == []
+
+
+def test_an_admin_cannot_redirect_a_staff_invitation_to_their_own_mailbox(base, monkeypatch):
+    """The attack: change a colleague's staff invitation to the admin's own address in the Django admin,
+    then resend it and remind: a fresh link arrives only for an invitation not used yet."""
+
+    def script(world: World) -> None:
+        _send_first_round(world)
+        world.answer()
+        mail.outbox.clear()
+        for persona, pk in world.base.staff.items():
+            page = world.base.site.post(_admin(m.Invitation, "change", pk), {
+                "email": ATTACKER, "name": persona.title(), "language": "en", "segments": "{}"})
+            world.record(f"admin change {persona}", page)
+            world.tick()
+            world.record(f"resend {persona}", world.base.clients["admin"].post(f"/api/v1/invitations/{pk}/resend/"))
+            world.tick()
+        world.command("--remind", "--side", "staff")
+        world.tick()
+        inbox = [msg.subject for msg in mail.outbox if ATTACKER in msg.to]
+        world.record_text("the admin's own inbox", json.dumps(inbox))
+        assert sorted(m.Invitation.objects.filter(pk__in=world.base.staff.values()).values_list("email", flat=True)) \
+            == [f"{persona}@mirror.example" for persona in STAFF]
+
+    seen = in_every_world(base, monkeypatch, script)
+    assert_no_oracle(seen)
+    assert {outputs["the admin's own inbox"] for outputs in seen.values()} == {"[]"}
+
+
+# --------------------------------------------------------------------------- staff invitations need an address
+
+
+def test_staff_invitations_without_an_address_are_refused_by_the_api_the_admin_and_import(base, tmp_path):
+    admin, wave = base.clients["admin"], base.wave
+    before = m.Invitation.objects.count()
+    response = admin.post(f"/api/v1/waves/{wave.pk}/invitations/", {
+        "side": "staff", "contacts": [{"email": "ok@mirror.example"}, {"name": "No Mail"}]}, format="json")
+    assert response.status_code == 400
+    assert response.data["contacts[1].email"] == [services.STAFF_EMAIL_REQUIRED]
+    assert "anonymous staff link" in services.STAFF_EMAIL_REQUIRED
+
+    upload = io.BytesIO(b"email,name\nok@mirror.example,Ok\n,No Mail\n")
+    upload.name = "staff.csv"
+    refused = admin.post(f"/api/v1/waves/{wave.pk}/invitations/import/", {"side": "staff", "file": upload},
+                         format="multipart")
+    assert (refused.status_code, refused.data["code"]) == (400, "import_failed")
+    assert [(e["row"], e["column"], e["message"]) for e in refused.data["errors"]] == [
+        (3, "email", services.STAFF_EMAIL_REQUIRED)]
+    assert m.Invitation.objects.count() == before
+
+    upload = io.BytesIO(b"email,name\nok@mirror.example,Ok\n,No Mail\n")
+    upload.name = "staff.csv"
+    skipped = admin.post(f"/api/v1/waves/{wave.pk}/invitations/import/",
+                         {"side": "staff", "file": upload, "skip_bad_rows": "true"}, format="multipart")
+    assert (skipped.status_code, skipped.data["created"]) == (201, 1)
+    assert [(e["row"], e["column"]) for e in skipped.data["skipped"]] == [(3, "email")]
+    assert m.Invitation.objects.filter(wave=wave, email="ok@mirror.example").count() == 1
+
+    page = base.site.post(_admin(m.Invitation, "add"), {"wave": wave.pk, "side": "staff", "email": "",
+                                                        "name": "No Mail", "language": "en", "segments": "{}"})
+    assert page.status_code == 200 and "anonymous staff link" in page.content.decode()
+    assert page.context["adminform"].form.errors["email"] == [services.STAFF_EMAIL_REQUIRED]
+
+    path = tmp_path / "staff.csv"
+    path.write_bytes(b"email,name\nnew@mirror.example,New\n,No Mail\n")
+    with pytest.raises(CommandError, match="Row 3, column 'email'"):
+        call_command("import_contacts", str(path), "--wave", wave.slug, "--side", "staff", stdout=io.StringIO(),
+                     stderr=io.StringIO())
+    assert not m.Invitation.objects.filter(email="new@mirror.example").exists()
+    assert m.Invitation.objects.filter(wave=wave, side=m.Side.STAFF, email="").count() == 0
+
+    # Customers without an address stay allowed (their link is shown once, as before), and so does the
+    # services level, which the demo and tests use.
+    customer = admin.post(f"/api/v1/waves/{wave.pk}/invitations/", {
+        "side": "customer", "contacts": [{"name": "Walk-in"}]}, format="json")
+    assert customer.status_code == 201 and LINK.search(customer.data["invitations"][0]["link"])
+    assert services.invitation_create(wave=wave, side=m.Side.STAFF).invitation.email == ""

@@ -280,17 +280,39 @@ def test_the_invitation_token_hash_is_never_shown(site, demo):
     assert site.get(url(m.Invitation, "changelist"), {"q": invitation.token_hash}).context["cl"].result_count == 0
 
 
-def test_adding_an_invitation_issues_a_token_shown_once_and_stores_only_its_hash(site, demo):
+def test_adding_a_customer_invitation_issues_a_token_shown_once_and_stores_only_its_hash(site, demo):
     wave = demo.waves.get(slug="demo-2026-h2")
-    data = {"wave": wave.pk, "side": "staff", "email": "new@mirror-trading.example", "name": "", "language": "ja",
-            "segments": '{"department": "Sales"}'}
+    data = {"wave": wave.pk, "side": "customer", "email": "new@client.example", "name": "", "language": "ja",
+            "segments": "{}"}
     page = site.post(url(m.Invitation, "add"), data, follow=True)
     assert page.status_code == 200
     message = next(str(msg) for msg in page.context["messages"] if "/r/" in str(msg))
     token = message.rsplit("/r/", 1)[1].strip("/")
     invitation = services.invitation_by_token(token=token)
-    assert (invitation.email, invitation.segments) == ("new@mirror-trading.example", {"department": "Sales"})
+    assert (invitation.email, invitation.side) == ("new@client.example", "customer")
     assert invitation.token_hash == hash_token(token)
+
+
+def test_adding_a_staff_invitation_never_shows_its_link_and_its_address_stays_as_created(site, demo):
+    # P1: a staff link is only ever emailed to the invitation's address (tests/security/test_disclosure_invitations.py).
+    wave = demo.waves.get(slug="demo-2026-h2")
+    data = {"wave": wave.pk, "side": "staff", "email": "new@mirror-trading.example", "name": "", "language": "ja",
+            "segments": '{"department": "Sales"}', "_continue": "1"}
+    page = site.post(url(m.Invitation, "add"), data, follow=True)
+    assert page.status_code == 200
+    messages = [str(msg) for msg in page.context["messages"]]
+    assert any("never shown" in msg for msg in messages) and not any("/r/" in msg for msg in messages)
+    assert "/r/" not in page.content.decode()
+    invitation = m.Invitation.objects.get(wave=wave, email="new@mirror-trading.example")
+    assert (invitation.side, invitation.segments, len(invitation.token_hash)) == ("staff", {"department": "Sales"}, 64)
+    # Its address cannot be changed afterwards (a customer's can).
+    assert 'name="email"' not in site.get(url(m.Invitation, "change", invitation.pk)).content.decode()
+    site.post(url(m.Invitation, "change", invitation.pk), {"email": "me@example.com", "name": "", "language": "ja",
+                                                          "segments": '{"department": "Sales"}'})
+    invitation.refresh_from_db()
+    assert invitation.email == "new@mirror-trading.example"
+    customer = m.Invitation.objects.filter(wave=wave, side="customer").first()
+    assert 'name="email"' in site.get(url(m.Invitation, "change", customer.pk)).content.decode()
 
 
 def test_an_invitation_with_a_bad_segment_shows_the_reason_and_creates_nothing(site, demo):

@@ -120,6 +120,34 @@ def test_import_contacts_send_emails_a_working_link_to_each_contact(tmp_path, wa
         assert invitation.email == message.to[0] and invitation.sent_at is not None
 
 
+def test_import_contacts_never_prints_a_staff_link_and_refuses_staff_rows_without_an_address(tmp_path, wave):
+    # P1: a staff link is only ever emailed to the invitation's address.
+    services.wave_open(wave=wave)
+    minted: list[str] = []
+    real = services.new_token
+
+    def spy() -> str:
+        minted.append(real())
+        return minted[-1]
+
+    path = write(tmp_path, "s.csv", "email,name,language\na@example.com,Alice,en\n,NoMail,en\nb@example.com,Bob,ja\n")
+    with pytest.raises(CommandError) as info:
+        run("import_contacts", "--wave", "spring", "--side", "staff", path, "--send")
+    assert f"Row 3, column 'email': {services.STAFF_EMAIL_REQUIRED}" in str(info.value)
+    assert wave.invitations.count() == 0 and mail.outbox == []
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(services, "new_token", spy)
+        out, err = run("import_contacts", "--wave", "spring", "--side", "staff", path, "--send", "--skip-bad-rows")
+    assert "Created 2 staff invitation(s)" in out and "Sent 2 email(s)" in out
+    assert "Row 3, column 'email'" in err
+    assert "/r/" not in out + err and not any(token in out + err for token in minted)
+    assert sorted(message.to[0] for message in mail.outbox) == ["a@example.com", "b@example.com"]
+    for message in mail.outbox:
+        assert services.invitation_by_token(token=re.search(r"/r/([A-Za-z0-9_-]+)/", message.body).group(1)).email \
+            == message.to[0]
+
+
 def test_import_responses_then_export_them_as_csv_and_xlsx(tmp_path, wave, org):
     f.CustomerAccountFactory(organization=org, external_id="A-1")
     path = write(tmp_path, "responses.csv",

@@ -1,4 +1,9 @@
-"""manage.py import_contacts --wave <id|slug> --side staff|customer FILE [--send] [--skip-bad-rows]"""
+"""manage.py import_contacts --wave <id|slug> --side staff|customer FILE [--send] [--skip-bad-rows]
+
+Prints counts and bad rows, never a link or token. A staff invitation's link is only ever emailed to the
+address on it (disclosure promise P1, no linkage: whoever else kept it could open it later and see whether
+that colleague answered), so a staff row without an email is a bad row.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from surveys import errors
+from surveys import errors, services
 from surveys.imports import describe_problems, import_invitations
 from surveys.models import Side, Wave
 
@@ -52,8 +57,10 @@ class Command(BaseCommand):
         data = read_file(options["file"])
         with tqdm(desc="Importing contacts", unit="row", disable=None, file=self.stderr._out) as bar:
             try:
-                result = import_invitations(wave=wave, side=options["side"], data=data, filename=options["file"],
-                                            skip_bad_rows=options["skip_bad_rows"], progress=bar.update)
+                with services.staff_invitations_by_email_only():
+                    result = import_invitations(wave=wave, side=options["side"], data=data,
+                                                filename=options["file"], skip_bad_rows=options["skip_bad_rows"],
+                                                progress=bar.update)
             except errors.ImportFailed as exc:
                 raise import_failed(exc) from None
         self.stdout.write(self.style.SUCCESS(f"Created {result.created} {options['side']} invitation(s) "

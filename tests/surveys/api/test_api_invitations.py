@@ -55,6 +55,29 @@ def test_bulk_create_sends_each_invitation_in_its_language_with_a_working_link(w
     assert (jane.customer_account.external_id, jane.segments) == ("ACME", {"region": "EMEA"})
 
 
+def test_staff_invitations_come_back_without_a_link_and_are_emailed_a_working_one(world, owner_client):
+    # P1: a staff link goes to its invitee only, by email (tests/security/test_disclosure_invitations.py).
+    response = owner_client.post(f"/api/v1/waves/{world.open.pk}/invitations/", {
+        "side": "staff", "send": True,
+        "contacts": [{"email": "taro@example.jp", "name": "太郎", "language": "ja", "segments": {"tenure": "1-3y"}},
+                     {"email": "ann@example.com", "name": "Ann", "language": "en"}],
+    }, format="json")
+    assert response.status_code == 201, response.data
+    assert (response.data["created"], response.data["sent"]) == (2, 2)
+    assert [row["link"] for row in response.data["invitations"]] == [None, None]
+    assert "/r/" not in response.content.decode()
+    for message in mail.outbox:
+        invitation = services.invitation_by_token(token=_token_in(message))
+        assert (invitation.side, invitation.email) == ("staff", message.to[0])
+    assert sorted(msg.to[0] for msg in mail.outbox) == ["ann@example.com", "taro@example.jp"]
+
+    no_address = owner_client.post(f"/api/v1/waves/{world.open.pk}/invitations/", {
+        "side": "staff", "contacts": [{"email": "ok@example.com"}, {"name": "No email"}]}, format="json")
+    assert no_address.status_code == 400
+    assert no_address.data["contacts[1].email"] == [services.STAFF_EMAIL_REQUIRED]
+    assert not m.Invitation.objects.filter(email="ok@example.com").exists()
+
+
 def test_bulk_create_is_all_or_nothing_and_names_each_bad_contact(world, owner_client):
     response = owner_client.post(f"/api/v1/waves/{world.open.pk}/invitations/", {
         "side": "staff",
@@ -198,6 +221,7 @@ def test_import_creates_invitations_and_reports_rows(world, owner_client):
     assert (response.data["created"], response.data["sent"]) == (1, 1)
     assert mail.outbox[0].to == ["ken@example.com"]
     assert services.invitation_by_token(token=_token_in(mail.outbox[0])).segments == {"department": "Sales"}
+    assert response.data["invitations"][0]["link"] is None  # staff: emailed only (P1)
 
     bad = io.BytesIO(b"email,language\nnot-an-email,xx\n")
     bad.name = "bad.csv"
