@@ -155,6 +155,14 @@ def test_import_responses_then_export_them_as_csv_and_xlsx(tmp_path, wave, org):
     out, _ = run("import_responses", "--wave", "spring", "--side", "customer", path)
     assert "Imported 2 customer response(s) into wave 'spring'." in out
 
+    # Two customer responses wait for a release (k = 5 customers by default): no export shows them yet.
+    waiting_path = tmp_path / "waiting.csv"
+    run("export_responses", "--wave", "spring", "--format", "csv", "--out", str(waiting_path))
+    assert list(csv.reader(io.StringIO(waiting_path.read_bytes().decode("utf-8-sig"), newline="")))[1:] == []
+    # On this test wave every customer response may be published on its own.
+    wave.customer_threshold = 1
+    wave.save()
+
     csv_path = tmp_path / "out.csv"
     out, _ = run("export_responses", "--wave", "spring", "--format", "csv", "--out", str(csv_path))
     assert f"Wrote 2 response(s) to {csv_path}." in out
@@ -172,6 +180,16 @@ def test_import_responses_then_export_them_as_csv_and_xlsx(tmp_path, wave, org):
     assert len(values) == 3
     assert sorted(row[header.index("nps")] for row in values[1:]) == [7, 9]
     assert "'=1+1" in [row[header.index("comment")] for row in values[1:]]
+
+
+def test_export_responses_counts_only_the_rows_it_writes(tmp_path, wave):
+    # Responses waiting for a release are neither written nor counted (nor is how many wait told).
+    path = write(tmp_path, "responses.csv", "speed,ease,nps\n4,5,9\nna,3,7\n")
+    run("import_responses", "--wave", "spring", "--side", "customer", path)
+    csv_path = tmp_path / "out.csv"
+    out, _ = run("export_responses", "--wave", "spring", "--format", "csv", "--out", str(csv_path))
+    assert list(csv.reader(io.StringIO(csv_path.read_bytes().decode("utf-8-sig"), newline="")))[1:] == []
+    assert f"Wrote 0 response(s) to {csv_path}." in out
 
 
 def test_import_responses_reports_bad_rows_and_imports_nothing(tmp_path, wave):

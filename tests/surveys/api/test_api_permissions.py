@@ -93,6 +93,8 @@ ENDPOINTS: list[Endpoint] = [
      _statuses(401, 200, 200, 403, 404), None),
     ("responses-export", "get", lambda w: f"/api/v1/waves/{w.open.pk}/responses/export/?format=csv", None,
      _statuses(401, 200, 200, 403, 404), "surveys.exports"),
+    ("responses-comments", "get", lambda w: f"/api/v1/waves/{w.open.pk}/comments/?side=staff", None,
+     _statuses(401, 200, 200, 403, 404), None),
     ("accounts-list", "get", lambda w: "/api/v1/accounts/", None, _statuses(401, 200, 200, 403, 200), None),
     ("accounts-create", "post", lambda w: "/api/v1/accounts/",
      lambda w: {"organization": w.org.pk, "external_id": "NEW-1", "status": "active"},
@@ -149,10 +151,11 @@ def test_every_route_of_the_staff_api_is_in_the_matrix():
         "membership-detail", "instrument-list", "instrument-detail", "instrument-clone", "instrument-versions",
         "wave-list", "wave-detail", "wave-open", "wave-close", "wave-reopen", "wave-invitation-list",
         "wave-invitation-import-file", "wave-invitation-remind", "wave-response-list", "wave-response-export",
+        "wave-comment-list",
         "invitation-resend", "account-list", "account-detail", "account-import-file", "audit-event-list",
     }
     # api-auth-token is anonymous by nature and has its own tests (test_api_errors.py).
-    assert len({e[0] for e in ENDPOINTS}) == len(ENDPOINTS) == 39
+    assert len({e[0] for e in ENDPOINTS}) == len(ENDPOINTS) == 40
 
 
 def test_lists_never_show_another_organizations_objects(world, outsider_client, owner_client):
