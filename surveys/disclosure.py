@@ -59,19 +59,6 @@ class Verdict(StrEnum):
 
 
 @dataclass(frozen=True)
-class Policy:
-    """The rule for one side of one wave."""
-
-    side: str
-    k: int
-    staff: bool  # the side whose respondents are promised anonymity (P1, P6 apply in full)
-
-    def __post_init__(self) -> None:
-        if self.k < 1:
-            raise ValueError("k must be at least 1")
-
-
-@dataclass(frozen=True)
 class AtomCount:
     verified: int
     total: int
@@ -93,6 +80,10 @@ class BlockPlan:
 
     def block_of(self, atom: Atom) -> Atom | None:
         return self.block_of_atom.get(atom)
+
+    def verdict(self, atom: Atom) -> Verdict:
+        """Whether the responses of an atom are released (in a block of at least k) or not."""
+        return Verdict.RELEASED if atom in self.block_of_atom else Verdict.SMALL_GROUP
 
     def released_values(self, atom: Atom) -> dict[str, str] | None:
         """The segment values this atom's responses are shown with (GENERALISED where withheld); None if hidden."""
@@ -235,6 +226,6 @@ def display_value(value: str | None) -> str:
 
 __all__ = [
     "GENERALISED", "GENERALISED_LABEL", "NOT_GIVEN", "VERIFIED_CHANNELS", "Atom", "AtomCount", "BlockPlan",
-    "MicrodataRow", "Policy", "ReleaseDecision", "Verdict", "atom_of", "display_value", "is_verified",
+    "MicrodataRow", "ReleaseDecision", "Verdict", "atom_of", "display_value", "is_verified",
     "microdata_row", "plan_blocks", "release_due", "released_score_blocks", "released_units",
 ]

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, QuerySet
+from django.db.models.fields.json import KeyTextTransform
 
 from surveys import disclosure, releases
 from surveys.models import Answer, Side, SurveyResponse, Wave
@@ -41,17 +42,22 @@ class SidePlan:
         return self.plan.n_released > 0
 
     def atom(self, response: SurveyResponse) -> disclosure.Atom:
-        segments = response.segments if isinstance(response.segments, dict) else {}
-        return disclosure.atom_of(segments, self.fields)
+        """The atom of a response read by :func:`published_responses`: its segment values as the database
+        reads them (``segments ->> key``), exactly as the plan and the gap engine's count tables do."""
+        values = [getattr(response, _annotation(i)) for i in range(len(self.fields))]
+        return tuple(disclosure.NOT_GIVEN if v is None else str(v) for v in values)
 
     def row(self, response: SurveyResponse, answers: dict[int, int | None]) -> disclosure.MicrodataRow | None:
         return disclosure.microdata_row(self.plan, self.atom(response), answers, self.item_blocks)
 
 
-def _segment_values(qs: QuerySet, fields: list[str], prefix: str = "") -> tuple[QuerySet, list[str]]:
-    from django.db.models.fields.json import KeyTextTransform
+def _annotation(i: int) -> str:
+    return f"disclosure_seg_{i}"
 
-    names = [f"seg_{i}" for i in range(len(fields))]
+
+def _segment_values(qs: QuerySet, fields: list[str], prefix: str = "") -> tuple[QuerySet, list[str]]:
+    """The segment values as the database reads them; one reading for plans, rows and the gap engine."""
+    names = [_annotation(i) for i in range(len(fields))]
     annotated = qs.annotate(**{n: KeyTextTransform(key, f"{prefix}segments") for n, key in zip(names, fields,
                                                                                                 strict=True)})
     return annotated, names
@@ -85,10 +91,14 @@ def side_plan(wave: Wave, side: str) -> SidePlan:
 
 
 def published_responses(wave: Wave, side: str | None = None) -> QuerySet[SurveyResponse]:
-    """Published responses in an order that hints at nothing (random ids), never by day."""
+    """Published responses in an order that hints at nothing (random ids), never by day.
+
+    Each carries its staff segment values as the database reads them, for :meth:`SidePlan.atom`.
+    """
     qs = SurveyResponse.objects.filter(wave=wave, release__isnull=False)
     if side:
         qs = qs.filter(side=side)
+    qs, _ = _segment_values(qs, [f["key"] for f in wave.segment_fields(Side.STAFF)])
     return qs.order_by("side", "id")
 
 
@@ -113,8 +123,12 @@ def comment_groups(wave: Wave, side: str) -> list[CommentGroup]:
     if not plan.released:
         return []
     texts: dict[disclosure.Atom, list[str]] = {}
-    qs = SurveyResponse.objects.filter(wave=wave, side=side, release__isnull=False).exclude(comment="")
-    for response in qs.only("segments", "comment").order_by():
+    if side != Side.STAFF:
+        qs, _ = _segment_values(SurveyResponse.objects.filter(wave=wave, side=side, release__isnull=False),
+                                plan.fields)
+    else:
+        qs = published_responses(wave, side)
+    for response in qs.exclude(comment="").only("comment").order_by():
         block = plan.plan.block_of(plan.atom(response))
         if block is not None:
             texts.setdefault(block, []).append(response.comment)
@@ -131,7 +145,7 @@ def staff_rows(wave: Wave, plan: SidePlan) -> Iterator[tuple[dict[str, str], dic
     if not plan.released:
         return
     answers = Prefetch("answers", queryset=Answer.objects.only("response_id", "item_id", "value"))
-    qs = published_responses(wave, Side.STAFF).only("id", "segments").prefetch_related(answers)
+    qs = published_responses(wave, Side.STAFF).only("id").prefetch_related(answers)
     for response in qs.iterator(chunk_size=2000):
         row = plan.row(response, {a.item_id: a.value for a in response.answers.all()})
         if row is None:

@@ -25,10 +25,6 @@ def threshold(wave: Wave, side: str) -> int:
     return int(wave.anonymity_threshold if side == Side.STAFF else wave.customer_threshold)
 
 
-def policy(wave: Wave, side: str) -> disclosure.Policy:
-    return disclosure.Policy(side=side, k=threshold(wave, side), staff=side == Side.STAFF)
-
-
 @dataclass(frozen=True)
 class ReleaseInfo:
     """What a reader may say about the release it shows (never how many responses are waiting)."""
