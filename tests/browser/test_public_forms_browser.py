@@ -95,7 +95,7 @@ def test_a_staff_member_fills_the_english_form_with_javascript_disabled(browser:
     assert page.goto(url).status == 200
     expect(page.get_by_role("heading", name="How your anonymity is protected")).to_be_visible()
     expect(page.get_by_text("groups of at least 6 people")).to_be_visible()
-    expect(page.get_by_text("Only the day you answer is stored, not the time.")).to_be_visible()
+    expect(page.get_by_text("published only in batches of at least 6 new answers")).to_be_visible()
     assert scale_is_horizontal(page, "superior")  # a segmented row on a wide screen
     page.screenshot(path=str(artifacts / "form-staff-en-desktop-nojs.png"), full_page=True)
 

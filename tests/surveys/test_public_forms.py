@@ -140,8 +140,8 @@ def test_it_shows_staff_the_staff_wording_and_how_their_anonymity_is_protected(c
     assert "We deliver a superior experience to our customers." in page
     assert "How your anonymity is protected" in page
     assert "groups of at least 7 people" in page
-    assert "not linked to your invitation" in page
-    assert "Only the day you answer is stored, not the time." in page
+    assert "never linked to your invitation, your name or your email address" in page
+    assert "published only in batches of at least 7 new answers" in page
     assert "recommend" not in page  # outcome items are customers' only
     assert len(structure(page).fieldsets) == 3
 
@@ -149,7 +149,8 @@ def test_it_shows_staff_the_staff_wording_and_how_their_anonymity_is_protected(c
 def test_the_anonymity_statement_is_in_japanese_too(client, staff_token):
     page = html(client.get(f"/r/{staff_token}/?lang=ja"))
     assert "7人以上のグループ単位でのみ表示" in page
-    assert "保存されるのは回答した日付のみで、時刻は保存されません。" in page
+    assert "招待や、あなたの氏名・メールアドレスと結び付けられることはありません" in page
+    assert "新しい回答が7件以上集まるごとにまとめて公開" in page
 
 
 def test_the_headline_item_is_marked_as_the_key_question(client, staff_token):
@@ -330,7 +331,8 @@ def test_an_anonymous_staff_link_explains_anonymity_for_a_shared_link(client, wa
     page = html(client.get(f"/s/{wave.slug}/staff/"))  # the wave's default language: Japanese
     assert '<html lang="ja">' in page
     assert "勤続年数" in page and "このリンクは全員に共通です" in page
-    assert "招待と結び付けられません" not in page
+    assert "招待や、あなたの氏名" not in page
+    assert "新しい回答が7件以上集まるごとにまとめて公開" in page
 
 
 def test_an_anonymous_submission_stores_the_segments_given_and_nothing_identifying(client, wave):
