@@ -92,7 +92,9 @@ def _rows(wave: Wave, n: int, rng: np.random.Generator, accounts: list[tuple[int
             rid = uuid.UUID(bytes=ids[16 * r:16 * r + 16], version=4)
             if staff[r]:
                 yield BulkResponse(
-                    id=rid, wave_id=wave.pk, side=Side.STAFF, channel="anonymous", submitted_on=day,
+                    # "invitation": segments from the roster, so the disclosure layer releases segment groups
+                    # and the benchmark measures the whole gap (heatmaps included), as real waves have it.
+                    id=rid, wave_id=wave.pk, side=Side.STAFF, channel="invitation", submitted_on=day,
                     segments={"department": dept[r], "role": role[r], "tenure": tenure[r]},
                     answers=[(i, None if v < 0 else v) for i, v in zip(keys[Side.STAFF], values[Side.STAFF][r].tolist(),
                                                                       strict=True)],
@@ -100,7 +102,7 @@ def _rows(wave: Wave, n: int, rng: np.random.Generator, accounts: list[tuple[int
             else:
                 tier = account_tiers[acct[r]] if linked[r] else tier_free[r]
                 yield BulkResponse(
-                    id=rid, wave_id=wave.pk, side=Side.CUSTOMER, channel="import", submitted_on=day,
+                    id=rid, wave_id=wave.pk, side=Side.CUSTOMER, channel="invitation", submitted_on=day,
                     segments={"tier": tier, "touch_model": touch[r], "plan": plan[r], "region": region[r]},
                     weight=weights[tier], customer_account_id=int(account_ids[acct[r]]) if linked[r] else None,
                     answers=[(i, None if v < 0 else v) for i, v in zip(keys[Side.CUSTOMER],

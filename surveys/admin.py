@@ -523,6 +523,10 @@ STAFF_HIDDEN_RESPONSE_FIELDS = {"invitation", "customer_account", "submitted_at"
 
 @admin.register(SurveyResponse)
 class SurveyResponseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Customer responses only. Staff responses leave Kagami only as k-anonymous microdata through the API
+    and the exports (disclosure promises P6, P7): a raw staff row here, with its day, channel and comment,
+    would undo that, and deleting one would show what it had contributed (P4)."""
+
     # Deleting is allowed (spam through an anonymous link, a respondent's erasure request); editing is not.
     allow_delete = True
     list_display = ["id", "wave", "side", "language", "channel", "submitted_on", "weight"]
@@ -532,6 +536,9 @@ class SurveyResponseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["wave"]
     show_full_result_count = False  # COUNT(*) on a large table for every page is not worth it
     inlines = [AnswerInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SurveyResponse]:
+        return super().get_queryset(request).filter(side=Side.CUSTOMER)
 
     def get_fields(self, request: HttpRequest, obj: SurveyResponse | None = None) -> list[str]:
         fields = _all_fields(SurveyResponse)
@@ -546,12 +553,17 @@ class SurveyResponseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Answer)
 class AnswerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Customers' answers only, for the same reason as :class:`SurveyResponseAdmin`."""
+
     list_display = ["id", "response", "item", "value"]
     list_filter = ["response__side", "item__kind", "response__wave"]
     search_fields = ["item__key", "=response__id"]
     raw_id_fields = ["response", "item"]
     list_select_related = ["response", "item"]
     show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Answer]:
+        return super().get_queryset(request).filter(response__side=Side.CUSTOMER)
 
 
 # --------------------------------------------------------------------------- audit

@@ -89,17 +89,17 @@ def anonymity_statement(wave: Wave, *, invited: bool, language: str) -> list[str
     """How a staff respondent's anonymity is protected, as paragraphs in ``language``."""
     with override(language):
         paragraphs = [
-            _("Your answers are anonymous. Results are only ever shown for groups of at least "
-              "%(threshold)s people; smaller groups are combined with others or hidden.")
-            % {"threshold": wave.anonymity_threshold},
+            _("Results are only ever shown for groups of at least %(k)s people; smaller groups are merged with "
+              "others or left out.") % {"k": wave.anonymity_threshold},
         ]
         if invited:
-            paragraphs.append(_("Your answers are not linked to your invitation: Kagami records only that the "
-                                "link was used, never which answers it produced."))
+            paragraphs.append(_("Your answers are never linked to your invitation, your name or your email "
+                                "address."))
         else:
-            paragraphs.append(_("This link is shared with everyone; we do not ask for your name or email "
-                                "address, and the questions about you are optional."))
-        paragraphs.append(_("Only the day you answer is stored, not the time."))
+            paragraphs.append(_("This link is shared with everyone: we do not ask for your name or email "
+                                "address, and your answers are never linked to you."))
+        paragraphs.append(_("Results are published only in batches of at least %(k)s new answers, so nobody can "
+                            "tell from the timing which answers are yours.") % {"k": wave.anonymity_threshold})
         return paragraphs
 
 

@@ -74,14 +74,17 @@ def test_new_answers_make_a_new_report(wave, fake_render, no_dispatch):
     item = f.ItemPairFactory(instrument=wave.instrument, dimension__instrument=wave.instrument)
     job, _ = jobs.report_job_request(wave=wave, language="en")
     jobs.report_job_run(job.pk)
-    f.AnswerFactory(response__wave=wave, item=item, value=4)
+    f.AnswerFactory(response__wave=wave, item=item, value=4)  # waiting for a release: the report is the same
+    same, created = jobs.report_job_request(wave=wave, language="en")
+    assert created is False and same.pk == job.pk
+    f.AnswerFactory(response__wave=wave, response__release=1, item=item, value=4)  # a published one
     fresh, created = jobs.report_job_request(wave=wave, language="en")
     assert created is True and fresh.pk != job.pk and fresh.data_fingerprint != job.data_fingerprint
 
 
 def test_a_changed_answer_changes_the_fingerprint(wave):
     item = f.ItemPairFactory(instrument=wave.instrument, dimension__instrument=wave.instrument)
-    answer = f.AnswerFactory(response__wave=wave, item=item, value=4)
+    answer = f.AnswerFactory(response__wave=wave, response__release=1, item=item, value=4)
     options = jobs.report_options(wave=wave, language="en")
     before = jobs.data_fingerprint(wave, options)
     assert jobs.data_fingerprint(wave, options) == before

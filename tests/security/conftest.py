@@ -19,7 +19,7 @@ from rest_framework.authtoken.models import Token
 
 from reports.models import ReportJob
 from surveys import models as m
-from surveys import services
+from surveys import releases, services
 from tests import factories as f
 
 
@@ -83,6 +83,7 @@ def build_tenant(org: m.Organization, prefix: str, member) -> Tenant:
         services.response_submit(wave=wave, side=m.Side.CUSTOMER, language="ja",
                                  answers={"c1": next(values), "c2": "na", "c3": next(values), "nps": i + 4},
                                  segments={"tier": "Gold"}, customer_account=account)
+    releases.publish_due(wave)  # published, so every output of the own organization has them to show
     issued = services.invitation_create(wave=wave, side=m.Side.CUSTOMER, email=f"{prefix}.customer@{prefix}.example",
                                         name=f"{prefix.title()} Contact", customer_account=account)
     staff_issued = services.invitation_create(wave=wave, side=m.Side.STAFF, email=f"{prefix}.staff@{prefix}.example",

@@ -360,10 +360,10 @@ def test_every_output_asks_the_decision_point(demo, monkeypatch, tmp_path):
             assert entry["n_staff"] in (None, 0) and entry["mean_staff"] is None and entry["gap"] is None
         assert all(g["n"] is None for f in result["segments"]["staff"] for g in f["groups"]) if result[
             "segments"] else True
-    difference = admin.get(f"/api/v1/waves/{wave.pk}/segment-difference/",
+    difference = admin.get(f"/api/v1/waves/{wave.pk}/gap/segments/",
                            {"side": "staff", "field": "department", "first": "Sales", "second": "Support"})
-    if difference.status_code == 200:
-        assert all(i["difference"] is None for i in difference.json()["items"])
+    assert difference.status_code == 200, difference.content[:200]
+    assert all(i["difference"] is None for i in [*difference.json()["items"], *difference.json()["dimensions"]])
     assert _list_rows(admin, wave) == []
     assert _export_rows(admin, wave) == []
     assert admin.get(f"/api/v1/waves/{wave.pk}/comments/").json() == []
@@ -456,13 +456,28 @@ def test_every_read_of_staff_derived_data_is_audited(owner_client, analyst_clien
     with django_capture_on_commit_callbacks(execute=False):
         executive_client.post(f"/api/v1/waves/{wave.pk}/reports/", {"language": "en", "segments": False},
                               format="json")
+    executive_client.get(f"/api/v1/waves/{wave.pk}/gap/segments/",
+                         {"side": "staff", "field": "department", "first": "Sales", "second": "Support"})
     call_command("gap", "--wave", str(wave.pk), stdout=io.StringIO())
     call_command("export_responses", "--wave", wave.slug, "--format", "csv", "--out", str(tmp_path / "o.csv"),
                  stdout=io.StringIO(), stderr=io.StringIO())
-    seen = {(e["action"], e["username"]) for e in owner_client.get("/api/v1/audit-events/",
-                                                                   {"wave": wave.pk}).json()["results"]}
-    assert {("response_list", "analyst"), ("comment_list", "analyst"), ("export", "analyst"),
-            ("gap_view", "executive"), ("report_request", "executive"), ("gap_view", ""), ("export", "")} <= seen
+    call_command("render_report", "--wave", str(wave.pk), "--lang", "en", "--out", str(tmp_path / "r.pdf"),
+                 "--no-progress", stdout=io.StringIO(), stderr=io.StringIO())
+    from reports.jobs import report_job_request, report_job_run
+
+    job, _ = report_job_request(wave=wave, language="en", dispatch=False)
+    report_job_run(job.pk)
+    assert executive_client.get(f"/api/v1/reports/{job.pk}/pdf/").status_code == 200
+    page = Client()
+    page.force_login(m.Membership.objects.get(organization=wave.organization, role="executive").user)
+    assert page.get(f"/reports/jobs/{job.pk}/pdf/").status_code == 200
+    events = owner_client.get("/api/v1/audit-events/", {"wave": wave.pk, "page_size": 100}).json()["results"]
+    seen = {(e["action"], e["username"], e["details"].get("via", "")) for e in events}
+    assert {("response_list", "analyst", ""), ("comment_list", "analyst", ""), ("export", "analyst", ""),
+            ("gap_view", "executive", ""), ("report_request", "executive", "api"),
+            ("segment_difference", "executive", ""), ("gap_view", "", "command"), ("export", "", ""),
+            ("report_request", "", "command"), ("report_download", "executive", "api"),
+            ("report_download", "executive", "page")} <= seen, seen
 
 
 def test_requesting_a_report_is_audited_through_the_api_and_the_page(

@@ -81,9 +81,9 @@ def test_a_staff_form_carries_the_anonymity_statement_and_no_outcome_items(anon_
     body = anon_client.get(f"/api/v1/public/forms/{staff_token}/").json()
     assert [item["key"] for item in body["items"]] == ["superior", "everyone", "quick"]
     assert body["items"][0]["text"] == "We deliver a superior experience to our customers."
-    assert body["anonymity_statement"][0].startswith("Your answers are anonymous. Results are only ever shown "
-                                                     "for groups of at least 5 people")
-    assert "not linked to your invitation" in body["anonymity_statement"][1]
+    assert body["anonymity_statement"][0].startswith("Results are only ever shown for groups of at least 5 people")
+    assert "never linked to your invitation" in body["anonymity_statement"][1]
+    assert "batches of at least 5 new answers" in body["anonymity_statement"][2]
 
 
 def test_an_anonymous_link_describes_its_segment_fields(anon_client, wave):

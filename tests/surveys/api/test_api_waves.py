@@ -109,10 +109,16 @@ def test_retrieve_reports_responses_and_response_rates_per_side(world, owner_cli
 
     services.invitation_create(wave=world.open, side="staff", email="b@example.com")
     body = owner_client.get(f"/api/v1/waves/{world.open.pk}/").data
+    # Only published responses count (one response waits for k − 1 more), and which staff invitations were
+    # used is never given: the staff rate is published responses per invitation (disclosure P1, P4).
     assert body["counts"] == {
-        "staff": {"responses": 1, "invitations": 2, "answered_invitations": 1, "response_rate": 0.5},
-        "customer": {"responses": 1, "invitations": 0, "answered_invitations": 0, "response_rate": None},
+        "staff": {"responses": 0, "invitations": 2, "answered_invitations": None, "response_rate": 0.0},
+        "customer": {"responses": 0, "invitations": 0, "answered_invitations": 0, "response_rate": None},
     }
+    world.open.customer_threshold = 1
+    world.open.save()
+    body = owner_client.get(f"/api/v1/waves/{world.open.pk}/").data
+    assert body["counts"]["customer"]["responses"] == 1 and body["counts"]["staff"]["responses"] == 0
     listed = owner_client.get("/api/v1/waves/?status=open").data["results"]
     assert [w["slug"] for w in listed] == ["summer"]
     assert listed[0]["counts"] is None  # lists stay cheap
