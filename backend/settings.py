@@ -286,7 +286,9 @@ KAGAMI_STAFF_LINK_PER_ADDRESS_DAILY = env_int("KAGAMI_STAFF_LINK_PER_ADDRESS_DAI
 
 # Domain settings.
 KAGAMI_MIN_ANONYMITY_THRESHOLD = 3  # never below this, whatever a wave says
-KAGAMI_DEFAULT_ANONYMITY_THRESHOLD = env_int("KAGAMI_DEFAULT_ANONYMITY_THRESHOLD", 5, minimum=3)
+# The staff threshold of new waves. At least 5: a wave goes to 3 or 4 only with its own written, audited
+# reason (surveys.services.wave_threshold_reason), never by a site-wide default.
+KAGAMI_DEFAULT_ANONYMITY_THRESHOLD = env_int("KAGAMI_DEFAULT_ANONYMITY_THRESHOLD", 5, minimum=5)
 
 LOGGING = {
     "version": 1,

@@ -13,6 +13,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -187,7 +188,8 @@ def wave_create(*, organization: Organization, instrument: Instrument, name: str
     """
     if instrument.organization_id not in (None, organization.pk):
         raise errors.ValidationFailed(field_errors={"instrument": ["Unknown instrument."]})
-    threshold = fields.get("anonymity_threshold", Wave._meta.get_field("anonymity_threshold").get_default())
+    fields.setdefault("anonymity_threshold", settings.KAGAMI_DEFAULT_ANONYMITY_THRESHOLD)
+    threshold = fields["anonymity_threshold"]
     fields["anonymity_override_reason"] = wave_threshold_reason(
         threshold=threshold, reason=fields.get("anonymity_override_reason"))
     if instrument.organization_id is None:

@@ -8,6 +8,10 @@ who, the wave, the old and new threshold, the reason and how many staff response
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -313,3 +317,13 @@ def test_a_patch_cannot_store_an_incomplete_segment_field(home, owner_client):
     assert whole.status_code == 200, whole.data
     home.wave.refresh_from_db()
     assert home.wave.staff_segment_fields == [{"key": "team", "label_en": "Team", "label_ja": "班", "choices": []}]
+
+
+def test_the_default_threshold_of_new_waves_comes_from_the_settings_and_is_never_below_five(home, settings):
+    settings.KAGAMI_DEFAULT_ANONYMITY_THRESHOLD = 7
+    wave = services.wave_create(organization=home.org, instrument=home.instrument, name="Seven", slug="seven")
+    assert wave.anonymity_threshold == 7 and not overrides().filter(wave=wave).exists()
+    check = subprocess.run([sys.executable, "-c", "import django; django.setup()"], capture_output=True, text=True,
+                           env={**os.environ, "DJANGO_SETTINGS_MODULE": "backend.settings",
+                                "DEBUG": "true", "KAGAMI_DEFAULT_ANONYMITY_THRESHOLD": "3"})
+    assert check.returncode != 0 and "KAGAMI_DEFAULT_ANONYMITY_THRESHOLD" in check.stderr
