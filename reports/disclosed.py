@@ -109,7 +109,7 @@ def disclose(counts: selectors.WaveCounts, *, fields: Mapping[str, list[str]], k
         return pd.DataFrame(data)
 
     def scored_only(frame: pd.DataFrame) -> pd.DataFrame:
-        """Respondents with a score (the half rule, stats.md §3.2): the others are in no score number."""
+        """Respondents with a score (the half rule, docs/statistics.md §3.2): the others are in no score number."""
         if frame.empty:
             return frame
         half = frame["dimension_id"].map(lambda d: math.ceil(len(dim_items.get(int(d), [])) / 2) or 1)

@@ -1,7 +1,7 @@
 """Reads for the gap engine: the database does the counting, Python never sees answer rows.
 
 Every item-level statistic is an exact function of a per-level count table
-(stats.md §1.1), and a dimension score is an integer sum over a count of
+(docs/statistics.md §1.1), and a dimension score is an integer sum over a count of
 answered items (§3.1–3.2), so both come out of ``GROUP BY`` queries whose
 result size depends on the number of items, levels and segment cells — not on
 the number of respondents. Cronbach's alpha needs the joint distribution of
@@ -64,7 +64,7 @@ def _weight_expr(prefix: str):
 
 
 def answer_count_table(wave: Wave) -> pd.DataFrame:
-    """Per-level counts of every item, per side, segment cell and account status (stats.md §1.1).
+    """Per-level counts of every item, per side, segment cell and account status (docs/statistics.md §1.1).
 
     Columns: ``side, item_id, value, seg__<key>…, account_status, n, w, w2``
     where ``w`` and ``w2`` are SUM(weight) and SUM(weight²) (§9). N/A answers
@@ -99,7 +99,7 @@ def response_count_table(wave: Wave) -> pd.DataFrame:
 
 
 def _recoded_value(item_prefix: str = "item__"):
-    """x' = (v_1 + v_k) − x for reverse-keyed items (stats.md §0); Likert levels start at 1."""
+    """x' = (v_1 + v_k) − x for reverse-keyed items (docs/statistics.md §0); Likert levels start at 1."""
     return Case(
         When(**{f"{item_prefix}reverse_keyed": True},
              then=F(f"{item_prefix}scale_points") + Value(1) - F("value")),
@@ -114,7 +114,7 @@ def _compile(qs) -> tuple[str, tuple]:
 
 
 def dimension_score_table(wave: Wave, *, by_account_status: bool = False, overall: bool = False) -> pd.DataFrame:
-    """Respondent dimension scores, count-tabled (stats.md §3.1–3.2).
+    """Respondent dimension scores, count-tabled (docs/statistics.md §3.1–3.2).
 
     The inner query sums each respondent's recoded answers per dimension
     (``s``) and counts them (``c``); the outer query counts respondents per
@@ -172,7 +172,7 @@ class PairMoments:
 
 def dimension_item_moments(wave: Wave, *, side: str, dimension_id: int,
                            complete_only: bool) -> dict[tuple[int, int], PairMoments]:
-    """Cross-product sums for Cronbach's alpha of one dimension on one side (stats.md §1.2, §3.3).
+    """Cross-product sums for Cronbach's alpha of one dimension on one side (docs/statistics.md §1.2, §3.3).
 
     With ``complete_only`` only respondents who answered every item of the
     dimension count (listwise); otherwise each pair uses the respondents who
@@ -341,7 +341,9 @@ def wave_counts(wave: Wave) -> WaveCounts:
 
 
 def account_scores(wave: Wave) -> pd.DataFrame:
-    """One score per customer account and measure, for perception vs churn (stats.md §10: aggregate to the account).
+    """One score per customer account and measure, for perception vs churn (docs/statistics.md §10).
+
+    Contacts are aggregated to their account first.
 
     A measure is a dimension (the mean over the account's contacts of their
     dimension scores, half rule applied) or an outcome item (the mean answer).

@@ -61,9 +61,12 @@ class WaveGapView(APIView):
         summary="Gap analysis of a wave (staff vs customers)",
         description=(
             "Every item pair, dimension and outcome of the wave for one comparison view: one staff group "
-            "(all staff, or `staff=field:value` filters) against one customer group. Follows stats.md §11. "
-            "Groups under the anonymity threshold — or recoverable by subtracting two allowed views — "
-            "show no number at all, only their status."
+            "(all staff, or `staff=field:value` filters) against one customer group. Follows docs/statistics.md §11. "
+            "Only published responses count, and every view is a union of released blocks of at least k "
+            "respondents (docs/anonymity.md). A selection that is not released shows as suppressed: its status, "
+            "and no number at all. `release` says which release of each side the numbers show; an entry's "
+            "`withheld` counts the respondents of the view whose answers to that item or dimension are held "
+            "back because their block gave fewer than k."
         ),
         parameters=[
             GapQuerySerializer,

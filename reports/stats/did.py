@@ -195,7 +195,7 @@ def did_from_counts(
 
     References
     ----------
-    Kagami stats.md §7.
+    docs/statistics.md §7.
 
     Examples
     --------

@@ -1,4 +1,9 @@
-"""Report status codes (stats.md §5.3) and complementary suppression (§5.1)."""
+"""Report status codes (docs/statistics.md §5.3) and complementary suppression (§5.1).
+
+The gap engine does not use complementary suppression: its views are unions of
+released blocks of at least k (docs/anonymity.md). The rule stays here, tested,
+for callers of the library.
+"""
 
 from __future__ import annotations
 
@@ -65,7 +70,7 @@ def report_status(
 
     References
     ----------
-    Kagami stats.md §5.3.
+    docs/statistics.md §5.3.
 
     Examples
     --------
@@ -134,7 +139,7 @@ def complementary_suppression(
 
     References
     ----------
-    Kagami stats.md §5.1.
+    docs/statistics.md §5.1.
 
     Examples
     --------
