@@ -95,9 +95,12 @@ def disclose(counts: selectors.WaveCounts, *, fields: Mapping[str, list[str]], k
             raw = [frame[c].to_numpy(dtype=object)[at] if c in frame else np.full(at.size, None, dtype=object)
                    for c in cols]
             mapping = blocks_of[side]
-            atoms = zip(*raw, strict=True) if keys else [()] * at.size
-            block[at] = np.fromiter((mapping.get(tuple(_text(v) for v in a), -1) for a in atoms),
-                                    dtype=np.int64, count=at.size)
+            # Each distinct cell is looked up once: a table has many rows per cell (items, levels, scores).
+            cells, distinct = pd.factorize(pd.Series(list(zip(*raw, strict=True)) if keys else [()] * at.size,
+                                                     dtype=object))
+            per_cell = np.array([mapping.get(tuple(_text(v) for v in cell), -1) for cell in distinct] or [-1],
+                                dtype=np.int64)
+            block[at] = per_cell[cells]
             inside = at[block[at] >= 0]
             values = block_values[side]
             for j, c in enumerate(cols):
@@ -112,7 +115,8 @@ def disclose(counts: selectors.WaveCounts, *, fields: Mapping[str, list[str]], k
         """Respondents with a score (the half rule, docs/statistics.md §3.2): the others are in no score number."""
         if frame.empty:
             return frame
-        half = frame["dimension_id"].map(lambda d: math.ceil(len(dim_items.get(int(d), [])) / 2) or 1)
+        halves = {d: math.ceil(len(items) / 2) or 1 for d, items in dim_items.items()}
+        half = frame["dimension_id"].map(halves).fillna(1)
         return frame[frame["c"] >= half]
 
     responses = released(counts.responses)
@@ -127,9 +131,15 @@ def disclose(counts: selectors.WaveCounts, *, fields: Mapping[str, list[str]], k
         """Drop the rows of (side, unit, block) not allowed; record their respondents as withheld."""
         if frame.empty:
             return frame
-        ok = np.fromiter((b in allowed.get((s, int(u)), ()) for s, u, b in
-                          zip(frame["side"].tolist(), frame[unit_col].tolist(), frame[BLOCK].tolist(), strict=True)),
-                         dtype=bool, count=len(frame))
+        # One integer per (side, unit, block), then a vectorised membership test.
+        width = int(frame[BLOCK].max()) + 2
+        units = frame[unit_col].to_numpy(dtype=np.int64)
+        span = max(int(units.max()), max((u for _, u in allowed), default=0)) + 1
+        code = ((frame["side"].to_numpy(dtype=object) == Side.STAFF).astype(np.int64) * span
+                + units) * width + frame[BLOCK].to_numpy(dtype=np.int64)
+        wanted = np.array([(int(s == Side.STAFF) * span + u) * width + b
+                           for (s, u), blocks in allowed.items() for b in blocks], dtype=np.int64)
+        ok = np.isin(code, wanted)
         hidden = frame[~ok]
         if len(hidden):
             seg = [c for c in seg_cols if c in hidden.columns]

@@ -121,7 +121,7 @@ def _item_entries(data: _WaveData, items: list[ItemPair], *, staff_filter, custo
             res["weighted"] = weighted_item_comparison(
                 a, b, _level_counts(b_rows, item, "w"), _level_counts(b_rows, item, "w2"), item.levels,
                 topbox_levels=item.topbox_levels or item.levels[-2:], k_min_staff=k_staff, k_min_customer=k_cust,
-                complementary_suppressed=res["report_status"] == "suppressed_complementary",
+                complementary_suppressed=False,
             )
         _add_wilson(res)
         res.update({
@@ -380,7 +380,6 @@ def _outcome_entries(data: _WaveData, *, customer_filter, language: str) -> list
     for item in data.outcomes:
         counts = _level_counts(rows[rows.item_id == item.pk], item)
         n = sum(counts)
-        hidden = False  # views are unions of released blocks (surveys.disclosure)
         entry = {"key": item.key, "kind": item.kind, "text": _item_text(item, Side.CUSTOMER, language, company),
                  "levels": item.levels, "n": None, "mean": None, "sd": None, "counts": None, "nps": None,
                  "undefined": []}
@@ -388,8 +387,6 @@ def _outcome_entries(data: _WaveData, *, customer_filter, language: str) -> list
             entry["report_status"] = "no_data"
         elif n < k_cust:
             entry["report_status"] = "suppressed_min_n"
-        elif hidden:
-            entry["report_status"] = "suppressed_complementary"
         else:
             desc = stats.describe_counts(counts, item.levels)
             entry.update({"n": n, "mean": desc.get("mean"), "sd": desc.get("sd"), "counts": counts,
@@ -487,7 +484,6 @@ def _did(data: _WaveData, before: _WaveData, *, staff_filter, customer_filter) -
         old = old_items.get(item.key)
         if old is None or old.levels != item.levels:
             continue
-        hidden = False  # each wave's views are unions of its released blocks
         groups = []
         for d, it in ((before, old), (data, item)):
             for side, flt in ((Side.STAFF, staff_filter), (Side.CUSTOMER, customer_filter)):
@@ -496,8 +492,6 @@ def _did(data: _WaveData, before: _WaveData, *, staff_filter, customer_filter) -
         res = did_from_counts(*groups, item.levels, topbox_levels=item.topbox_levels or None,
                                     k_min_staff=k_staff, k_min_customer=k_cust)
         res["key"] = item.key
-        if hidden:
-            res = _suppress_did(res)
         items.append(res)
     old_dims = {d.key: d for d in before.dimensions}
     dims = []
@@ -505,27 +499,14 @@ def _did(data: _WaveData, before: _WaveData, *, staff_filter, customer_filter) -
         old = old_dims.get(dim.key)
         if old is None or not data.dim_items[dim.pk] or not before.dim_items[old.pk]:
             continue
-        hidden = False
         res = did_from_scores(
             before.score_array(Side.STAFF, staff_filter, old), before.score_array(Side.CUSTOMER, customer_filter, old),
             data.score_array(Side.STAFF, staff_filter, dim), data.score_array(Side.CUSTOMER, customer_filter, dim),
             k_min_staff=k_staff, k_min_customer=k_cust,
         )
         res["key"] = dim.key
-        if hidden:
-            res = _suppress_did(res)
         dims.append(res)
     return {"compare_wave": {"id": before.wave.pk, "name": before.wave.name}, "items": items, "dimensions": dims}
-
-
-def _suppress_did(res: dict) -> dict:
-    out = {k: (None if isinstance(v, int | float) and not isinstance(v, bool) else v) for k, v in res.items()}
-    for k, v in res.items():
-        if isinstance(v, dict):
-            out[k] = {kk: None for kk in v}
-    out["report_status"] = "suppressed_complementary"
-    out["undefined"] = ["all: suppressed_complementary"]
-    return out
 
 
 def _churn(data: _WaveData, *, language: str) -> dict | None:
@@ -580,7 +561,8 @@ def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
               "customer": _group_n(data, Side.CUSTOMER, customer_filter, k_cust)}
     for side, n in counts.items():
         if n is None:
-            undefined.append(f"response_counts.{side}: fewer than the threshold, or recoverable by subtraction")
+            undefined.append(f"response_counts.{side}: this selection is not released (no group of at least the "
+                             "threshold)")
     hidden_group = {side: counts[side] is None for side in ("staff", "customer")}
     result = {
         "wave": _wave_meta(wave, language),
