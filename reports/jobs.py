@@ -76,10 +76,10 @@ def _wave_data_state(wave_id: int) -> dict[str, Any]:
 
 
 def data_fingerprint(wave: Wave, options: Mapping[str, Any]) -> str:
-    """A hash of everything the report is computed from; changes whenever an answer, a wave setting,
+    """A hash of everything the report is computed from (published responses: callers publish first);
+    changes whenever a published answer, a wave setting,
     an invitation or an account's churn status changes."""
     wave = Wave.objects.select_related("organization", "instrument").get(pk=wave.pk)
-    releases.publish_due(wave)  # the fingerprint, like the report, is of the current release
     state: dict[str, Any] = {
         "wave": [wave.name, wave.slug, wave.status, str(wave.opens_on), str(wave.closes_on),
                  wave.anonymity_threshold, wave.customer_threshold, wave.staff_segment_fields,
@@ -108,10 +108,16 @@ def report_job_request(*, wave: Wave, user: Any = None, language: str, compare_w
     options = report_options(wave=wave, language=language, compare_wave=compare_wave, segments=segments,
                              weighted=weighted)
     o_hash = options_hash(wave, options)
+    # Publish what is due first, outside the lock below: publishing takes the wave's data-version row, as
+    # every post does, and waiting for it while holding the wave would deadlock with them.
+    releases.publish_due(wave)
+    if compare_wave is not None:
+        releases.publish_due(compare_wave)
     with transaction.atomic():
         # Identical requests arriving together (a double click, two executives at 9:00) must make one
-        # job: the wave's row lock serialises the look-up-then-create below across processes.
-        Wave.objects.select_for_update().filter(pk=wave.pk).first()
+        # job: the wave's row lock serialises the look-up-then-create below across processes. FOR NO KEY
+        # UPDATE, so posts arriving meanwhile (their foreign-key check takes FOR KEY SHARE) are not blocked.
+        Wave.objects.select_for_update(no_key=True).filter(pk=wave.pk).first()
         fingerprint = data_fingerprint(wave, options)
         existing = (ReportJob.objects.filter(wave=wave, options_hash=o_hash, data_fingerprint=fingerprint)
                     .exclude(status=ReportStatus.FAILED).order_by("-created_at").first())

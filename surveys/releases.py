@@ -55,7 +55,9 @@ def _publish_side(wave: Wave, side: str) -> ReleaseInfo:
     pending = SurveyResponse.objects.filter(wave=wave, side=side, release__isnull=True)
     if disclosure.release_due(pending=pending.count(), k=k).due:
         with transaction.atomic():
-            Wave.objects.select_for_update().filter(pk=wave.pk).values_list("pk", flat=True).first()
+            # FOR NO KEY UPDATE: publishers queue behind each other, while the foreign-key checks of posts
+            # arriving meanwhile (FOR KEY SHARE on the wave) go on; FOR UPDATE deadlocked with them.
+            Wave.objects.select_for_update(no_key=True).filter(pk=wave.pk).values_list("pk", flat=True).first()
             # Counted again under the lock: another reader may have published meanwhile. The UPDATE
             # stamps what is committed now (at least the k counted); later commits wait for the next one.
             if disclosure.release_due(pending=pending.count(), k=k).due:

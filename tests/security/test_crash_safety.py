@@ -134,7 +134,7 @@ def test_killing_the_web_server_and_the_worker_mid_load_loses_no_acknowledged_re
         # 2. A report job is running on the worker when the worker dies.
         status, body = live_stack.request(web_port, "POST", f"/api/v1/waves/{wave.pk}/reports/",
                                           {"language": "en"}, headers=headers)
-        assert status == 202, body
+        assert status == 202, (body, web.tail(60))
         job_id = json.loads(body)["id"]
         _wait(lambda: ReportJob.objects.get(pk=job_id).status == ReportStatus.RUNNING, 90, "the job to start",
               poll=0.02)
