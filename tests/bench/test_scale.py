@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 
 from reports import selectors
 from surveys import models as m
-from surveys import selectors as surveys_selectors
 from surveys import releases, services
+from surveys import selectors as surveys_selectors
 from surveys.public import views as public_views
 from tests import factories as f
 
