@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 urlpatterns = [
@@ -17,6 +18,8 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("reports/", include("reports.urls")),
+    # The address `make run` prints: the executives' reports (the login page first, for a visitor).
+    path("", RedirectView.as_view(pattern_name="reports:index", permanent=False), name="home"),
     path("", include("surveys.public.urls")),
 ]
 

@@ -13,3 +13,11 @@ def test_an_unknown_page_is_an_html_404(client, db):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_the_address_make_run_prints_opens_a_real_page(client, db):
+    """`make run` prints http://127.0.0.1:8000/: it leads to the executives' reports (the login page first)."""
+    response = client.get("/", follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain and response.redirect_chain[0][0].startswith("/reports/")
+    assert b"<form" in response.content  # the login form of a visitor
