@@ -29,7 +29,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from surveys import errors, services
+from surveys import disclosure, errors, services
 from surveys.models import Channel, CustomerAccount, Invitation, Organization, Side, Wave, WaveStatus
 
 Row = tuple[int, dict[str, str]]
@@ -306,6 +306,11 @@ def _language(problems: _Problems, number: int, value: str, wave: Wave) -> str |
 
 def _segments(problems: _Problems, number: int, record: dict[str, str], wave: Wave, side: str) -> dict:
     raw = {f["key"]: record[f["key"]] for f in wave.segment_fields(side) if record.get(f["key"])}
+    for key, value in list(raw.items()):
+        if value == disclosure.GENERALISED_LABEL:
+            # A value an export withheld (a group under the threshold): not a value anybody gave.
+            problems.add(number, key, f"'{value}' marks a value an export withheld; leave the cell empty.")
+            del raw[key]
     try:
         return services.clean_segments(wave=wave, side=side, segments=raw)
     except errors.ValidationFailed as exc:

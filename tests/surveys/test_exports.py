@@ -316,11 +316,25 @@ def test_staff_microdata_with_withheld_cells_is_refused_by_the_importer(wave, or
     problems = {(p["row"], p["column"], p["message"]) for p in info.value.errors}
     assert problems == {
         *((row, "speed", "Must be a whole number. Got 'withheld'.") for row in range(2, 8)),
-        *((row, "tenure", "'(withheld)' is not one of: <1y, 1-3y, 3-5y, 5y+.") for row in range(2, 8)),
+        *((row, "tenure", "'(withheld)' marks a value an export withheld; leave the cell empty.")
+          for row in range(2, 8)),
     }
     assert "nothing was imported" in info.value.detail
     result = imports.import_responses(wave=copy, side="staff", data=data, filename="staff.csv", skip_bad_rows=True)
     assert result.created == 0 and {p["row"] for p in result.skipped} == set(range(2, 8))
+    assert not copy.responses.exists()
+
+
+def test_a_withheld_value_of_a_free_text_field_is_refused_too(wave, org, instrument):
+    """'(withheld)' in a field without choices would otherwise be stored as if somebody had given it."""
+    invited_staff(wave, 3, segments={"department": "営業"}, answers={"speed": 2, "ease": 4})
+    invited_staff(wave, 3, segments={"department": "総務"}, answers={"speed": 3, "ease": 4}, start=3)
+    data = "".join(exports.responses_csv(wave=wave, side="staff")).encode("utf-8")
+    assert "(withheld)" in data.decode("utf-8")
+    copy = services.wave_create(organization=org, instrument=instrument, name="Copy", slug="copy")
+    with pytest.raises(errors.ImportFailed) as info:
+        imports.import_responses(wave=copy, side="staff", data=data, filename="staff.csv")
+    assert {p["column"] for p in info.value.errors} == {"department", "role", "tenure"}  # all generalised
     assert not copy.responses.exists()
 
 
