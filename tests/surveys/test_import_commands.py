@@ -13,7 +13,7 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 
 from surveys import models as m
-from surveys import services
+from surveys import releases, services
 from tests import factories as f
 
 
@@ -190,6 +190,21 @@ def test_export_responses_counts_only_the_rows_it_writes(tmp_path, wave):
     out, _ = run("export_responses", "--wave", "spring", "--format", "csv", "--out", str(csv_path))
     assert list(csv.reader(io.StringIO(csv_path.read_bytes().decode("utf-8-sig"), newline="")))[1:] == []
     assert f"Wrote 0 response(s) to {csv_path}." in out
+
+
+def test_export_responses_counts_no_staff_rows_when_the_staff_side_is_not_released(tmp_path, wave):
+    # Six published staff responses, then the threshold goes up to 7: no staff row leaves, and none is counted.
+    services.wave_open(wave=wave)
+    for i in range(6):
+        inv = services.invitation_create(wave=wave, side="staff", email=f"s{i}@example.com").invitation
+        services.response_submit(wave=wave, side="staff", answers={"speed": 4, "ease": 5}, language="en",
+                                 channel="invitation", invitation=inv)
+    releases.publish_due(wave)
+    m.Wave.objects.filter(pk=wave.pk).update(anonymity_threshold=7)
+    for fmt in ("csv", "xlsx"):
+        path = tmp_path / f"staff.{fmt}"
+        out, _ = run("export_responses", "--wave", "spring", "--side", "staff", "--format", fmt, "--out", str(path))
+        assert f"Wrote 0 response(s) to {path}." in out
 
 
 def test_import_responses_reports_bad_rows_and_imports_nothing(tmp_path, wave):
