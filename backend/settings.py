@@ -249,6 +249,8 @@ CONTENT_SECURITY_POLICY = {
 # Login throttling (django-axes): admin login, /accounts/login/ and POST /api/v1/auth/token/ all go
 # through authenticate(), which axes guards. Locked per (username, client IP), so an attacker elsewhere
 # cannot lock a user out of their own office; the client IP honours KAGAMI_TRUSTED_PROXY_COUNT.
+# Plus a per-address ceiling (KAGAMI_LOGIN_IP_FAILURE_LIMIT failures, any usernames, same cool-off):
+# one password sprayed across many usernames is stopped too (backend/account_limits.py).
 AUTHENTICATION_BACKENDS = [
     "backend.security.KagamiAxesBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -256,7 +258,9 @@ AUTHENTICATION_BACKENDS = [
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]  # order matters to the handler
+AXES_HANDLER = "backend.account_limits.KagamiAxesHandler"
+KAGAMI_LOGIN_IP_FAILURE_LIMIT = env_int("KAGAMI_LOGIN_IP_FAILURE_LIMIT", 30, minimum=1)
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "backend.security.client_ip"
 AXES_LOCKOUT_CALLABLE = "backend.security.lockout_response"

@@ -16,7 +16,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("backend.account_limits")),  # auth pages; password reset throttled
     path("reports/", include("reports.urls")),
     # The address `make run` prints: the executives' reports (the login page first, for a visitor).
     path("", RedirectView.as_view(pattern_name="reports:index", permanent=False), name="home"),

@@ -248,6 +248,66 @@ def test_a_successful_login_resets_the_failure_count(owner):
     assert _fail(client, "/accounts/login/", "owner", PASSWORD).status_code == 302
 
 
+def test_one_address_trying_many_usernames_is_locked_out_after_30_failures(owner):
+    # One password sprayed across many usernames never hits the per-(username, address) limit;
+    # the per-address ceiling (30 failures in 15 minutes) stops it, even for a real user's right password.
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    for i in range(29):
+        assert _fail(client, "/accounts/login/", f"nobody{i}").status_code == 200
+    assert _fail(client, "/accounts/login/", "nobody29").status_code == 429  # the 30th failure locks
+    locked = _fail(client, "/accounts/login/", "owner", PASSWORD)
+    assert locked.status_code == 429
+    assert "_auth_user_id" not in client.session
+    token = APIClient(REMOTE_ADDR="203.0.113.9").post(
+        "/api/v1/auth/token/", {"username": "owner", "password": PASSWORD}, format="json")
+    assert token.status_code == 429
+    # Other addresses are not locked out.
+    assert _fail(Client(REMOTE_ADDR="198.51.100.21"), "/accounts/login/", "owner", PASSWORD).status_code == 302
+
+
+def test_a_successful_login_does_not_reset_the_per_address_ceiling(owner, analyst):
+    client = Client(REMOTE_ADDR="203.0.113.10")
+    for i in range(28):
+        _fail(client, "/accounts/login/", f"nobody{i}")
+    assert _fail(client, "/accounts/login/", "analyst", PASSWORD).status_code == 302  # an insider's own login
+    client.logout()
+    assert _fail(client, "/accounts/login/", "nobody28").status_code == 200
+    assert _fail(client, "/accounts/login/", "nobody29").status_code == 429
+
+
+# --------------------------------------------------------------------------- password reset
+
+
+def _reset(client, email: str):
+    return client.post("/accounts/password_reset/", {"email": email})
+
+
+def test_password_reset_sends_at_most_one_mail_per_account_per_15_minutes(owner, mailoutbox):
+    for i in range(5):
+        response = _reset(Client(REMOTE_ADDR=f"203.0.113.{20 + i}"), owner.email)
+        assert response.status_code == 302 and response["Location"] == "/accounts/password_reset/done/"
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == [owner.email]
+
+
+def test_password_reset_sends_at_most_three_mails_per_address_per_hour(db, mailoutbox):
+    users = [f.UserFactory(username=f"reset{i}") for i in range(6)]
+    client = Client(REMOTE_ADDR="203.0.113.30")
+    for user in users:
+        response = _reset(client, user.email)
+        assert response.status_code == 302 and response["Location"] == "/accounts/password_reset/done/"
+    assert len(mailoutbox) == 3
+
+
+def test_password_reset_answers_the_same_for_an_unknown_account(owner, mailoutbox):
+    known = _reset(Client(REMOTE_ADDR="203.0.113.40"), owner.email)
+    unknown = _reset(Client(REMOTE_ADDR="203.0.113.41"), "nobody@example.com")
+    assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
+    assert len(mailoutbox) == 1
+    done = Client().get(unknown["Location"])
+    assert done.status_code == 200
+
+
 # --------------------------------------------------------------------------- API tokens
 
 
