@@ -15,6 +15,7 @@ help:
 run:
 	@venv=$$(scripts/bootstrap.sh run | tail -n 1) && \
 	export DEBUG=$${DEBUG:-true} && \
+	export KAGAMI_PUBLIC_URL=$${KAGAMI_PUBLIC_URL:-http://127.0.0.1:$(PORT)} && \
 	$$venv/bin/python manage.py migrate --noinput -v 0 && \
 	$$venv/bin/python manage.py load_demo && \
 	echo "" && echo "Kagami is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C to stop)" && \

@@ -49,8 +49,8 @@ def _layout(wave: Wave, side: str | None) -> tuple[list[str], list[tuple[str, st
     reserved = set(_FIXED_COLUMNS) | {"weight", "account", "comment"} | item_keys
     segment_columns: list[tuple[str, str]] = []
     seen_segments: set[str] = set()
-    # Segment fields of both sides, so one file of a whole wave has one layout whatever the filter.
-    for s in (Side.STAFF, Side.CUSTOMER):
+    # A one-side export carries only that side's segment fields; a whole-wave export carries both.
+    for s in sides:
         for field in wave.segment_fields(s):
             key = field["key"]
             if key in seen_segments:

@@ -113,3 +113,17 @@ def test_the_report_api_documents_its_errors_and_a_null_pdf_url(schema):
     for responses in (listing["responses"], create):
         for code in set(responses) - {"200", "202"}:
             assert responses[code]["content"]["application/json"]["schema"]["$ref"] == error_ref, code
+
+
+def test_no_operation_publishes_an_internal_docstring_as_its_description(schema):
+    """A docstring of a shared base class (the staff API mixin) is no operation's description."""
+    from surveys.api import views
+
+    internal = ["Scopes, roles and guards shared by every staff API view"]
+    internal += [cls.__doc__.strip() for name, cls in vars(views).items()
+                 if isinstance(cls, type) and cls.__module__ == views.__name__ and name.endswith("Mixin")
+                 and cls.__doc__]
+    leaked = [(path, method) for path, item in schema["paths"].items() for method, operation in item.items()
+              if isinstance(operation, dict)
+              and any(text in operation.get("description", "") for text in internal)]
+    assert leaked == []

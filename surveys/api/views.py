@@ -88,7 +88,8 @@ def _valid_id(value: Any) -> bool:
 
 
 class KagamiAPIMixin:
-    """Scopes, roles and guards shared by every staff API view."""
+    # Scopes, roles and guards shared by every staff API view. A comment, not a docstring: drf-spectacular
+    # would publish a docstring as the description of every operation of every view that has none of its own.
 
     permission_classes = [OrganizationRole]
     read_roles: frozenset[str] = EVERYONE

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 from collections import Counter, defaultdict
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -121,6 +125,38 @@ def test_it_prints_logins_and_full_urls_one_per_line(small_demo):
         f"admin: {base}/admin/",
         f"executive reports: {base}/reports/",
     ]
+
+
+def test_the_links_follow_the_public_url_so_another_port_prints_that_port(db, settings):
+    settings.KAGAMI_PUBLIC_URL = "http://127.0.0.1:8123"
+    lines = load("--responses", "30")
+    links = [line for line in lines if "http" in line]
+    assert len(links) == 7 and all("http://127.0.0.1:8123/" in line for line in links)
+    assert not any(":8000" in line for line in lines)
+
+
+def _make_run_public_url(port: str, environ: dict[str, str]) -> str:
+    """KAGAMI_PUBLIC_URL as `make run PORT=<port>` exports it to load_demo and runserver (from its dry run)."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE") and k != "KAGAMI_PUBLIC_URL"}
+    recipe = subprocess.run([make, "-s", "-n", "run", f"PORT={port}"], cwd=root, env=env, capture_output=True,
+                            text=True, check=True).stdout
+    before_demo = recipe.split("load_demo")[0]
+    exports = [line.strip().removesuffix("\\").strip().removesuffix("&&").strip()
+               for line in before_demo.splitlines() if line.strip().startswith("export KAGAMI_PUBLIC_URL=")]
+    assert exports, recipe
+    script = " && ".join([*exports, 'printf %s "$KAGAMI_PUBLIC_URL"'])
+    return subprocess.run(["bash", "-c", script], env={**env, **environ}, capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_make_run_passes_its_port_to_the_printed_links_unless_a_public_url_is_set():
+    assert _make_run_public_url("8123", {}) == "http://127.0.0.1:8123"
+    assert _make_run_public_url("8000", {}) == "http://127.0.0.1:8000"
+    assert _make_run_public_url("8123", {"KAGAMI_PUBLIC_URL": "https://kagami.example"}) == "https://kagami.example"
 
 
 def test_printed_invitation_links_resolve_to_unused_invitations_of_the_open_wave(small_demo):
