@@ -18,7 +18,7 @@ from django.db.models import Sum
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import include, path
 
-from surveys.public.throttling import _bump, client_ip
+from surveys.public.throttling import bump_counter, client_ip
 
 RESET_PER_ADDRESS = 3  # reset mails per client address per hour
 RESET_ADDRESS_WINDOW = 3600
@@ -60,8 +60,8 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
         email = form.cleaned_data["email"].strip().lower()
         account = hashlib.sha256(email.encode()).hexdigest()
         # Both counters move on every post, known account or not, so timing and limits tell nothing.
-        by_address = _bump("pwreset-ip", client_ip(self.request), RESET_ADDRESS_WINDOW)
-        by_account = _bump("pwreset-acct", account, RESET_ACCOUNT_WINDOW)
+        by_address = bump_counter("pwreset-ip", client_ip(self.request), RESET_ADDRESS_WINDOW)
+        by_account = bump_counter("pwreset-acct", account, RESET_ACCOUNT_WINDOW)
         if by_address > RESET_PER_ADDRESS or by_account > RESET_PER_ACCOUNT:
             return HttpResponseRedirect(self.get_success_url())
         return super().form_valid(form)

@@ -106,8 +106,11 @@ def _count(kind: str, ip: str, window: int) -> int:
     return int(cache.get(key, 0))
 
 
-def _bump(kind: str, ip: str, window: int) -> int:
-    """Add one to the address's counter of this window and return the new count."""
+def bump_counter(kind: str, ip: str, window: int) -> int:
+    """Add one to the counter of ``kind`` for a key (an address, an account) in this window; the new count.
+
+    Public: the public forms' limits and the password reset's (backend.account_limits) count with it.
+    """
     key, _ = _window_key(kind, ip, window)
     backend = caches[DEFAULT_CACHE_ALIAS]
     client = _redis(backend)
@@ -132,7 +135,7 @@ def _count_failures_and_bump_flood(ip: str) -> tuple[int, int]:
     backend = caches[DEFAULT_CACHE_ALIAS]
     client = _redis(backend)
     if client is None:
-        return _count("fail", ip, FAILURE_WINDOW), _bump("all", ip, FLOOD_WINDOW)
+        return _count("fail", ip, FAILURE_WINDOW), bump_counter("all", ip, FLOOD_WINDOW)
     fail_key = backend.make_and_validate_key(_window_key("fail", ip, FAILURE_WINDOW)[0])
     flood_key = backend.make_and_validate_key(_window_key("all", ip, FLOOD_WINDOW)[0])
     pipe = client.pipeline(transaction=False)
@@ -165,7 +168,7 @@ def check_rate_limit(request: HttpRequest, *, count: bool = True) -> None:
 
 def record_failure(request: HttpRequest) -> None:
     """Count a failed or suspicious request against the address's failure budget."""
-    _bump("fail", client_ip(request), FAILURE_WINDOW)
+    bump_counter("fail", client_ip(request), FAILURE_WINDOW)
 
 
 def check_body_size(request: HttpRequest) -> None:
