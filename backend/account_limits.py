@@ -13,10 +13,11 @@ from typing import Any
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_failure_limit
 from django.conf import settings
+from django.contrib.auth import urls as auth_urls
 from django.contrib.auth import views as auth_views
 from django.db.models import Sum
 from django.http import HttpResponse, HttpResponseRedirect
-from django.urls import include, path
+from django.urls import path
 
 from surveys.public.throttling import bump_counter, client_ip
 
@@ -69,5 +70,6 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
 
 urlpatterns = [
     path("password_reset/", ThrottledPasswordResetView.as_view(), name="password_reset"),
-    path("", include("django.contrib.auth.urls")),
+    # Django's other account pages; its own unthrottled password_reset is left out (one route per URL).
+    *(pattern for pattern in auth_urls.urlpatterns if pattern.name != "password_reset"),
 ]
