@@ -88,15 +88,14 @@ def _staff_row(segments: dict[str, str], answers: dict, segment_columns: list[tu
     """A staff row as P6 allows it: released segments and answers, nothing that orders or links it."""
     row: list[Any] = ["", Side.STAFF, "", "", "",
                       *(disclosure.display_value(segments.get(key)) if key in segments else ""
-                        for _, key in segment_columns), "", ""]
-    for item in items:
-        if item.pk not in answers:
-            row.append("")
-        else:
-            value = answers[item.pk]
-            row.append(NOT_APPLICABLE if value is None else value)
-    row.append("")
+                        for _, key in segment_columns), "", "", *_answer_cells(answers, items), ""]
     return [neutralize_cell(cell) for cell in row]
+
+
+def _answer_cells(answers: dict, items: list) -> list[Any]:
+    """One cell per item: blank where not asked, "na" for not applicable, else the value (or "withheld")."""
+    return ["" if item.pk not in answers else (NOT_APPLICABLE if answers[item.pk] is None else answers[item.pk])
+            for item in items]
 
 
 def _count_rows(wave: Wave, side: str | None) -> int:
@@ -111,6 +110,7 @@ def _plain(value: Any) -> Any:
 
 
 def _row(response: SurveyResponse, segment_columns: list[tuple[str, str]], items: list) -> list[Any]:
+    """A customer row (staff rows are built by :func:`_staff_row` from microdata)."""
     values: dict[int, int | None] = {a.item_id: a.value for a in response.answers.all()}
     segments = response.segments if isinstance(response.segments, dict) else {}
     row: list[Any] = [
@@ -121,19 +121,9 @@ def _row(response: SurveyResponse, segment_columns: list[tuple[str, str]], items
         response.submitted_on,  # the day only, for every row
         *(_plain(segments.get(key, "")) for _, key in segment_columns),
     ]
-    if response.side == Side.CUSTOMER:
-        account = response.customer_account
-        row += [response.weight if response.weight is not None else "", account.external_id if account else ""]
-    else:
-        # Staff rows never read weight or account: there is nothing to link them by.
-        row += ["", ""]
-    for item in items:
-        if item.pk not in values:
-            row.append("")
-        else:
-            value = values[item.pk]
-            row.append(NOT_APPLICABLE if value is None else value)
-    row.append(response.comment)
+    account = response.customer_account
+    row += [response.weight if response.weight is not None else "", account.external_id if account else "",
+            *_answer_cells(values, items), response.comment]
     return [neutralize_cell(cell) for cell in row]
 
 
