@@ -26,6 +26,7 @@ from reports.stats.dimensions import dimension_comparison
 from reports.stats.segments import gap_difference_shared_comparator
 from reports.stats.weighting import weighted_item_comparison
 from surveys import disclosure, errors, releases
+from surveys import services as survey_services
 from surveys.models import Dimension, ItemKind, ItemPair, Language, Side, Wave
 
 SUPPRESSED = ("suppressed_anonymity", "suppressed_min_n", "suppressed_complementary")
@@ -183,15 +184,17 @@ def _alpha_from_moments(moments: Mapping[tuple[int, int], selectors.PairMoments]
 
 
 def _validate_filter(wave: Wave, side: str, flt: Mapping[str, str] | None, name: str) -> dict[str, str]:
-    allowed = {f["key"] for f in wave.segment_fields(side)}
+    fields = {f["key"]: f for f in wave.segment_fields(side)}
     cleaned: dict[str, str] = {}
     problems: dict[str, list[str]] = {}
     for key, value in (flt or {}).items():
-        if key not in allowed:
+        if key not in fields:
             problems[name] = [f"'{key}' is not a {side} segment field of this wave (use one of: "
-                              f"{', '.join(sorted(allowed)) or 'none'})."]
+                              f"{', '.join(sorted(fields)) or 'none'})."]
         elif not isinstance(value, str) or not value:
             problems[name] = [f"'{key}' needs a value."]
+        elif problem := survey_services.segment_choice_problem(fields[key], value):
+            problems[name] = [f"{key}: {problem}"]
         else:
             cleaned[key] = value
     if problems:
@@ -634,10 +637,15 @@ def segment_difference(*, wave: Wave, side: str, field: str, first: str, second:
     """
     if side not in (Side.STAFF, Side.CUSTOMER):
         raise errors.ValidationFailed(field_errors={"side": ["Use 'staff' or 'customer'."]})
-    if field not in {f["key"] for f in wave.segment_fields(side)}:
+    spec = next((f for f in wave.segment_fields(side) if f["key"] == field), None)
+    if spec is None:
         raise errors.ValidationFailed(field_errors={"field": [f"'{field}' is not a {side} segment field."]})
     if not first or not second or first == second:
         raise errors.ValidationFailed(field_errors={"second": ["Choose two different segment values."]})
+    problems = {name: [problem] for name, value in (("first", first), ("second", second))
+                if (problem := survey_services.segment_choice_problem(spec, value))}
+    if problems:
+        raise errors.ValidationFailed(field_errors=problems)
     _memo_reset()
     data = _WaveData(wave)
     k = _k_min(wave, side)

@@ -261,6 +261,20 @@ class IssuedInvitation:
     token: str
 
 
+def segment_choice_problem(field: Mapping[str, Any], value: str) -> str | None:
+    """Why ``value`` cannot be a value of the segment ``field``, or None.
+
+    The one rule for answers, invitations and analysis filters alike: a field with
+    configured choices takes only those. A free-text field (no choices) takes any
+    value, and a filter on one that nobody has must look like any group under k:
+    refusing it would tell the caller which values exist.
+    """
+    choices = [str(c) for c in field.get("choices") or []]
+    if choices and value not in choices:
+        return f"'{value}' is not one of: {', '.join(choices)}."
+    return None
+
+
 def clean_segments(*, wave: Wave, side: str, segments: Mapping[str, Any] | None, strict: bool = True) -> dict:
     """Keep only the wave's configured segment fields for ``side``; check values against their choices.
 
@@ -278,9 +292,9 @@ def clean_segments(*, wave: Wave, side: str, segments: Mapping[str, Any] | None,
         if value in (None, ""):
             continue
         text = str(value).strip()[:120]
-        choices = fields[key].get("choices") or []
-        if choices and text not in choices:
-            problems[f"segments.{key}"] = [f"'{text}' is not one of: {', '.join(map(str, choices))}."]
+        problem = segment_choice_problem(fields[key], text)
+        if problem:
+            problems[f"segments.{key}"] = [problem]
             continue
         cleaned[key] = text
     if problems:

@@ -115,3 +115,37 @@ def test_two_staff_segments_gaps_are_compared_directly(analyst_client, gap_wave,
     assert all(i["difference"] is None and i["n_group_1"] is None for i in legal["items"] + legal["dimensions"])
     bad = analyst_client.get(url + "segments/", {"side": "staff", "field": "salary", "first": "a", "second": "b"})
     assert bad.status_code == 400 and "field" in bad.json()
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"staff": "tenure:10y"}, "staff"),  # tenure has configured choices: <1y, 1-3y, 3-5y, 5y+
+        ({"customer": "touch_model:medium"}, "customer"),  # high, low, tech
+    ],
+)
+def test_a_filter_on_a_value_outside_the_fields_choices_is_a_400_listing_them(analyst_client, url, params, field):
+    response = analyst_client.get(url, params)
+    assert response.status_code == 400, response.content
+    message = " ".join(response.json()[field])
+    assert "is not one of" in message and ("<1y" in message or "tech" in message)
+
+
+def test_a_filter_on_a_listed_choice_nobody_chose_is_answered_not_refused(analyst_client, url):
+    assert analyst_client.get(url, {"staff": "tenure:5y+", "segments": "false"}).status_code == 200
+
+
+def test_a_free_text_value_that_does_not_exist_looks_exactly_like_a_small_group(analyst_client, url):
+    """Free-text segments have no list of values: answering 400 for an absent one would let anyone probe which
+    departments exist. An absent value and a present one under k must be indistinguishable."""
+    absent = analyst_client.get(url, {"staff": "department:Astrology", "segments": "false"}).json()
+    small = analyst_client.get(url, {"staff": "department:Legal", "segments": "false"}).json()
+    for body in (absent, small):
+        body.pop("filters")
+    assert absent == small
+
+
+def test_the_segment_comparison_refuses_values_outside_the_choices_too(analyst_client, url):
+    bad = analyst_client.get(url + "segments/", {"side": "staff", "field": "tenure", "first": "10y",
+                                                  "second": "<1y"})
+    assert bad.status_code == 400 and "first" in bad.json()
