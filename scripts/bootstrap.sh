@@ -22,8 +22,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq >&2
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-  # matplotlib caches the font list; a new font (Noto CJK) needs a fresh cache.
-  rm -f "$HOME"/.cache/matplotlib/fontlist-*.json
 fi
 
 # The virtual environment lives outside the clone, keyed by the requirements,

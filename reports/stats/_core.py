@@ -349,10 +349,6 @@ def _ensure_reasons(result: dict, default_reason: str) -> None:
                 undefined.append(entry)
 
 
-def _null_dict(keys: Iterable[str]) -> dict[str, Any]:
-    return {k: None for k in keys}
-
-
 # --------------------------------------------------------------------------- #
 # core formulas on counts
 # --------------------------------------------------------------------------- #
@@ -466,13 +462,6 @@ def _mwu(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
         out["z"] = z
         out["p"] = min(1.0, float(2.0 * special.ndtr(-z)))
     return out
-
-
-def _midranks(a: np.ndarray, b: np.ndarray) -> list[float]:
-    """Mid-rank r_l = T_<l + (t_l + 1)/2 shared by every answer at level l."""
-    t = (a + b).astype(np.int64)
-    below = np.concatenate([[0], np.cumsum(t)[:-1]])
-    return (below + (t + 1) / 2).tolist()
 
 
 def _wilson(x: int, n: int, z: float) -> tuple[float, float]:

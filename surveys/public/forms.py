@@ -135,11 +135,6 @@ class Question:
     def first_input_id(self) -> str:
         return self.choices[0].html_id if self.choices else self.html_id
 
-    @property
-    def end_labels(self) -> tuple[str, str]:
-        """The labels of both ends, for numeric scales whose points are bare numbers."""
-        return (self.choices[0].label, self.choices[-1].label) if self.choices else ("", "")
-
 
 @dataclass(frozen=True)
 class QuestionSpec:
