@@ -67,7 +67,7 @@ def write_results(r: dict) -> None:
         "Floor: `SELECT a.item_id, r.side, a.value, count(*) … JOIN surveys_surveyresponse … GROUP BY 1, 2, 3` "
         "on the same wave. *Cold*: the full gap endpoint (all items, dimensions, alpha, multiplicity, segments) "
         "with the cache emptied, in a fresh process. *Kept counts*: the count tables of the unchanged wave "
-        "are kept (selectors.wave_counts) and a new view (another language) is computed from them. "
+        "are kept (reports.counts.wave_counts) and a new view (another language) is computed from them. "
         "*Repeat*: the same request again over HTTP through gunicorn (result cached per data version). "
         "Peak memory: growth of the process's peak RSS during the cold request.",
         "",
@@ -109,7 +109,7 @@ def write_results(r: dict) -> None:
                       "```", ""]
     lines += [f"## EXPLAIN ANALYZE at {big['responses']:,} responses", "", "The floor:", "", "```",
               r.get("explain_floor", ""), "```",
-              "", "The gap engine's one read (`reports.onepass.packed_sql`: a row per response, answers packed):",
+              "", "The gap engine's one read (`reports.counts.pgcopy.packed_sql`: a row per response, answers packed):",
               "", "```",
               r.get("explain_counts", ""), "```", ""]
     notes = HERE / "NOTES.md"

@@ -251,7 +251,7 @@ def main() -> None:
 
     wid = Wave.objects.get(slug=wave_slug).pk
     results["explain_floor"] = explain(FLOOR_SQL, [wid])
-    from reports.onepass import packed_sql
+    from reports.counts.pgcopy import packed_sql
 
     sql, params = packed_sql(Wave.objects.get(pk=wid))
     results["explain_counts"] = explain(sql, list(params))

@@ -18,17 +18,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from reports import selectors
+from reports.counts import CHANNEL_KEY, WaveCounts, segment_column
 from surveys import disclosure
 from surveys.models import Side
 
-CHANNEL_COLUMN = selectors._seg_alias(selectors.CHANNEL_KEY)
+CHANNEL_COLUMN = segment_column(CHANNEL_KEY)
 BLOCK = "block__"  # the block index of each row while the tables are built
 
 
 @dataclass
 class DisclosedTables:
-    """The released tables of one wave (same columns as :class:`selectors.WaveCounts`' tables)."""
+    """The released tables of one wave (same columns as :class:`reports.counts.WaveCounts`' tables)."""
 
     answers: pd.DataFrame
     scores: pd.DataFrame
@@ -46,7 +46,7 @@ def _text(value) -> str:
     return str(value)
 
 
-def disclose(counts: selectors.WaveCounts, *, fields: Mapping[str, list[str]], k: Mapping[str, int],
+def disclose(counts: WaveCounts, *, fields: Mapping[str, list[str]], k: Mapping[str, int],
              dim_items: Mapping[int, list[int]]) -> DisclosedTables:
     """Apply the block plan and the per-unit verdicts of each side to the wave's count tables.
 
@@ -62,7 +62,7 @@ def disclose(counts: selectors.WaveCounts, *, fields: Mapping[str, list[str]], k
         rows = counts.responses[counts.responses["side"] == side] if len(counts.responses) else counts.responses
         atoms: dict[disclosure.Atom, disclosure.AtomCount] = {}
         if len(rows):
-            columns = [rows[selectors._seg_alias(f)].tolist() if selectors._seg_alias(f) in rows else
+            columns = [rows[segment_column(f)].tolist() if segment_column(f) in rows else
                        [None] * len(rows) for f in keys]
             channels = rows[CHANNEL_COLUMN].tolist() if CHANNEL_COLUMN in rows else [None] * len(rows)
             for values, channel, n in zip(zip(*columns, strict=True) if keys else [()] * len(rows), channels,
@@ -91,7 +91,7 @@ def disclose(counts: selectors.WaveCounts, *, fields: Mapping[str, list[str]], k
             if not at.size:
                 continue
             keys = list(fields[side])
-            cols = [selectors._seg_alias(f) for f in keys]
+            cols = [segment_column(f) for f in keys]
             raw = [frame[c].to_numpy(dtype=object)[at] if c in frame else np.full(at.size, None, dtype=object)
                    for c in cols]
             mapping = blocks_of[side]

@@ -49,3 +49,28 @@ def rows_to_csv(rows: Iterable[dict]) -> str:
     for row in rows:
         writer.writerow({k: ("" if v is None else neutralize_cell(v)) for k, v in row.items()})
     return out.getvalue()
+
+
+def _fmt(value, digits=2) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:+.{digits}f}" if digits == 2 else f"{value:.{digits}f}"
+    return str(value)
+
+
+def rows_to_text(result: dict) -> str:
+    """The gap analysis as a plain-text table for a terminal: one line per item, dimension and outcome."""
+    lines = [f"{result['wave']['name']} — staff n={_fmt(result['response_counts']['staff'])}, "
+             f"customers n={_fmt(result['response_counts']['customer'])}", ""]
+    head = f"{'':10} {'key':28} {'staff':>6} {'cust':>6} {'gap':>6} {'95% CI':>16} {'p(adj)':>7}  class"
+    lines.append(head)
+    for row in gap_rows(result):
+        ci = "—" if row["ci_low"] is None else f"[{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]"
+        p = row["welch_p_bh"] if row["level"] == "item" else row["welch_p_holm"]
+        mean_s = "—" if row["mean_staff"] is None else f"{row['mean_staff']:.2f}"
+        mean_c = "—" if row["mean_customer"] is None else f"{row['mean_customer']:.2f}"
+        status = row["class"] or row["report_status"]
+        lines.append(f"{row['level']:10} {row['key'][:28]:28} {mean_s:>6} {mean_c:>6} {_fmt(row['gap']):>6} "
+                     f"{ci:>16} {_fmt(p, 3):>7}  {status}")
+    return "\n".join(lines) + "\n"

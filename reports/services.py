@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from reports import selectors, stats
+from reports.counts import PairMoments, wave_counts
 from reports.disclosed import disclose
 from reports.stats.churn import churn_comparison
 from reports.stats.did import did_from_counts, did_from_scores
@@ -159,7 +160,7 @@ def _add_wilson(res: dict) -> None:
 # --------------------------------------------------------------------------- dimensions
 
 
-def _alpha_from_moments(moments: Mapping[tuple[int, int], selectors.PairMoments], m_items: int,
+def _alpha_from_moments(moments: Mapping[tuple[int, int], PairMoments], m_items: int,
                         *, pairwise: bool) -> float | None:
     """α = m/(m − 1) · (1 − tr Σ / 1ᵀΣ1) from cross-product sums (docs/statistics.md §3.3)."""
     ids = sorted({i for pair in moments for i in pair})
@@ -220,9 +221,9 @@ class _WaveData:
 
     def __init__(self, wave: Wave):
         self.wave = wave
-        # Read once per data version and kept (selectors.wave_counts): only the statistics run per request.
+        # Read once per data version and kept (reports.counts.wave_counts): only the statistics run per request.
         self.release = releases.publish_due(wave)
-        counts = selectors.wave_counts(wave)
+        counts = wave_counts(wave)
         items = list(wave.instrument.items.select_related("dimension").order_by("dimension__order", "order", "id"))
         likert = [i for i in items if i.kind == ItemKind.LIKERT and i.dimension_id is not None]
         dim_item_ids = {0: [i.pk for i in likert]}

@@ -99,14 +99,14 @@ class WaveGapView(APIView):
             "thresholds": [wave.anonymity_threshold, wave.customer_threshold],
         }
         # numpy/pandas/scipy load on the first gap request, not at URL import (fast start-up).
-        from reports import selectors, services
+        from reports import counts, services
 
         # Publish what is due before the cache key is taken: a cached answer is then the current release's.
         releases.publish_due(wave)
         if compare is not None:
             releases.publish_due(compare)
-        fingerprint = selectors.data_fingerprint(wave) + (
-            "|" + selectors.data_fingerprint(compare) if compare else "")
+        fingerprint = counts.data_fingerprint(wave) + (
+            "|" + counts.data_fingerprint(compare) if compare else "")
         key = "gap:" + hashlib.sha256(json.dumps([fingerprint, options], sort_keys=True).encode()).hexdigest()
         # Every read of staff-derived data is audited (disclosure promise P7): who, when, which view.
         survey_services.audit_record(

@@ -22,7 +22,7 @@ from ._core import (
     hedges_g_magnitude,
     tabulate,
 )
-from .items import _two_sample_section
+from .items import two_sample_section
 
 __all__ = ["churn_comparison"]
 
@@ -104,7 +104,7 @@ def churn_comparison(
     if status == "suppressed_anonymity":  # both groups are customers
         status = "suppressed_min_n"
     reasons = _Reasons()
-    core = _two_sample_section(
+    core = two_sample_section(
         a, b, values, status=status, alpha=alpha, reasons=reasons, k_min_staff=k, k_min_customer=k
     )
     del core["counts_staff"], core["counts_customer"]

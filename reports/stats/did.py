@@ -63,7 +63,7 @@ def contrast_status(
     return "ok"
 
 
-def _contrast(groups, coefs, alpha):
+def linear_contrast(groups, coefs, alpha):
     """Σ c_j m_j with SE² = Σ s_j²/n_j and Satterthwaite df (groups: (n, m, var))."""
     est = sum(c * m for c, (_, m, _) in zip(coefs, groups, strict=True))
     comps = [(var / n, n - 1) for (n, _, var) in groups]
@@ -118,7 +118,7 @@ def _did(groups, *, alpha, k1, k2, topbox=None) -> dict[str, Any]:
                 reasons.add(f"gap_{wave}_ci_high", why)
             else:
                 out[f"gap_{wave}_ci_low"], out[f"gap_{wave}_ci_high"] = w["ci_low"], w["ci_high"]
-        est, res = _contrast(groups, (-1, 1, 1, -1), alpha)
+        est, res = linear_contrast(groups, (-1, 1, 1, -1), alpha)
         out["did"] = est
         if res is None:
             for k in ("se", "df", "t", "p", "ci_low", "ci_high", "ci_excludes_zero"):

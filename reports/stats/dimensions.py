@@ -26,7 +26,7 @@ from ._core import (
     hedges_g_magnitude,
     tabulate,
 )
-from .items import _two_sample_section, materiality_delta
+from .items import materiality_delta, two_sample_section
 
 __all__ = [
     "dimension_scores",
@@ -376,7 +376,7 @@ def dimension_comparison(
         complementary_suppressed=bool(complementary_suppressed),
     )  # fmt: skip
     reasons = _Reasons()
-    core = _two_sample_section(
+    core = two_sample_section(
         a, b, values, status=status, alpha=alpha, reasons=reasons, k_min_staff=k1, k_min_customer=k2
     )
     del core["counts_staff"], core["counts_customer"]

@@ -437,7 +437,7 @@ def topbox_from_counts(
 # --------------------------------------------------------------------------- #
 # the §11 output contract
 # --------------------------------------------------------------------------- #
-def _two_sample_section(
+def two_sample_section(
     a: np.ndarray,
     b: np.ndarray,
     v: np.ndarray,
@@ -593,7 +593,7 @@ def item_comparison(
         complementary_suppressed=bool(complementary_suppressed),
     )
     reasons = _Reasons()
-    out = _two_sample_section(
+    out = two_sample_section(
         a, b, v, status=status, alpha=alpha, reasons=reasons, k_min_staff=k1, k_min_customer=k2
     )
     topbox: dict[str, Any] = dict.fromkeys(TOPBOX_KEYS)

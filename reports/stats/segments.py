@@ -16,7 +16,7 @@ from ._core import (
     _Reasons,
     _welch,
 )
-from .did import _contrast, contrast_status
+from .did import contrast_status, linear_contrast
 
 __all__ = ["gap_difference_shared_comparator", "gap_difference_independent"]
 
@@ -174,7 +174,7 @@ def gap_difference_independent(
         (_, m1, _), (_, m2, _), (_, m3, _), (_, m4, _) = groups
         out["difference"] = (m1 - m2) - (m3 - m4)
         if status != "insufficient_data":
-            _, res = _contrast(groups, (1, -1, -1, 1), alpha)
+            _, res = linear_contrast(groups, (1, -1, -1, 1), alpha)
             if res is None:
                 for key in ("se", "df", "t", "p", "ci_low", "ci_high"):
                     reasons.add(key, "all four groups have zero variance")

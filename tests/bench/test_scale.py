@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from reports import selectors
+from reports import counts
 from surveys import models as m
 from surveys import releases, services
 from surveys import selectors as surveys_selectors
@@ -56,7 +56,7 @@ def _gap_queries(client, wave: m.Wave) -> int:
 def test_the_gap_endpoint_runs_as_many_queries_for_more_items_and_more_responses(org, owner_client):
     small = _wave(org, "scale-small", items_per_dimension=2, n=6)
     large = _wave(org, "scale-large", items_per_dimension=5, n=20)
-    selectors.data_version(small)  # the once-per-process trigger check is not part of a request
+    counts.data_version(small)  # the once-per-process trigger check is not part of a request
     assert _gap_queries(owner_client, small) == _gap_queries(owner_client, large)
 
 
@@ -137,15 +137,15 @@ def test_an_invitation_and_an_api_submission_run_as_few_statements(org):
 @pytest.mark.django_db
 def test_the_data_version_moves_with_every_submission_and_account_change(org):
     wave = _wave(org, "version", items_per_dimension=2, n=2)
-    before = selectors.data_version(wave)
+    before = counts.data_version(wave)
     assert before is not None and before > 0
     services.response_submit(wave=wave, side="customer", answers={"culture0": 3}, language="en", required=False)
-    after = selectors.data_version(wave)
+    after = counts.data_version(wave)
     assert after == before + 2  # one statement for the response, one for its answers
     f.CustomerAccountFactory(organization=org)  # a new account changes no result
-    assert selectors.data_version(wave) == after
+    assert counts.data_version(wave) == after
     m.CustomerAccount.objects.filter(organization=org).update(status="churned")
-    assert selectors.data_version(wave) == after + 1
+    assert counts.data_version(wave) == after + 1
 
 
 @pytest.mark.postgres_only
@@ -155,16 +155,16 @@ def test_kept_counts_are_reused_on_unchanged_data_and_replaced_when_a_response_a
                                 slug="kept")
     services.wave_open(wave=wave)
     cache.clear()
-    first = selectors.wave_counts(wave)
+    first = counts.wave_counts(wave)
     with CaptureQueriesContext(connection) as ctx:
-        selectors.wave_counts(wave)
+        counts.wave_counts(wave)
     assert len(ctx.captured_queries) == 1  # the version lookup only
     services.response_submit(wave=wave, side="staff", answers={"culture0": 5}, language="en", required=False)
-    waiting = selectors.wave_counts(wave)  # a new version, but the response waits for a release
+    waiting = counts.wave_counts(wave)  # a new version, but the response waits for a release
     assert waiting.answers.empty and first.answers.empty
     for _ in range(4):
         services.response_submit(wave=wave, side="staff", answers={"culture0": 5}, language="en", required=False)
     releases.publish_due(wave)
-    fresh = selectors.wave_counts(wave)
+    fresh = counts.wave_counts(wave)
     staff = fresh.answers[fresh.answers.side == "staff"]
     assert staff.n.sum() == 5 and staff.value.tolist() == [5]

@@ -1,4 +1,7 @@
-"""The one-pass reader gives exactly the tables of the per-table queries (and keeps the vectors right)."""
+"""The one-pass reader gives exactly the tables of the per-table queries (and keeps the vectors right).
+
+PostgreSQL only: elsewhere the GROUP BY reader is the reader (reports.counts).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +12,14 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from reports import onepass, selectors
+from reports import selectors
+from reports.counts import groupby, onepass, pgcopy, tables
 from reports.models import AnswerVector
 from surveys import models as m
 from tests import factories as f
+
+pytestmark = pytest.mark.skipif("connection.vendor != 'postgresql'",
+                                reason="the one-pass reader reads PostgreSQL's binary COPY")
 
 
 def _canon(frame: pd.DataFrame) -> list[tuple]:
@@ -27,7 +34,7 @@ def _canon(frame: pd.DataFrame) -> list[tuple]:
     return sorted(rows, key=repr)
 
 
-def _assert_same(one: selectors.WaveCounts, ref: selectors.WaveCounts) -> None:
+def _assert_same(one: tables.WaveCounts, ref: tables.WaveCounts) -> None:
     for name in ("answers", "scores", "overall_scores", "responses", "accounts"):
         a, b = getattr(one, name), getattr(ref, name)
         assert list(a.columns) == list(b.columns), name
@@ -42,7 +49,7 @@ def test_one_pass_equals_the_per_table_queries(gap_wave):
     wave, _ = gap_wave
     one = onepass.one_pass_counts(wave)
     assert not one.answers.empty and not one.scores.empty and any(one.moments.values())
-    _assert_same(one, selectors.wave_counts_by_queries(wave))
+    _assert_same(one, groupby.wave_counts_by_queries(wave))
 
 
 @pytest.fixture
@@ -55,13 +62,13 @@ def test_one_pass_equals_the_per_table_queries_on_the_demo(demo_wave):
     """Accounts, churn statuses, weights, N/A answers, outcome items and several segment fields."""
     one = onepass.one_pass_counts(demo_wave)
     assert not one.accounts.empty and one.answers.w.sum() != one.answers.n.sum()
-    _assert_same(one, selectors.wave_counts_by_queries(demo_wave))
+    _assert_same(one, groupby.wave_counts_by_queries(demo_wave))
 
 
 def test_one_pass_reads_in_chunks(gap_wave, monkeypatch):
     wave, _ = gap_wave
     whole = onepass.one_pass_counts(wave)
-    monkeypatch.setattr(onepass, "CHUNK", 7)
+    monkeypatch.setattr(pgcopy, "CHUNK", 7)
     _assert_same(onepass.one_pass_counts(wave), whole)
 
 
@@ -97,7 +104,7 @@ def test_the_triggers_keep_each_response_vector_equal_to_its_answers(gap_wave):
 def odd_wave(gap_wave):
     """The gap wave with the awkward data a real wave collects: every case the binary read has a branch for."""
     wave, _ = gap_wave
-    keys = selectors._all_segment_keys(wave)
+    keys = tables.table_segment_keys(wave)
     assert {"department", "tier"} <= set(keys)
     responses = list(m.SurveyResponse.objects.filter(wave=wave).order_by("submitted_at", "id"))
     odd_values = [7, 2.50, True, None, {"nested": ["a", 1]}, ["x"], "", "営業 \"本部\"", "a\\b", "\u00e9"]
@@ -115,11 +122,11 @@ def odd_wave(gap_wave):
 
 def test_one_pass_equals_the_per_table_queries_on_awkward_data(odd_wave, monkeypatch):
     """Odd JSON segment values, extra segment keys, a status outside the choices, a response without answers."""
-    ref = selectors.wave_counts_by_queries(odd_wave)
+    ref = groupby.wave_counts_by_queries(odd_wave)
     one = onepass.one_pass_counts(odd_wave)
     _assert_same(one, ref)
     assert "paused" in set(one.accounts.status)
-    monkeypatch.setattr(onepass, "CHUNK", 4)
+    monkeypatch.setattr(pgcopy, "CHUNK", 4)
     _assert_same(onepass.one_pass_counts(odd_wave), ref)
     monkeypatch.setattr(onepass, "_ITEM_TABLE_LIMIT", 0)  # item ids found by binary search instead of a table
     _assert_same(onepass.one_pass_counts(odd_wave), ref)
@@ -137,19 +144,19 @@ def test_answers_to_items_of_another_instrument_are_left_out(gap_wave):
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the binary COPY read is PostgreSQL's")
 def test_segment_texts_are_told_apart_byte_for_byte(odd_wave, monkeypatch):
     """Should two texts share a hash, or a text be too long to hash, each row's text is named one by one."""
-    ref = selectors.wave_counts_by_queries(odd_wave)
-    monkeypatch.setattr(onepass, "_HASH", onepass._HASH * 0)  # every text hashes to 0: all collide
+    ref = groupby.wave_counts_by_queries(odd_wave)
+    monkeypatch.setattr(pgcopy, "_HASH", pgcopy._HASH * 0)  # every text hashes to 0: all collide
     _assert_same(onepass.one_pass_counts(odd_wave), ref)
     monkeypatch.undo()
-    monkeypatch.setattr(onepass, "_HASHED_WIDTH", 8)  # every text is "long"
+    monkeypatch.setattr(pgcopy, "_HASHED_WIDTH", 8)  # every text is "long"
     _assert_same(onepass.one_pass_counts(odd_wave), ref)
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the binary COPY read is PostgreSQL's")
 def test_a_read_that_fails_halfway_cancels_the_copy_and_frees_the_connection(gap_wave, monkeypatch):
     wave, _ = gap_wave
-    monkeypatch.setattr(onepass, "CHUNK", 5)
-    parse = onepass._CopyReader._parse
+    monkeypatch.setattr(pgcopy, "CHUNK", 5)
+    parse = pgcopy.CopyReader._parse
     calls = []
 
     def failing(self, batch):
@@ -158,7 +165,7 @@ def test_a_read_that_fails_halfway_cancels_the_copy_and_frees_the_connection(gap
             raise ZeroDivisionError("boom")
         return parse(self, batch)
 
-    monkeypatch.setattr(onepass._CopyReader, "_parse", failing)
+    monkeypatch.setattr(pgcopy.CopyReader, "_parse", failing)
     with pytest.raises(ZeroDivisionError):
         onepass.one_pass_counts(wave)
     assert len(calls) == 3
@@ -186,7 +193,7 @@ def test_an_error_of_the_server_after_rows_were_sent_reaches_the_caller(gap_wave
     from django.db import DatabaseError, transaction
 
     wave, _ = gap_wave
-    original = onepass.packed_sql
+    original = pgcopy.packed_sql
 
     def failing_at_row_120(w):
         sql, params = original(w)
@@ -194,7 +201,7 @@ def test_an_error_of_the_server_after_rows_were_sent_reaches_the_caller(gap_wave
         assert "COALESCE(v.packed, ''::bytea)" in sql
         return sql.replace("COALESCE(v.packed, ''::bytea)", f"COALESCE({failing}, ''::bytea)"), params
 
-    monkeypatch.setattr(onepass, "packed_sql", failing_at_row_120)
+    monkeypatch.setattr(pgcopy, "packed_sql", failing_at_row_120)
     with pytest.raises(DatabaseError, match="division by zero"), transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("CREATE TEMP SEQUENCE kagami_rows")

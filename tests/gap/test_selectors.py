@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from reports import selectors
+from reports.counts import groupby as selectors
 from surveys import models as m
 
 

@@ -22,8 +22,11 @@ ALLOWED = {
     "surveys/exports.py": "customer rows through microdata.published_responses; staff rows through microdata",
     "surveys/selectors.py": "response_list (published, microdata verdicts in the serializer); wave_counts "
                             "(published counts only)",
-    "reports/selectors.py": "count tables of published responses, then reports.disclosed applies the verdicts",
-    "reports/onepass.py": "the same count tables in one pass (published only), tested equal to reports/selectors",
+    "reports/selectors.py": "response rates: published counts per side, never per person",
+    "reports/counts/groupby.py": "count tables of published responses, then reports.disclosed applies the verdicts",
+    "reports/counts/pgcopy.py": "the same rows in one COPY (published only), tallied by reports/counts/onepass.py, "
+                                "tested equal to reports/counts/groupby.py",
+    "reports/counts/version.py": "the data fingerprint of a wave: a cache key, never shown",
     "reports/jobs.py": "a cache fingerprint of the published data (never shown)",
     "surveys/services.py": "writes (submission, invitation use) and the published staff count in an audit event",
     "surveys/bulk.py": "writes (COPY loader)",
@@ -47,19 +50,20 @@ def test_only_reviewed_modules_query_responses_or_answers():
                 found.setdefault(rel, []).append(f"{number}: {line.strip()}")
     unreviewed = {rel: lines for rel, lines in found.items() if rel not in ALLOWED}
     assert unreviewed == {}, "responses read outside the disclosure layer's reviewed readers"
-    assert set(found) >= {"surveys/microdata.py", "reports/selectors.py", "reports/onepass.py"}
+    assert set(found) >= {"surveys/microdata.py", "reports/counts/groupby.py", "reports/counts/version.py"}
 
 
 def test_every_reader_that_lets_data_out_reads_published_responses_only():
-    for rel in ("surveys/microdata.py", "reports/selectors.py", "reports/onepass.py", "surveys/selectors.py"):
+    for rel in ("surveys/microdata.py", "reports/selectors.py", "reports/counts/groupby.py", "surveys/selectors.py",
+                "reports/counts/version.py"):
         text = (ROOT / rel).read_text(encoding="utf-8")
         for match in re.finditer(r"(SurveyResponse|Answer)\.objects\.filter\(([^)]*)\)", text, re.S):
             call = match.group(2)
             line = text[:match.start()].count("\n") + 1
             if "release" in call:
                 continue
-            # The fingerprint of reports/selectors.py reads every response on purpose: a cache key, never shown.
-            assert rel == "reports/selectors.py" and "aggregate" in text[match.end():match.end() + 20], (rel, line)
+            # The fingerprint reads every response on purpose: a cache key, never shown.
+            assert rel == "reports/counts/version.py" and "aggregate" in text[match.end():match.end() + 20], (rel, line)
 
 
 def test_the_outputs_take_their_verdicts_from_the_one_decision_module():

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from django.db import connection
 
-from reports.selectors import answer_count_table, dimension_score_table, response_count_table
+from reports.counts.groupby import answer_count_table, dimension_score_table, response_count_table
 from surveys import models as m
 from surveys import releases, services
 from surveys.bulk import BulkResponse, responses_bulk_load

@@ -15,8 +15,7 @@ import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
 from reports import stats
-from reports.gap_export import gap_rows, rows_to_csv
-from reports.management.commands.gap import _table
+from reports.gap_export import gap_rows, rows_to_csv, rows_to_text
 from reports.stats.dimensions import dimension_comparison, dimension_reliability
 from surveys import errors
 from surveys.imports import describe_problems, read_table
@@ -141,7 +140,7 @@ class Command(BaseCommand):
         elif o["format"] == "csv":
             text = rows_to_csv(gap_rows(result))
         else:
-            text = _table(result)
+            text = rows_to_text(result)
         if o.get("out"):
             Path(o["out"]).write_text(text, encoding="utf-8")
             self.stdout.write(f"Wrote {o['out']}")

@@ -7,7 +7,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from reports import services
-from reports.gap_export import gap_rows, rows_to_csv
+from reports.gap_export import gap_rows, rows_to_csv, rows_to_text
 from surveys import errors
 from surveys import services as survey_services
 from surveys.models import AuditEvent, Wave
@@ -65,34 +65,10 @@ class Command(BaseCommand):
         elif opts["format"] == "csv":
             text = rows_to_csv(gap_rows(result))
         else:
-            text = _table(result)
+            text = rows_to_text(result)
         if opts.get("out"):
             with open(opts["out"], "w", encoding="utf-8") as fh:
                 fh.write(text)
             self.stdout.write(f"Wrote {opts['out']}")
         else:
             self.stdout.write(text)
-
-
-def _fmt(value, digits=2) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:+.{digits}f}" if digits == 2 else f"{value:.{digits}f}"
-    return str(value)
-
-
-def _table(result: dict) -> str:
-    lines = [f"{result['wave']['name']} — staff n={_fmt(result['response_counts']['staff'])}, "
-             f"customers n={_fmt(result['response_counts']['customer'])}", ""]
-    head = f"{'':10} {'key':28} {'staff':>6} {'cust':>6} {'gap':>6} {'95% CI':>16} {'p(adj)':>7}  class"
-    lines.append(head)
-    for row in gap_rows(result):
-        ci = "—" if row["ci_low"] is None else f"[{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]"
-        p = row["welch_p_bh"] if row["level"] == "item" else row["welch_p_holm"]
-        mean_s = "—" if row["mean_staff"] is None else f"{row['mean_staff']:.2f}"
-        mean_c = "—" if row["mean_customer"] is None else f"{row['mean_customer']:.2f}"
-        status = row["class"] or row["report_status"]
-        lines.append(f"{row['level']:10} {row['key'][:28]:28} {mean_s:>6} {mean_c:>6} {_fmt(row['gap']):>6} "
-                     f"{ci:>16} {_fmt(p, 3):>7}  {status}")
-    return "\n".join(lines) + "\n"

@@ -1,0 +1,232 @@
+"""The GROUP BY reader: every count table from SQL aggregate queries, on any database.
+
+The database does the counting; Python receives only the grouped rows. This is
+what SQLite uses, and the reference the PostgreSQL one-pass reader is tested
+against (``tests/gap/test_onepass.py``): about sixty queries, several of them
+self-joins of the answers, so far slower than one pass on a large wave.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from django.db import connection
+from django.db.models import Avg, Case, Count, F, FloatField, IntegerField, Max, Sum, Value, When
+from django.db.models.functions import Cast, Coalesce
+
+from reports.counts.tables import (
+    PairMoments,
+    WaveCounts,
+    segment_column,
+    segment_expression,
+    table_segment_keys,
+)
+from surveys.models import Answer, ItemKind, ItemPair, Side, SurveyResponse, Wave
+
+
+def _segment_annotations(wave: Wave, prefix: str) -> dict:
+    return {segment_column(key): segment_expression(key, prefix) for key in table_segment_keys(wave)}
+
+
+def _weight_expr(prefix: str):
+    # A customer without a weight counts as 1 in weighted views; staff are never weighted.
+    return Coalesce(F(f"{prefix}weight"), Value(1.0), output_field=FloatField())
+
+
+def answer_count_table(wave: Wave) -> pd.DataFrame:
+    """Per-level counts of every item, per side, segment cell and account status (docs/statistics.md §1.1).
+
+    Columns: ``side, item_id, value, seg__<key>…, account_status, n, w, w2``
+    where ``w`` and ``w2`` are SUM(weight) and SUM(weight²) (§9). N/A answers
+    are excluded.
+    """
+    seg = _segment_annotations(wave, "response__")
+    weight = _weight_expr("response__")
+    qs = (
+        Answer.objects.filter(response__wave=wave, response__release__isnull=False, value__isnull=False)
+        .annotate(side_=F("response__side"), account_status=F("response__customer_account__status"), **seg)
+        .values("side_", "item_id", "value", *seg.keys(), "account_status")
+        .annotate(n=Count("id"), w=Sum(weight), w2=Sum(weight * weight))
+        .order_by()
+    )
+    columns = ["side_", "item_id", "value", *seg.keys(), "account_status", "n", "w", "w2"]
+    frame = pd.DataFrame.from_records(list(qs), columns=columns)
+    return frame.rename(columns={"side_": "side"})
+
+
+def response_count_table(wave: Wave) -> pd.DataFrame:
+    """Respondents per side and segment cell. Columns: ``side, seg__<key>…, n``."""
+    seg = _segment_annotations(wave, "")
+    qs = (
+        SurveyResponse.objects.filter(wave=wave, release__isnull=False)
+        .annotate(side_=F("side"), **seg)
+        .values("side_", *seg.keys())
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    frame = pd.DataFrame.from_records(list(qs), columns=["side_", *seg.keys(), "n"])
+    return frame.rename(columns={"side_": "side"})
+
+
+def _recoded_value(item_prefix: str = "item__"):
+    """x' = (v_1 + v_k) − x for reverse-keyed items (docs/statistics.md §0); Likert levels start at 1."""
+    return Case(
+        When(**{f"{item_prefix}reverse_keyed": True},
+             then=F(f"{item_prefix}scale_points") + Value(1) - F("value")),
+        default=F("value"),
+        output_field=IntegerField(),
+    )
+
+
+def compile_sql(qs) -> tuple[str, tuple]:
+    """The SQL and parameters of a queryset, to nest it in a hand-written query."""
+    sql, params = qs.query.sql_with_params()
+    return sql, tuple(params)
+
+
+def dimension_score_table(wave: Wave, *, by_account_status: bool = False, overall: bool = False) -> pd.DataFrame:
+    """Respondent dimension scores, count-tabled (docs/statistics.md §3.1–3.2).
+
+    The inner query sums each respondent's recoded answers per dimension
+    (``s``) and counts them (``c``); the outer query counts respondents per
+    (side, segment cell, dimension, s, c). The score is ``s / c``; the half
+    rule (c ≥ ceil(m/2)) is applied by the caller, who knows m.
+
+    With ``overall`` every dimension item counts toward one score per
+    respondent (the overall customer-centricity score), reported with
+    ``dimension_id`` 0.
+
+    Columns: ``side, dimension_id, s, c, seg__<key>…, [account_status], n, w, w2``.
+    """
+    seg = _segment_annotations(wave, "response__")
+    extra: dict = {}
+    if by_account_status:
+        extra["account_status"] = F("response__customer_account__status")
+    weight = _weight_expr("response__")
+    inner = (
+        Answer.objects.filter(
+            response__wave=wave, response__release__isnull=False, value__isnull=False, item__kind=ItemKind.LIKERT,
+            item__dimension__isnull=False,
+        )
+        .annotate(rid=F("response_id"), side_=F("response__side"),
+                  dim=Value(0) if overall else F("item__dimension_id"), **seg, **extra)
+        .values("rid", "side_", "dim", *seg.keys(), *extra.keys())
+        .annotate(s=Sum(_recoded_value()), c=Count("value"), wt=Max(weight))
+        .order_by()
+    )
+    sql, params = compile_sql(inner)
+    q = connection.ops.quote_name
+    group_cols = ["side_", "dim", "s", "c", *seg.keys(), *extra.keys()]
+    cols = ", ".join(q(c) for c in group_cols)
+    outer = (
+        f"SELECT {cols}, COUNT(*) AS n, SUM({q('wt')}) AS w, SUM({q('wt')} * {q('wt')}) AS w2 "
+        f"FROM ({sql}) AS scores GROUP BY {cols}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(outer, params)
+        rows = cursor.fetchall()
+    frame = pd.DataFrame.from_records(rows, columns=[*group_cols, "n", "w", "w2"])
+    return frame.rename(columns={"side_": "side", "dim": "dimension_id"})
+
+
+def dimension_item_moments(wave: Wave, *, side: str, dimension_id: int,
+                           complete_only: bool) -> dict[tuple[int, int], PairMoments]:
+    """Cross-product sums for Cronbach's alpha of one dimension on one side (docs/statistics.md §1.2, §3.3).
+
+    With ``complete_only`` only respondents who answered every item of the
+    dimension count (listwise); otherwise each pair uses the respondents who
+    answered both (pairwise). Keys are (item_i, item_j) with i ≤ j.
+    """
+    items = list(ItemPair.objects.filter(dimension_id=dimension_id, kind=ItemKind.LIKERT)
+                 .values_list("id", flat=True))
+    if not items:
+        return {}
+    base = Answer.objects.filter(response__wave=wave, response__side=side, response__release__isnull=False,
+                                 value__isnull=False, item_id__in=items)
+    value_sql, value_params = compile_sql(base.annotate(x=_recoded_value()).values("response_id", "item_id", "x"))
+    q = connection.ops.quote_name
+    complete_clause = ""
+    complete_params: tuple = ()
+    if complete_only:
+        complete_sql, complete_params = compile_sql(
+            base.values("response_id").annotate(c=Count("id")).filter(c=len(items)).values("response_id")
+        )
+        complete_clause = f"WHERE a.{q('response_id')} IN ({complete_sql})"
+    sql = (
+        f"SELECT a.{q('item_id')}, b.{q('item_id')}, COUNT(*), SUM(a.{q('x')}), SUM(b.{q('x')}), "
+        f"SUM(a.{q('x')} * a.{q('x')}), SUM(b.{q('x')} * b.{q('x')}), SUM(a.{q('x')} * b.{q('x')}) "
+        f"FROM ({value_sql}) a JOIN ({value_sql}) b "
+        f"ON a.{q('response_id')} = b.{q('response_id')} AND a.{q('item_id')} <= b.{q('item_id')} "
+        f"{complete_clause} GROUP BY a.{q('item_id')}, b.{q('item_id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, value_params + value_params + complete_params)
+        rows = cursor.fetchall()
+    return {
+        (int(i), int(j)): PairMoments(int(n), float(si), float(sj), float(sii), float(sjj), float(sij))
+        for i, j, n, si, sj, sii, sjj, sij in rows
+    }
+
+
+def account_scores(wave: Wave) -> pd.DataFrame:
+    """One score per customer account and measure, for perception vs churn (docs/statistics.md §10).
+
+    Contacts are aggregated to their account first.
+
+    A measure is a dimension (the mean over the account's contacts of their
+    dimension scores, half rule applied) or an outcome item (the mean answer).
+    Columns: ``account_id, status, measure, score`` with ``measure`` =
+    ``dim:<id>`` or ``item:<id>``.
+    """
+    q = connection.ops.quote_name
+    frames = []
+    linked = Answer.objects.filter(response__wave=wave, response__side=Side.CUSTOMER, response__release__isnull=False,
+                                   response__customer_account__isnull=False, value__isnull=False)
+    dims = (ItemPair.objects.filter(instrument=wave.instrument, kind=ItemKind.LIKERT, dimension__isnull=False)
+            .values("dimension_id").annotate(m=Count("id")))
+    for row in dims:
+        inner = (
+            linked.filter(item__dimension_id=row["dimension_id"], item__kind=ItemKind.LIKERT)
+            .annotate(rid=F("response_id"), acct=F("response__customer_account_id"),
+                      st=F("response__customer_account__status"))
+            .values("rid", "acct", "st")
+            .annotate(s=Sum(_recoded_value()), c=Count("value"))
+            .order_by()
+        )
+        sql, params = compile_sql(inner)
+        min_items = -(-int(row["m"]) // 2)
+        outer = (f"SELECT {q('acct')}, {q('st')}, AVG(CAST({q('s')} AS REAL) / {q('c')}) FROM ({sql}) AS r "
+                 f"WHERE {q('c')} >= %s GROUP BY {q('acct')}, {q('st')}")
+        with connection.cursor() as cursor:
+            cursor.execute(outer, (*params, min_items))
+            frames.extend((a, st, f"dim:{row['dimension_id']}", float(score)) for a, st, score in cursor.fetchall())
+    outcome = (
+        linked.exclude(item__kind=ItemKind.LIKERT)
+        .values("response__customer_account_id", "response__customer_account__status", "item_id")
+        .annotate(score=Avg(Cast("value", FloatField())))
+        .order_by()
+    )
+    frames.extend((r["response__customer_account_id"], r["response__customer_account__status"],
+                   f"item:{r['item_id']}", float(r["score"])) for r in outcome)
+    return pd.DataFrame.from_records(frames, columns=["account_id", "status", "measure", "score"])
+
+
+def wave_counts_by_queries(wave: Wave) -> WaveCounts:
+    """The same tables as :func:`reports.counts.onepass.one_pass_counts`, one SQL query per table, dimension and side.
+
+    The reference the one-pass reader is tested against; about sixty queries,
+    several of them self-joins of the answers, so far slower on a large wave.
+    """
+    dims = list(ItemPair.objects.filter(instrument_id=wave.instrument_id, kind=ItemKind.LIKERT,
+                                        dimension__isnull=False).values_list("dimension_id", flat=True).distinct())
+    moments = {
+        (side, int(dim), complete): dimension_item_moments(wave, side=side, dimension_id=dim, complete_only=complete)
+        for dim in sorted(set(dims)) for side in (Side.STAFF, Side.CUSTOMER) for complete in (True, False)
+    }
+    return WaveCounts(
+        answers=answer_count_table(wave),
+        scores=dimension_score_table(wave, by_account_status=True),
+        overall_scores=dimension_score_table(wave, overall=True),
+        responses=response_count_table(wave),
+        moments=moments,
+        accounts=account_scores(wave),
+    )

@@ -1,0 +1,95 @@
+"""The count-table model: what the gap engine reads about a wave, and how its columns are named.
+
+Every item-level statistic is an exact function of a per-level count table
+(docs/statistics.md §1.1); a dimension score is an integer sum over a count of
+answered items (§3.1–3.2); Cronbach's alpha needs only sums of products over
+respondents (§1.2). So a wave is read as a handful of tables whose size depends
+on items, levels, segment cells and accounts, never on the number of respondents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from django.db.models import F
+from django.db.models.fields.json import KeyTextTransform
+
+from surveys.models import Side, Wave
+
+# A pseudo segment carried by every count table: the response's channel, which tells the disclosure layer
+# whether its segment values come from the roster (surveys.disclosure.VERIFIED_CHANNELS). Not a valid field key.
+CHANNEL_KEY = "~channel"
+
+
+def segment_keys(wave: Wave) -> dict[str, list[str]]:
+    """The configured segment field keys of each side."""
+    return {side: [f["key"] for f in wave.segment_fields(side)] for side in (Side.STAFF, Side.CUSTOMER)}
+
+
+def table_segment_keys(wave: Wave) -> list[str]:
+    """The segment keys every count table carries: both sides' fields (each once), then the channel."""
+    keys: list[str] = []
+    for side_keys in segment_keys(wave).values():
+        for key in side_keys:
+            if key not in keys:
+                keys.append(key)
+    return [*keys, CHANNEL_KEY]
+
+
+def segment_column(key: str) -> str:
+    """The column of a segment key in every count table."""
+    return f"seg__{key}"
+
+
+def segment_expression(key: str, prefix: str = ""):
+    """The SQL expression of one segment column (the channel pseudo segment is a column of its own)."""
+    if key == CHANNEL_KEY:
+        return F(f"{prefix}channel")
+    return KeyTextTransform(key, f"{prefix}segments")
+
+
+@dataclass(frozen=True)
+class PairMoments:
+    """Sufficient statistics of one item pair over respondents who answered both."""
+
+    n: int
+    sum_i: float
+    sum_j: float
+    sum_ii: float
+    sum_jj: float
+    sum_ij: float
+
+
+@dataclass
+class WaveCounts:
+    """Everything the gap engine reads from the database about one wave: count tables, never answer rows.
+
+    Its size depends on items, levels, segment cells and accounts, not on the
+    number of respondents, which is what makes it worth keeping.
+    """
+
+    answers: pd.DataFrame
+    scores: pd.DataFrame
+    overall_scores: pd.DataFrame
+    responses: pd.DataFrame
+    moments: dict[tuple[str, int, bool], dict[tuple[int, int], PairMoments]]
+    accounts: pd.DataFrame
+
+
+
+@dataclass
+class Chunk:
+    """Up to a batch of responses as arrays, as a reader hands them to the tallies (:mod:`reports.counts.onepass`).
+
+    Answers are (row, item id, value) triples; a value of −1 is N/A.
+    """
+
+    cell: np.ndarray  # per response, the code of its cell (side, segment values…, account status) in the reader
+    staff: np.ndarray
+    weight: np.ndarray  # 1.0 where the response has none
+    account: np.ndarray  # −1 where the response has none
+    row: np.ndarray
+    item: np.ndarray
+    value: np.ndarray

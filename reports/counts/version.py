@@ -1,0 +1,52 @@
+"""A wave's data version: the one answer to "have this wave's responses changed?", for every cache.
+
+On PostgreSQL triggers keep a change counter per wave (``reports.WaveDataVersion``,
+migration ``reports/0002``): reading it is one index lookup. Elsewhere a
+fingerprint is hashed from aggregates over the wave's responses and answers.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import Count, F, IntegerField, Max, Sum, Value
+from django.db.models.functions import Cast, Coalesce
+
+from surveys.models import Answer, SurveyResponse, Wave
+
+_VERSION_TRIGGERS: dict[str, bool] = {}
+
+
+def data_version(wave: Wave) -> int | None:
+    """The wave's trigger-kept change counter (``reports.WaveDataVersion``); None where no trigger keeps it."""
+    if connection.vendor != "postgresql":
+        return None
+    alias = connection.alias
+    if alias not in _VERSION_TRIGGERS:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'kagami_version_%%'")
+            _VERSION_TRIGGERS[alias] = cursor.fetchone()[0] >= 8
+    if not _VERSION_TRIGGERS[alias]:
+        return None
+    from reports.models import WaveDataVersion
+
+    return WaveDataVersion.objects.filter(wave_id=wave.pk).values_list("version", flat=True).first() or 0
+
+
+def data_fingerprint(wave: Wave) -> str:
+    """Changes whenever the wave's responses change: a cache key for results and reports.
+
+    On PostgreSQL it is the trigger-kept change counter (one index lookup);
+    elsewhere a hash of aggregates over the wave's responses and answers.
+    """
+    version = data_version(wave)
+    if version is not None:
+        return f"{wave.pk}:v{version}:{wave.instrument_id}"
+    agg = SurveyResponse.objects.filter(wave=wave).aggregate(
+        n=Count("id"), last=Max("submitted_on"), w=Sum(Coalesce(F("weight"), Value(0.0))),
+        published=Count("release"), release=Sum("release"),
+    )
+    answers = Answer.objects.filter(response__wave=wave).aggregate(
+        n=Count("id"), s=Sum(Coalesce(Cast("value", IntegerField()), Value(-1)))
+    )
+    return (f"{wave.pk}:{agg['n']}:{agg['last']}:{agg['w']}:{agg['published']}:{agg['release']}:"
+            f"{answers['n']}:{answers['s']}:{wave.instrument_id}")
