@@ -124,6 +124,11 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 10_485_760, minimum=1024)
 KAGAMI_MAX_IMPORT_BYTES = env_int("KAGAMI_MAX_IMPORT_BYTES", 20_971_520, minimum=1024)
+# API imports (surveys/imports.py, surveys/import_jobs.py): at most this many data rows (413 beyond), no cell
+# longer than this (400); files of more than KAGAMI_IMPORT_SYNC_ROWS rows run as a background job (202).
+KAGAMI_IMPORT_MAX_ROWS = env_int("KAGAMI_IMPORT_MAX_ROWS", 50_000, minimum=1)
+KAGAMI_IMPORT_MAX_CELL_CHARS = env_int("KAGAMI_IMPORT_MAX_CELL_CHARS", 10_000, minimum=100)
+KAGAMI_IMPORT_SYNC_ROWS = env_int("KAGAMI_IMPORT_SYNC_ROWS", 1_000, minimum=0)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
 # Email: console by default (prints invitations to the terminal).
@@ -186,6 +191,8 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "surveys.models.Role",
         "WaveStatusEnum": "surveys.models.WaveStatus",
         "ItemKindEnum": "surveys.models.ItemKind",
+        "ImportJobStatusEnum": "surveys.models.ImportJob.Status",
+        "ImportJobKindEnum": "surveys.models.ImportJob.Kind",
     },
 }
 
@@ -287,6 +294,8 @@ KAGAMI_PUBLIC_FAILURE_LIMIT = env_int("KAGAMI_PUBLIC_FAILURE_LIMIT", 60, minimum
 # 50 lets an office of up to 50 behind one NAT all answer on the same day (larger ones: invitations, or
 # over two days); it bounds bulk stuffing from one address, not the padding of a small group.
 KAGAMI_STAFF_LINK_PER_ADDRESS_DAILY = env_int("KAGAMI_STAFF_LINK_PER_ADDRESS_DAILY", 50, minimum=1)
+# A reminder skips an invitation mailed less than this many hours ago (0: no cool-down); surveys/invitation_links.py.
+KAGAMI_REMINDER_COOLDOWN_HOURS = env_int("KAGAMI_REMINDER_COOLDOWN_HOURS", 24, minimum=0)
 
 # Domain settings.
 KAGAMI_MIN_ANONYMITY_THRESHOLD = 3  # never below this, whatever a wave says

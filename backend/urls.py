@@ -7,6 +7,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from surveys.join import JoinView
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/public/", include("surveys.public.api_urls")),
@@ -16,6 +18,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("accounts/join/<str:token>/", JoinView.as_view(), name="membership-join"),  # invitation links
     path("accounts/", include("backend.account_limits")),  # auth pages; password reset throttled
     path("reports/", include("reports.urls")),
     # The address `make run` prints: the executives' reports (the login page first, for a visitor).

@@ -198,24 +198,29 @@ def _executor_instance() -> ThreadPoolExecutor:
         return _executor
 
 
-def _run_in_thread(job_id: str) -> None:
+def _run_in_thread(job_id: str, run: Callable[[str], Any] | None = None) -> None:
     close_old_connections()
     try:
-        report_job_run(job_id)
+        (run or report_job_run)(job_id)
     finally:
         # Threads of the pool outlive the job: never leave a connection open in them.
         connections.close_all()
 
 
-def report_job_dispatch(job: ReportJob) -> None:
-    """Start a queued job once the transaction that created it commits."""
-    job_id = str(job.pk)
+def background_dispatch(task_name: str, run: Callable[[str], Any], job_id: str) -> None:
+    """Run ``run(job_id)`` once the current transaction commits: as the Celery task ``task_name`` when a
+    broker is configured, else on this process's job threads (report and import jobs share them)."""
     if settings.CELERY_BROKER_URL:
         from backend.celery import app as celery_app
 
-        transaction.on_commit(lambda: celery_app.send_task("reports.render_report", args=[job_id]))
+        transaction.on_commit(lambda: celery_app.send_task(task_name, args=[job_id]))
     else:
-        transaction.on_commit(lambda: _executor_instance().submit(_run_in_thread, job_id))
+        transaction.on_commit(lambda: _executor_instance().submit(_run_in_thread, job_id, run))
+
+
+def report_job_dispatch(job: ReportJob) -> None:
+    """Start a queued job once the transaction that created it commits."""
+    background_dispatch("reports.render_report", report_job_run, str(job.pk))
 
 
 def report_jobs_sweep_stale(*, now: Any = None, stale_after: timedelta | None = None) -> int:

@@ -224,7 +224,8 @@ class _WaveData:
         # Read once per data version and kept (reports.counts.wave_counts): only the statistics run per request.
         self.release = releases.publish_due(wave)
         counts = wave_counts(wave)
-        items = list(wave.instrument.items.select_related("dimension").order_by("dimension__order", "order", "id"))
+        items = list(wave.instrument.items.filter(retired_at__isnull=True)  # retired: never asked in this wave
+                     .select_related("dimension").order_by("dimension__order", "order", "id"))
         likert = [i for i in items if i.kind == ItemKind.LIKERT and i.dimension_id is not None]
         dim_item_ids = {0: [i.pk for i in likert]}
         for i in likert:

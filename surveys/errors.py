@@ -68,6 +68,14 @@ class WaveNotCollecting(KagamiError):
     default_detail = "This survey is not accepting answers."
 
 
+class LinkReplaced(KagamiError):
+    """An invitation link an admin revoked by reissuing the invitation (surveys/invitation_links.py)."""
+
+    code = "link_replaced"
+    status = 410
+    default_detail = "A newer e-mail replaced this link; please use the most recent invitation e-mail."
+
+
 class ImportFailed(ValidationFailed):
     """An import file had errors; nothing was imported.
 
@@ -80,3 +88,11 @@ class ImportFailed(ValidationFailed):
     def __init__(self, errors: list[dict], detail: str | None = None):
         super().__init__(detail)
         self.errors = errors
+
+
+class ImportTooLarge(ImportFailed):
+    """An import file is over a size limit (bytes, rows): 413, and nothing was imported."""
+
+    code = "payload_too_large"
+    status = 413
+    default_detail = "The file is too large to import."

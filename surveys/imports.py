@@ -19,7 +19,8 @@ import datetime as dt
 import io
 import math
 import re
-from collections.abc import Callable, Iterable
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -30,13 +31,24 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from surveys import disclosure, errors, services
-from surveys.models import Channel, CustomerAccount, Invitation, Organization, Side, Wave, WaveStatus
+from surveys.models import (
+    Channel,
+    CustomerAccount,
+    ImportedResponseKey,
+    Invitation,
+    Organization,
+    Side,
+    SurveyResponse,
+    Wave,
+    WaveStatus,
+)
 
 Row = tuple[int, dict[str, str]]
 Progress = Callable[[int], None] | None
 
 # Cells beyond the last header cell land here, so the row can be reported (usually a stray delimiter).
 EXTRA_CELLS = "#extra"
+MAX_COLUMNS = 1_000  # a header (or a row) wider than this is not a table anyone exported
 
 _ACCOUNT_COLUMNS = (
     "external_id", "name", "tier", "touch_model", "plan", "region", "arr", "status",
@@ -56,6 +68,8 @@ class ImportResult:
     skipped: list[dict]  # rows skipped because skip_bad_rows=True
     objects: list  # IssuedInvitation (invitations), CustomerAccount (accounts), SurveyResponse (responses)
     ignored_columns: list[str] = field(default_factory=list)  # header names the importer does not know
+    duplicates: list[int] = field(default_factory=list)  # rows whose respondent key was imported before (responses)
+    unkeyed: list[int] = field(default_factory=list)  # staff microdata rows: no key, so not recognised if re-imported
 
 
 # --------------------------------------------------------------------------- reading files
@@ -119,15 +133,16 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _csv_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
+def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
     text = _decode(data)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
     try:
-        # Records, not physical lines: a quoted multi-line comment is one row in Excel too.
-        rows = [(number, [cell.strip() for cell in record]) for number, record in enumerate(reader, start=1)]
+        # Records, not physical lines: a quoted multi-line comment is one row in Excel too. Streamed: the
+        # header is checked before the rows are read, and a row cap stops reading at the cap.
+        for number, record in enumerate(reader, start=1):
+            yield number, [cell.strip() for cell in record]
     except csv.Error as exc:
         raise _fail(f"The CSV file is malformed near row {reader.line_num}: {exc}.", row=reader.line_num) from None
-    return rows
 
 
 def _cell_text(value: Any) -> str:
@@ -146,49 +161,141 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _xlsx_rows(data: bytes) -> Iterable[tuple[int, list[str]]]:
-    import openpyxl  # imported here: only XLSX imports pay for it
+def _xlsx_unreadable(exc: BaseException) -> errors.ImportFailed:
+    return _fail(f"The Excel file could not be read ({exc.__class__.__name__}); save it again as .xlsx.")
+
+
+# A row element that holds a cell (blank rows Excel keeps for their formatting hold none).
+_XLSX_ROW_WITH_CELLS = re.compile(rb"<(?:\w+:)?row\b[^>]*?(?<!/)>\s*<(?:\w+:)?c\b")
+
+
+def _xlsx_count_rows(archive: Any, path: str, limit: int) -> int:
+    """Row elements holding cells in the sheet's XML, counted up to ``limit + 1`` without parsing it."""
+    count, tail = 0, b""
+    with archive.open(path) as source:
+        while chunk := source.read(1 << 20):
+            block = tail + chunk
+            # A match across the seam is counted once: the tail kept is shorter than any match start after it.
+            cut = max(0, len(block) - 512)
+            count += len(_XLSX_ROW_WITH_CELLS.findall(block, 0, cut))
+            tail = block[cut:]
+            if count > limit:
+                return count
+    return count + len(_XLSX_ROW_WITH_CELLS.findall(tail))
+
+
+def _open_xlsx(data: bytes) -> tuple[Any, Any]:
+    """The workbook's reader and its first worksheet, without reading the worksheet.
+
+    openpyxl's read-only mode scans a whole sheet for its size when the file does not state it (files
+    written in write-only mode, and many other tools, do not): 40 s for a million rows before the first
+    one is returned. This opens the workbook as read-only mode does, minus that scan.
+    """
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    class UnsizedSheet(ReadOnlyWorksheet):
+        def _get_size(self) -> None:
+            return None
+
+    class Reader(ExcelReader):
+        def read_worksheets(self) -> None:
+            for sheet, rel in self.parser.find_sheets():
+                if rel.target in self.valid_files and "chartsheet" not in rel.Type:
+                    ws = UnsizedSheet(self.wb, sheet.name, rel.target, self.shared_strings)
+                    ws.sheet_state = sheet.state
+                    self.wb._sheets.append(ws)
+
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    # Shared strings are read whole: their declared (and enforced) unpacked size is capped first.
+    strings = [i for i in archive.infolist() if i.filename.lower().endswith("sharedstrings.xml")]
+    if any(info.file_size > 8 * settings.KAGAMI_MAX_IMPORT_BYTES for info in strings):
+        raise errors.ImportTooLarge(
+            [{"row": 0, "column": "", "message": "The Excel file's text unpacks to too much data."}],
+            detail="The Excel file's text unpacks to too much data.")
+    archive.close()
+    reader = Reader(io.BytesIO(data), read_only=True, keep_links=False, data_only=True)
+    reader.read()
+    sheets = reader.wb.worksheets
+    if not sheets:
+        raise _fail("The Excel file has no worksheet.")
+    return reader, sheets[0]
+
+
+def _xlsx_rows(data: bytes, max_rows: int | None) -> Iterator[tuple[int, list[str]]]:
+    from openpyxl.worksheet._reader import WorkSheetParser  # imported here: only XLSX imports pay for it
 
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        reader, sheet = _open_xlsx(data)
+    except errors.ImportFailed:
+        raise
     except Exception as exc:  # corrupt workbooks raise zlib, zipfile, XML and key errors alike; never a 500
-        raise _fail(f"The Excel file could not be read ({exc.__class__.__name__}); save it again as .xlsx.") from None
+        raise _xlsx_unreadable(exc) from None
+    workbook = reader.wb
     try:
-        sheet = workbook.worksheets[0] if workbook.worksheets else None
-        if sheet is None:
-            raise _fail("The Excel file has no worksheet.")
-        # Row numbers come from the sheet itself, so they match what Excel shows even after blank rows.
-        rows = []
-        for cells in sheet.iter_rows():
-            values = [c for c in cells if getattr(c, "value", None) is not None]
-            if not values:
+        source = reader.archive.open(sheet._worksheet_path)
+        parser = WorkSheetParser(source, reader.shared_strings, data_only=True, epoch=workbook.epoch,
+                                 date_formats=workbook._date_formats, timedelta_formats=workbook._timedelta_formats)
+        counted = False
+        for number, cells in parser.parse():
+            # Row numbers come from the sheet itself, so they match what Excel shows even after blank rows.
+            present = [c for c in cells if c.get("value") is not None]
+            if not present:
                 continue
-            number = values[0].row
-            rows.append((number, [_cell_text(c.value) for c in cells]))
-        return rows
+            width = max(c["column"] for c in present)
+            if width > MAX_COLUMNS:
+                raise _fail(f"Row {number} has a cell beyond column {MAX_COLUMNS}; at most {MAX_COLUMNS} columns "
+                            "are imported.", row=number)
+            values = [""] * width
+            for c in present:
+                values[c["column"] - 1] = _cell_text(c["value"])
+            yield number, values
+            if max_rows is not None and not counted:
+                # After the header (checked by the caller before asking for rows): one pass over the raw
+                # XML counts the rows in a fraction of the time parsing them would take.
+                counted = True
+                if _xlsx_count_rows(reader.archive, sheet._worksheet_path, max_rows + 1) > max_rows + 1:
+                    raise _too_many_rows(max_rows)
     except errors.ImportFailed:
         raise
     except Exception as exc:  # openpyxl raises many kinds on corrupt sheets; none may become a 500
-        raise _fail(f"The Excel file could not be read ({exc.__class__.__name__}); save it again as .xlsx.") from None
+        raise _xlsx_unreadable(exc) from None
     finally:
-        workbook.close()
+        reader.archive.close()
 
 
-def read_table(*, data: bytes, filename: str) -> tuple[list[str], list[Row]]:
-    """Read a CSV or XLSX file into its header and its non-blank rows.
+def _too_many_rows(limit: int) -> errors.ImportTooLarge:
+    message = f"The file has more than {limit:,} rows, the limit for one import; split it into several files."
+    return errors.ImportTooLarge([{"row": 0, "column": "", "message": message}], detail=message)
 
-    Header names are stripped and lower-cased; each row is ``(row number as
-    Excel shows it, {header: stripped text})``. Raises ImportFailed for an
-    empty, undecodable, unsupported or too large file.
+
+@dataclass
+class Table:
+    """A file's header and its rows, read lazily (see :func:`open_table`)."""
+
+    header: list[str]
+    header_row: int
+    rows: Iterator[Row]
+
+
+def open_table(*, data: bytes, filename: str, max_rows: int | None = None) -> Table:
+    """Open a CSV or XLSX file: its header now, its non-blank rows as they are iterated.
+
+    Header names are stripped and lower-cased; each row is ``(row number as Excel shows it, {header:
+    stripped text})``. Only the header is read here, so callers check it before any row is read. Raises
+    ImportFailed for an empty, undecodable, unsupported file or a bad header, ImportTooLarge (413) for
+    one over ``KAGAMI_MAX_IMPORT_BYTES``; iterating the rows raises ImportTooLarge past ``max_rows``
+    data rows, and ImportFailed for a cell longer than ``KAGAMI_IMPORT_MAX_CELL_CHARS``.
     """
     limit = settings.KAGAMI_MAX_IMPORT_BYTES
     if len(data) > limit:
-        raise _fail(f"The file is larger than the {limit // 1_048_576 or 1} MB limit for imports.")
+        message = f"The file is larger than the {limit // 1_048_576 or 1} MB limit for imports."
+        raise errors.ImportTooLarge([{"row": 0, "column": "", "message": message}], detail=message)
     if not data.strip():
         raise _fail("The file is empty.")
     name = (filename or "").lower()
     if data.startswith(b"PK\x03\x04"):
-        raw_rows = _xlsx_rows(data)
+        raw_rows = _xlsx_rows(data, max_rows)
     elif name.endswith((".xls", ".xlsb", ".ods", ".numbers")) or data.startswith(b"\xd0\xcf\x11\xe0"):
         raise _fail("Old Excel (.xls) and other spreadsheet formats are not supported; save as .xlsx or CSV.")
     elif name.endswith((".xlsx", ".xlsm")):
@@ -198,37 +305,56 @@ def read_table(*, data: bytes, filename: str) -> tuple[list[str], list[Row]]:
     else:
         raise _fail("Unsupported file type: upload a .csv or .xlsx file.")
 
-    raw_rows = list(raw_rows)
-    if not raw_rows:
+    first = next(raw_rows, None)
+    if first is None:
         raise _fail("The file is empty.")
-    header_row, header_cells = raw_rows[0]
+    header_row, header_cells = first
     header = [cell.strip().lstrip("\ufeff").strip().lower() for cell in header_cells]
     while header and header[-1] == "":
         header.pop()
     if not header:
         raise _fail("The first row must name the columns.", row=header_row)
+    if len(header) > MAX_COLUMNS:
+        raise _fail(f"The file has {len(header)} columns; at most {MAX_COLUMNS} are imported.", row=header_row)
     seen: set[str] = set()
     for name_ in header:
         if name_ and name_ in seen:
             raise _fail(f"The column '{name_}' appears more than once.", row=header_row, column=name_)
         seen.add(name_)
+    return Table(header=header, header_row=header_row, rows=_records(raw_rows, header, max_rows))
 
-    rows: list[Row] = []
-    for number, cells in raw_rows[1:]:
+
+def _records(raw_rows: Iterator[tuple[int, list[str]]], header: list[str],
+             max_rows: int | None) -> Iterator[Row]:
+    cell_limit = settings.KAGAMI_IMPORT_MAX_CELL_CHARS
+    count = 0
+    for number, cells in raw_rows:
         if not any(cells):
             continue
+        count += 1
+        if max_rows is not None and count > max_rows:
+            raw_rows.close()
+            raise _too_many_rows(max_rows)
         for index, cell in enumerate(cells):
+            column = header[index] if index < len(header) else ""
             if "\ufeff" in cell:
                 # A byte-order mark inside the data: files joined together, or a damaged export.
-                column = header[index] if index < len(header) else ""
                 raise _fail("A byte-order mark (U+FEFF) is inside the data: the file was probably joined from "
                             "several files; save it again as one CSV.", row=number, column=column)
+            if len(cell) > cell_limit:
+                raise _fail(f"A cell holds at most {cell_limit:,} characters, got {len(cell):,}.",
+                            row=number, column=column)
         record = {key: (cells[i] if i < len(cells) else "") for i, key in enumerate(header) if key}
         extra = [cell for cell in cells[len(header):] if cell]
         if extra:
             record[EXTRA_CELLS] = str(len(extra))
-        rows.append((number, record))
-    return header, rows
+        yield number, record
+
+
+def read_table(*, data: bytes, filename: str, max_rows: int | None = None) -> tuple[list[str], list[Row]]:
+    """:func:`open_table` with every row read: the header and a list of the non-blank rows."""
+    table = open_table(data=data, filename=filename, max_rows=max_rows)
+    return table.header, list(table.rows)
 
 
 # --------------------------------------------------------------------------- shared checks
@@ -331,8 +457,23 @@ def _done(progress: Progress, n: int = 1) -> None:
 # --------------------------------------------------------------------------- invitations
 
 
+def invitations_header(*, wave: Wave, side: str, header: list[str]) -> list[str]:
+    """Check a contact list's header; returns the ignored (unknown) columns."""
+    if side not in Side.values:
+        raise _fail(f"Unknown side '{side}': use staff or customer.")
+    segment_keys = {f["key"] for f in wave.segment_fields(side)}
+    known = {"email", "name", "language", "account"} | segment_keys
+    ignored = _check_header(header, known=known)
+    if not set(header) & known:
+        raise _fail("None of the columns is known (got " + ", ".join(f"'{h}'" for h in header if h)
+                    + "): expected email, name, language"
+                    + (", account" if side == Side.CUSTOMER else "")
+                    + "".join(f", {k}" for k in sorted(segment_keys)) + ".", row=1)
+    return ignored
+
+
 def import_invitations(*, wave: Wave, side: str, data: bytes, filename: str, skip_bad_rows: bool = False,
-                       progress: Progress = None) -> ImportResult:
+                       progress: Progress = None, max_rows: int | None = None) -> ImportResult:
     """Create one invitation per row (email, name, language, account, segment fields).
 
     Raises ImportFailed listing every bad row and column; nothing is written then.
@@ -341,14 +482,9 @@ def import_invitations(*, wave: Wave, side: str, data: bytes, filename: str, ski
         raise _fail(f"Unknown side '{side}': use staff or customer.")
     if wave.status == WaveStatus.CLOSED:
         raise _fail("This wave is closed; reopen it before inviting more people.")
-    header, rows = read_table(data=data, filename=filename)
-    segment_keys = {f["key"] for f in wave.segment_fields(side)}
-    known = {"email", "name", "language", "account"} | segment_keys
-    ignored = _check_header(header, known=known)
-    if not set(header) & known:
-        raise _fail("None of the columns is known: expected email, name, language"
-                    + (", account" if side == Side.CUSTOMER else "")
-                    + "".join(f", {k}" for k in sorted(segment_keys)) + ".", row=1)
+    table = open_table(data=data, filename=filename, max_rows=max_rows)
+    header, rows = table.header, table.rows
+    ignored = invitations_header(wave=wave, side=side, header=header)
 
     accounts = _accounts_by_external_id(wave.organization_id) if "account" in header else {}
     invited = {
@@ -454,16 +590,22 @@ def _choice(problems: _Problems, number: int, column: str, value: str, choices: 
     return None
 
 
+def accounts_header(*, header: list[str]) -> list[str]:
+    """Check an account list's header; returns the ignored (unknown) columns."""
+    return _check_header(header, known=set(_ACCOUNT_COLUMNS), required=["external_id"])
+
+
 def import_accounts(*, organization: Organization, data: bytes, filename: str, skip_bad_rows: bool = False,
-                    progress: Progress = None) -> ImportResult:
+                    progress: Progress = None, max_rows: int | None = None) -> ImportResult:
     """Create or update customer accounts by ``external_id``.
 
     Only the columns present in the file are written; an empty cell clears the
     value (``status`` falls back to active). Raises ImportFailed listing every
     bad row and column; nothing is written then.
     """
-    header, rows = read_table(data=data, filename=filename)
-    ignored = _check_header(header, known=set(_ACCOUNT_COLUMNS), required=["external_id"])
+    table = open_table(data=data, filename=filename, max_rows=max_rows)
+    header, rows = table.header, table.rows
+    ignored = accounts_header(header=header)
     columns = [c for c in _ACCOUNT_COLUMNS if c in header and c != "external_id"]
 
     problems = _Problems(header)
@@ -539,21 +681,60 @@ def _parse_weight(problems: _Problems, number: int, value: str) -> float | None:
     return weight
 
 
+# Respondent key columns, first found wins: ``response`` is what exports write (a customer response's id).
+KEY_COLUMNS = ("response_id", "respondent_id", "response")
+
+
+def respondent_key_hash(*, wave: Wave, side: str, key: str) -> str:
+    """The keyed hash stored for a respondent key (HMAC with the server secret): the raw key, perhaps an
+    employee number, is never stored."""
+    from django.utils.crypto import salted_hmac
+
+    return salted_hmac("kagami.imports.respondent-key", f"{wave.pk}:{side}:{key}", algorithm="sha256").hexdigest()
+
+
+def _existing_response_ids(wave: Wave, side: str, keys: Iterable[str]) -> set[str]:
+    """Keys that are the ids of this wave's customer responses: an export of the wave imported again.
+    Staff exports carry no id, and staff ids are never looked up."""
+    import uuid as uuid_
+
+    if side != Side.CUSTOMER:
+        return set()
+    ids = set()
+    for key in keys:
+        try:
+            ids.add(uuid_.UUID(key))
+        except ValueError:
+            continue
+    found = SurveyResponse.objects.filter(wave=wave, side=side, pk__in=ids).values_list("pk", flat=True)
+    return {str(pk) for pk in found}
+
+
 def import_responses(*, wave: Wave, side: str, data: bytes, filename: str, skip_bad_rows: bool = False,
-                     progress: Progress = None) -> ImportResult:
+                     progress: Progress = None, allow_closed: bool = False,
+                     max_rows: int | None = None) -> ImportResult:
     """Store one response per row through ``services.response_submit`` (channel "import").
 
     Columns: one per item key of the side (a value, empty, or "na"), language,
-    comment, weight and account (customers), and the side's segment fields.
-    Raises ImportFailed listing every bad row and column; nothing is written then.
+    comment, weight and account (customers), the side's segment fields, ``submitted_on`` (the day, else
+    today) and a respondent key (``response_id``, ``respondent_id`` or an export's ``response``): a key
+    imported into the wave's side before — or the id of one of its customer responses — makes the row a
+    duplicate, skipped and listed in ``ImportResult.duplicates``. Only a keyed hash of a key is stored.
+    A closed wave is refused unless ``allow_closed``. Raises ImportFailed listing every bad row and
+    column; nothing is written then.
     """
     if side not in Side.values:
         raise _fail(f"Unknown side '{side}': use staff or customer.")
-    header, rows = read_table(data=data, filename=filename)
+    if wave.status == WaveStatus.CLOSED and not allow_closed:
+        raise _fail("This wave is closed; importing responses into it changes results already reported. "
+                    "Reopen it, or confirm with --allow-closed.")
+    table = open_table(data=data, filename=filename, max_rows=max_rows)
+    header, rows = table.header, table.rows
     items = services.survey_items(wave=wave, side=side)
     item_keys = [item.key for item in items]
     segment_keys = {f["key"] for f in wave.segment_fields(side)}
-    known = set(item_keys) | {"language", "comment"} | segment_keys
+    key_column = next((c for c in KEY_COLUMNS if c in header), None)
+    known = set(item_keys) | {"language", "comment", "submitted_on", "side"} | segment_keys | set(KEY_COLUMNS)
     if side == Side.CUSTOMER:
         known |= {"weight", "account"}
     ignored = _check_header(header, known=known)
@@ -568,9 +749,32 @@ def import_responses(*, wave: Wave, side: str, data: bytes, filename: str, skip_
     account_segment_keys = [k for k in ("tier", "touch_model", "plan", "region") if k in segment_keys]
 
     problems = _Problems(header)
-    planned: list[tuple[int, dict[str, Any], CustomerAccount | None]] = []
+    planned: list[tuple[int, dict[str, Any], CustomerAccount | None, str]] = []
+    keys_seen: dict[str, int] = {}
+    duplicates: list[int] = []
+    unkeyed: list[int] = []
+    today = dt.date.today()
     for number, record in rows:
         _check_extra(problems, number, record)
+        key = record.get(key_column, "") if key_column else ""
+        if key_column and not key:
+            if side == Side.STAFF and key_column == "response":
+                # Kagami's own staff microdata: exports give staff rows no id (they stay unlinkable), so such a
+                # row is imported without a key and said to be, not refused; a second import would add it again.
+                unkeyed.append(number)
+            else:
+                problems.add(number, key_column, "Empty respondent key: without it a second import of this file "
+                             "could not be recognised.")
+                continue
+        if key and key in keys_seen:
+            duplicates.append(number)
+            continue
+        if record.get("side") and record["side"].strip().lower() != side:
+            problems.add(number, "side", f"This row is a {record['side']} row; this import is for {side} responses.")
+            continue
+        submitted_on = _parse_date(problems, number, "submitted_on", record.get("submitted_on", ""))
+        if submitted_on is not None and submitted_on > today:
+            problems.add(number, "submitted_on", f"The day is in the future: '{record['submitted_on']}'.")
         answers = {key: record[key] for key in answered_columns if record.get(key, "") != ""}
         try:
             services.validate_answers(items=items, answers=answers, required=False)
@@ -596,16 +800,35 @@ def import_responses(*, wave: Wave, side: str, data: bytes, filename: str, skip_
                     value = getattr(account, key, "")
                     if value and key not in segments:
                         segments[key] = value
+        if key:
+            keys_seen[key] = number
         if not problems.has(number):
             planned.append((number, {"answers": answers, "language": language, "comment": comment,
-                                     "weight": weight, "segments": segments}, account))
+                                     "weight": weight, "segments": segments, "submitted_on": submitted_on},
+                            account, key))
     _raise_if_any(problems, skip_bad_rows)
 
+    own_ids = _existing_response_ids(wave, side, (key for _n, _f, _a, key in planned if key))
     created = []
     with transaction.atomic():
-        for number, fields, account in planned:
+        for number, fields, account, key in planned:
+            if key in own_ids:
+                duplicates.append(number)
+                _done(progress)
+                continue
             try:
                 with transaction.atomic():
+                    if key:
+                        # The unique key decides, also against an import of the same file running meanwhile.
+                        try:
+                            with transaction.atomic():
+                                ImportedResponseKey.objects.create(
+                                    key_hash=respondent_key_hash(wave=wave, side=side, key=key),
+                                    wave=wave, side=side)
+                        except IntegrityError:
+                            duplicates.append(number)
+                            _done(progress)
+                            continue
                     response = services.response_submit(wave=wave, side=side, channel=Channel.IMPORT,
                                                         required=False, **fields)
                     if account is not None:
@@ -618,7 +841,9 @@ def import_responses(*, wave: Wave, side: str, data: bytes, filename: str, skip_
                     problems.add(number, key.removeprefix("answers.").removeprefix("segments."), " ".join(messages))
             _done(progress)
         _raise_if_any(problems, skip_bad_rows)
-    return ImportResult(created=len(created), skipped=problems.all(), objects=created, ignored_columns=ignored)
+    return ImportResult(created=len(created), skipped=problems.all(), objects=created, ignored_columns=ignored,
+                        duplicates=sorted(duplicates),
+                        unkeyed=[n for n in unkeyed if n in {row for row, *_ in planned}])
 
 
 def describe_problems(problems: list[dict], *, limit: int = 200) -> list[str]:

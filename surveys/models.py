@@ -70,6 +70,51 @@ class Membership(models.Model):
         return f"{self.user} @ {self.organization} ({self.role})"
 
 
+class MembershipInvitation(models.Model):
+    """An invitation to join an organization with a role, sent to an e-mail address.
+
+    Nobody becomes a member without accepting (surveys.member_invitations). Only the SHA-256 of
+    the token is stored; the token exists in the e-mail alone.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="member_invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices)
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.JA)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["organization_id", "-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "email"], name="member_invitation_org_email")]
+        constraints = [
+            models.CheckConstraint(condition=Q(accepted_at__isnull=True) | Q(revoked_at__isnull=True),
+                                   name="member_invitation_accepted_or_revoked"),
+        ]
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email} to {self.organization} ({self.role})"
+
+    @property
+    def status(self) -> str:
+        """pending, accepted, revoked or expired."""
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"
+
+
 class Instrument(models.Model):
     """One version of a questionnaire. Built-in instruments have no organization.
 
@@ -179,6 +224,8 @@ class ItemPair(models.Model):
     topbox_levels = models.JSONField(default=list, blank=True,
                                      help_text="Scale levels counted as top box, e.g. [4, 5].")
     is_headline = models.BooleanField(default=False, help_text="The 'we deliver a superior experience' pair.")
+    # Set only while the version is editable (surveys.instruments.items): the waves of this version never ask it.
+    retired_at = models.DateTimeField(null=True, blank=True, help_text="Retired: kept, but not asked.")
 
     class Meta:
         ordering = ["instrument_id", "order", "id"]
@@ -195,6 +242,10 @@ class ItemPair(models.Model):
     @property
     def is_outcome(self) -> bool:
         return self.kind != ItemKind.LIKERT
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_at is not None
 
     @property
     def scale_min(self) -> int:
@@ -368,6 +419,9 @@ class Invitation(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     last_reminded_at = models.DateTimeField(null=True, blank=True)
     reminder_count = models.PositiveIntegerField(default=0)
+    # When a mailing last went through it (invitation, reminder, resend): the reminder cool-down counts
+    # from here. Staff: set for every invitation of a round, answered or not (P1), so it shows nothing.
+    last_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["wave_id", "id"]
@@ -398,6 +452,23 @@ class InvitationUse(models.Model):
 
     def __str__(self) -> str:
         return f"invitation #{self.invitation_id} used on {self.used_on}"
+
+
+class InvitationLink(models.Model):
+    """An earlier link of an invitation, replaced by a newer email; only its SHA-256 is stored.
+
+    ``active``: kept working after a reminder or resend (it opens the same invitation, which is used once
+    in total, whichever of its links answers). Not active: revoked by an admin's reissue; its page says a
+    newer email replaced it. See surveys/invitation_links.py.
+    """
+
+    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="earlier_links")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    active = models.BooleanField(default=True)
+    replaced_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"earlier link of invitation #{self.invitation_id} ({'active' if self.active else 'revoked'})"
 
 
 class AnonymousLink(models.Model):
@@ -506,7 +577,8 @@ class Release(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Who looked at what: written whenever staff segment results are viewed (gap API, report, CLI).
+    """Who looked at what: written whenever staff segment results are viewed (gap API, report, CLI);
+    also who invited whom to join, and who joined (surveys.member_invitations).
 
     Readable by the organization's admins (API and Django admin); never edited.
     """
@@ -520,6 +592,10 @@ class AuditEvent(models.Model):
         COMMENT_LIST = "comment_list", _("Read comments")
         SEGMENT_DIFFERENCE = "segment_difference", _("Compared two segments")
         THRESHOLD_OVERRIDE = "threshold_override", _("Set a staff threshold below the default")
+        MEMBER_INVITE = "member_invite", _("Invited someone to join")
+        MEMBER_INVITE_RESEND = "member_invite_resend", _("Sent a membership invitation again")
+        MEMBER_INVITE_REVOKE = "member_invite_revoke", _("Revoked a membership invitation")
+        MEMBER_JOIN = "member_join", _("Joined by accepting an invitation")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="audit_events")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
@@ -536,3 +612,70 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username or 'system'} {self.action} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# --------------------------------------------------------------------------- imports (surveys/import_jobs.py)
+
+
+class ImportedResponseKey(models.Model):
+    """A respondent key already imported into a wave's side (surveys.imports.import_responses).
+
+    Only a keyed hash (HMAC with the server's secret) of the file's key is kept, and nothing ties it to
+    the response it created (no link, no time, and the hash is the primary key, so not even row order):
+    a staff member's employee number stays unlinkable to their answers (docs/anonymity.md, P1).
+    """
+
+    key_hash = models.CharField(max_length=64, primary_key=True)
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="+")
+    side = models.CharField(max_length=10, choices=Side.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["wave", "side", "key_hash"],
+                                               name="imported_key_unique_wave_side_key")]
+
+    def __str__(self) -> str:
+        return f"imported key of wave {self.wave_id} ({self.side})"
+
+
+class ImportJob(models.Model):
+    """A large import running in the background (surveys/import_jobs.py); polled through the API."""
+
+    class Kind(models.TextChoices):
+        INVITATIONS = "invitations", _("Invitations")
+        ACCOUNTS = "accounts", _("Customer accounts")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="import_jobs")
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, null=True, blank=True, related_name="import_jobs")
+    side = models.CharField(max_length=10, choices=Side.choices, blank=True)
+    options = models.JSONField(default=dict, blank=True)  # skip_bad_rows, send
+    filename = models.CharField(max_length=255, blank=True)
+    data = models.BinaryField(default=b"", blank=True)  # the uploaded file until the job ends, then emptied
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    skipped = models.JSONField(default=list, blank=True)  # rows skipped (skip_bad_rows)
+    errors = models.JSONField(default=list, blank=True)  # {"row", "column", "message"} of a failed import
+    error = models.TextField(blank=True)
+    ignored_columns = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organization", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} import {self.status} ({self.rows_done}/{self.rows_total or '?'})"

@@ -2,7 +2,9 @@
 
 Only the SHA-256 of an invitation token is stored, so an email can carry a link
 only while the token is at hand: right after ``services.invitation_create``, or
-after re-issuing a fresh token here (which makes the previous link stop working).
+after re-issuing a fresh token here. Earlier links keep working after a mailing,
+reminder or resend, and die (recognised) only on an admin's reissue; reminders
+skip invitations mailed within the cool-down (surveys/invitation_links.py).
 Texts are plain, in the invitee's language (Japanese or English).
 
 Staff invitations (disclosure promise P1, no linkage): reminders still reach only
@@ -22,8 +24,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from surveys import errors
-from surveys.models import Invitation, Language, Side, Wave, hash_token, new_token
+from surveys import errors, invitation_links
+from surveys.models import Invitation, Language, Side, Wave, new_token
 from surveys.selectors import invitation_url
 from surveys.services import IssuedInvitation
 
@@ -76,8 +78,8 @@ _ANONYMITY = {
 }
 
 _REMINDER = {
-    Language.JA: "以前お送りしたリンクは無効になりました。このメールのリンクをお使いください。\n",
-    Language.EN: "The link we sent earlier no longer works; please use the one in this email.\n",
+    Language.JA: "以前お送りしたリンクも引き続きお使いいただけます（ご回答は1回のみです）。\n",
+    Language.EN: "The link we sent earlier still works too (you can answer once).\n",
 }
 
 
@@ -107,9 +109,11 @@ def invitation_message(*, invitation: Invitation, token: str, reminder: bool = F
                              to=[invitation.email])
 
 
-def invitation_reissue(*, invitation: Invitation) -> IssuedInvitation:
-    """Give an unused invitation a fresh token; its previous link stops working.
+def invitation_reissue(*, invitation: Invitation, keep_previous: bool = True) -> IssuedInvitation:
+    """Give an unused invitation a fresh token to mail.
 
+    ``keep_previous``: its earlier links keep working (mailings, reminders, resends); else they are
+    revoked, and their page says a newer email replaced them (an admin's reissue).
     Raises AlreadyAnswered (409) when the invitation was used.
     """
     with transaction.atomic():
@@ -117,8 +121,7 @@ def invitation_reissue(*, invitation: Invitation) -> IssuedInvitation:
         if locked.is_used:
             raise errors.AlreadyAnswered()
         token = new_token()
-        locked.token_hash = hash_token(token)
-        locked.save(update_fields=["token_hash"])
+        invitation_links.replace_token(locked, token=token, keep_previous=keep_previous)
     invitation.token_hash = locked.token_hash
     return IssuedInvitation(invitation=invitation, token=token)
 
@@ -126,12 +129,14 @@ def invitation_reissue(*, invitation: Invitation) -> IssuedInvitation:
 def _mark_sent(invitation: Invitation, *, reminder: bool) -> None:
     now = timezone.now()
     if reminder:
-        Invitation.objects.filter(pk=invitation.pk).update(last_reminded_at=now, reminder_count=F("reminder_count") + 1)
+        Invitation.objects.filter(pk=invitation.pk).update(last_reminded_at=now, reminder_count=F("reminder_count") + 1,
+                                                           last_sent_at=now)
         invitation.last_reminded_at = now
         invitation.reminder_count += 1
     else:
-        Invitation.objects.filter(pk=invitation.pk).update(sent_at=now)
+        Invitation.objects.filter(pk=invitation.pk).update(sent_at=now, last_sent_at=now)
         invitation.sent_at = now
+    invitation.last_sent_at = now
 
 
 @dataclass
@@ -145,6 +150,9 @@ class SendReport:
     skipped_answered: int = 0
     failed: list[int] = field(default_factory=list)  # invitation ids the backend refused
     staff: int = 0
+    # Reminders: invitations within the cool-down, not mailed ({"invitation", "side", "reason",
+    # "next_reminder_at"}). Staff ones too: who is skipped does not depend on who answered (P1).
+    skipped: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"sent": self.sent, "skipped_no_email": self.skipped_no_email,
@@ -197,7 +205,7 @@ def invitations_to_send(*, wave: Wave, side: str | None = None, reminder: bool =
     return list(qs.order_by("pk"))
 
 
-def _staff_deliver(invitations: list[Invitation], *, reminder: bool) -> None:
+def _staff_deliver(invitations: list[Invitation], *, reminder: bool, keep_previous: bool = True) -> None:
     """Mail the staff invitations (with an address) that were not used, each with a fresh link.
 
     Says nothing about any of them (P1): a used one is passed over silently, and a refused email is not
@@ -210,7 +218,7 @@ def _staff_deliver(invitations: list[Invitation], *, reminder: bool) -> None:
     issued: list[IssuedInvitation] = []
     for invitation in invitations:
         try:
-            issued.append(invitation_reissue(invitation=invitation))
+            issued.append(invitation_reissue(invitation=invitation, keep_previous=keep_previous))
         except errors.AlreadyAnswered:
             continue
     with mail.get_connection() as connection:  # opened (or failing) whether anyone is mailed or not
@@ -225,23 +233,26 @@ def _staff_deliver(invitations: list[Invitation], *, reminder: bool) -> None:
             else:
                 if reminder:
                     _mark_sent(item.invitation, reminder=True)
-    if not reminder:
-        now = timezone.now()
-        Invitation.objects.filter(pk__in=[i.pk for i in invitations]).update(sent_at=now)
-        for invitation in invitations:
-            invitation.sent_at = now
+    # One moment for all, mailed or not (answered or not): the reminder cool-down counts from it (P1).
+    now = timezone.now()
+    fields = {"last_sent_at": now} if reminder else {"sent_at": now, "last_sent_at": now}
+    Invitation.objects.filter(pk__in=[i.pk for i in invitations]).update(**fields)
+    for invitation in invitations:
+        for name, value in fields.items():
+            setattr(invitation, name, value)
 
 
-def staff_invitation_resend(*, invitation: Invitation) -> bool:
+def staff_invitation_resend(*, invitation: Invitation, keep_previous: bool = True) -> bool:
     """Send a staff invitation again: mailed with a fresh link unless it was used, which nothing tells (P1).
 
     Either way its sent_at becomes now. Returns whether it has an address (then it counts as sent); one
     without an address keeps its link, since no new link would reach anyone. Open waves only.
+    ``keep_previous`` False (an admin's reissue) revokes the earlier links of an unused one.
     """
     _require_open(invitation.wave)
     if not invitation.email:
         return False
-    _staff_deliver([invitation], reminder=False)
+    _staff_deliver([invitation], reminder=False, keep_previous=keep_previous)
     return True
 
 
@@ -250,7 +261,9 @@ def invitations_deliver(*, wave: Wave, side: str | None = None, reminder: bool =
                         invitations: list[Invitation] | None = None) -> SendReport:
     """Send never-sent invitations, or reminders to those sent but not answered (open waves only).
 
-    Each gets a fresh token, since the stored hash cannot be turned back into a link. Customers are
+    Each gets a fresh token, since the stored hash cannot be turned back into a link; its earlier links
+    keep working. Reminders skip invitations mailed within the cool-down (``SendReport.skipped``;
+    surveys/invitation_links.py). Customers are
     counted by outcome; staff only by how many the mailing went through (``SendReport.staff``), answered
     or not (P1). ``progress`` is called once per customer and once for all staff (with their number).
     Raises Conflict ``wave_not_open`` unless the wave is open.
@@ -258,6 +271,11 @@ def invitations_deliver(*, wave: Wave, side: str | None = None, reminder: bool =
     _require_open(wave)
     targets = invitations if invitations is not None else invitations_to_send(wave=wave, side=side,
                                                                                 reminder=reminder)
+    skipped: list[dict] = []
+    if reminder:
+        targets, skipped = invitation_links.split_by_cooldown(targets)
+        if progress and skipped:
+            progress(len(skipped))
     customers = [invitation for invitation in targets if invitation.side != Side.STAFF]
     staff = [invitation for invitation in targets if invitation.side == Side.STAFF]
     report = SendReport()
@@ -272,6 +290,7 @@ def invitations_deliver(*, wave: Wave, side: str | None = None, reminder: bool =
                 progress()
     sent = invitations_send(issued=issued, reminder=reminder, progress=progress) if customers else report
     sent.skipped_answered = report.skipped_answered
+    sent.skipped = skipped
     _staff_deliver(staff, reminder=reminder)
     sent.staff = len(staff)
     if progress and staff:

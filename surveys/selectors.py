@@ -134,13 +134,14 @@ def _questionnaire_order(item: ItemPair) -> tuple:
 
 
 def instrument_items(*, instrument: Instrument) -> tuple[ItemPair, ...]:
-    """Every item of ``instrument`` with its dimension, in questionnaire order (dimensions, then outcomes).
+    """Every asked item of ``instrument`` with its dimension, in questionnaire order (dimensions, then
+    outcomes). Retired items are left out: they are retired only while no wave uses the version.
 
     Kept in memory for a frozen instrument: the items are shared, never to be changed by a caller.
     """
     def build() -> tuple[ItemPair, ...]:
         items = ItemPair.objects.db_manager(instrument._state.db).filter(
-            instrument_id=instrument.pk).select_related("dimension")
+            instrument_id=instrument.pk, retired_at__isnull=True).select_related("dimension")
         return tuple(sorted(items, key=_questionnaire_order))
 
     return frozen_instrument_memo(instrument=instrument, name="items", build=build)

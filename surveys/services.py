@@ -364,7 +364,10 @@ def invitation_by_token(*, token: str) -> Invitation:
             "wave", "wave__organization", "wave__instrument", "use", "customer_account"
         ).get(token_hash=hash_token(token))
     except Invitation.DoesNotExist:
-        raise errors.NotFound() from None
+        pass
+    from surveys import invitation_links  # an earlier link: still working, or revoked (LinkReplaced)
+
+    return invitation_links.invitation_by_earlier_link(token_hash=hash_token(token))
 
 
 # --------------------------------------------------------------------------- responses
@@ -681,11 +684,7 @@ def _admins_left(*, organization_id: int, excluding: Membership) -> bool:
     )
 
 
-@transaction.atomic
-def membership_create(*, organization: Organization, user: Any, role: str) -> Membership:
-    if Membership.objects.filter(organization=organization, user=user).exists():
-        raise errors.ValidationFailed(field_errors={"username": ["This user is already a member."]})
-    return Membership.objects.create(organization=organization, user=user, role=role)
+# Members join only by accepting an invitation: surveys.member_invitations.
 
 
 @transaction.atomic

@@ -21,7 +21,7 @@ from tests import factories as f
 # OpenAPI schema, and the settings checks (subprocesses with their own environment).
 NO_DATABASE = ("tests/stats/", "tests/reports/test_context.py", "tests/reports/test_pdf.py",
                "tests/test_openapi_schema.py", "tests/test_settings.py", "tests/security/test_disclosure_structure.py",
-               "tests/security/test_disclosure_policy.py")
+               "tests/security/test_disclosure_policy.py", "tests/test_structure.py")
 # The slowest modules, slowest first. scripts/run_tests.sh hands whole modules to its two workers in
 # collection order (--dist loadscope --no-loadscope-reorder), the next one to whichever is nearly done:
 # starting the long ones first keeps both workers busy to the end. Only the order depends on this list.

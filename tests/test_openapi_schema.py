@@ -59,19 +59,28 @@ def test_every_staff_operation_documents_its_errors_with_the_error_component(sch
             assert "401" in codes, (path, method)
         if "{" in path:
             assert "404" in codes, (path, method)
-        no_body = path.endswith(("/open/", "/close/", "/reopen/", "/resend/")) or method == "delete"
+        no_body = (path.endswith(("/open/", "/close/", "/reopen/", "/resend/", "/reissue/", "/retire/"))
+                   or method == "delete")
         if (method != "get" or "export" in path) and not no_body:
             assert "400" in codes, (path, method)
-        for code in codes - {"200", "201", "204"}:
+        for code in codes - {"200", "201", "202", "204"}:
             content = operation["responses"][code]["content"]["application/json"]["schema"]["$ref"]
             assert content in (error_ref, "#/components/schemas/ImportErrorResponse"), (path, method, code)
 
 
 def test_transitions_and_frozen_edits_document_409(schema):
     for path in ("/api/v1/waves/{id}/open/", "/api/v1/waves/{id}/close/", "/api/v1/waves/{id}/reopen/",
-                 "/api/v1/invitations/{id}/resend/"):
+                 "/api/v1/invitations/{id}/resend/", "/api/v1/invitations/{id}/reissue/"):
         assert "409" in schema["paths"][path]["post"]["responses"]
     assert "409" in schema["paths"]["/api/v1/instruments/{id}/"]["patch"]["responses"]
+    items = "/api/v1/instruments/{instrument_pk}/items/"
+    for path, method in ((items, "post"), (f"{items}{{id}}/", "patch"), (f"{items}{{id}}/retire/", "post")):
+        assert "409" in schema["paths"][path][method]["responses"], (path, method)
+    # The destructive replacement is explicit and documented; a PATCH body offers texts only.
+    instrument = schema["paths"]["/api/v1/instruments/{id}/"]
+    assert "replace_items" in instrument["put"]["description"]
+    patch_ref = instrument["patch"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert "items" not in schema["components"]["schemas"][patch_ref.rsplit("/", 1)[1]]["properties"]
 
 
 def test_the_export_is_documented_as_binary_csv_or_xlsx(schema):

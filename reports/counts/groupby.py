@@ -136,7 +136,7 @@ def dimension_item_moments(wave: Wave, *, side: str, dimension_id: int,
     dimension count (listwise); otherwise each pair uses the respondents who
     answered both (pairwise). Keys are (item_i, item_j) with i ≤ j.
     """
-    items = list(ItemPair.objects.filter(dimension_id=dimension_id, kind=ItemKind.LIKERT)
+    items = list(ItemPair.objects.filter(dimension_id=dimension_id, kind=ItemKind.LIKERT, retired_at__isnull=True)
                  .values_list("id", flat=True))
     if not items:
         return {}
@@ -181,7 +181,8 @@ def account_scores(wave: Wave) -> pd.DataFrame:
     frames = []
     linked = Answer.objects.filter(response__wave=wave, response__side=Side.CUSTOMER, response__release__isnull=False,
                                    response__customer_account__isnull=False, value__isnull=False)
-    dims = (ItemPair.objects.filter(instrument=wave.instrument, kind=ItemKind.LIKERT, dimension__isnull=False)
+    dims = (ItemPair.objects.filter(instrument=wave.instrument, kind=ItemKind.LIKERT, dimension__isnull=False,
+                                    retired_at__isnull=True)
             .values("dimension_id").annotate(m=Count("id")))
     for row in dims:
         inner = (
@@ -216,7 +217,7 @@ def wave_counts_by_queries(wave: Wave) -> WaveCounts:
     The reference the one-pass reader is tested against; about sixty queries,
     several of them self-joins of the answers, so far slower on a large wave.
     """
-    dims = list(ItemPair.objects.filter(instrument_id=wave.instrument_id, kind=ItemKind.LIKERT,
+    dims = list(ItemPair.objects.filter(instrument_id=wave.instrument_id, kind=ItemKind.LIKERT, retired_at__isnull=True,
                                         dimension__isnull=False).values_list("dimension_id", flat=True).distinct())
     moments = {
         (side, int(dim), complete): dimension_item_moments(wave, side=side, dimension_id=dim, complete_only=complete)

@@ -29,7 +29,7 @@ def one_pass_counts(wave: Wave) -> WaveCounts:
     """Every count table of the wave (published responses only) from one COPY of its responses."""
     seg_keys = table_segment_keys(wave)
     seg_cols = [segment_column(k) for k in seg_keys]
-    items = list(ItemPair.objects.filter(instrument_id=wave.instrument_id).order_by("id"))
+    items = list(ItemPair.objects.filter(instrument_id=wave.instrument_id, retired_at__isnull=True).order_by("id"))
     ids = np.array([i.pk for i in items], dtype=np.int64)
     m = len(items)
     levels = max((i.scale_max + 1 for i in items), default=1)  # answers are 0 … scale max (NPS starts at 0)

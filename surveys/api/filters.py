@@ -8,12 +8,14 @@ import django_filters as df
 from django import forms
 from django.db.models import Q, QuerySet
 
+from surveys import member_invitations
 from surveys.models import (
     AuditEvent,
     CustomerAccount,
     Instrument,
     Invitation,
     Membership,
+    MembershipInvitation,
     Side,
     SurveyResponse,
     Wave,
@@ -25,6 +27,18 @@ class MembershipFilter(df.FilterSet):
     class Meta:
         model = Membership
         fields = ["organization", "role"]
+
+
+class MembershipInvitationFilter(df.FilterSet):
+    status = df.ChoiceFilter(choices=[(s, s) for s in ("pending", "accepted", "revoked", "expired")],
+                             method="filter_status")
+
+    class Meta:
+        model = MembershipInvitation
+        fields = ["organization", "status"]
+
+    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return member_invitations.filter_status(queryset, value)
 
 
 class InstrumentFilter(df.FilterSet):

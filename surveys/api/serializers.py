@@ -26,6 +26,7 @@ from surveys.models import (
     ItemPair,
     Language,
     Membership,
+    MembershipInvitation,
     Organization,
     Role,
     Side,
@@ -150,16 +151,30 @@ class OrganizationChoiceField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
-class MembershipCreateSerializer(serializers.Serializer):
-    organization = OrganizationChoiceField()
-    username = serializers.CharField(max_length=150)
-    role = serializers.ChoiceField(choices=Role.choices)
+class MembershipInvitationCreateSerializer(serializers.Serializer):
+    """Invite an e-mail address; the person joins by accepting (surveys.member_invitations)."""
 
-    def validate_username(self, value: str) -> Any:
-        user = get_user_model().objects.filter(username=value).first()
-        if user is None:
-            raise serializers.ValidationError("No user has this username.")
-        return user
+    organization = OrganizationChoiceField()
+    email = serializers.EmailField(max_length=254)
+    role = serializers.ChoiceField(choices=Role.choices)
+    language = serializers.ChoiceField(choices=Language.choices, default=Language.JA,
+                                       help_text="Language of the invitation e-mail.")
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict) and "username" in data:
+            raise serializers.ValidationError({"username": [
+                'No longer accepted: invite an e-mail address with "email"; the person joins by accepting.']})
+        return super().to_internal_value(data)
+
+
+class MembershipInvitationSerializer(serializers.ModelSerializer):
+    status = serializers.ChoiceField(choices=["pending", "accepted", "revoked", "expired"], read_only=True)
+
+    class Meta:
+        model = MembershipInvitation
+        fields = ["id", "organization", "email", "role", "language", "status", "created_at", "expires_at",
+                  "sent_at", "accepted_at", "revoked_at"]
+        read_only_fields = fields
 
 
 class MembershipRoleSerializer(serializers.Serializer):
@@ -190,12 +205,14 @@ class ItemPairDetailSerializer(serializers.ModelSerializer):
     scale_min = serializers.IntegerField(read_only=True)
     scale_max = serializers.IntegerField(read_only=True)
     topbox_levels = serializers.ListField(child=serializers.IntegerField())
+    is_retired = serializers.BooleanField(read_only=True, help_text="Kept, but not asked in this version's waves.")
 
     class Meta:
         model = ItemPair
-        fields = ["key", "order", "dimension", "kind", "construct", "staff_text_ja", "staff_text_en",
+        fields = ["id", "key", "order", "dimension", "kind", "construct", "staff_text_ja", "staff_text_en",
                   "customer_text_ja", "customer_text_en", "scale_points", "scale_min", "scale_max", "allow_na",
-                  "reverse_keyed", "topbox_levels", "is_headline"]
+                  "reverse_keyed", "topbox_levels", "is_headline", "is_retired", "retired_at"]
+        read_only_fields = fields
 
 
 class InstrumentDetailSerializer(serializers.ModelSerializer):
@@ -317,12 +334,27 @@ class InstrumentCreateSerializer(serializers.Serializer):
         return attrs
 
 
+class InstrumentTextsSerializer(serializers.Serializer):
+    """PATCH of an instrument: its texts only. Items change through /instruments/{id}/items/."""
+
+    name_ja = serializers.CharField(max_length=200)
+    name_en = serializers.CharField(max_length=200)
+    description_ja = serializers.CharField(max_length=MAX_TEXT, allow_blank=True, required=False)
+    description_en = serializers.CharField(max_length=MAX_TEXT, allow_blank=True, required=False)
+
+
 class InstrumentUpdateSerializer(serializers.Serializer):
-    """Texts, and the full set of dimensions and items (PUT: required; PATCH: optional, both together).
+    """PUT of an instrument: texts, and the full set of dimensions and items, which replace all of them
+    only with ``replace_items: true`` (the view checks the flag; a PATCH never replaces items).
 
     Always validated with partial=False (the view merges current texts into a PATCH), because
     DRF's partial mode would also skip the defaults of every nested item.
     """
+
+    replace_items = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Must be true: every dimension and item of this version is deleted and replaced by these.",
+    )
 
     name_ja = serializers.CharField(max_length=200)
     name_en = serializers.CharField(max_length=200)
@@ -641,6 +673,13 @@ class InvitationIssueResultSerializer(serializers.Serializer):
     invitations = InvitationIssuedSerializer(many=True)
 
 
+class InvitationSkippedSerializer(serializers.Serializer):
+    invitation = serializers.IntegerField(help_text="The invitation's id.")
+    side = serializers.ChoiceField(choices=Side.choices)
+    reason = serializers.ChoiceField(choices=["cooldown"], help_text="Why it was not reminded.")
+    next_reminder_at = serializers.DateTimeField(help_text="When the cool-down ends.")
+
+
 class InvitationRemindResultSerializer(serializers.Serializer):
     """What a reminder round reports: counts for customers only; for staff only that it went out."""
 
@@ -659,6 +698,10 @@ class InvitationRemindResultSerializer(serializers.Serializer):
                   "staff who have not answered, which one colleague's answer would change (disclosure promise P1, "
                   "no linkage).",
     )
+    skipped = InvitationSkippedSerializer(
+        many=True, help_text="Invitations not reminded because they were mailed less than "
+                             "KAGAMI_REMINDER_COOLDOWN_HOURS ago (staff too: the cool-down counts from the round, "
+                             "answered or not, so this list says nothing about who answered).")
 
 
 class InvitationRemindSerializer(serializers.Serializer):
@@ -675,7 +718,8 @@ class InvitationResendResultSerializer(serializers.Serializer):
     )
     link = serializers.URLField(
         allow_null=True,
-        help_text="Customers: the new link; the previous one no longer works. Staff: always null — an unused "
+        help_text="Customers: the new link (after a resend the previous ones still work; after a reissue they "
+                  "say a newer e-mail replaced them). Staff: always null — an unused "
                   "invitation gets its new link by email only, since one handed back here for unused invitations "
                   "alone would say which were used.",
     )

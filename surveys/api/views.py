@@ -28,16 +28,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from surveys import disclosure, errors, microdata, notifications, selectors, services
+from surveys import disclosure, errors, member_invitations, microdata, notifications, selectors, services
 from surveys.api import filters
 from surveys.api import serializers as s
+from surveys.api.import_job_serializers import ImportJobSerializer
 from surveys.api.permissions import ADMIN, EVERYONE, READERS, OrganizationRole, required_roles
+from surveys.instruments import items as instrument_items
 from surveys.models import (
     AuditEvent,
     CustomerAccount,
     Instrument,
     Invitation,
+    ItemPair,
     Membership,
+    MembershipInvitation,
     Organization,
     Side,
     SurveyResponse,
@@ -55,10 +59,14 @@ _ERROR_TEXT = {
     404: "Not found (or not visible to you).",
     409: "Conflicts with the current state (see code).",
     410: "Gone.",
-    413: "Request body too large.",
+    413: "Request body too large (an import: over KAGAMI_MAX_IMPORT_BYTES bytes or KAGAMI_IMPORT_MAX_ROWS rows).",
     415: "Unsupported or malformed body (send JSON, or multipart for file uploads).",
     429: "Too many failed attempts from this client; try again later (code login_locked_out).",
 }
+
+
+_IMPORT_JOB_TEXT = ("More rows than KAGAMI_IMPORT_SYNC_ROWS (1,000 by default): the file is imported by a "
+                    "background job; poll GET /api/v1/import-jobs/{id}/ (the Location header).")
 
 
 def errs(*codes: int) -> dict[int, OpenApiResponse]:
@@ -229,9 +237,16 @@ class OrganizationViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.Retrieve
     list=extend_schema(summary="Members of your organizations (admin, analyst)",
                        responses={200: s.MembershipSerializer(many=True), **errs(400, *READ)}),
     retrieve=extend_schema(summary="One membership", responses={200: s.MembershipSerializer, **errs(*DETAIL)}),
-    create=extend_schema(summary="Add an existing user to an organization (admin)",
-                         request=s.MembershipCreateSerializer,
-                         responses={201: s.MembershipSerializer, **errs(*WRITE)}),
+    create=extend_schema(
+        summary="Invite an e-mail address to join an organization (admin)",
+        description=(
+            "Mails a link to /accounts/join/<token>/ (valid 7 days, once); the person becomes a member with "
+            "`role` only by accepting there, logged in or creating an account. The answer is the same whoever "
+            "(if anyone) has the address; a pending invitation of the same address is replaced. 400 on `email` "
+            "when a member of the organization has the address; `username` is no longer accepted."
+        ),
+        request=s.MembershipInvitationCreateSerializer,
+        responses={202: s.MembershipInvitationSerializer, **errs(*WRITE)}),
     partial_update=extend_schema(summary="Change a member's role (admin)", request=s.MembershipRoleSerializer,
                                  responses={200: s.MembershipSerializer, **errs(*WRITE, 409)}),
     destroy=extend_schema(summary="Remove a member (admin)", responses={204: None, **errs(*DETAIL, 409)}),
@@ -247,13 +262,13 @@ class MembershipViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
         return selectors.membership_list(org_ids=self.visible_org_ids())
 
     def create(self, request: Request) -> Response:
-        serializer = s.MembershipCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer = s.MembershipInvitationCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         self.require_role(data["organization"].pk, ADMIN)
-        membership = services.membership_create(organization=data["organization"], user=data["username"],
-                                              role=data["role"])
-        return Response(s.MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+        invitation = member_invitations.invite(organization=data["organization"], email=data["email"],
+                                               role=data["role"], language=data["language"], invited_by=request.user)
+        return Response(s.MembershipInvitationSerializer(invitation).data, status=status.HTTP_202_ACCEPTED)
 
     def partial_update(self, request: Request, pk: str) -> Response:
         membership = self.get_object()
@@ -267,6 +282,38 @@ class MembershipViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(
+    list=extend_schema(summary="Membership invitations of your organizations (admin)",
+                       responses={200: s.MembershipInvitationSerializer(many=True), **errs(400, *READ)}),
+    destroy=extend_schema(summary="Revoke a membership invitation (admin)",
+                          description="Its link stops working. Revoking twice is harmless; 409 `invitation_used` "
+                                      "once accepted (remove the member instead).",
+                          responses={204: None, **errs(*DETAIL, 409)}),
+)
+@extend_schema(tags=["organizations"])
+class MembershipInvitationViewSet(KagamiAPIMixin, mixins.ListModelMixin, GenericViewSet):
+    serializer_class = s.MembershipInvitationSerializer
+    queryset = MembershipInvitation.objects.none()
+    read_roles = ADMIN
+    filterset_class = filters.MembershipInvitationFilter
+
+    def get_queryset(self):
+        return member_invitations.invitation_list(org_ids=self.visible_org_ids())
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        member_invitations.revoke(invitation=self.get_object(), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(summary="Send a membership invitation again, with a fresh link (admin)",
+                   description="The previous link stops working; the new one is valid for 7 days. 409 "
+                               "`invitation_used` or `invitation_revoked`.",
+                   request=None, responses={200: s.MembershipInvitationSerializer, **errs(*DETAIL, 409)})
+    @action(detail=True, methods=["post"])
+    def resend(self, request: Request, pk: str) -> Response:
+        invitation = member_invitations.resend(invitation=self.get_object(), user=request.user)
+        return Response(s.MembershipInvitationSerializer(invitation).data)
+
+
 # --------------------------------------------------------------------------- instruments
 
 
@@ -278,14 +325,22 @@ class MembershipViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
     create=extend_schema(summary="Create a custom instrument (admin)", request=s.InstrumentCreateSerializer,
                          responses={201: s.InstrumentDetailSerializer, **errs(*WRITE)}),
     update=extend_schema(
-        summary="Replace an editable version's texts, dimensions and items (admin)",
-        description="A version used by a wave is frozen: 409 `instrument_frozen`; create a new version.",
+        summary="Replace an editable version's texts and all its dimensions and items (admin)",
+        description=(
+            "Destructive, so explicit: without `\"replace_items\": true` it is a 400 naming `replace_items`. "
+            "To change one item, use `/instruments/{id}/items/`. "
+            "A version used by a wave is frozen: 409 `instrument_frozen`; create a new version."
+        ),
         request=s.InstrumentUpdateSerializer, responses={200: s.InstrumentDetailSerializer, **errs(*WRITE, 409)},
     ),
     partial_update=extend_schema(
-        summary="Change an editable version's texts, or its dimensions and items together (admin)",
-        description="A version used by a wave is frozen: 409 `instrument_frozen`; create a new version.",
-        request=s.InstrumentUpdateSerializer, responses={200: s.InstrumentDetailSerializer, **errs(*WRITE, 409)},
+        summary="Change an editable version's texts (admin)",
+        description=(
+            "Never replaces items: a body with `items` or `dimensions` is a 400 naming them; add, edit and "
+            "retire items under `/instruments/{id}/items/`, or replace them all with PUT and "
+            "`\"replace_items\": true`. A version used by a wave is frozen: 409 `instrument_frozen`."
+        ),
+        request=s.InstrumentTextsSerializer, responses={200: s.InstrumentDetailSerializer, **errs(*WRITE, 409)},
     ),
 )
 @extend_schema(tags=["instruments"])
@@ -324,11 +379,13 @@ class InstrumentViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
         data = request.data
         if not isinstance(data, dict):
             raise errors.ValidationFailed(field_errors={"non_field_errors": ["Expected an object."]})
+        _refuse_silent_replacement(instrument, data, partial)
         if partial:
             data = {"name_ja": instrument.name_ja, "name_en": instrument.name_en, **data}
         serializer = s.InstrumentUpdateSerializer(data=data, context={"replace": not partial})
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
+        data.pop("replace_items", None)
         dimensions, items = data.pop("dimensions", None), data.pop("items", None)
         instrument = services.instrument_update(instrument=instrument, texts=data, dimensions=dimensions, items=items)
         return self._detail(instrument)
@@ -362,6 +419,142 @@ class InstrumentViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
     def versions(self, request: Request, pk: str) -> Response:
         instrument = services.instrument_new_version(instrument=self.get_object())
         return self._detail(instrument, status.HTTP_201_CREATED)
+
+
+def _refuse_silent_replacement(instrument: Instrument, data: dict, partial: bool) -> None:
+    # Replacing dimensions and items deletes every one of them: only a PUT that says so (issue 13, item 7).
+    items_url = f"/api/v1/instruments/{instrument.pk}/items/"
+    if partial:
+        hint = (f"PATCH never replaces items: add, edit or retire them one at a time under {items_url}, or "
+                'replace every dimension and item with PUT and "replace_items": true.')
+        problems = {name: [hint] for name in ("items", "dimensions", "replace_items") if name in data}
+    elif data.get("replace_items") is not True:
+        problems = {"replace_items": ['Must be true (JSON): this PUT deletes every dimension and item of the '
+                                      f"version and creates those sent. To change one item, use {items_url}."]}
+    else:
+        problems = {}
+    if problems:
+        raise errors.ValidationFailed(field_errors=problems)
+
+
+# --------------------------------------------------------------------------- instrument items
+
+
+INSTRUMENT_PK = OpenApiParameter("instrument_pk", OpenApiTypes.INT, OpenApiParameter.PATH,
+                                 description="The instrument version's id.")
+_FROZEN_DOC = ("A version used by a wave (or built in) is frozen: 409 `instrument_frozen`, as for the version "
+               "itself; create a new version (`POST /instruments/{id}/versions/`) and change that.")
+# Set by the retire action only: a client that sends them is told so instead of being ignored.
+_ITEM_ACTION_FIELDS = ("retired_at", "is_retired")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Every item of an instrument version, retired ones included",
+                       responses={200: s.ItemPairDetailSerializer(many=True), **errs(*DETAIL)}),
+    retrieve=extend_schema(summary="One item", responses={200: s.ItemPairDetailSerializer, **errs(*DETAIL)}),
+    create=extend_schema(
+        summary="Add an item to an editable version (admin)",
+        description=f"Without `order` it comes last. {_FROZEN_DOC}",
+        request=s.ItemPairWriteSerializer, responses={201: s.ItemPairDetailSerializer, **errs(*WRITE, 409)},
+    ),
+    partial_update=extend_schema(
+        summary="Change an item of an editable version (admin)",
+        description=("Fields not sent keep their values; the result is checked as a whole (changing `kind` or "
+                     f"`scale_points` without `topbox_levels` resets them to the top two levels). {_FROZEN_DOC}"),
+        request=s.ItemPairWriteSerializer, responses={200: s.ItemPairDetailSerializer, **errs(*WRITE, 409)},
+    ),
+)
+@extend_schema(tags=["instruments"], parameters=[INSTRUMENT_PK])
+class InstrumentItemViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+    serializer_class = s.ItemPairDetailSerializer
+    queryset = ItemPair.objects.none()
+    pagination_class = None  # at most 200 items, as in the instrument's own detail
+    filter_backends: list = []
+
+    kwargs: dict[str, Any]
+
+    @cached_property
+    def instrument(self) -> Instrument:
+        """The version named by the URL: visible (else 404), then the role decides (else 403)."""
+        instrument_pk = self.kwargs.get("instrument_pk")
+        if not _valid_id(instrument_pk):
+            raise exceptions.NotFound()
+        instrument = get_object_or_404(selectors.instrument_list(org_ids=self.org_ids()), pk=int(instrument_pk))
+        needed = required_roles(self, self.request)
+        if instrument.organization_id is not None:
+            self.require_role(instrument.organization_id, needed)
+        elif not any(role in needed for role in self.roles.values()):
+            # Built-in: anyone reads; a write needs the role somewhere and then meets the service's 409.
+            raise exceptions.PermissionDenied("Your role does not allow this.")
+        return instrument
+
+    def object_organization_id(self, obj: Any) -> int | None:
+        return self.instrument.organization_id
+
+    def get_queryset(self):
+        return instrument_items.item_list(instrument=self.instrument)
+
+    def check_object_permissions(self, request: Request, obj: Any) -> None:
+        self.instrument  # noqa: B018 - the roles were decided with the instrument (404, then 403)
+
+    @staticmethod
+    def _body(request: Request, current: dict | None = None) -> dict:
+        """The writable fields sent. An item read by GET may be sent back whole: its read-only fields are
+        ignored while they are unchanged; a changed one, or a field items do not have, is a 400."""
+        data = request.data
+        if not isinstance(data, dict):
+            raise errors.ValidationFailed(field_errors={"non_field_errors": ["Expected an object."]})
+        current = current or {"retired_at": None, "is_retired": False}
+        problems: dict[str, list[str]] = {}
+        for name, value in data.items():
+            if name in instrument_items.ITEM_WRITABLE_FIELDS:
+                continue
+            if name in _ITEM_ACTION_FIELDS:
+                if value != current.get(name):
+                    problems[name] = ["Read-only: retire an item with POST …/items/{id}/retire/."]
+            elif name in s.ItemPairDetailSerializer.Meta.fields:
+                if name in current and value != current[name]:
+                    problems[name] = ["Read-only."]
+            else:
+                problems[str(name)[:100]] = ["Unknown field."]
+        if problems:
+            raise errors.ValidationFailed(field_errors=problems)
+        return {name: value for name, value in data.items() if name in instrument_items.ITEM_WRITABLE_FIELDS}
+
+    def create(self, request: Request, instrument_pk: str) -> Response:
+        instrument = self.instrument
+        services.instrument_ensure_editable(instrument=instrument)  # 409 before judging the body
+        serializer = s.ItemPairWriteSerializer(data=self._body(request))
+        serializer.is_valid(raise_exception=True)
+        item = instrument_items.item_add(instrument=instrument, spec=serializer.validated_data)
+        return Response(s.ItemPairDetailSerializer(item).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, instrument_pk: str, pk: str) -> Response:
+        item = self.get_object()
+        services.instrument_ensure_editable(instrument=self.instrument)
+        change = self._body(request, current=s.ItemPairDetailSerializer(item).data)
+        merged = {**instrument_items.item_values(item=item), **change}
+        if ("kind" in change or "scale_points" in change) and "topbox_levels" not in change:
+            merged.pop("topbox_levels")  # the defaults of the new scale, not the old scale's levels
+        serializer = s.ItemPairWriteSerializer(data=merged)
+        serializer.is_valid(raise_exception=True)
+        item = instrument_items.item_update(item=item, spec=serializer.validated_data)
+        return Response(s.ItemPairDetailSerializer(item).data)
+
+    @extend_schema(
+        summary="Retire an item of an editable version (admin)",
+        description=(
+            "The item stays (key, wordings, and any answers of past waves, which belong to frozen versions) but "
+            "is not asked in this version's waves and leaves the gap engine's item lists. Retiring twice "
+            "changes nothing; the last asked item cannot be retired (409 `last_item`). A new version keeps it "
+            f"retired. {_FROZEN_DOC}"
+        ),
+        request=None, responses={200: s.ItemPairDetailSerializer, **errs(*DETAIL, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def retire(self, request: Request, instrument_pk: str, pk: str) -> Response:
+        item = instrument_items.item_retire(item=self.get_object())
+        return Response(s.ItemPairDetailSerializer(item).data)
 
 
 # --------------------------------------------------------------------------- waves
@@ -484,9 +677,20 @@ def _require_import_module(name: str) -> Any:
 
 def _check_upload(upload: Any) -> None:
     if upload.size > settings.KAGAMI_MAX_IMPORT_BYTES:
-        raise errors.ValidationFailed(
-            field_errors={"file": [f"The file is larger than {settings.KAGAMI_MAX_IMPORT_BYTES} bytes."]}
-        )
+        message = f"The file is larger than {settings.KAGAMI_MAX_IMPORT_BYTES} bytes."
+        raise errors.ImportTooLarge([{"row": 0, "column": "", "message": message}], detail=message)
+
+
+def _import_job_or_none(request: Request, **kwargs: Any) -> Response | None:
+    """202 with a queued job for a file over KAGAMI_IMPORT_SYNC_ROWS rows (after the checks of
+    surveys/import_jobs.py: header 400, rows or bytes 413), else None: the caller imports in the request."""
+    import_jobs = _require_import_module("surveys.import_jobs")
+    job = import_jobs.import_job_queue_if_large(user=request.user, **kwargs)
+    if job is None:
+        return None
+    response = Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+    response["Location"] = request.build_absolute_uri(f"/api/v1/import-jobs/{job.pk}/")
+    return response
 
 
 def _issued_payload(issued: list[services.IssuedInvitation], sent: int, skipped: list[dict]) -> dict:
@@ -609,6 +813,7 @@ class WaveInvitationViewSet(WaveNestedMixin, mixins.ListModelMixin, GenericViewS
         ),
         request={"multipart/form-data": s.InvitationImportSerializer},
         responses={201: s.InvitationIssueResultSerializer,
+                   202: OpenApiResponse(ImportJobSerializer, description=_IMPORT_JOB_TEXT),
                    400: OpenApiResponse(s.ImportErrorResponseSerializer, description=_ERROR_TEXT[400]),
                    **errs(401, 403, 404, 409, 413, 415)},
     )
@@ -625,10 +830,17 @@ class WaveInvitationViewSet(WaveNestedMixin, mixins.ListModelMixin, GenericViewS
         if data["send"]:
             _require_open_to_send(wave)
         imports = _require_import_module("surveys.imports")
+        content = data["file"].read()
+        queued = _import_job_or_none(request, kind="invitations", organization=wave.organization, wave=wave,
+                                     side=data["side"], data=content, filename=data["file"].name or "",
+                                     options={"skip_bad_rows": data["skip_bad_rows"], "send": data["send"]})
+        if queued is not None:
+            return queued
         with services.staff_invitations_by_email_only():
-            result = imports.import_invitations(wave=wave, side=data["side"], data=data["file"].read(),
+            result = imports.import_invitations(wave=wave, side=data["side"], data=content,
                                                 filename=data["file"].name or "",
-                                                skip_bad_rows=data["skip_bad_rows"])
+                                                skip_bad_rows=data["skip_bad_rows"],
+                                                max_rows=settings.KAGAMI_IMPORT_MAX_ROWS)
         issued = list(result.objects)
         sent = notifications.invitations_send(issued=issued).sent if data["send"] else 0
         return Response(_issued_payload(issued, sent, list(result.skipped)), status=status.HTTP_201_CREATED)
@@ -636,8 +848,10 @@ class WaveInvitationViewSet(WaveNestedMixin, mixins.ListModelMixin, GenericViewS
     @extend_schema(
         summary="Remind everyone invited and not yet answered (admin; open waves only)",
         description=(
-            "Each reminder carries a fresh link; the earlier one stops working (only hashes are stored). "
-            "Counts are the customers' only. Staff reminders also reach only those who have not answered, "
+            "Each reminder carries a fresh link; the earlier ones keep working (one answer per invitation in "
+            "total). Invitations mailed less than KAGAMI_REMINDER_COOLDOWN_HOURS (default 24) ago are not "
+            "reminded again and are listed in `skipped` (reason `cooldown`). Counts are the customers' only. "
+            "Staff reminders also reach only those who have not answered, "
             "but the answer says just `staff_queued`: how many were reminded is how many have not answered, "
             "which one colleague's answer would change (disclosure promise P1, no linkage)."
         ),
@@ -654,7 +868,8 @@ class WaveInvitationViewSet(WaveNestedMixin, mixins.ListModelMixin, GenericViewS
         customers = side in (None, Side.CUSTOMER)
         body: dict[str, Any] = report.as_dict() if customers else dict.fromkeys(report.as_dict())
         body["staff_queued"] = side in (None, Side.STAFF)
-        return Response(body)
+        body["skipped"] = report.skipped
+        return Response(s.InvitationRemindResultSerializer(body).data)
 
 
 @extend_schema(tags=["invitations"])
@@ -672,7 +887,8 @@ class InvitationViewSet(KagamiAPIMixin, GenericViewSet):
     @extend_schema(
         summary="Send an unanswered invitation again, with a fresh link (admin; open waves only)",
         description=(
-            "Only a hash of the token is stored, so resending issues a new token: the old link stops working. "
+            "Only a hash of the token is stored, so resending issues a new token; the links sent or returned "
+            "earlier keep working (one answer per invitation in total; to kill them, use reissue). "
             "409 `wave_not_open` unless the wave is open. Customers: 409 `already_answered` when it was used. "
             "Staff (disclosure promise P1, no linkage): the same answer whether it was used or not — a used one "
             "is simply not mailed again — and never a link (a new link for unused ones only would tell)."
@@ -682,16 +898,34 @@ class InvitationViewSet(KagamiAPIMixin, GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def resend(self, request: Request, pk: str) -> Response:
-        invitation = self.get_object()
+        return self._send_again(self.get_object(), keep_previous=True)
+
+    @extend_schema(
+        summary="Replace an unanswered invitation's links with a fresh one, and mail it (admin; open waves only)",
+        description=(
+            "For a link that leaked or a mailbox that changed hands: every earlier link of the invitation stops "
+            "working, and its page says a newer e-mail replaced it (410 `link_replaced`). Otherwise as resend: "
+            "409 `wave_not_open` unless the wave is open; customers: 409 `already_answered` when it was used, "
+            "else the new link; staff (P1): the same answer used or not, never a link (a used one is not mailed, "
+            "and its links are left as they are)."
+        ),
+        request=None,
+        responses={200: s.InvitationResendResultSerializer, **errs(*DETAIL, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def reissue(self, request: Request, pk: str) -> Response:
+        return self._send_again(self.get_object(), keep_previous=False)
+
+    def _send_again(self, invitation: Invitation, *, keep_previous: bool) -> Response:
         if invitation.side == Side.STAFF:
             _require_open_to_send(invitation.wave)
-            sent = notifications.staff_invitation_resend(invitation=invitation)
+            sent = notifications.staff_invitation_resend(invitation=invitation, keep_previous=keep_previous)
             invitation.refresh_from_db()
             return Response({"invitation": s.InvitationSerializer(invitation).data, "sent": sent, "link": None})
         if invitation.is_used:
             raise errors.AlreadyAnswered()
         _require_open_to_send(invitation.wave)
-        issued = notifications.invitation_reissue(invitation=invitation)
+        issued = notifications.invitation_reissue(invitation=invitation, keep_previous=keep_previous)
         report = notifications.invitations_send(issued=[issued])
         return Response({
             "invitation": s.InvitationSerializer(issued.invitation).data,
@@ -881,6 +1115,7 @@ class CustomerAccountViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.Retri
         summary="Import customer accounts from CSV or XLSX, upserting by external_id (admin)",
         request={"multipart/form-data": s.ImportUploadSerializer},
         responses={201: s.AccountImportResultSerializer,
+                   202: OpenApiResponse(ImportJobSerializer, description=_IMPORT_JOB_TEXT),
                    400: OpenApiResponse(s.ImportErrorResponseSerializer, description=_ERROR_TEXT[400]),
                    **errs(401, 403, 413, 415)},
         filters=False,
@@ -894,8 +1129,15 @@ class CustomerAccountViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.Retri
         self.require_role(data["organization"].pk, ADMIN)
         _check_upload(data["file"])
         imports = _require_import_module("surveys.imports")
-        result = imports.import_accounts(organization=data["organization"], data=data["file"].read(),
-                                         filename=data["file"].name or "", skip_bad_rows=data["skip_bad_rows"])
+        content = data["file"].read()
+        queued = _import_job_or_none(request, kind="accounts", organization=data["organization"], data=content,
+                                     filename=data["file"].name or "",
+                                     options={"skip_bad_rows": data["skip_bad_rows"]})
+        if queued is not None:
+            return queued
+        result = imports.import_accounts(organization=data["organization"], data=content,
+                                         filename=data["file"].name or "", skip_bad_rows=data["skip_bad_rows"],
+                                         max_rows=settings.KAGAMI_IMPORT_MAX_ROWS)
         return Response(
             {"created": result.created, "skipped": list(result.skipped),
              "accounts": s.CustomerAccountSerializer(result.objects, many=True).data},

@@ -105,7 +105,9 @@ _LANG_PARAM = OpenApiParameter(
 _ERRORS = {
     404: OpenApiResponse(PublicErrorSerializer, description="Unknown link (says nothing more)."),
     409: OpenApiResponse(PublicErrorSerializer, description="Already answered (code already_answered)."),
-    410: OpenApiResponse(PublicErrorSerializer, description="The wave is not open (code wave_closed)."),
+    410: OpenApiResponse(PublicErrorSerializer, description=(
+        "The wave is not open (code wave_closed); invitation links also: an admin reissued the invitation and "
+        "a newer e-mail replaced this link (code link_replaced).")),
     429: OpenApiResponse(PublicErrorSerializer, description="Too many requests from this address."),
 }
 _GET_RESPONSES = {
@@ -153,7 +155,12 @@ class PublicFormAPIView(APIView):
             throttling.check_body_size(request)
 
     def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, errors.NotFound | throttling.PayloadTooLarge | errors.AlreadyAnswered):
+        if isinstance(exc, errors.NotFound):
+            try:
+                throttling.refuse_unknown_link(self.request)  # 429 once the address is over its failure budget
+            except throttling.RateLimited as limited:
+                exc = limited
+        elif isinstance(exc, throttling.PayloadTooLarge | errors.AlreadyAnswered):
             if not isinstance(exc, errors.AlreadyAnswered) or self.request.method == "POST":
                 throttling.record_failure(self.request)
         response = super().handle_exception(exc)

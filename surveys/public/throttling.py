@@ -1,25 +1,47 @@
-"""Abuse guards of the public forms: body size, per-IP rate limit, per-browser duplicate guard.
+"""Abuse guards of the public forms: body size, per-IP rate limits, per-browser duplicate guard.
 
-Shared by the HTML forms and their JSON twin. The rate limit lives in Django's
+Shared by the HTML forms and their JSON twin. The rate limits live in Django's
 cache (settings.CACHES: process-local by default, Redis in production so every
 web process sees the same counts).
+
+Two limits per client address, and why a valid link is never refused for its address's failures:
+
+* The flood ceiling (FLOOD_LIMIT posts per FLOOD_WINDOW seconds) applies to every post, valid link
+  or not. It is far above what an office behind one NAT address sends.
+* The failure budget (FAILURE_LIMIT unknown links, honeypot hits, oversized bodies or repeated API
+  submissions per FAILURE_WINDOW seconds). Once an address is over it, requests for *unknown* links
+  are answered 429 (with Retry-After) instead of 404, and still counted. Requests for a known, usable
+  link are never refused because of it: an office shares one address, and one person guessing (or a
+  broken bookmark script) there must not lock every colleague out of their own invitations and the
+  wave's anonymous links.
+
+Why that still guards against token guessing: invitation tokens are 256-bit random
+(``models.new_token``), so one guess succeeds with probability ~2^-256 whatever the failure count; the
+guessing *rate* is bounded by the flood ceiling (posts) and by how fast an address can send GETs that
+each cost a 404/429 and a counter increment. Refusing valid links after failures would add nothing to
+that bound and only hurt the office. The 429 on unknown links tells a guesser nothing (it does not
+depend on whether any token exists) and slows scripted scans down. A burst is logged once per window
+per address (logger ``surveys.public.throttling``, a warning when the budget is first exceeded).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import time
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from django.conf import settings
-from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 
 from surveys.errors import KagamiError
 from surveys.models import Wave
+
+logger = logging.getLogger(__name__)
 
 # A survey body is small: 5,000 Japanese characters percent-encoded are ~45 KB.
 MAX_BODY_BYTES: int = getattr(settings, "KAGAMI_PUBLIC_MAX_BODY_BYTES", 128 * 1024)
@@ -91,19 +113,23 @@ def _window_key(kind: str, ip: str, window: int) -> tuple[str, int]:
 _redis_clients: WeakKeyDictionary[BaseCache, Any] = WeakKeyDictionary()
 
 
-def _redis(backend: BaseCache) -> Any | None:
-    """The raw client of a Redis cache, kept per cache object (Django builds a new client for every call)."""
+def redis_client(backend: BaseCache) -> Any | None:
+    """A raw Redis client on the server of a Redis cache, kept per cache object; None for other caches.
+
+    Why raw: a counter must be INCR + EXPIRE in one round trip (a pipeline), which Django's cache API
+    cannot express. The client is made from the cache's configured LOCATION (public settings), not
+    taken from the backend's internals; keys still go through ``backend.make_and_validate_key``.
+    """
     if not isinstance(backend, RedisCache):
         return None
     client = _redis_clients.get(backend)
     if client is None:
-        client = _redis_clients[backend] = backend._cache.get_client(write=True)
+        import redis
+
+        location = next(alias for alias in settings.CACHES if caches[alias] is backend)
+        url = settings.CACHES[location]["LOCATION"]
+        client = _redis_clients[backend] = redis.Redis.from_url(url[0] if isinstance(url, list | tuple) else url)
     return client
-
-
-def _count(kind: str, ip: str, window: int) -> int:
-    key, _ = _window_key(kind, ip, window)
-    return int(cache.get(key, 0))
 
 
 def bump_counter(kind: str, ip: str, window: int) -> int:
@@ -113,7 +139,7 @@ def bump_counter(kind: str, ip: str, window: int) -> int:
     """
     key, _ = _window_key(kind, ip, window)
     backend = caches[DEFAULT_CACHE_ALIAS]
-    client = _redis(backend)
+    client = redis_client(backend)
     if client is not None:
         # One round trip. The raw integer is what RedisCache.get reads back as an int.
         pipe = client.pipeline(transaction=False)
@@ -130,45 +156,38 @@ def bump_counter(kind: str, ip: str, window: int) -> int:
         return 1
 
 
-def _count_failures_and_bump_flood(ip: str) -> tuple[int, int]:
-    """(failures of this window, posts of this window including this one), in one Redis round trip."""
-    backend = caches[DEFAULT_CACHE_ALIAS]
-    client = _redis(backend)
-    if client is None:
-        return _count("fail", ip, FAILURE_WINDOW), bump_counter("all", ip, FLOOD_WINDOW)
-    fail_key = backend.make_and_validate_key(_window_key("fail", ip, FAILURE_WINDOW)[0])
-    flood_key = backend.make_and_validate_key(_window_key("all", ip, FLOOD_WINDOW)[0])
-    pipe = client.pipeline(transaction=False)
-    pipe.get(fail_key)
-    pipe.incr(flood_key)
-    pipe.expire(flood_key, FLOOD_WINDOW + 5)
-    failures, posts, _expire = pipe.execute()
-    return int(failures or 0), int(posts)
-
-
 def check_rate_limit(request: HttpRequest, *, count: bool = True) -> None:
-    """Raise RateLimited when this address has flooded or failed too often.
+    """Raise RateLimited when this address has flooded (posts only; the failure budget is not looked at).
 
-    ``count`` adds the request to the flood counter (posts); page views only
-    check the failure budget, so reading a form never uses up anything. A post
-    is counted before it is judged (one Redis round trip: GET, INCR, EXPIRE), so
-    refused posts count too; that changes nothing, the window is refused either way.
+    ``count`` adds the request to the flood counter (posts, one cache round trip); page views
+    (``count=False``) count nothing and are never refused here, so reading a form never uses up
+    anything. Whether the link is known is decided later; an unknown one goes through
+    ``refuse_unknown_link``, the only place the failure budget refuses anything.
     """
-    ip = client_ip(request)
     if not count:
-        if _count("fail", ip, FAILURE_WINDOW) >= FAILURE_LIMIT:
-            raise RateLimited(retry_after=_window_key("fail", ip, FAILURE_WINDOW)[1])
         return
-    failures, posts = _count_failures_and_bump_flood(ip)
-    if failures >= FAILURE_LIMIT:
-        raise RateLimited(retry_after=_window_key("fail", ip, FAILURE_WINDOW)[1])
-    if posts > FLOOD_LIMIT:
+    ip = client_ip(request)
+    if bump_counter("all", ip, FLOOD_WINDOW) > FLOOD_LIMIT:
         raise RateLimited(retry_after=_window_key("all", ip, FLOOD_WINDOW)[1])
 
 
-def record_failure(request: HttpRequest) -> None:
-    """Count a failed or suspicious request against the address's failure budget."""
-    bump_counter("fail", client_ip(request), FAILURE_WINDOW)
+def record_failure(request: HttpRequest) -> int:
+    """Count a failed or suspicious request against the address's failure budget; the new count."""
+    ip = client_ip(request)
+    failures = bump_counter("fail", ip, FAILURE_WINDOW)
+    if failures == FAILURE_LIMIT + 1:  # the first refused one of this window: logged once per window
+        logger.warning("Public forms: %s failed requests from %s within %s s; its unknown links get 429 until "
+                       "the window ends (valid links still work).", failures, ip, FAILURE_WINDOW)
+    return failures
+
+
+def refuse_unknown_link(request: HttpRequest) -> None:
+    """Count a request for an unknown link; raise RateLimited once the address is over its failure budget.
+
+    Returns normally (the caller answers its plain 404) while the address is within its budget.
+    """
+    if record_failure(request) > FAILURE_LIMIT:
+        raise RateLimited(retry_after=_window_key("fail", client_ip(request), FAILURE_WINDOW)[1])
 
 
 def check_body_size(request: HttpRequest) -> None:

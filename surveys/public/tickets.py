@@ -241,7 +241,7 @@ def _take_slot(request: HttpRequest, wave: Wave) -> str:
     now = _now()
     keys = _address_keys(request, wave, now)
     backend = caches[DEFAULT_CACHE_ALIAS]
-    client = throttling._redis(backend)
+    client = throttling.redis_client(backend)
     ttl = WINDOW_HOURS * HOUR + HOUR
     if client is not None:
         raw = [backend.make_and_validate_key(key) for key in keys]
@@ -266,7 +266,7 @@ def _take_slot(request: HttpRequest, wave: Wave) -> str:
 
 def _give_back_slot(key: str) -> None:
     backend = caches[DEFAULT_CACHE_ALIAS]
-    client = throttling._redis(backend)
+    client = throttling.redis_client(backend)
     if client is not None:
         client.decr(backend.make_and_validate_key(key))
         return

@@ -26,8 +26,8 @@ from django.utils.http import urlencode
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from surveys import errors, services
-from surveys.models import AnonymousLink, Channel, Invitation, Side, Wave, WaveStatus
+from surveys import errors, invitation_links, services
+from surveys.models import AnonymousLink, Channel, Invitation, Language, Side, Wave, WaveStatus
 from surveys.public import throttling, tickets
 from surveys.public.forms import (
     HONEYPOT_FIELD,
@@ -75,9 +75,28 @@ def _page(request: HttpRequest, template: str, status: int, language: str | None
     return render(request, f"surveys/public/{template}", context, status=status)
 
 
+def pick_language_code(asked: str | None, fallback: str | None) -> str:
+    """``asked`` if it is a language of the forms, else ``fallback``'s, else English (no wave at hand)."""
+    for code in (asked, fallback):
+        if code in Language.values:
+            return code
+    return Language.EN
+
+
 def not_found_page(request: HttpRequest) -> HttpResponse:
     """A plain 404 that says nothing about whether a token or wave exists."""
     return _page(request, "not_found.html", 404)
+
+
+def unknown_link_page(request: HttpRequest) -> HttpResponse:
+    """The answer to an unknown link: counted; a plain 404, or 429 once the address is over its failure budget."""
+    try:
+        throttling.refuse_unknown_link(request)
+    except throttling.RateLimited as exc:
+        response = _page(request, "rate_limited.html", 429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    return not_found_page(request)
 
 
 class PublicFormView(View):
@@ -240,8 +259,14 @@ class PublicFormView(View):
         if target is not None and language is None:
             language = pick_language(target.wave, request.GET.get("lang"))
         if isinstance(exc, errors.NotFound):
-            throttling.record_failure(request)
-            return not_found_page(request)
+            return unknown_link_page(request)
+        if isinstance(exc, errors.LinkReplaced):
+            # A link revoked by an admin's reissue: recognised, dead, in the invitee's language unless asked.
+            language = pick_language_code(request.GET.get("lang") or request.POST.get("language"),
+                                          getattr(exc, "language", None))
+            _activate(request, language)
+            heading, message = invitation_links.replaced_message(language)
+            return _page(request, "link_replaced.html", 410, replaced_heading=heading, replaced_message=message)
         if isinstance(exc, tickets.AddressLimitReached):
             if language:
                 _activate(request, language)
@@ -353,8 +378,7 @@ def invitation_thanks(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = services.invitation_by_token(token=token)
     except errors.NotFound:
-        throttling.record_failure(request)
-        return not_found_page(request)
+        return unknown_link_page(request)
     language = pick_language(invitation.wave, request.GET.get("lang"), invitation.language)
     return _page(request, "thanks.html", 200, language=language, wave=invitation.wave, side=invitation.side)
 
@@ -363,8 +387,7 @@ def anonymous_thanks(request: HttpRequest, slug: str, side: str) -> HttpResponse
     try:
         target = resolve_anonymous(slug, side)
     except errors.NotFound:
-        throttling.record_failure(request)
-        return not_found_page(request)
+        return unknown_link_page(request)
     except errors.WaveNotCollecting:
         target = Target(wave=AnonymousLink.objects.get(wave__slug=slug, side=side).wave, side=side)
     language = pick_language(target.wave, request.GET.get("lang"))

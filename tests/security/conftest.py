@@ -9,17 +9,19 @@ and a report job, built through the services.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 
 import pytest
+from django.core import mail
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from rest_framework.authtoken.models import Token
 
 from reports.models import ReportJob
+from surveys import member_invitations, releases, services
 from surveys import models as m
-from surveys import releases, services
 from tests import factories as f
 
 
@@ -62,6 +64,8 @@ class Tenant:
     staff_token: str
     membership: m.Membership  # a non-admin member
     report: ReportJob
+    member_invitation: m.MembershipInvitation  # pending
+    member_token: str  # its /accounts/join/ link's
     secrets: list[str] = field(default_factory=list)  # strings that must never leak to other tenants
 
 
@@ -90,12 +94,16 @@ def build_tenant(org: m.Organization, prefix: str, member) -> Tenant:
                                               name=f"{prefix.title()} Employee")
     membership = m.Membership.objects.create(organization=org, role=m.Role.ANALYST, user=member)
     report = ReportJob.objects.create(wave=wave, language="en", options_hash="0" * 64, data_fingerprint="x")
+    member_invitation = member_invitations.invite(organization=org, email=f"invitee@{prefix}.example",
+                                                  role=m.Role.ANALYST, invited_by=None)
+    member_token = re.search(r"/accounts/join/([\w-]+)/", mail.outbox[-1].body).group(1)
     tenant = Tenant(org=org, instrument=instrument, editable=editable, wave=wave, draft=draft, account=account,
                     invitation=issued.invitation, token=issued.token, staff_invitation=staff_issued.invitation,
-                    staff_token=staff_issued.token, membership=membership, report=report)
+                    staff_token=staff_issued.token, membership=membership, report=report,
+                    member_invitation=member_invitation, member_token=member_token)
     tenant.secrets = [org.name, org.slug, wave.name, wave.slug, draft.slug, account.external_id, account.name,
                       issued.invitation.email, staff_issued.invitation.email, member.username, member.email,
-                      f"{prefix} staff secret"]
+                      f"{prefix} staff secret", member_invitation.email]
     return tenant
 
 

@@ -62,6 +62,9 @@ ENDPOINTS = [
     Endpoint("instrument replace", "put", lambda h: f"/api/v1/instruments/{h.editable.pk}/"),
     Endpoint("instrument change", "patch", lambda h: f"/api/v1/instruments/{h.editable.pk}/"),
     Endpoint("instrument clone", "post", lambda h: f"/api/v1/instruments/{h.editable.pk}/clone/"),
+    Endpoint("instrument item add", "post", lambda h: f"/api/v1/instruments/{h.editable.pk}/items/"),
+    Endpoint("instrument item change", "patch",
+             lambda h: f"/api/v1/instruments/{h.editable.pk}/items/{h.editable.items.get(key='c2').pk}/"),
     Endpoint("wave create", "post", lambda h: "/api/v1/waves/"),
     Endpoint("wave change", "patch", lambda h: f"/api/v1/waves/{h.draft.pk}/"),
     Endpoint("invitations create", "post", lambda h: f"/api/v1/waves/{h.wave.pk}/invitations/"),
@@ -392,7 +395,7 @@ def test_a_forged_forwarded_address_is_never_stored_as_the_login_ip(forwarded, m
 def test_unicode_digits_in_an_id_are_a_404_or_a_field_error_not_a_500(digits, home, api):
     assert api.get(f"/api/v1/waves/{digits}/").status_code == 404
     assert api.get(f"/api/v1/organizations/{digits}/").status_code == 404
-    response = api.post("/api/v1/memberships/", {"organization": digits, "username": "owner", "role": "analyst"},
+    response = api.post("/api/v1/memberships/", {"organization": digits, "email": "a@example.com", "role": "analyst"},
                         format="json")
     assert response.status_code == 400, response.content
     assert "organization" in response.json()

@@ -39,6 +39,12 @@ from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _no_reminder_cooldown(settings):
+    """These scripts remind within hours of mailing; the cool-down's own P1 check sets it back on."""
+    settings.KAGAMI_REMINDER_COOLDOWN_HOURS = 0
+
 STAFF = ("alice", "bob")
 # Every set of staff who may have answered: the outputs must be the same in all of these worlds.
 WORLDS = [frozenset(c) for n in range(len(STAFF) + 1) for c in combinations(STAFF, n)]
@@ -274,6 +280,33 @@ def test_the_remind_command_says_the_same_whoever_answered_and_mails_only_those_
             world.record_text(f"send_invitations {' '.join(args)}", world.command(*args))
             staff_mailed = sorted(to for msg in mail.outbox for to in msg.to if to.endswith("@mirror.example"))
             assert staff_mailed == world.unanswered_emails()
+            world.tick()
+
+    assert_no_oracle(in_every_world(base, monkeypatch, script))
+
+
+def test_the_reminder_cool_down_skips_the_same_staff_whoever_answered(base, monkeypatch, settings):
+    """With the cool-down on (issue 13 item 8): who is skipped, and until when, must not depend on who answered;
+    a reissue answers the same too."""
+    settings.KAGAMI_REMINDER_COOLDOWN_HOURS = 24
+
+    def script(world: World) -> None:
+        _send_first_round(world)
+        world.answer()
+        wave = world.base.wave
+        for round_ in ("within a day of the first mailing", "a day later", "an hour after that"):
+            if round_ == "a day later":
+                world.now += timedelta(hours=24)
+            mail.outbox.clear()
+            response = world.base.clients["admin"].post(f"/api/v1/waves/{wave.pk}/invitations/remind/", {},
+                                                        format="json")
+            world.record(f"remind {round_}", response)
+            staff_mailed = sorted(to for msg in mail.outbox for to in msg.to if to.endswith("@mirror.example"))
+            assert staff_mailed == (world.unanswered_emails() if round_ == "a day later" else [])
+            world.tick()
+        _record_lists(world, "after cooled-down reminders:")
+        for persona, pk in world.base.staff.items():
+            world.record(f"reissue {persona}", world.base.clients["admin"].post(f"/api/v1/invitations/{pk}/reissue/"))
             world.tick()
 
     assert_no_oracle(in_every_world(base, monkeypatch, script))

@@ -30,6 +30,8 @@ ALLOWED = {
     "reports/jobs.py": "a cache fingerprint of the published data (never shown)",
     "surveys/services.py": "writes (submission, invitation use) and the published staff count in an audit event",
     "surveys/bulk.py": "writes (COPY loader)",
+    "surveys/imports.py": "the duplicate guard: which customer response ids of a file are the wave's own (an "
+                          "export imported back); staff responses are never looked up",
     "surveys/demo.py": "writes and deletes the demo; its printed summary counts the demo's own data",
     "surveys/management/commands/export_responses.py": "the published count for its progress bar",
     "surveys/api/views.py": "empty querysets for the schema (SurveyResponse.objects.none())",

@@ -52,12 +52,18 @@ def _real_path_parameters(path: str, home) -> dict[str, object]:
                                  "slug": home.wave.slug}
     by_collection = {
         "organizations": home.org.pk, "memberships": home.membership.pk, "instruments": home.editable.pk,
+        "membership-invitations": home.member_invitation.pk,
         "waves": home.wave.pk, "invitations": home.invitation.pk, "accounts": home.account.pk,
         "reports": str(home.report.pk),
     }
     for collection, pk in by_collection.items():
         if path.startswith(f"/api/v1/{collection}/{{id}}") or path.startswith(f"/api/v1/{collection}/{{pk}}"):
             values["id"] = values["pk"] = pk
+    # Items of the editable instrument: the first one still asked (earlier examples may have retired some).
+    values["instrument_pk"] = home.editable.pk
+    if path.startswith("/api/v1/instruments/{instrument_pk}/items/{id}"):
+        item = home.editable.items.filter(retired_at__isnull=True).order_by("pk").first()
+        values["id"] = values["pk"] = item.pk if item else 0
     return values
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import django
 import pytest
 from django.contrib.auth.password_validation import validate_password
+from django.core import mail
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -23,7 +24,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from reports.models import ReportJob
-from surveys import services
+from surveys import member_invitations, services
 from tests import factories as f
 from tests.surveys.test_public_support import open_wave
 
@@ -91,11 +92,14 @@ def pages(org, owner):
     token = services.invitation_create(wave=wave, side="customer", language="en").token
     job = ReportJob.objects.create(wave=wave, language="en", options={}, options_hash="x" * 64,
                                    data_fingerprint="y" * 64)
+    member_invitations.invite(organization=org, email="joiner@example.com", role="analyst", invited_by=owner)
+    join_token = re.search(r"/accounts/join/([\w-]+)/", mail.outbox[-1].body).group(1)
     return {
         "public form (invitation)": (f"/r/{token}/", None),
         "public form (anonymous)": ("/s/csp/staff/", None),
         "unknown link": ("/r/not-a-token/", None),
         "login": ("/accounts/login/", None),
+        "membership join page": (f"/accounts/join/{join_token}/", None),
         "report page": ("/reports/", owner),
         "report job page": (f"/reports/jobs/{job.pk}/", owner),
         "admin": ("/admin/", owner),

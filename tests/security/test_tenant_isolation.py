@@ -92,11 +92,15 @@ ADMIN_OBJECTS = {
 API_OBJECTS = {
     "organizations": lambda t: t.org.pk,
     "memberships": lambda t: t.membership.pk,
+    "membership-invitations": lambda t: t.member_invitation.pk,
     "instruments": lambda t: t.editable.pk,
     "waves": lambda t: t.wave.pk,
     "invitations": lambda t: t.invitation.pk,
     "accounts": lambda t: t.account.pk,
     "reports": lambda t: t.report.pk,
+    # An import job of the tenant, made when a route asks for one (background imports, surveys/import_jobs.py).
+    "import-jobs": lambda t: m.ImportJob.objects.get_or_create(
+        organization=t.org, kind="accounts")[0].pk,
 }
 
 
@@ -125,6 +129,11 @@ def _value(name: str, prefix: str, target) -> str:
         ("token", "r/"): lambda: target.token,
         ("token", "api/v1/public/forms/"): lambda: target.token,
         ("token", "accounts/reset/"): lambda: "set-password",
+        ("instrument_pk", "api/v1/instruments/"): lambda: target.editable.pk,
+        ("pk", "api/v1/instruments/"): lambda: target.editable.items.order_by("pk").first().pk,  # …/items/{pk}/
+        # A join link works for whoever holds it (the invitee); another tenant's real one is tested in
+        # tests/security/test_membership_invitations.py. Here: an unknown token, no leak, no 5xx.
+        ("token", "accounts/join/"): lambda: "not-an-invitation",
         ("uidb64", None): lambda: urlsafe_base64_encode(force_bytes(target.membership.user_id)),
         ("slug", None): lambda: target.wave.slug,
         ("side", None): lambda: "customer",

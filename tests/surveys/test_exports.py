@@ -294,8 +294,11 @@ def test_a_csv_export_imports_back_into_a_wave_of_the_same_instrument(filled, wa
     data = "".join(exports.responses_csv(wave=wave, side="customer")).encode("utf-8")
     result = imports.import_responses(wave=copy, side="customer", data=data, filename="export.csv")
     assert result.created == 1
-    # A customer export carries no staff segment column: only the export's own bookkeeping is ignored.
-    assert result.ignored_columns == ["response", "side", "channel", "submitted_on"]
+    # A customer export carries no staff segment column; its response id (the respondent key), side and day
+    # are read back, and only the channel is ignored (an import's channel is "import").
+    assert result.ignored_columns == ["channel"]
+    again = imports.import_responses(wave=copy, side="customer", data=data, filename="export.csv")
+    assert again.created == 0 and again.duplicates == [2]  # the same file twice adds nothing
     imported = result.objects[0]
     assert {a.item.key: a.value for a in imported.answers.all()} == {"speed": None, "ease": 2, "nps": 6}
     assert (imported.weight, imported.customer_account.external_id, imported.comment) == (2.5, "A-1", "Slow replies")
@@ -303,8 +306,8 @@ def test_a_csv_export_imports_back_into_a_wave_of_the_same_instrument(filled, wa
     # department and the answers, self-declared (channel "import"), with no comment, day or language to restore.
     data = "".join(exports.responses_csv(wave=wave, side="staff")).encode("utf-8")
     result = imports.import_responses(wave=copy, side="staff", data=data, filename="staff.csv")
-    assert result.created == 5 and result.skipped == []
-    assert {"response", "side", "channel", "submitted_on"} <= set(result.ignored_columns)
+    assert result.created == 5 and result.skipped == [] and len(result.unkeyed) == 5
+    assert result.ignored_columns == ["channel", "weight", "account"]  # the customer-only columns too
     assert sorted(tuple(a.value for a in r.answers.order_by("item__order")) for r in result.objects) == STAFF_ANSWERS
     assert {(r.segments["department"], r.channel, r.comment) for r in result.objects} == {("営業", "import", "")}
 

@@ -87,16 +87,23 @@ def test_a_flood_of_posts_is_capped_at_the_limit(monkeypatch):
     assert 0 < ttl <= throttling.FLOOD_WINDOW + 5
 
 
-def test_an_address_past_its_failure_budget_can_neither_read_nor_post(monkeypatch):
+def _unknown_refused(request) -> bool:
+    try:
+        throttling.refuse_unknown_link(request)
+    except throttling.RateLimited as exc:
+        assert 0 < exc.retry_after <= throttling.FAILURE_WINDOW
+        return True
+    return False
+
+
+def test_an_address_past_its_failure_budget_gets_429_for_unknown_links_only(monkeypatch):
     monkeypatch.setattr(throttling, "FAILURE_LIMIT", 3)
     guesser = _post("203.0.113.7")
-    for _ in range(2):
-        throttling.record_failure(guesser)
+    assert [_unknown_refused(guesser) for _ in range(5)] == [False] * 3 + [True] * 2
+    assert cache.get(throttling._window_key("fail", "203.0.113.7", throttling.FAILURE_WINDOW)[0]) == 5
+    # Valid links from there are refused only by the flood ceiling.
     assert not _refused(guesser, count=False) and not _refused(guesser)
-    throttling.record_failure(guesser)
-    assert cache.get(throttling._window_key("fail", "203.0.113.7", throttling.FAILURE_WINDOW)[0]) == 3
-    assert _refused(guesser, count=False) and _refused(guesser)
-    assert not _refused(_post("203.0.113.8"))
+    assert not _unknown_refused(_post("203.0.113.8"))
 
 
 def test_a_post_costs_one_round_trip_to_redis(monkeypatch):
@@ -112,9 +119,9 @@ def test_a_post_costs_one_round_trip_to_redis(monkeypatch):
     throttling.check_rate_limit(_post("192.0.2.44"))
     assert len(sent) == 1
     sent.clear()
-    throttling.check_rate_limit(_post("192.0.2.44"), count=False)
+    throttling.check_rate_limit(_post("192.0.2.44"), count=False)  # a page view: nothing
     throttling.record_failure(_post("192.0.2.44"))
-    assert len(sent) == 2
+    assert len(sent) == 1
 
 
 def test_a_form_post_through_redis_is_stored_and_counted(org, monkeypatch):

@@ -1,4 +1,4 @@
-"""manage.py import_responses --wave <id|slug> --side staff|customer FILE [--skip-bad-rows]"""
+"""manage.py import_responses --wave <id|slug> --side staff|customer FILE [--skip-bad-rows] [--allow-closed]"""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ class Command(BaseCommand):
         parser.add_argument("--side", required=True, choices=Side.values)
         parser.add_argument("--skip-bad-rows", action="store_true",
                             help="Import the good rows and report the bad ones instead of importing nothing.")
+        parser.add_argument("--allow-closed", action="store_true",
+                            help="Import into a closed wave (its results change; refused without this flag).")
 
     def handle(self, *args, **options) -> None:
         wave = wave_by_ref(options["wave"])
@@ -27,9 +29,18 @@ class Command(BaseCommand):
         with tqdm(desc="Importing responses", unit="row", disable=None, file=self.stderr._out) as bar:
             try:
                 result = import_responses(wave=wave, side=options["side"], data=data, filename=options["file"],
-                                          skip_bad_rows=options["skip_bad_rows"], progress=bar.update)
+                                          skip_bad_rows=options["skip_bad_rows"], progress=bar.update,
+                                          allow_closed=options["allow_closed"])
             except errors.ImportFailed as exc:
                 raise import_failed(exc) from None
         self.stdout.write(self.style.SUCCESS(f"Imported {result.created} {options['side']} response(s) "
                                              f"into wave '{wave.slug}'."))
+        if result.duplicates:
+            rows = ", ".join(str(n) for n in result.duplicates[:20]) + (" …" if len(result.duplicates) > 20 else "")
+            self.stdout.write(f"Skipped {len(result.duplicates)} duplicate(s) (respondent key imported before), "
+                              f"row(s) {rows}.")
+        if result.unkeyed:
+            self.stdout.write(self.style.WARNING(
+                f"{len(result.unkeyed)} staff row(s) carry no respondent key (exported staff rows have no id, so "
+                "that they stay anonymous): importing this file again would add them again."))
         report_details(self, result)

@@ -2,8 +2,9 @@
 
 Sends the invitations that were never sent, or (``--remind``) reminders to those
 sent and not yet answered, each in the invitee's language. Only a hash of each
-token is stored, so every email carries a freshly issued token: a link handed
-out earlier for the same invitation stops working.
+token is stored, so every email carries a freshly issued token; links sent
+earlier for the same invitation keep working (one answer in total). Reminders skip
+invitations mailed less than KAGAMI_REMINDER_COOLDOWN_HOURS ago (say how many).
 
 Staff (disclosure promise P1, no linkage): reminders reach only those who have not
 answered, but the output never says who, how many, or whose email was refused — only
@@ -16,7 +17,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from surveys import errors
+from surveys import errors, invitation_links
 from surveys.models import Side, Wave
 from surveys.notifications import invitations_deliver, invitations_to_send
 
@@ -37,7 +38,8 @@ class Command(BaseCommand):
         parser.add_argument("--wave", required=True, help="Wave id or slug.")
         parser.add_argument("--side", choices=Side.values, help="Only this side (default: both).")
         parser.add_argument("--remind", action="store_true",
-                            help="Remind those sent an invitation who have not answered (each gets a new link).")
+                            help="Remind those sent an invitation who have not answered (each gets a new link; "
+                                 "earlier links keep working), except those mailed within the cool-down.")
 
     def handle(self, *args, **options) -> None:
         wave = _wave(options["wave"])
@@ -55,7 +57,12 @@ class Command(BaseCommand):
                 report = invitations_deliver(wave=wave, reminder=remind, invitations=targets, progress=bar.update)
             except errors.KagamiError as exc:
                 raise CommandError(exc.detail) from None
-        if len(targets) > report.staff:
+        if report.skipped:
+            # Staff too: the cool-down counts from the round, answered or not, so this says nothing (P1).
+            self.stdout.write(f"Skipped {len(report.skipped)} invitation(s) mailed less than "
+                              f"{invitation_links.cooldown().total_seconds() / 3600:g} hour(s) ago "
+                              "(KAGAMI_REMINDER_COOLDOWN_HOURS).")
+        if len(targets) > report.staff + len(report.skipped):
             self.stdout.write(self.style.SUCCESS(
                 f"Sent {report.sent} {what}(s) to customers for wave '{wave.slug}'."))
             if report.skipped_answered:

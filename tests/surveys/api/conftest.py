@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.utils import timezone
 
+from surveys import member_invitations, services
 from surveys import models as m
-from surveys import services
 from tests import factories as f
 
 
@@ -34,6 +35,8 @@ class World:
     invitation: m.Invitation  # staff, open wave, not answered, has an email
     token: str
     analyst_membership: m.Membership
+    member_invitation: m.MembershipInvitation  # pending, to an address nobody has
+    import_job: m.ImportJob  # a finished background import of accounts
     other_wave: m.Wave
     other_account: m.CustomerAccount
 
@@ -65,6 +68,11 @@ def world(org, other_org, owner, analyst, executive, outsider) -> World:
         org=org, builtin=builtin, instrument=instrument, editable=editable, draft=draft, open=opened, closed=closed,
         account=account, invitation=issued.invitation, token=issued.token,
         analyst_membership=m.Membership.objects.get(user=analyst, organization=org),
+        member_invitation=m.MembershipInvitation.objects.create(  # made directly: no mail in the outbox
+            organization=org, email="invitee@example.com", role="analyst", token_hash=m.hash_token(m.new_token()),
+            invited_by=owner, expires_at=timezone.now() + member_invitations.VALID_FOR),
+        import_job=m.ImportJob.objects.create(kind=m.ImportJob.Kind.ACCOUNTS, organization=org, status="done",
+                                              rows_total=1, rows_done=1, created=1, created_by=owner),
         other_wave=other_wave, other_account=other_account,
     )
 

@@ -81,12 +81,13 @@ def test_editing_a_version_used_by_a_wave_is_a_409_and_a_new_version_is_editable
 
 def test_put_replaces_an_editable_versions_dimensions_and_items(world, owner_client):
     payload = {k: v for k, v in instrument_payload(world.org.pk).items() if k not in ("organization", "key")}
-    response = owner_client.put(f"/api/v1/instruments/{world.editable.pk}/", payload, format="json")
+    response = owner_client.put(f"/api/v1/instruments/{world.editable.pk}/", {**payload, "replace_items": True},
+                                format="json")
     assert response.status_code == 200, response.data
     assert [i["key"] for i in response.data["items"]] == ["shared", "nps"]
     assert list(world.editable.dimensions.values_list("key", flat=True)) == ["culture"]
     half = owner_client.patch(f"/api/v1/instruments/{world.editable.pk}/", {"items": payload["items"]}, format="json")
-    assert half.status_code == 400 and "dimensions" in half.data
+    assert half.status_code == 400 and "items" in half.data  # a PATCH never replaces items
 
 
 def test_the_builtin_instrument_is_cloned_not_edited(world, owner_client):

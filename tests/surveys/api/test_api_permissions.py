@@ -40,12 +40,19 @@ ENDPOINTS: list[Endpoint] = [
     ("memberships-detail", "get", lambda w: f"/api/v1/memberships/{w.analyst_membership.pk}/", None,
      _statuses(401, 200, 200, 403, 404), None),
     ("memberships-create", "post", lambda w: "/api/v1/memberships/",
-     lambda w: {"organization": w.org.pk, "username": "newcomer", "role": "analyst"},
-     _statuses(401, 201, 403, 403, 400), None),
+     lambda w: {"organization": w.org.pk, "email": "newcomer@example.com", "role": "analyst"},
+     _statuses(401, 202, 403, 403, 400), None),
     ("memberships-role", "patch", lambda w: f"/api/v1/memberships/{w.analyst_membership.pk}/",
      lambda w: {"role": "executive"}, _statuses(401, 200, 403, 403, 404), None),
     ("memberships-delete", "delete", lambda w: f"/api/v1/memberships/{w.analyst_membership.pk}/", None,
      _statuses(401, 204, 403, 403, 404), None),
+    ("membership-invitations-list", "get", lambda w: "/api/v1/membership-invitations/", None,
+     _statuses(401, 200, 403, 403, 200), None),
+    ("membership-invitations-revoke", "delete", lambda w: f"/api/v1/membership-invitations/{w.member_invitation.pk}/",
+     None, _statuses(401, 204, 403, 403, 404), None),
+    ("membership-invitations-resend", "post",
+     lambda w: f"/api/v1/membership-invitations/{w.member_invitation.pk}/resend/", None,
+     _statuses(401, 200, 403, 403, 404), None),
     ("instruments-list", "get", lambda w: "/api/v1/instruments/", None, _statuses(401, 200, 200, 200, 200), None),
     ("instruments-detail", "get", lambda w: f"/api/v1/instruments/{w.instrument.pk}/", None,
      _statuses(401, 200, 200, 200, 404), None),
@@ -56,7 +63,8 @@ ENDPOINTS: list[Endpoint] = [
     ("instruments-patch", "patch", lambda w: f"/api/v1/instruments/{w.editable.pk}/",
      lambda w: {"name_en": "Renamed"}, _statuses(401, 200, 403, 403, 404), None),
     ("instruments-put", "put", lambda w: f"/api/v1/instruments/{w.editable.pk}/",
-     lambda w: {k: v for k, v in instrument_payload(w.org.pk).items() if k not in ("organization", "key")},
+     lambda w: {**{k: v for k, v in instrument_payload(w.org.pk).items() if k not in ("organization", "key")},
+                "replace_items": True},
      _statuses(401, 200, 403, 403, 404), None),
     ("instruments-clone", "post", lambda w: f"/api/v1/instruments/{w.instrument.pk}/clone/",
      lambda w: {"organization": w.org.pk, "key": "copy"}, _statuses(401, 201, 403, 403, 404), None),
@@ -64,6 +72,20 @@ ENDPOINTS: list[Endpoint] = [
      lambda w: {"organization": w.org.pk}, _statuses(401, 201, 403, 403, 400), None),
     ("instruments-version", "post", lambda w: f"/api/v1/instruments/{w.instrument.pk}/versions/", None,
      _statuses(401, 201, 403, 403, 404), None),
+    ("instrument-items-list", "get", lambda w: f"/api/v1/instruments/{w.editable.pk}/items/", None,
+     _statuses(401, 200, 200, 200, 404), None),
+    ("instrument-items-detail", "get",
+     lambda w: f"/api/v1/instruments/{w.editable.pk}/items/{w.editable.items.get(key='fast').pk}/", None,
+     _statuses(401, 200, 200, 200, 404), None),
+    ("instrument-items-create", "post", lambda w: f"/api/v1/instruments/{w.editable.pk}/items/",
+     lambda w: {**instrument_payload(w.org.pk)["items"][0], "dimension": "speed"},
+     _statuses(401, 201, 403, 403, 404), None),
+    ("instrument-items-patch", "patch",
+     lambda w: f"/api/v1/instruments/{w.editable.pk}/items/{w.editable.items.get(key='fast').pk}/",
+     lambda w: {"construct": "Speed"}, _statuses(401, 200, 403, 403, 404), None),
+    ("instrument-items-retire", "post",
+     lambda w: f"/api/v1/instruments/{w.editable.pk}/items/{w.editable.items.get(key='fast').pk}/retire/", None,
+     _statuses(401, 200, 403, 403, 404), None),
     ("waves-list", "get", lambda w: "/api/v1/waves/", None, _statuses(401, 200, 200, 200, 200), None),
     ("waves-create", "post", lambda w: "/api/v1/waves/",
      lambda w: {"organization": w.org.pk, "instrument": w.instrument.pk, "name": "Winter", "slug": "winter"},
@@ -89,6 +111,8 @@ ENDPOINTS: list[Endpoint] = [
      _statuses(401, 200, 403, 403, 404), None),
     ("invitations-resend", "post", lambda w: f"/api/v1/invitations/{w.invitation.pk}/resend/", None,
      _statuses(401, 200, 403, 403, 404), None),
+    ("invitations-reissue", "post", lambda w: f"/api/v1/invitations/{w.invitation.pk}/reissue/", None,
+     _statuses(401, 200, 403, 403, 404), None),
     ("responses-list", "get", lambda w: f"/api/v1/waves/{w.open.pk}/responses/", None,
      _statuses(401, 200, 200, 403, 404), None),
     ("responses-export", "get", lambda w: f"/api/v1/waves/{w.open.pk}/responses/export/?format=csv", None,
@@ -112,6 +136,8 @@ ENDPOINTS: list[Endpoint] = [
      lambda w: {"organization": w.org.pk, "file": _csv("external_id,name,status\nIMP-1,Imported,active\n")},
      _statuses(401, 201, 403, 403, 400), "surveys.imports"),
     ("audit-events-list", "get", lambda w: "/api/v1/audit-events/", None, _statuses(401, 200, 403, 403, 200), None),
+    ("import-jobs-detail", "get", lambda w: f"/api/v1/import-jobs/{w.import_job.pk}/", None,
+     _statuses(401, 200, 403, 403, 404), None),
 ]
 
 
@@ -148,14 +174,18 @@ def test_every_route_of_the_staff_api_is_in_the_matrix():
 
     assert {p.name for p in urlpatterns} == {
         "api-auth-token", "api-me", "organization-list", "organization-detail", "membership-list",
-        "membership-detail", "instrument-list", "instrument-detail", "instrument-clone", "instrument-versions",
+        "membership-detail", "membership-invitation-list", "membership-invitation-detail",
+        "membership-invitation-resend",
+        "instrument-list", "instrument-detail", "instrument-clone", "instrument-versions",
+        "instrument-item-list", "instrument-item-detail", "instrument-item-retire",
         "wave-list", "wave-detail", "wave-open", "wave-close", "wave-reopen", "wave-invitation-list",
         "wave-invitation-import-file", "wave-invitation-remind", "wave-response-list", "wave-response-export",
         "wave-comment-list",
-        "invitation-resend", "account-list", "account-detail", "account-import-file", "audit-event-list",
+        "invitation-resend", "invitation-reissue", "account-list", "account-detail", "account-import-file",
+        "audit-event-list", "import-job-detail",
     }
     # api-auth-token is anonymous by nature and has its own tests (test_api_errors.py).
-    assert len({e[0] for e in ENDPOINTS}) == len(ENDPOINTS) == 40
+    assert len({e[0] for e in ENDPOINTS}) == len(ENDPOINTS) == 50
 
 
 def test_lists_never_show_another_organizations_objects(world, outsider_client, owner_client):
