@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from surveys.api.serializers import ImportRowErrorSerializer
-from surveys.models import ImportJob
+from surveys.models import ImportJob, Side
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
@@ -14,6 +14,13 @@ class ImportJobSerializer(serializers.ModelSerializer):
     errors = ImportRowErrorSerializer(many=True, read_only=True,
                                       help_text="Why a failed import imported nothing, by row and column.")
     ignored_columns = serializers.ListField(child=serializers.CharField(), read_only=True)
+    side = serializers.ChoiceField(choices=Side.choices, allow_null=True, read_only=True,
+                                   help_text="The side of an invitations import; null for accounts.")
+
+    def to_representation(self, instance: ImportJob) -> dict:
+        data = super().to_representation(instance)
+        data["side"] = data["side"] or None  # stored blank for imports that have no side
+        return data
 
     class Meta:
         model = ImportJob

@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from backend.wsgi import application
+from surveys import models as m
 
 # Per operation (each operation is its own test, so every one is reached whatever the number); the
 # findings of deeper runs are replayed in REGRESSIONS. KAGAMI_FUZZ_EXAMPLES=500 makes a deeper
@@ -56,6 +57,10 @@ def _real_path_parameters(path: str, home) -> dict[str, object]:
         "waves": home.wave.pk, "invitations": home.invitation.pk, "accounts": home.account.pk,
         "reports": str(home.report.pk),
     }
+    if path.startswith("/api/v1/import-jobs/{id}"):  # a finished background import of the home organization
+        job, _ = m.ImportJob.objects.get_or_create(organization=home.org, kind=m.ImportJob.Kind.ACCOUNTS,
+                                                   defaults={"status": m.ImportJob.Status.DONE})
+        by_collection["import-jobs"] = str(job.pk)
     for collection, pk in by_collection.items():
         if path.startswith(f"/api/v1/{collection}/{{id}}") or path.startswith(f"/api/v1/{collection}/{{pk}}"):
             values["id"] = values["pk"] = pk
