@@ -117,7 +117,7 @@ def class_label(cls: str | None) -> str:
 
 
 def status_label(status: str | None, k_min: int) -> str:
-    """The status code in words (docs/statistics.md §5.3); empty for a plain "ok"."""
+    """The status code in words (docs/methods.md §5.3); empty for a plain "ok"."""
     if status in SUPPRESSED:
         return _("Fewer than %(k)s responses") % {"k": k_min}
     return {

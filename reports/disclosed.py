@@ -112,7 +112,7 @@ def disclose(counts: WaveCounts, *, fields: Mapping[str, list[str]], k: Mapping[
         return pd.DataFrame(data)
 
     def scored_only(frame: pd.DataFrame) -> pd.DataFrame:
-        """Respondents with a score (the half rule, docs/statistics.md §3.2): the others are in no score number."""
+        """Respondents with a score (the half rule, docs/methods.md §3.2): the others are in no score number."""
         if frame.empty:
             return frame
         halves = {d: math.ceil(len(items) / 2) or 1 for d, items in dim_items.items()}

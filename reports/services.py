@@ -162,7 +162,7 @@ def _add_wilson(res: dict) -> None:
 
 def _alpha_from_moments(moments: Mapping[tuple[int, int], PairMoments], m_items: int,
                         *, pairwise: bool) -> float | None:
-    """α = m/(m − 1) · (1 − tr Σ / 1ᵀΣ1) from cross-product sums (docs/statistics.md §3.3)."""
+    """α = m/(m − 1) · (1 − tr Σ / 1ᵀΣ1) from cross-product sums (docs/methods.md §3.3)."""
     ids = sorted({i for pair in moments for i in pair})
     if m_items < 2 or len(ids) < m_items:
         return None
@@ -333,7 +333,7 @@ def _dimension_entries(data: _WaveData, *, staff_filter, customer_filter, langua
 
 
 def _reliability(data: _WaveData, side: str, dim: Dimension, m_items: int) -> dict:
-    """Cronbach's alpha of one side's whole wave from database moments (docs/statistics.md §3.3)."""
+    """Cronbach's alpha of one side's whole wave from database moments (docs/methods.md §3.3)."""
     listwise = data.moments.get((side, dim.pk, True), {})
     pairwise = data.moments.get((side, dim.pk, False), {})
     n_complete = max((mo.n for (i, j), mo in listwise.items() if i == j), default=0)
@@ -543,7 +543,7 @@ def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
                  customer_filter: Mapping[str, str] | None = None, compare_wave: Wave | None = None,
                  weighted: bool = False, segments: bool = True, language: str = Language.EN,
                  dimension_correction: str = "holm") -> dict[str, Any]:
-    """The whole gap analysis of one comparison view (see module docstring and docs/statistics.md §11).
+    """The whole gap analysis of one comparison view (see module docstring and docs/methods.md §11).
 
     Raises ValidationFailed for a filter on an unknown segment field or a
     comparison wave of another organization (or the wave itself).
@@ -625,7 +625,7 @@ def _hide_side(entry: dict, side: str) -> None:
 
 def segment_difference(*, wave: Wave, side: str, field: str, first: str, second: str,
                        language: str = Language.EN) -> dict[str, Any]:
-    """Is the gap of one segment different from another's? (docs/statistics.md §6, shared comparator)
+    """Is the gap of one segment different from another's? (docs/methods.md §6, shared comparator)
 
     For two staff segments against the same customers the customer mean
     cancels: gap(first) − gap(second) = mean(first) − mean(second), a Welch

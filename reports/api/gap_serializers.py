@@ -1,4 +1,4 @@
-"""Serializers of the gap API: the output contract of docs/statistics.md §11 as real schema components.
+"""Serializers of the gap API: the output contract of docs/methods.md §11 as real schema components.
 
 They document (and render) what ``reports.services.gap_analysis`` returns; every
 number may be null, with the reason in the entry's ``undefined`` list.
@@ -90,7 +90,7 @@ GapClassificationSerializer._declared_fields["class"] = serializers.ChoiceField(
 
 
 class GapWeightedSerializer(serializers.Serializer):
-    """Staff vs revenue- or tier-weighted customers (docs/statistics.md §9); shown next to the unweighted result."""
+    """Staff vs revenue- or tier-weighted customers (docs/methods.md §9); shown next to the unweighted result."""
 
     n_staff = _int()
     n_customer = _int()
@@ -121,7 +121,7 @@ class GapWithheldSerializer(serializers.Serializer):
 
 
 class GapComparisonSerializer(serializers.Serializer):
-    """Fields shared by items and dimensions (docs/statistics.md §11)."""
+    """Fields shared by items and dimensions (docs/methods.md §11)."""
 
     n_staff = _int()
     n_customer = _int()

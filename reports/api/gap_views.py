@@ -61,7 +61,7 @@ class WaveGapView(APIView):
         summary="Gap analysis of a wave (staff vs customers)",
         description=(
             "Every item pair, dimension and outcome of the wave for one comparison view: one staff group "
-            "(all staff, or `staff=field:value` filters) against one customer group. Follows docs/statistics.md §11. "
+            "(all staff, or `staff=field:value` filters) against one customer group. Follows docs/methods.md §11. "
             "Only published responses count, and every view is a union of released blocks of at least k "
             "respondents (docs/anonymity.md). A selection that is not released shows as suppressed: its status, "
             "and no number at all. `release` says which release of each side the numbers show; an entry's "

@@ -1,4 +1,4 @@
-"""GET /api/v1/waves/<id>/gap/segments/ — does one segment's gap differ from another's? (docs/statistics.md §6)"""
+"""GET /api/v1/waves/<id>/gap/segments/ — does one segment's gap differ from another's? (docs/methods.md §6)"""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ class WaveSegmentDifferenceView(APIView):
         description=(
             "gap(first) − gap(second) per item and dimension for two segments of one side compared with the "
             "same other side: the shared mean cancels, so it is a Welch comparison of the two segments "
-            "(docs/statistics.md §6). Only released segment values take part, each a union of blocks of at "
+            "(docs/methods.md §6). Only released segment values take part, each a union of blocks of at "
             "least k; a segment that is not released, or has fewer than k released answers to an item (scored "
             "respondents for a dimension), shows no number. The p-values are not adjusted for multiplicity."
         ),

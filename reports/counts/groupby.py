@@ -33,7 +33,7 @@ def _weight_expr(prefix: str):
 
 
 def answer_count_table(wave: Wave) -> pd.DataFrame:
-    """Per-level counts of every item, per side, segment cell and account status (docs/statistics.md §1.1).
+    """Per-level counts of every item, per side, segment cell and account status (docs/methods.md §1.1).
 
     Columns: ``side, item_id, value, seg__<key>…, account_status, n, w, w2``
     where ``w`` and ``w2`` are SUM(weight) and SUM(weight²) (§9). N/A answers
@@ -68,7 +68,7 @@ def response_count_table(wave: Wave) -> pd.DataFrame:
 
 
 def _recoded_value(item_prefix: str = "item__"):
-    """x' = (v_1 + v_k) − x for reverse-keyed items (docs/statistics.md §0); Likert levels start at 1."""
+    """x' = (v_1 + v_k) − x for reverse-keyed items (docs/methods.md §0); Likert levels start at 1."""
     return Case(
         When(**{f"{item_prefix}reverse_keyed": True},
              then=F(f"{item_prefix}scale_points") + Value(1) - F("value")),
@@ -84,7 +84,7 @@ def compile_sql(qs) -> tuple[str, tuple]:
 
 
 def dimension_score_table(wave: Wave, *, by_account_status: bool = False, overall: bool = False) -> pd.DataFrame:
-    """Respondent dimension scores, count-tabled (docs/statistics.md §3.1–3.2).
+    """Respondent dimension scores, count-tabled (docs/methods.md §3.1–3.2).
 
     The inner query sums each respondent's recoded answers per dimension
     (``s``) and counts them (``c``); the outer query counts respondents per
@@ -130,7 +130,7 @@ def dimension_score_table(wave: Wave, *, by_account_status: bool = False, overal
 
 def dimension_item_moments(wave: Wave, *, side: str, dimension_id: int,
                            complete_only: bool) -> dict[tuple[int, int], PairMoments]:
-    """Cross-product sums for Cronbach's alpha of one dimension on one side (docs/statistics.md §1.2, §3.3).
+    """Cross-product sums for Cronbach's alpha of one dimension on one side (docs/methods.md §1.2, §3.3).
 
     With ``complete_only`` only respondents who answered every item of the
     dimension count (listwise); otherwise each pair uses the respondents who
@@ -168,7 +168,7 @@ def dimension_item_moments(wave: Wave, *, side: str, dimension_id: int,
 
 
 def account_scores(wave: Wave) -> pd.DataFrame:
-    """One score per customer account and measure, for perception vs churn (docs/statistics.md §10).
+    """One score per customer account and measure, for perception vs churn (docs/methods.md §10).
 
     Contacts are aggregated to their account first.
 

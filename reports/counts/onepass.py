@@ -97,24 +97,24 @@ def one_pass_counts(wave: Wave) -> WaveCounts:
 
         responses.add(cell, np.ones(n))
 
-        # Per-level counts of every item (docs/statistics.md §1.1), with SUM(weight) and SUM(weight²) (§9).
+        # Per-level counts of every item (docs/methods.md §1.1), with SUM(weight) and SUM(weight²) (§9).
         answered = valid.ravel()
         keys = ((cell * (m * levels))[:, None] + item_key + x).ravel()[answered]
         w = np.repeat(weight, m)[answered]
         answers.add(keys, np.ones(keys.size), w, w * w)
 
-        recoded = np.where(reverse, flip - x, x) * valid  # docs/statistics.md §0; 0 where not answered
+        recoded = np.where(reverse, flip - x, x) * valid  # docs/methods.md §0; 0 where not answered
 
         def tally(dim_id: int, positions: np.ndarray, cell: np.ndarray, recoded=recoded, valid=valid,
                   weight=weight) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
-            """Each scored respondent's (s, c) and the score-table key of their cell (docs/statistics.md §3.1–3.2)."""
+            """Each scored respondent's (s, c) and the score-table key of their cell (docs/methods.md §3.1–3.2)."""
             s = recoded[:, positions].sum(axis=1)
             c = valid[:, positions].sum(axis=1)
             scored = np.flatnonzero(c > 0)
             key = ((cell[scored] * len(dim_index) + dim_index[dim_id]) * s_radix + s[scored]) * c_radix + c[scored]
             return s, c, weighted_columns(key, weight[scored])
 
-        # Customer accounts (docs/statistics.md §10): each contact's score (half rule applied), averaged per account.
+        # Customer accounts (docs/methods.md §10): each contact's score (half rule applied), averaged per account.
         score_parts, acct_parts = [], []
         sides = ((Side.STAFF, np.flatnonzero(staff)), (Side.CUSTOMER, np.flatnonzero(~staff)))
         for d, positions in dim_pos.items():
@@ -122,7 +122,7 @@ def one_pass_counts(wave: Wave) -> WaveCounts:
             score_parts.append(part)
             ok = np.flatnonzero(linked & (c >= half[d]))
             acct_parts.append((acct[ok] * len(dim_index) + dim_index[d], s[ok] / c[ok]))
-            # Cronbach moments (docs/statistics.md §1.2, §3.3): sums of products over respondents, pairwise and
+            # Cronbach moments (docs/methods.md §1.2, §3.3): sums of products over respondents, pairwise and
             # listwise, all six from one product of [answered, score, score²] with itself.
             k = positions.size
             block = np.empty((n, 3 * k))

@@ -1,7 +1,7 @@
 """The count-table model: what the gap engine reads about a wave, and how its columns are named.
 
 Every item-level statistic is an exact function of a per-level count table
-(docs/statistics.md §1.1); a dimension score is an integer sum over a count of
+(docs/methods.md §1.1); a dimension score is an integer sum over a count of
 answered items (§3.1–3.2); Cronbach's alpha needs only sums of products over
 respondents (§1.2). So a wave is read as a handful of tables whose size depends
 on items, levels, segment cells and accounts, never on the number of respondents.

@@ -92,5 +92,5 @@ class DenseSum:
 
 
 def weighted_columns(keys: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The columns of a table with n, SUM(weight) and SUM(weight²) (docs/statistics.md §9)."""
+    """The columns of a table with n, SUM(weight) and SUM(weight²) (docs/methods.md §9)."""
     return keys, np.ones(keys.size), weight, weight * weight

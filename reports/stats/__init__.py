@@ -1,6 +1,6 @@
 """Kagami statistics layer: pure functions, numpy / scipy / pandas only (no Django).
 
-Methods, formulas and sources: ``docs/statistics.md``. Every result dict is JSON-safe (no NaN/inf);
+Methods, formulas and sources: ``docs/methods.md``. Every result dict is JSON-safe (no NaN/inf);
 each null value has a ``"path: reason"`` entry in the result's ``undefined`` list.
 Gap direction is always staff − customer.
 

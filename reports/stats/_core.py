@@ -1,6 +1,6 @@
 """Shared building blocks: input validation, JSON-safe output, the two-sample engine.
 
-Everything here works on per-level count vectors ``(a, b, v)`` (see docs/statistics.md §1.1).
+Everything here works on per-level count vectors ``(a, b, v)`` (see docs/methods.md §1.1).
 Raw score arrays (dimension scores, NPS answers) are first tabulated on their
 distinct values with :func:`tabulate`, so one engine serves items, dimensions and
 churn comparisons.

@@ -1,4 +1,4 @@
-"""Count-based stratified bootstrap (docs/statistics.md §2.6)."""
+"""Count-based stratified bootstrap (docs/methods.md §2.6)."""
 
 from __future__ import annotations
 

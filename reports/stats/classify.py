@@ -1,4 +1,4 @@
-"""Blind-spot classification and importance–performance helper (docs/statistics.md §8)."""
+"""Blind-spot classification and importance–performance helper (docs/methods.md §8)."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def classify_gap(
 
     References
     ----------
-    docs/statistics.md §8. Schuirmann DJ (1987) for TOST.
+    docs/methods.md §8. Schuirmann DJ (1987) for TOST.
 
     Examples
     --------

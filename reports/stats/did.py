@@ -195,7 +195,7 @@ def did_from_counts(
 
     References
     ----------
-    docs/statistics.md §7.
+    docs/methods.md §7.
 
     Examples
     --------

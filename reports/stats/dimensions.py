@@ -1,4 +1,4 @@
-"""Dimensions: respondent scores, Cronbach's alpha, dimension gap (docs/statistics.md §3)."""
+"""Dimensions: respondent scores, Cronbach's alpha, dimension gap (docs/methods.md §3)."""
 
 from __future__ import annotations
 

@@ -110,7 +110,7 @@ def adjust_item_family(
 
     References
     ----------
-    Benjamini Y, Hochberg Y (1995); Holm S (1979). docs/statistics.md §4, §8.
+    Benjamini Y, Hochberg Y (1995); Holm S (1979). docs/methods.md §4, §8.
 
     Examples
     --------

@@ -1,4 +1,4 @@
-"""Item-level statistics from per-level count vectors (docs/statistics.md §1–2, §5.3, §11).
+"""Item-level statistics from per-level count vectors (docs/methods.md §1–2, §5.3, §11).
 
 Every statistic is an exact function of the staff counts ``a``, the customer
 counts ``b`` and the scale levels ``v``; no respondent rows are needed.
@@ -568,7 +568,7 @@ def item_comparison(
 
     References
     ----------
-    docs/statistics.md §2, §5.3, §11.
+    docs/methods.md §2, §5.3, §11.
 
     Examples
     --------

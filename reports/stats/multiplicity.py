@@ -1,4 +1,4 @@
-"""Multiplicity adjustment within one family of tests (docs/statistics.md §4)."""
+"""Multiplicity adjustment within one family of tests (docs/methods.md §4)."""
 
 from __future__ import annotations
 

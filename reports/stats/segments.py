@@ -1,4 +1,4 @@
-"""Differences of two gaps between segments (docs/statistics.md §6)."""
+"""Differences of two gaps between segments (docs/methods.md §6)."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def gap_difference_shared_comparator(
 
     References
     ----------
-    docs/statistics.md §6.
+    docs/methods.md §6.
 
     Examples
     --------

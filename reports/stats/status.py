@@ -1,4 +1,4 @@
-"""Report status codes (docs/statistics.md §5.3) and complementary suppression (§5.1).
+"""Report status codes (docs/methods.md §5.3) and complementary suppression (§5.1).
 
 The gap engine does not use complementary suppression: its views are unions of
 released blocks of at least k (docs/anonymity.md). The rule stays here, tested,
@@ -70,7 +70,7 @@ def report_status(
 
     References
     ----------
-    docs/statistics.md §5.3.
+    docs/methods.md §5.3.
 
     Examples
     --------
@@ -139,7 +139,7 @@ def complementary_suppression(
 
     References
     ----------
-    docs/statistics.md §5.1.
+    docs/methods.md §5.1.
 
     Examples
     --------

@@ -1,4 +1,4 @@
-"""Weighted customer estimates from per-level weight sums (docs/statistics.md §9)."""
+"""Weighted customer estimates from per-level weight sums (docs/methods.md §9)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ Decisions, so nobody has to guess:
 * One reverse-keyed item: ``ease_effort_excess`` ("Doing business with us
   takes customers more effort than it should"). Effort is naturally asked in
   the negative (the Customer Effort idea), and one reversed item catches
-  straight-lining. Its top box [4, 5] applies after recoding (docs/statistics.md §0).
+  straight-lining. Its top box [4, 5] applies after recoding (docs/methods.md §0).
 * Customer-only outcome items (no staff wording, no dimension): NPS 0–10
   (top box [9, 10]), Customer Effort Score 1–7 agreement, higher = easier
   (top box [6, 7]), overall satisfaction 1–5 ([4, 5]), renewal intent 1–5

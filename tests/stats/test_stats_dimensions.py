@@ -1,4 +1,4 @@
-"""Dimension scores, Cronbach's alpha and the dimension gap (docs/statistics.md §3)."""
+"""Dimension scores, Cronbach's alpha and the dimension gap (docs/methods.md §3)."""
 
 from __future__ import annotations
 

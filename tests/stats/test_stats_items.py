@@ -1,4 +1,4 @@
-"""Item-level statistics from counts (docs/statistics.md §2, §11) against the worked example
+"""Item-level statistics from counts (docs/methods.md §2, §11) against the worked example
 and against scipy / pingouin / statsmodels on the expanded raw data."""
 
 from __future__ import annotations

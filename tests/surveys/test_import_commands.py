@@ -107,7 +107,6 @@ def test_import_contacts_send_needs_an_open_wave(tmp_path, wave):
 
 
 def test_import_contacts_send_emails_a_working_link_to_each_contact(tmp_path, wave):
-    pytest.importorskip("surveys.notifications")
     services.wave_open(wave=wave)
     path = write(tmp_path, "c.csv", "email,name,language\na@example.com,Alice,en\nb@example.com,佐藤,ja\n,NoMail,en\n")
     out, _ = run("import_contacts", "--wave", "spring", "--side", "customer", path, "--send")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 
-import pytest
-
 from surveys import models as m
 from tests import factories as f
 
@@ -36,7 +34,6 @@ def test_create_update_and_the_unique_external_id(world, owner_client):
 
 
 def test_import_upserts_by_external_id(world, owner_client):
-    pytest.importorskip("surveys.imports")
     upload = io.BytesIO(b"external_id,name,status,arr\nACME,Acme KK,renewed,5000\nNEW-2,New,active,\n")
     upload.name = "accounts.csv"
     response = owner_client.post("/api/v1/accounts/import/", {"organization": world.org.pk, "file": upload},

@@ -212,7 +212,6 @@ def test_remind_reaches_everyone_sent_and_unanswered_in_an_open_wave(world, owne
 
 
 def test_import_creates_invitations_and_reports_rows(world, owner_client):
-    pytest.importorskip("surveys.imports")
     upload = io.BytesIO(b"email,name,language,department\nken@example.com,Ken,en,Sales\n")
     upload.name = "staff.csv"
     response = owner_client.post(f"/api/v1/waves/{world.open.pk}/invitations/import/",
