@@ -30,12 +30,11 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from surveys import disclosure, errors, services
+from surveys import disclosure, errors, invitation_batches, services
 from surveys.models import (
     Channel,
     CustomerAccount,
     ImportedResponseKey,
-    Invitation,
     Organization,
     Side,
     SurveyResponse,
@@ -486,46 +485,32 @@ def import_invitations(*, wave: Wave, side: str, data: bytes, filename: str, ski
     header, rows = table.header, table.rows
     ignored = invitations_header(wave=wave, side=side, header=header)
 
-    accounts = _accounts_by_external_id(wave.organization_id) if "account" in header else {}
-    invited = {
-        email.lower()
-        for email in Invitation.objects.filter(wave=wave, side=side).exclude(email="").values_list("email", flat=True)
-    }
-    first_seen: dict[str, int] = {}
+    # The rules every contact meets, whichever way it arrives (shared with the API's bulk create); the
+    # staff e-mail rule is the caller's context (services.staff_invitations_by_email_only).
+    rules = invitation_batches.ContactRules(wave, side, staff_email_required=False)
     problems = _Problems(header)
     planned: list[tuple[int, dict[str, Any]]] = []
     for number, record in rows:
         _check_extra(problems, number, record)
         email = record.get("email", "")
         if email:
+            _check_length(problems, number, "email", email, 254)
             try:
                 validate_email(email)
             except DjangoValidationError:
                 problems.add(number, "email", f"Not a valid email address: '{email}'.")
-            else:
-                folded = email.lower()
-                if folded in first_seen:
-                    problems.add(number, "email", f"'{email}' also appears in row {first_seen[folded]}.")
-                elif folded in invited:
-                    problems.add(number, "email", f"'{email}' is already invited to this wave ({side}).")
-                first_seen.setdefault(folded, number)
-            _check_length(problems, number, "email", email, 254)
+                email = ""  # reported; not checked again as an address
         name = record.get("name", "")
         _check_length(problems, number, "name", name, 200)
         language = _language(problems, number, record.get("language", ""), wave)
-        account = None
-        external_id = record.get("account", "")
-        if external_id:
-            if side == Side.STAFF:
-                problems.add(number, "account", "Staff invitations carry no account (staff answers stay anonymous).")
-            else:
-                account = accounts.get(external_id)
-                if account is None:
-                    problems.add(number, "account", f"No customer account with external id '{external_id}'.")
         segments = _segments(problems, number, record, wave, side)
+        found, fields = rules.problems(invitation_batches.Contact(
+            email=email, name=name, language=language or "", account=record.get("account", ""), segments=segments),
+            f"row {number}")
+        for key, messages in found.items():
+            problems.add(number, key.removeprefix("segments."), " ".join(messages))
         if not problems.has(number):
-            planned.append((number, {"email": email, "name": name, "language": language, "segments": segments,
-                                     "customer_account": account}))
+            planned.append((number, {**fields, "language": language}))
     _raise_if_any(problems, skip_bad_rows)
 
     created = []

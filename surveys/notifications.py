@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from surveys import errors, invitation_links
+from surveys import errors, invitation_batches, invitation_links
 from surveys.models import Invitation, Language, Side, Wave, new_token
 from surveys.selectors import invitation_url
 from surveys.services import IssuedInvitation
@@ -184,8 +184,7 @@ def invitations_send(*, issued: Iterable[IssuedInvitation], reminder: bool = Fal
 
 
 def _require_open(wave: Wave) -> None:
-    if not wave.is_collecting:
-        raise errors.Conflict("Invitations and reminders go out only while the wave is open.", code="wave_not_open")
+    invitation_batches.check_wave_sends(wave)  # the one rule for when mails may go out
 
 
 def invitations_to_send(*, wave: Wave, side: str | None = None, reminder: bool = False) -> list[Invitation]:

@@ -28,7 +28,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from surveys import disclosure, errors, member_invitations, microdata, notifications, selectors, services
+from surveys import (
+    disclosure,
+    errors,
+    invitation_batches,
+    member_invitations,
+    microdata,
+    notifications,
+    selectors,
+    services,
+)
 from surveys.api import filters
 from surveys.api import serializers as s
 from surveys.api.import_job_serializers import ImportJobSerializer
@@ -708,12 +717,6 @@ def _issued_payload(issued: list[services.IssuedInvitation], sent: int, skipped:
     }
 
 
-def _require_open_to_send(wave: Wave) -> None:
-    if not wave.is_collecting:
-        raise errors.Conflict("Invitations are sent only while the wave is open; create them now and send later.",
-                              code="wave_not_open")
-
-
 @extend_schema_view(
     list=extend_schema(summary="A wave's invitations and their status (admin, analyst)",
                        description=("Never anything that ties a staff invitation to a response: for staff, "
@@ -751,56 +754,14 @@ class WaveInvitationViewSet(WaveNestedMixin, mixins.ListModelMixin, GenericViewS
         serializer = s.InvitationBulkCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if wave.status == WaveStatus.CLOSED:
-            raise errors.Conflict("This wave is closed.", code="wave_closed")
-        if data["send"]:
-            _require_open_to_send(wave)
-        issued = self._create_all(wave=wave, side=data["side"], contacts=data["contacts"])
+        invitation_batches.check_wave_accepts_invitations(wave, send=data["send"])
+        issued = invitation_batches.invitations_create_batch(
+            wave=wave, side=data["side"],
+            contacts=[invitation_batches.Contact(email=c["email"], name=c["name"], language=c["language"],
+                                                 account=c["account"], segments=c["segments"])
+                      for c in data["contacts"]])
         sent = notifications.invitations_send(issued=issued).sent if data["send"] else 0
         return Response(_issued_payload(issued, sent, []), status=status.HTTP_201_CREATED)
-
-    @staticmethod
-    @transaction.atomic
-    @services.staff_invitations_by_email_only()
-    def _create_all(*, wave: Wave, side: str, contacts: list[dict]) -> list[services.IssuedInvitation]:
-        accounts = {a.external_id: a for a in CustomerAccount.objects.filter(organization=wave.organization)}
-        taken = {e.lower() for e in Invitation.objects.filter(wave=wave, side=side).exclude(email="")
-                 .values_list("email", flat=True)}
-        problems: dict[str, list[str]] = {}
-        issued: list[services.IssuedInvitation] = []
-        for index, contact in enumerate(contacts):
-            prefix = f"contacts[{index}]."
-            email = contact["email"].strip()
-            if not email and side == Side.STAFF:
-                problems[prefix + "email"] = [services.STAFF_EMAIL_REQUIRED]
-            if email:
-                if email.lower() in taken:
-                    problems[prefix + "email"] = ["Already invited to this wave."]
-                taken.add(email.lower())
-            account = None
-            if contact["account"]:
-                if side == Side.STAFF:
-                    problems[prefix + "account"] = ["Staff invitations have no account."]
-                elif contact["account"] not in accounts:
-                    problems[prefix + "account"] = ["No customer account has this external id."]
-                else:
-                    account = accounts[contact["account"]]
-            if contact["language"] and contact["language"] not in wave.languages:
-                problems[prefix + "language"] = [f"Not one of this wave's languages: {', '.join(wave.languages)}."]
-            try:
-                services.clean_segments(wave=wave, side=side, segments=contact["segments"])
-            except errors.ValidationFailed as exc:
-                problems.update({prefix + key: value for key, value in exc.field_errors.items()})
-            if problems:
-                continue  # keep checking the rest, create nothing
-            issued.append(services.invitation_create(
-                wave=wave, side=side, email=email, name=contact["name"], language=contact["language"],
-                segments=contact["segments"], customer_account=account,
-            ))
-        if problems:
-            raise errors.ValidationFailed("Some contacts are not valid; no invitation was created.",
-                                          field_errors=problems)
-        return issued
 
     @extend_schema(
         summary="Import invitations from a CSV or XLSX file (admin)",
@@ -825,10 +786,7 @@ class WaveInvitationViewSet(WaveNestedMixin, mixins.ListModelMixin, GenericViewS
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         _check_upload(data["file"])
-        if wave.status == WaveStatus.CLOSED:
-            raise errors.Conflict("This wave is closed.", code="wave_closed")
-        if data["send"]:
-            _require_open_to_send(wave)
+        invitation_batches.check_wave_accepts_invitations(wave, send=data["send"])
         imports = _require_import_module("surveys.imports")
         content = data["file"].read()
         queued = _import_job_or_none(request, kind="invitations", organization=wave.organization, wave=wave,
@@ -918,13 +876,13 @@ class InvitationViewSet(KagamiAPIMixin, GenericViewSet):
 
     def _send_again(self, invitation: Invitation, *, keep_previous: bool) -> Response:
         if invitation.side == Side.STAFF:
-            _require_open_to_send(invitation.wave)
+            invitation_batches.check_wave_sends(invitation.wave)
             sent = notifications.staff_invitation_resend(invitation=invitation, keep_previous=keep_previous)
             invitation.refresh_from_db()
             return Response({"invitation": s.InvitationSerializer(invitation).data, "sent": sent, "link": None})
         if invitation.is_used:
             raise errors.AlreadyAnswered()
-        _require_open_to_send(invitation.wave)
+        invitation_batches.check_wave_sends(invitation.wave)
         issued = notifications.invitation_reissue(invitation=invitation, keep_previous=keep_previous)
         report = notifications.invitations_send(issued=[issued])
         return Response({

@@ -91,8 +91,8 @@ def test_bulk_create_is_all_or_nothing_and_names_each_bad_contact(world, owner_c
         ],
     }, format="json")
     assert response.status_code == 400
-    assert response.data["contacts[1].email"] == ["Already invited to this wave."]
-    assert response.data["contacts[2].email"] == ["Already invited to this wave."]
+    assert response.data["contacts[1].email"] == ["'hanako@example.com' is already invited to this wave (staff)."]
+    assert response.data["contacts[2].email"] == ["'ok@example.com' also appears in contacts[0]."]
     assert "contacts[2].account" in response.data
     assert "contacts[3].segments.tenure" in response.data
     assert "contacts[0].email" not in response.data
