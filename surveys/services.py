@@ -220,6 +220,8 @@ def wave_set_status(*, wave: Wave, status: str, reopen: bool = False) -> Wave:
     locked = Wave.objects.select_for_update().get(pk=wave.pk)
     current = WaveStatus(locked.status)
     target = WaveStatus(status)
+    if reopen and current != WaveStatus.CLOSED:
+        raise errors.InvalidTransition(f"Only a closed wave can be reopened; this one is {current.value}.")
     if current == target:
         wave.status = locked.status
         return wave
@@ -716,6 +718,13 @@ ACCOUNT_FIELDS = ("external_id", "name", "tier", "touch_model", "plan", "region"
 @transaction.atomic
 def account_save(*, organization: Organization, account: CustomerAccount | None = None,
                  **fields: Any) -> CustomerAccount:
+@transaction.atomic
+def account_delete(*, account: CustomerAccount) -> None:
+    """Delete a customer account. Its invitations and responses stay, no longer linked to it (SET_NULL):
+    the answers count as before, only perception vs churn loses them."""
+    account.delete()
+
+
     """Create or change a customer account. Raises ValidationFailed for a duplicate external_id."""
     external_id = fields.get("external_id", account.external_id if account else "")
     clash = CustomerAccount.objects.filter(organization=organization, external_id=external_id)

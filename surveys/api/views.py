@@ -645,9 +645,6 @@ class WaveViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
                    responses={200: s.WaveSerializer, **errs(*DETAIL, 409)})
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, pk: str) -> Response:
-        wave = self.get_object()
-        if wave.status != WaveStatus.CLOSED:
-            raise errors.InvalidTransition(f"Only a closed wave can be reopened; this one is {wave.status}.")
         return self._transition(WaveStatus.OPEN, reopen=True)
 
 
@@ -1066,7 +1063,7 @@ class CustomerAccountViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.Retri
         return self._update(request, partial=True)
 
     def destroy(self, request: Request, pk: str) -> Response:
-        self.get_object().delete()
+        services.account_delete(account=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(

@@ -57,6 +57,16 @@ def test_the_wave_state_machine_goes_draft_open_closed_and_never_back_silently(w
         services.wave_set_status(wave=wave, status="draft", reopen=True)
     wave = services.wave_set_status(wave=wave, status="open", reopen=True)
     assert wave.status == "open" and wave.closed_at is None
+    # Reopening is for closed waves only, decided by the service (not by each interface that offers it).
+    with pytest.raises(errors.InvalidTransition, match="Only a closed wave can be reopened"):
+        services.wave_set_status(wave=wave, status="open", reopen=True)
+
+
+def test_reopen_does_not_open_a_draft(db, org, instrument):
+    draft = services.wave_create(organization=org, instrument=instrument, name="Draft", slug="draft-reopen")
+    with pytest.raises(errors.InvalidTransition, match="Only a closed wave can be reopened; this one is draft"):
+        services.wave_set_status(wave=draft, status="open", reopen=True)
+    assert m.Wave.objects.get(pk=draft.pk).status == "draft"
 
 
 def test_a_draft_wave_collects_nothing(wave):
