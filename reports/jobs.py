@@ -75,7 +75,7 @@ def _wave_data_state(wave_id: int) -> dict[str, Any]:
             "invitations": invitations["n"], "used": used}
 
 
-def data_fingerprint(wave: Wave, options: Mapping[str, Any]) -> str:
+def report_fingerprint(wave: Wave, options: Mapping[str, Any]) -> str:
     """A hash of everything the report is computed from (published responses: callers publish first);
     changes whenever a published answer, a wave setting,
     an invitation or an account's churn status changes."""
@@ -118,7 +118,7 @@ def report_job_request(*, wave: Wave, user: Any = None, language: str, compare_w
         # job: the wave's row lock serialises the look-up-then-create below across processes. FOR NO KEY
         # UPDATE, so posts arriving meanwhile (their foreign-key check takes FOR KEY SHARE) are not blocked.
         Wave.objects.select_for_update(no_key=True).filter(pk=wave.pk).first()
-        fingerprint = data_fingerprint(wave, options)
+        fingerprint = report_fingerprint(wave, options)
         existing = (ReportJob.objects.filter(wave=wave, options_hash=o_hash, data_fingerprint=fingerprint)
                     .exclude(status=ReportStatus.FAILED).order_by("-created_at").first())
         if existing is not None and (existing.status != ReportStatus.DONE or existing.file):

@@ -105,8 +105,8 @@ class WaveGapView(APIView):
         releases.publish_due(wave)
         if compare is not None:
             releases.publish_due(compare)
-        fingerprint = counts.data_fingerprint(wave) + (
-            "|" + counts.data_fingerprint(compare) if compare else "")
+        fingerprint = counts.analysis_fingerprint(wave) + (
+            "|" + counts.analysis_fingerprint(compare) if compare else "")
         key = "gap:" + hashlib.sha256(json.dumps([fingerprint, options], sort_keys=True).encode()).hexdigest()
         # Every read of staff-derived data is audited (disclosure promise P7): who, when, which view.
         survey_services.audit_record(

@@ -7,11 +7,14 @@ fingerprint is hashed from aggregates over the wave's responses and answers.
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from django.db import connection
 from django.db.models import Count, F, IntegerField, Max, Sum, Value
 from django.db.models.functions import Cast, Coalesce
 
-from surveys.models import Answer, SurveyResponse, Wave
+from surveys.models import Answer, CustomerAccount, Invitation, SurveyResponse, Wave
 
 _VERSION_TRIGGERS: dict[str, bool] = {}
 
@@ -24,7 +27,8 @@ def data_version(wave: Wave) -> int | None:
     if alias not in _VERSION_TRIGGERS:
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'kagami_version_%%'")
-            _VERSION_TRIGGERS[alias] = cursor.fetchone()[0] >= 8
+            # responses, answers and accounts (reports/0002: 8), invitations (reports/0004: 2)
+            _VERSION_TRIGGERS[alias] = cursor.fetchone()[0] >= 10
     if not _VERSION_TRIGGERS[alias]:
         return None
     from reports.models import WaveDataVersion
@@ -33,10 +37,10 @@ def data_version(wave: Wave) -> int | None:
 
 
 def data_fingerprint(wave: Wave) -> str:
-    """Changes whenever the wave's responses change: a cache key for results and reports.
+    """Changes whenever the wave's data change (responses, answers, invitations, its organisation's accounts).
 
     On PostgreSQL it is the trigger-kept change counter (one index lookup);
-    elsewhere a hash of aggregates over the wave's responses and answers.
+    elsewhere a hash of aggregates over the same tables.
     """
     version = data_version(wave)
     if version is not None:
@@ -48,5 +52,22 @@ def data_fingerprint(wave: Wave) -> str:
     answers = Answer.objects.filter(response__wave=wave).aggregate(
         n=Count("id"), s=Sum(Coalesce(Cast("value", IntegerField()), Value(-1)))
     )
+    invitations = Invitation.objects.filter(wave=wave).aggregate(n=Count("id"), last=Max("id"))
+    accounts = list(CustomerAccount.objects.filter(organization_id=wave.organization_id)
+                    .values_list("status").annotate(n=Count("id")).order_by("status"))
     return (f"{wave.pk}:{agg['n']}:{agg['last']}:{agg['w']}:{agg['published']}:{agg['release']}:"
-            f"{answers['n']}:{answers['s']}:{wave.instrument_id}")
+            f"{answers['n']}:{answers['s']}:{invitations['n']}:{invitations['last']}:{accounts}:{wave.instrument_id}")
+
+
+def analysis_fingerprint(wave: Wave) -> str:
+    """Changes whenever anything a gap analysis of the wave shows changes: its data (:func:`data_fingerprint`)
+    and the settings and names it prints or groups by (thresholds, segment fields, the organisation's names).
+
+    The one key under which analyses are cached (the gap API, the web mirror).
+    """
+    org = wave.organization
+    shown = [wave.name, wave.slug, wave.status, str(wave.opens_on), str(wave.closes_on), wave.anonymity_threshold,
+             wave.customer_threshold, wave.staff_segment_fields, wave.customer_segment_fields, wave.previous_wave_id,
+             org.name, org.display_name_ja, org.display_name_en]
+    digest = hashlib.sha256(json.dumps(shown, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return f"{data_fingerprint(wave)}:{digest}"

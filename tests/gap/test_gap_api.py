@@ -149,3 +149,25 @@ def test_the_segment_comparison_refuses_values_outside_the_choices_too(analyst_c
     bad = analyst_client.get(url + "segments/", {"side": "staff", "field": "tenure", "first": "10y",
                                                   "second": "<1y"})
     assert bad.status_code == 400 and "first" in bad.json()
+
+
+def test_a_cached_gap_never_outlives_a_change_of_what_it_shows(analyst_client, owner, gap_wave, url):
+    """The cached answer is keyed by everything it is computed from, not only by the answers: new invitations
+    (response rates), the wave's segment fields and the organisation's name change it too."""
+    from surveys import services as survey_services
+    from surveys.models import Organization, Wave
+
+    wave, _ = gap_wave
+    before = analyst_client.get(url, {"segments": "false"}).json()
+    survey_services.invitation_create(wave=wave, side="customer", email="late@example.com")
+    after = analyst_client.get(url, {"segments": "false"}).json()
+    assert after["response_rates"]["customer"]["invited"] == before["response_rates"]["customer"]["invited"] + 1
+    Organization.objects.filter(pk=wave.organization_id).update(display_name_en="Renamed Corp")
+    renamed = analyst_client.get(url, {"segments": "false"}).json()
+    assert renamed["wave"]["organization"]["company_name"] == "Renamed Corp"
+    grouped = analyst_client.get(url, {"segments": "true"}).json()
+    assert "tier" in {entry["field"] for entry in grouped["segments"]["customer"]}
+    fields = [f for f in wave.customer_segment_fields if f["key"] != "tier"]
+    Wave.objects.filter(pk=wave.pk).update(customer_segment_fields=fields)
+    narrowed = analyst_client.get(url, {"segments": "true"}).json()
+    assert "tier" not in {entry["field"] for entry in narrowed["segments"]["customer"]}

@@ -86,11 +86,11 @@ def test_a_changed_answer_changes_the_fingerprint(wave):
     item = f.ItemPairFactory(instrument=wave.instrument, dimension__instrument=wave.instrument)
     answer = f.AnswerFactory(response__wave=wave, response__release=1, item=item, value=4)
     options = jobs.report_options(wave=wave, language="en")
-    before = jobs.data_fingerprint(wave, options)
-    assert jobs.data_fingerprint(wave, options) == before
+    before = jobs.report_fingerprint(wave, options)
+    assert jobs.report_fingerprint(wave, options) == before
     answer.value = 2
     answer.save()
-    assert jobs.data_fingerprint(wave, options) != before
+    assert jobs.report_fingerprint(wave, options) != before
 
 
 def test_a_comparison_wave_of_another_organization_is_refused(wave, other_org):
