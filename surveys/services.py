@@ -716,15 +716,15 @@ ACCOUNT_FIELDS = ("external_id", "name", "tier", "touch_model", "plan", "region"
 
 
 @transaction.atomic
-def account_save(*, organization: Organization, account: CustomerAccount | None = None,
-                 **fields: Any) -> CustomerAccount:
-@transaction.atomic
 def account_delete(*, account: CustomerAccount) -> None:
     """Delete a customer account. Its invitations and responses stay, no longer linked to it (SET_NULL):
     the answers count as before, only perception vs churn loses them."""
     account.delete()
 
 
+@transaction.atomic
+def account_save(*, organization: Organization, account: CustomerAccount | None = None,
+                 **fields: Any) -> CustomerAccount:
     """Create or change a customer account. Raises ValidationFailed for a duplicate external_id."""
     external_id = fields.get("external_id", account.external_id if account else "")
     clash = CustomerAccount.objects.filter(organization=organization, external_id=external_id)
