@@ -38,6 +38,8 @@ from surveys import releases, services
 from surveys.bulk import BulkResponse, invitation_uses_bulk_load, invitations_bulk_load, responses_bulk_load
 from surveys.instruments.loader import builtin_instrument
 from surveys.models import (
+    TENURE_LABELS,
+    TOUCH_MODEL_LABELS,
     Answer,
     Channel,
     CustomerAccount,
@@ -88,16 +90,39 @@ TIERS = ["Enterprise", "Mid-market", "SMB"]
 PLANS = ["Starter", "Business", "Enterprise"]
 REGIONS = ["Kanto", "Kansai", "Chubu", "Kyushu", "APAC"]
 
+# Japanese and English labels of the choices (surveys/respondents.py): respondents see these, the key is stored.
+DEPARTMENT_LABELS = {"Sales": "営業", "Customer Success": "カスタマーサクセス", "Support": "サポート",
+                     "Engineering": "開発", "Marketing": "マーケティング"}
+STAFF_ROLE_LABELS = {"Executive": "経営層", "Manager": "マネージャー", "Individual contributor": "メンバー"}
+TIER_LABELS = {"Enterprise": "大企業", "Mid-market": "中堅企業", "SMB": "中小企業"}
+PLAN_LABELS = {"Starter": "スタータープラン", "Business": "ビジネスプラン", "Enterprise": "エンタープライズプラン"}
+REGION_LABELS = {"Kanto": "関東", "Kansai": "関西", "Chubu": "中部", "Kyushu": "九州", "APAC": "アジア太平洋"}
+
+
+def _labels(japanese: dict[str, str]) -> dict[str, dict[str, str]]:
+    return {choice: {"ja": label, "en": choice} for choice, label in japanese.items()}
+
+
 STAFF_SEGMENT_FIELDS = [
-    {"key": "department", "label_en": "Department", "label_ja": "部署", "choices": DEPARTMENTS},
-    {"key": "role", "label_en": "Role", "label_ja": "職位", "choices": STAFF_ROLES},
-    {"key": "tenure", "label_en": "Tenure", "label_ja": "勤続年数", "choices": TENURES},
+    {"key": "department", "label_en": "Department", "label_ja": "部署", "choices": DEPARTMENTS,
+     "choice_labels": _labels(DEPARTMENT_LABELS), "ask_anonymous": True},
+    {"key": "role", "label_en": "Role", "label_ja": "職位", "choices": STAFF_ROLES,
+     "choice_labels": _labels(STAFF_ROLE_LABELS), "ask_anonymous": True},
+    {"key": "tenure", "label_en": "Tenure", "label_ja": "勤続年数", "choices": TENURES,
+     "choice_labels": TENURE_LABELS, "ask_anonymous": True},
 ]
+# The demo's tiers are company sizes and its plans what a customer buys: things customers know, so its
+# customer anonymous link asks them (the admin's choice; by default tier and plan are not asked). The
+# touch model, how the company serves an account, is left to the accounts.
 CUSTOMER_SEGMENT_FIELDS = [
-    {"key": "tier", "label_en": "Tier", "label_ja": "ティア", "choices": TIERS},
-    {"key": "touch_model", "label_en": "Touch model", "label_ja": "タッチモデル", "choices": ["high", "low", "tech"]},
-    {"key": "plan", "label_en": "Plan", "label_ja": "プラン", "choices": PLANS},
-    {"key": "region", "label_en": "Region", "label_ja": "地域", "choices": REGIONS},
+    {"key": "tier", "label_en": "Tier", "label_ja": "ティア", "choices": TIERS,
+     "choice_labels": _labels(TIER_LABELS), "ask_anonymous": True},
+    {"key": "touch_model", "label_en": "Touch model", "label_ja": "タッチモデル", "choices": ["high", "low", "tech"],
+     "choice_labels": TOUCH_MODEL_LABELS, "ask_anonymous": False},
+    {"key": "plan", "label_en": "Plan", "label_ja": "プラン", "choices": PLANS,
+     "choice_labels": _labels(PLAN_LABELS), "ask_anonymous": True},
+    {"key": "region", "label_en": "Region", "label_ja": "地域", "choices": REGIONS,
+     "choice_labels": _labels(REGION_LABELS), "ask_anonymous": True},
 ]
 
 HEADLINE = "headline"

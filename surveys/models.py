@@ -6,6 +6,7 @@ Business rules live in ``surveys.services`` (writes) and ``surveys.selectors``
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import secrets
 import uuid
@@ -273,23 +274,39 @@ class WaveStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+# Labels of the default choices in the forms' languages (the stored value stays the choice); see surveys/respondents.py.
+TENURE_LABELS = {"<1y": {"ja": "1年未満", "en": "Less than 1 year"}, "1-3y": {"ja": "1〜3年", "en": "1–3 years"},
+                 "3-5y": {"ja": "3〜5年", "en": "3–5 years"}, "5y+": {"ja": "5年以上", "en": "5 years or more"}}
+TOUCH_MODEL_LABELS = {"high": {"ja": "ハイタッチ", "en": "High touch"}, "low": {"ja": "ロータッチ", "en": "Low touch"},
+                      "tech": {"ja": "テックタッチ", "en": "Tech touch"}}
+
+
+def _segment_fields(fields: list[dict], not_asked: frozenset[str] = frozenset()) -> list[dict]:
+    """Complete definitions (surveys/respondents.py): choice labels, and whether the anonymous link asks."""
+    return [{**field, "choice_labels": copy.deepcopy(field.get("choice_labels", {})),
+             "ask_anonymous": field["key"] not in not_asked} for field in fields]
+
+
 def default_staff_segment_fields() -> list[dict]:
-    return [
+    # Staff declare their own segments on the anonymous link (never counted towards k: docs/anonymity.md P5).
+    return _segment_fields([
         {"key": "department", "label_en": "Department", "label_ja": "部署", "choices": []},
         {"key": "role", "label_en": "Role", "label_ja": "職種", "choices": []},
         {"key": "tenure", "label_en": "Tenure", "label_ja": "勤続年数",
-         "choices": ["<1y", "1-3y", "3-5y", "5y+"]},
-    ]
+         "choices": ["<1y", "1-3y", "3-5y", "5y+"], "choice_labels": TENURE_LABELS},
+    ])
 
 
 def default_customer_segment_fields() -> list[dict]:
-    return [
+    # Tier, touch model and plan are the account's attributes: customers cannot know them, so the anonymous
+    # link does not ask them (an admin may turn that on); invitations take them from the account.
+    return _segment_fields([
         {"key": "tier", "label_en": "Tier", "label_ja": "ティア", "choices": []},
         {"key": "touch_model", "label_en": "Touch model", "label_ja": "タッチモデル",
-         "choices": ["high", "low", "tech"]},
+         "choices": ["high", "low", "tech"], "choice_labels": TOUCH_MODEL_LABELS},
         {"key": "plan", "label_en": "Plan", "label_ja": "プラン", "choices": []},
         {"key": "region", "label_en": "Region", "label_ja": "地域", "choices": []},
-    ]
+    ], not_asked=frozenset({"tier", "touch_model", "plan"}))
 
 
 def default_languages() -> list[str]:
@@ -320,6 +337,16 @@ class Wave(models.Model):
     )
     staff_segment_fields = models.JSONField(default=default_staff_segment_fields, blank=True)
     customer_segment_fields = models.JSONField(default=default_customer_segment_fields, blank=True)
+    # What respondents read above the questions (surveys/respondents.py); empty: a default naming the
+    # company. Never the instrument's name or description, which are internal.
+    staff_title_ja = models.CharField(max_length=200, blank=True)
+    staff_title_en = models.CharField(max_length=200, blank=True)
+    staff_intro_ja = models.TextField(max_length=2000, blank=True)
+    staff_intro_en = models.TextField(max_length=2000, blank=True)
+    customer_title_ja = models.CharField(max_length=200, blank=True)
+    customer_title_en = models.CharField(max_length=200, blank=True)
+    customer_intro_ja = models.TextField(max_length=2000, blank=True)
+    customer_intro_en = models.TextField(max_length=2000, blank=True)
     previous_wave = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="next_waves",
         help_text="Default comparison wave for the change-over-time view.",

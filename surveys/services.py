@@ -644,6 +644,9 @@ WAVE_EDITABLE_FIELDS = (
     "name", "slug", "opens_on", "closes_on", "languages", "default_language", "anonymity_threshold",
     "anonymity_override_reason", "customer_threshold", "staff_segment_fields", "customer_segment_fields",
     "previous_wave",
+    # What respondents read (surveys/respondents.py).
+    "staff_title_ja", "staff_title_en", "staff_intro_ja", "staff_intro_en",
+    "customer_title_ja", "customer_title_en", "customer_intro_ja", "customer_intro_en",
 )
 
 

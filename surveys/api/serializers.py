@@ -14,7 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from surveys import disclosure, selectors
+from surveys import disclosure, respondents, selectors
 from surveys.models import (
     OUTCOME_SCALES,
     AuditEvent,
@@ -392,6 +392,17 @@ class SegmentFieldSerializer(serializers.Serializer):
     label_ja = serializers.CharField(max_length=100)
     choices = serializers.ListField(child=serializers.CharField(max_length=120), max_length=200, required=False,
                                     default=list, help_text="Allowed values; empty means free text.")
+    choice_labels = serializers.DictField(
+        child=serializers.DictField(child=serializers.CharField(max_length=120)), required=False,
+        help_text='Optional labels of the choices in the forms\' languages, e.g. {"<1y": {"ja": "1年未満", '
+                  '"en": "Less than 1 year"}}; respondents see the label, the choice itself is stored.',
+    )
+    ask_anonymous = serializers.BooleanField(
+        required=False,
+        help_text="Whether the side's anonymous link asks this field. Default: yes, except the customer "
+                  "account's attributes tier, touch_model and plan (customers cannot know them; invited "
+                  "customers get them from their account).",
+    )
 
     def validate_key(self, value: str) -> str:
         if value in RESERVED_SEGMENT_KEYS:
@@ -403,8 +414,15 @@ class SegmentFieldSerializer(serializers.Serializer):
             raise serializers.ValidationError("Choices must be distinct.")
         return value
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        problems = respondents.choice_labels_problems(list(attrs.get("choices") or []),
+                                                      attrs.get("choice_labels") or {})
+        if problems:
+            raise serializers.ValidationError({"choice_labels": problems})
+        return attrs
 
-def _check_segment_fields(value: list[dict]) -> list[dict]:
+
+def _check_segment_fields(value: list[dict], side: str = Side.STAFF) -> list[dict]:
     # A PATCH is partial and DRF makes the nested segment fields partial too (no required fields, no
     # defaults); the list replaces the stored one, so each field must be whole all the same.
     missing = sorted({name for field in value for name in ("key", "label_en", "label_ja") if name not in field})
@@ -413,7 +431,32 @@ def _check_segment_fields(value: list[dict]) -> list[dict]:
     keys = [field["key"] for field in value]
     if len(set(keys)) != len(keys):
         raise serializers.ValidationError("Segment field keys must be distinct.")
-    return [{**field, "choices": field.get("choices", [])} for field in value]
+    return [{**field, "choices": field.get("choices", []), "choice_labels": field.get("choice_labels", {}),
+             "ask_anonymous": field.get("ask_anonymous", respondents.default_ask_anonymous(side, field["key"]))}
+            for field in value]
+
+
+def _check_customer_segment_fields(value: list[dict]) -> list[dict]:
+    return _check_segment_fields(value, Side.CUSTOMER)
+
+
+def _one_line(value: str) -> None:
+    if "\n" in value or "\r" in value:
+        raise serializers.ValidationError("A title is one line.")
+
+
+def _title_field(side: str, language: str) -> serializers.CharField:
+    return serializers.CharField(
+        required=False, allow_blank=True, max_length=respondents.TITLE_MAX_LENGTH, validators=[_one_line],
+        help_text=f"The survey's title on the {side} forms in {language}, {{company}} filled in; empty: a default "
+                  "naming the company. One line. Never the instrument's name (which is internal).")
+
+
+def _intro_field(side: str, language: str) -> serializers.CharField:
+    return serializers.CharField(
+        required=False, allow_blank=True, max_length=respondents.INTRO_MAX_LENGTH,
+        help_text=f"The introduction of the {side} forms in {language} (blank lines separate paragraphs), "
+                  "{company} filled in; empty: a default. Never the instrument's description (which is internal).")
 
 
 class WaveCountsSerializer(serializers.Serializer):
@@ -451,8 +494,8 @@ class WaveSerializer(serializers.ModelSerializer):
         model = Wave
         fields = ["id", "organization", "instrument", "name", "slug", "status", "opens_on", "closes_on", "languages",
                   "default_language", "anonymity_threshold", "anonymity_override_reason", "customer_threshold",
-                  "staff_segment_fields", "customer_segment_fields", "previous_wave", "opened_at", "closed_at",
-                  "created_at", "anonymous_links", "counts"]
+                  "staff_segment_fields", "customer_segment_fields", *respondents.RESPONDENT_TEXT_FIELDS,
+                  "previous_wave", "opened_at", "closed_at", "created_at", "anonymous_links", "counts"]
         read_only_fields = fields
 
     def _detailed(self) -> bool:
@@ -491,12 +534,21 @@ class WaveWriteSerializer(serializers.ModelSerializer):
                                                                               MaxValueValidator(100)])
     staff_segment_fields = SegmentFieldSerializer(many=True, required=False, max_length=20)
     customer_segment_fields = SegmentFieldSerializer(many=True, required=False, max_length=20)
+    staff_title_ja = _title_field("staff", "ja")
+    staff_title_en = _title_field("staff", "en")
+    staff_intro_ja = _intro_field("staff", "ja")
+    staff_intro_en = _intro_field("staff", "en")
+    customer_title_ja = _title_field("customer", "ja")
+    customer_title_en = _title_field("customer", "en")
+    customer_intro_ja = _intro_field("customer", "ja")
+    customer_intro_en = _intro_field("customer", "en")
 
     class Meta:
         model = Wave
         fields = ["organization", "instrument", "name", "slug", "opens_on", "closes_on", "languages",
                   "default_language", "anonymity_threshold", "anonymity_override_reason", "customer_threshold",
-                  "staff_segment_fields", "customer_segment_fields", "previous_wave"]
+                  "staff_segment_fields", "customer_segment_fields", *respondents.RESPONDENT_TEXT_FIELDS,
+                  "previous_wave"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -513,7 +565,7 @@ class WaveWriteSerializer(serializers.ModelSerializer):
         return value
 
     validate_staff_segment_fields = staticmethod(_check_segment_fields)
-    validate_customer_segment_fields = staticmethod(_check_segment_fields)
+    validate_customer_segment_fields = staticmethod(_check_customer_segment_fields)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         instance: Wave | None = self.instance

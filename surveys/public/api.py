@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from surveys import errors, services
+from surveys import errors, respondents, services
 from surveys.models import Channel, Language, Side
 from surveys.public import throttling, tickets
 from surveys.public.forms import (
@@ -50,8 +50,6 @@ from surveys.public.views import Target, resolve_anonymous
 def form_definition(target: Target, language: str) -> dict[str, Any]:
     """Everything an embedding app needs to draw the form, in ``language``."""
     wave = target.wave
-    instrument = wave.instrument
-    ja = language == Language.JA
     items = []
     for item in ordered_items(wave, target.side):
         items.append({
@@ -69,20 +67,21 @@ def form_definition(target: Target, language: str) -> dict[str, Any]:
         })
     segment_fields = []
     if target.anonymous:
-        for spec in wave.segment_fields(target.side):
-            key = str(spec.get("key", ""))
+        for spec in respondents.anonymous_segment_fields(wave, target.side):
+            options = respondents.choice_options(spec, language)
             segment_fields.append({
-                "key": key,
-                "label": spec.get("label_ja" if ja else "label_en") or key,
-                "choices": [str(c) for c in spec.get("choices") or []],
+                "key": str(spec.get("key", "")),
+                "label": respondents.field_label(spec, language),
+                "choices": [value for value, _label in options],
+                "options": [{"value": value, "label": label} for value, label in options],
                 "required": False,
             })
     return {
         "wave": {
             "slug": wave.slug,
             "company": wave.organization.company_name(language),
-            "title": instrument.name_ja if ja else instrument.name_en,
-            "description": instrument.description_ja if ja else instrument.description_en,
+            "title": respondents.respondent_title(wave, target.side, language),
+            "description": respondents.respondent_intro(wave, target.side, language),
         },
         "side": target.side,
         "language": language,
@@ -195,6 +194,10 @@ class PublicFormAPIView(APIView):
         serializer = self.submission_serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        if target.anonymous:
+            unasked = respondents.unasked_segment_problems(target.wave, target.side, data.get("segments"))
+            if unasked:
+                raise errors.ValidationFailed("Some segment values are not valid.", field_errors=unasked)
         language = pick_language(target.wave, data.get("language"), self.preferred_language(target))
         with tickets.guarded_submission(request, target.wave, target.side, anonymous=target.anonymous,
                                         ticket=data.get(tickets.TICKET_FIELD)):

@@ -17,7 +17,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from surveys import selectors, services
+from surveys import respondents, selectors, services
 from surveys.models import Invitation, ItemKind, ItemPair, Language, Side, Wave
 
 NA = "na"
@@ -186,9 +186,12 @@ def posted_answers(wave: Wave, side: str, data: Mapping[str, Any]) -> dict[str, 
 
 
 def posted_segments(wave: Wave, side: str, data: Mapping[str, Any]) -> dict[str, str]:
-    """Segment key → the posted value, blanks left out: what ``SurveyForm(…).segments()`` gives."""
+    """Segment key → the posted value, blanks left out: what ``SurveyForm(…).segments()`` gives.
+
+    Only the fields the anonymous link asks (surveys/respondents.py): a value nobody was asked for is dropped.
+    """
     values = ((str(spec.get("key", "")), str(data.get(f"s_{spec.get('key', '')}", ""))[:120].strip())
-              for spec in wave.segment_fields(side))
+              for spec in respondents.anonymous_segment_fields(wave, side))
     return {key: value for key, value in values if value}
 
 
@@ -204,7 +207,7 @@ class SegmentQuestion:
     name: str
     html_id: str
     label: str
-    choices: list[str]
+    choices: list[tuple[str, str]]  # (stored value, label in the form's language)
     value: str = ""
     errors: list[str] = field(default_factory=list)
 
@@ -228,12 +231,11 @@ class SurveyForm:
             self.sections[-1].questions.append(question)
         self.segment_questions: list[SegmentQuestion] = []
         if ask_segments:
-            for spec in wave.segment_fields(side):
+            for spec in respondents.anonymous_segment_fields(wave, side):
                 key = str(spec.get("key", ""))
-                label = spec.get("label_ja" if language == Language.JA else "label_en") or key
                 self.segment_questions.append(SegmentQuestion(
-                    key=key, name=f"s_{key}", html_id=f"seg-{key}", label=label,
-                    choices=[str(c) for c in spec.get("choices") or []],
+                    key=key, name=f"s_{key}", html_id=f"seg-{key}", label=respondents.field_label(spec, language),
+                    choices=respondents.choice_options(spec, language),
                     value=str(data.get(f"s_{key}", ""))[:120],
                 ))
         self.comment: str = str(data.get("comment", ""))

@@ -16,8 +16,11 @@ from surveys.services import MAX_COMMENT_LENGTH
 class PublicFormWaveSerializer(serializers.Serializer):
     slug = serializers.CharField()
     company = serializers.CharField(help_text="The company's name in the form's language.")
-    title = serializers.CharField(help_text="The questionnaire's name in the form's language.")
-    description = serializers.CharField(allow_blank=True)
+    title = serializers.CharField(help_text="The survey's title for this side in the form's language: the wave's "
+                                            "<side>_title_<lang>, else a default naming the company.")
+    description = serializers.CharField(
+        allow_blank=True, help_text="The survey's introduction for this side (the wave's <side>_intro_<lang>, else "
+                                    "a default); paragraphs are separated by blank lines.")
 
 
 class PublicFormLevelSerializer(serializers.Serializer):
@@ -39,10 +42,16 @@ class PublicFormItemSerializer(serializers.Serializer):
     required = serializers.BooleanField()
 
 
+class PublicSegmentOptionSerializer(serializers.Serializer):
+    value = serializers.CharField(help_text="What to send (and what is stored).")
+    label = serializers.CharField(help_text="What to show, in the form's language.")
+
+
 class PublicSegmentFieldSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
     choices = serializers.ListField(child=serializers.CharField(), help_text="Empty: free text (max 120).")
+    options = PublicSegmentOptionSerializer(many=True, help_text="The choices with their labels, in order.")
     required = serializers.BooleanField()
 
 
@@ -52,7 +61,8 @@ class PublicFormDefinitionSerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=Language.choices)
     languages = serializers.ListField(child=serializers.CharField(), help_text="Languages offered: ja, en.")
     items = PublicFormItemSerializer(many=True)
-    segment_fields = PublicSegmentFieldSerializer(many=True, help_text="Asked on anonymous links only.")
+    segment_fields = PublicSegmentFieldSerializer(
+        many=True, help_text="Anonymous links only: the segment questions the wave asks on this link.")
     anonymity_statement = serializers.ListField(
         child=serializers.CharField(), help_text="Staff forms: how anonymity is protected (paragraphs). Else empty."
     )
@@ -94,7 +104,8 @@ class PublicInvitationSubmissionSerializer(serializers.Serializer):
 class PublicAnonymousSubmissionSerializer(PublicInvitationSubmissionSerializer):
     segments = serializers.DictField(
         child=serializers.CharField(allow_blank=True, allow_null=True, max_length=120),
-        required=False, default=dict, help_text="Segment key → value (see segment_fields); all optional.",
+        required=False, default=dict,
+        help_text="Segment key → value (see segment_fields); all optional; a field not asked on this link is a 400.",
     )
     ticket = serializers.CharField(
         required=False, allow_blank=True, trim_whitespace=False,

@@ -26,7 +26,7 @@ from django.utils.http import urlencode
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from surveys import errors, invitation_links, services
+from surveys import errors, invitation_links, respondents, services
 from surveys.models import AnonymousLink, Channel, Invitation, Language, Side, Wave, WaveStatus
 from surveys.public import throttling, tickets
 from surveys.public.forms import (
@@ -233,7 +233,6 @@ class PublicFormView(View):
                           ask_segments=target.anonymous, invitation=target.invitation)
 
     def render_form(self, request: HttpRequest, target: Target, form: SurveyForm, *, status: int) -> HttpResponse:
-        instrument = target.wave.instrument
         lang = form.language
         ticket = None
         if target.guarded:
@@ -245,8 +244,8 @@ class PublicFormView(View):
             request, "form.html", status, language=lang,
             form=form, target=target, wave=target.wave, side=target.side,
             company=target.wave.organization.company_name(lang),
-            title=instrument.name_ja if lang == "ja" else instrument.name_en,
-            description=instrument.description_ja if lang == "ja" else instrument.description_en,
+            title=respondents.respondent_title(target.wave, target.side, lang),
+            intro=respondents.respondent_intro(target.wave, target.side, lang),
             honeypot_field=HONEYPOT_FIELD, comment_max_length=services.MAX_COMMENT_LENGTH,
             language_labels=LANGUAGE_LABELS, ticket=ticket,
         )

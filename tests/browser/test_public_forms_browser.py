@@ -54,7 +54,8 @@ def test_a_customer_fills_the_japanese_form_on_a_phone(browser: Browser, site, w
     response = page.goto(f"{site}/r/{token}/")
     assert response.status == 200
     expect(page.locator("html")).to_have_attribute("lang", "ja")
-    expect(page.get_by_role("heading", level=1)).to_have_text("顧客志向チェック")
+    # The survey's title for customers, not the instrument's (internal) name.
+    expect(page.get_by_role("heading", level=1)).to_have_text("ミラー株式会社 お客様アンケート")
     expect(page.get_by_role("group", name="ミラー株式会社は私に優れた体験を提供している。")).to_be_visible()
     assert_accessible(page, axe_source)
     assert not scale_is_horizontal(page, "superior")  # a vertical list of big targets on a phone
@@ -113,6 +114,10 @@ def test_a_staff_member_fills_the_english_form_with_javascript_disabled(browser:
 
 
 def test_a_validation_error_keeps_every_other_answer(browser: Browser, site, wave, axe_source, artifacts: Path):
+    # The admin's choice: this wave's anonymous link also asks the touch model (by default it does not).
+    wave.customer_segment_fields = [{**f, "ask_anonymous": f["ask_anonymous"] or f["key"] == "touch_model"}
+                                    for f in wave.customer_segment_fields]
+    wave.save(update_fields=["customer_segment_fields"])
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     page.goto(f"{site}/s/{wave.slug}/customer/?lang=en")

@@ -331,10 +331,10 @@ def test_html_script_and_formulas_accepted_as_data_are_stored_verbatim_and_rende
     cache.clear()
     response = APIClient().post(f"/api/v1/public/waves/{home.wave.slug}/customer/",
                                 {"answers": {"c1": 4, "c2": "na", "c3": 2, "nps": 9}, "comment": text,
-                                 "segments": {"tier": SCRIPT}}, format="json")
+                                 "segments": {"region": SCRIPT}}, format="json")  # free text, asked anonymously
     assert response.status_code == 201
     stored = m.SurveyResponse.objects.get(comment=text)
-    assert stored.segments["tier"] == SCRIPT
+    assert stored.segments["region"] == SCRIPT
 
     response = api.post("/api/v1/accounts/", {"organization": home.org.pk, "external_id": "X-1", "name": text},
                         format="json")

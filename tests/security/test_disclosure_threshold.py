@@ -316,7 +316,8 @@ def test_a_patch_cannot_store_an_incomplete_segment_field(home, owner_client):
                                format="json")
     assert whole.status_code == 200, whole.data
     home.wave.refresh_from_db()
-    assert home.wave.staff_segment_fields == [{"key": "team", "label_en": "Team", "label_ja": "班", "choices": []}]
+    assert home.wave.staff_segment_fields == [{"key": "team", "label_en": "Team", "label_ja": "班", "choices": [],
+                                               "choice_labels": {}, "ask_anonymous": True}]
 
 
 def test_the_default_threshold_of_new_waves_comes_from_the_settings_and_is_never_below_five(home, settings):

@@ -47,8 +47,10 @@ def test_it_describes_an_invitation_form_in_the_invitees_language(anon_client, c
     response = anon_client.get(f"/api/v1/public/forms/{customer_token}/")
     assert response.status_code == 200
     body = response.json()
-    assert body["wave"] == {"slug": "spring", "company": "ミラー株式会社", "title": "顧客志向チェック",
-                            "description": ""}
+    # The survey's title and introduction for respondents, never the instrument's (internal) name.
+    assert body["wave"] == {"slug": "spring", "company": "ミラー株式会社", "title": "ミラー株式会社 お客様アンケート",
+                            "description": "ミラー株式会社とのお取引について、日頃どのように感じていらっしゃるかを"
+                                           "お聞かせください。所要時間は約5分です。"}
     assert (body["side"], body["language"], body["languages"]) == ("customer", "ja", ["ja", "en"])
     assert [item["key"] for item in body["items"]] == ["superior", "everyone", "quick", "nps", "ces", "csat",
                                                       "renewal"]
@@ -87,9 +89,16 @@ def test_a_staff_form_carries_the_anonymity_statement_and_no_outcome_items(anon_
 
 
 def test_an_anonymous_link_describes_its_segment_fields(anon_client, wave):
+    # By default the customer link does not ask the account's attributes (tier, touch model, plan).
     body = anon_client.get(f"/api/v1/public/waves/{wave.slug}/customer/?lang=en").json()
-    assert body["segment_fields"][1] == {"key": "touch_model", "label": "Touch model",
-                                         "choices": ["high", "low", "tech"], "required": False}
+    assert [f["key"] for f in body["segment_fields"]] == ["region"]
+    wave.customer_segment_fields = [{**f, "ask_anonymous": True} for f in wave.customer_segment_fields]
+    wave.save(update_fields=["customer_segment_fields"])
+    body = anon_client.get(f"/api/v1/public/waves/{wave.slug}/customer/?lang=en").json()
+    assert body["segment_fields"][1] == {
+        "key": "touch_model", "label": "Touch model", "choices": ["high", "low", "tech"],
+        "options": [{"value": "high", "label": "High touch"}, {"value": "low", "label": "Low touch"},
+                    {"value": "tech", "label": "Tech touch"}], "required": False}
     assert [f["key"] for f in body["segment_fields"]] == ["tier", "touch_model", "plan", "region"]
 
 

@@ -317,12 +317,20 @@ def test_the_html_form_is_protected_against_cross_site_requests(customer_token):
 # --------------------------------------------------------------------------- anonymous links
 
 
+def ask_touch_model(wave: m.Wave) -> None:
+    """The admin's choice: the customer anonymous link asks the touch model (by default it does not)."""
+    wave.customer_segment_fields = [{**f, "ask_anonymous": f["ask_anonymous"] or f["key"] == "touch_model"}
+                                    for f in wave.customer_segment_fields]
+    wave.save(update_fields=["customer_segment_fields"])
+
+
 def test_an_anonymous_link_asks_the_wave_segment_fields_first(client, wave):
+    ask_touch_model(wave)
     page = html(client.get(f"/s/{wave.slug}/customer/?lang=en"))
     assert page.index("About you") < page.index('<fieldset')
     assert '<select id="seg-touch_model" name="s_touch_model">' in page
-    for choice in ("high", "low", "tech"):
-        assert f'<option value="{choice}">{choice}</option>' in page
+    for choice, label in (("high", "High touch"), ("low", "Low touch"), ("tech", "Tech touch")):
+        assert f'<option value="{choice}">{label}</option>' in page
     assert '<input type="text" id="seg-region" name="s_region"' in page
     assert '<label for="seg-region" class="field__label">Region' in page
 
@@ -345,6 +353,7 @@ def test_an_anonymous_submission_stores_the_segments_given_and_nothing_identifyi
 
 
 def test_a_segment_value_outside_its_choices_is_an_error_on_that_field(client, wave):
+    ask_touch_model(wave)
     response = client.post(f"/s/{wave.slug}/customer/", form_post("customer", s_touch_model="medium"))
     page = html(response)
     assert response.status_code == 400
