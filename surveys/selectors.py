@@ -15,14 +15,12 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.db.models.signals import post_delete, post_save
 
 from surveys import microdata, releases
 from surveys.models import (
     Answer,
     AuditEvent,
     CustomerAccount,
-    Dimension,
     Instrument,
     Invitation,
     ItemPair,
@@ -118,13 +116,9 @@ def frozen_instruments_forget(*, instrument_id: int | None = None) -> None:
             del _frozen[key]
 
 
-def _forget_changed(sender: type, instance: Any, **kwargs: Any) -> None:
+def frozen_instrument_changed(sender: type, instance: Any, **kwargs: Any) -> None:
+    """Signal receiver (connected in SurveysConfig.ready): an instrument, dimension or item was saved or deleted."""
     frozen_instruments_forget(instrument_id=instance.pk if sender is Instrument else instance.instrument_id)
-
-
-for _model in (Instrument, Dimension, ItemPair):
-    post_save.connect(_forget_changed, sender=_model, dispatch_uid=f"kagami-frozen-{_model.__name__}-save")
-    post_delete.connect(_forget_changed, sender=_model, dispatch_uid=f"kagami-frozen-{_model.__name__}-delete")
 
 
 def _questionnaire_order(item: ItemPair) -> tuple:

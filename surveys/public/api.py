@@ -35,6 +35,7 @@ from surveys.public.forms import (
     pick_language,
     scale_choices,
 )
+from surveys.public.links import Target, resolve_anonymous
 from surveys.public.serializers import (
     PublicAnonymousSubmissionSerializer,
     PublicErrorSerializer,
@@ -44,7 +45,6 @@ from surveys.public.serializers import (
     PublicSubmissionReceiptSerializer,
     PublicValidationErrorSerializer,
 )
-from surveys.public.views import Target, resolve_anonymous
 
 
 def form_definition(target: Target, language: str) -> dict[str, Any]:

@@ -11,10 +11,6 @@ with the answers kept and a fresh ticket.
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-
-from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
@@ -27,8 +23,8 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from surveys import errors, invitation_links, respondents, services
-from surveys.models import AnonymousLink, Channel, Invitation, Language, Side, Wave, WaveStatus
-from surveys.public import throttling, tickets
+from surveys.models import AnonymousLink, Channel, Language, WaveStatus
+from surveys.public import links, throttling, tickets
 from surveys.public.forms import (
     HONEYPOT_FIELD,
     LANGUAGE_LABELS,
@@ -37,25 +33,7 @@ from surveys.public.forms import (
     posted_answers,
     posted_segments,
 )
-
-
-@dataclass
-class Target:
-    """What a public link points at."""
-
-    wave: Wave
-    side: str
-    invitation: Invitation | None = None
-    link_id: int | None = None  # the anonymous link's
-
-    @property
-    def anonymous(self) -> bool:
-        return self.invitation is None
-
-    @property
-    def guarded(self) -> bool:
-        """Submissions need a ticket and count against the per-address cap (the staff anonymous link)."""
-        return tickets.guarded(self.side, anonymous=self.anonymous)
+from surveys.public.links import Target
 
 
 def _activate(request: HttpRequest, language: str) -> None:
@@ -303,70 +281,12 @@ class InvitationFormView(PublicFormView):
             {"lang": language})
 
 
-# Anonymous links this process resolved lately: (slug, side) → (when, target). A post may use a copy up
-# to RECENT_LINK_SECONDS old instead of reading the link, its wave, organization and instrument again
-# (≈ 1 ms of ORM work per post). Closing is still exact: response_submit's INSERT re-checks, in the
-# database, that the wave is open and the link active, and a refused post reads the link afresh; only
-# open waves are kept, so a reopened wave takes posts at once. What a copy may show for those seconds
-# are the wave's other settings (languages, segment fields, names, even a slug renamed meanwhile) as
-# they were: each gunicorn worker has its own copy and no signal reaches it, hence the short life.
-RECENT_LINK_SECONDS = 2.0
-_recent_links: dict[tuple[str, str], tuple[float, Target]] = {}
-
-
-def resolve_anonymous(slug: str, side: str, *, recent: bool = False) -> Target:
-    """The wave and side of an anonymous link, or NotFound / WaveNotCollecting.
-
-    ``recent``: this process's copy of at most RECENT_LINK_SECONDS ago will do (for posts, whose
-    INSERT checks the wave and link again).
-    """
-    if side not in Side.values:
-        raise errors.NotFound()
-    now = time.monotonic()
-    if recent:
-        kept = _recent_links.get((slug, side))
-        if kept is not None and now - kept[0] < RECENT_LINK_SECONDS:
-            return Target(wave=kept[1].wave, side=side, link_id=kept[1].link_id)
-    try:
-        link = AnonymousLink.objects.select_related("wave", "wave__organization", "wave__instrument").get(
-            wave__slug=slug, side=side)
-    except AnonymousLink.DoesNotExist:  # (wave slug, side) is unique: never more than one
-        _recent_links.pop((slug, side), None)
-        raise errors.NotFound() from None
-    if not link.is_active:
-        _recent_links.pop((slug, side), None)
-        raise errors.WaveNotCollecting()
-    target = Target(wave=link.wave, side=side, link_id=link.pk)
-    if not target.wave.is_collecting:
-        # Only an open wave is kept: the INSERT's guard catches a wave closed since, but nothing
-        # would catch one reopened since.
-        _recent_links.pop((slug, side), None)
-        return target
-    if len(_recent_links) > 1000:  # links nobody posts to any more
-        for key in [k for k, (when, _t) in _recent_links.items() if now - when >= RECENT_LINK_SECONDS]:
-            _recent_links.pop(key, None)
-    _recent_links[(slug, side)] = (now, target)
-    return target
-
-
-def forget_recent_links(**kwargs) -> None:
-    """Drop every kept link. Connected to the saves and deletions of waves and links: the process that
-    changes one sees the change at once (the other processes within RECENT_LINK_SECONDS)."""
-    _recent_links.clear()
-
-
-for _model in (Wave, AnonymousLink):
-    post_save.connect(forget_recent_links, sender=_model, dispatch_uid=f"kagami-recent-links-save-{_model.__name__}")
-    post_delete.connect(forget_recent_links, sender=_model,
-                        dispatch_uid=f"kagami-recent-links-delete-{_model.__name__}")
-
-
 class AnonymousFormView(PublicFormView):
     def resolve(self, request: HttpRequest, *, recent: bool = False, **kwargs) -> Target:
-        return resolve_anonymous(kwargs["slug"], kwargs["side"], recent=recent)
+        return links.resolve_anonymous(kwargs["slug"], kwargs["side"], recent=recent)
 
     def forget(self, **kwargs) -> None:
-        _recent_links.pop((kwargs["slug"], kwargs["side"]), None)
+        links.forget_recent_link(kwargs["slug"], kwargs["side"])
 
     def thanks_url(self, target: Target, language: str, **kwargs) -> str:
         return reverse("public-anonymous-thanks", kwargs={"slug": kwargs["slug"], "side": kwargs["side"]}) + (
@@ -384,7 +304,7 @@ def invitation_thanks(request: HttpRequest, token: str) -> HttpResponse:
 
 def anonymous_thanks(request: HttpRequest, slug: str, side: str) -> HttpResponse:
     try:
-        target = resolve_anonymous(slug, side)
+        target = links.resolve_anonymous(slug, side)
     except errors.NotFound:
         return unknown_link_page(request)
     except errors.WaveNotCollecting:

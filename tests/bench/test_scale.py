@@ -14,7 +14,7 @@ from reports import counts
 from surveys import models as m
 from surveys import releases, services
 from surveys import selectors as surveys_selectors
-from surveys.public import views as public_views
+from surveys.public import links as public_links
 from tests import factories as f
 
 
@@ -113,9 +113,9 @@ def test_the_first_post_of_a_process_reads_the_items_once(org):
     wave = _wave(org, "form-cold", items_per_dimension=3, n=0)
     data = {f"a_{item.key}": str(item.scale_max) for item in services.survey_items(wave=wave, side="customer")}
     surveys_selectors.frozen_instruments_forget()
-    public_views.forget_recent_links()
+    public_links.forget_recent_links()
     cold = _post_statements(f"/s/{wave.slug}/customer/", data | {"language": "en"})
-    public_views.forget_recent_links()
+    public_links.forget_recent_links()
     warm = _post_statements(f"/s/{wave.slug}/customer/", data | {"language": "en"})
     assert len(cold) == len(warm) + 1 == 2 + len(_STORE)
 
