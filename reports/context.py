@@ -148,7 +148,28 @@ def item_label(item: Mapping[str, Any], language: str) -> str:
 
 
 def short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """``text`` in at most ``limit`` characters, ending in "…" when cut.
+
+    Text with spaces is cut at a word boundary (never mid-word); text without
+    spaces (Japanese) is cut by characters.
+    """
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut and not text[limit - 1].isspace():
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,;:–—-") + "…"
+
+
+REVERSE_SUFFIX = " (reverse-keyed)"
+# Characters a chart row's label may take (the mirror chart's label column): the reverse-keyed marker included.
+LABEL_BUDGET = {"en": 44, "ja": 22}
+
+
+def reverse_marker(language: str) -> str:
+    """The mark of a reverse-keyed item next to its label (explained in a note under each chart and table)."""
+    return "（逆転）" if language == "ja" else " (reversed)"
 
 
 # --------------------------------------------------------------------------- sections
@@ -206,6 +227,19 @@ def _gap_sentence(row: Mapping[str, Any]) -> str:
         "k": row["scale_points"],
         "ci": fmt_ci(row["ci_low"], row["ci_high"]),
     }
+    if row.get("reverse_keyed"):
+        # Means and gap are on the recoded scale (docs/methods.md §0): higher = more favourable, not "agrees more".
+        if gap >= 0:
+            return _(
+                "Scored reversed (agreeing is unfavourable): staff rate this %(gap)s points more favourably than "
+                "customers do (reversed scores on a 1–%(k)s scale: staff %(staff)s, customers %(customer)s; gap "
+                "95%% CI %(ci)s)."
+            ) % values
+        return _(
+            "Scored reversed (agreeing is unfavourable): customers rate this %(gap)s points more favourably than "
+            "staff do (reversed scores on a 1–%(k)s scale: staff %(staff)s, customers %(customer)s; gap 95%% CI "
+            "%(ci)s)."
+        ) % values
     if gap >= 0:
         return _(
             "Staff rate this %(gap)s points higher than customers do (staff %(staff)s, customers "
@@ -232,10 +266,15 @@ def _item_row(item: Mapping[str, Any], language: str, dim_index: Mapping[str | N
     dim = item.get("dimension")
     index = dim_index.get(dim, len(dim_index))
     label = item_label(item, language)
+    reverse = bool(item.get("reverse_keyed")) and item.get("kind", "likert") == "likert"
+    marker = reverse_marker(language) if reverse else ""
+    if reverse and label.endswith(REVERSE_SUFFIX):
+        label = label[: -len(REVERSE_SUFFIX)]  # the construct's own note: the marker below says it in both languages
     return {
         "key": item.get("key"),
-        "label": label,
-        "short_label": short(label, 34 if language == "en" else 22),
+        "label": label + marker,
+        "short_label": short(label, LABEL_BUDGET.get(language, 22) - len(marker)) + marker,
+        "reverse_keyed": reverse,
         "staff_text": item.get("staff_text", ""),
         "customer_text": item.get("customer_text", ""),
         "dimension": dim,
@@ -280,6 +319,30 @@ def _item_row(item: Mapping[str, Any], language: str, dim_index: Mapping[str | N
         "delta_display": fmt_signed(mwu.get("cliffs_delta")) if reportable else DASH,
         "topbox_display": f"{fmt_pct(tb.get('p_staff'))} / {fmt_pct(tb.get('p_customer'))}" if reportable else DASH,
     }
+
+
+CLASS_ORDER = ("blind_spot", "hidden_strength", "minor_gap", "aligned", "inconclusive", "not_assessed")
+
+
+def _class_count_phrase(cls: str, n: int) -> str:
+    phrases = {
+        "blind_spot": ngettext("%(n)s blind spot", "%(n)s blind spots", n),
+        "hidden_strength": ngettext("%(n)s hidden strength", "%(n)s hidden strengths", n),
+        "minor_gap": ngettext("%(n)s minor gap", "%(n)s minor gaps", n),
+        "aligned": ngettext("%(n)s aligned", "%(n)s aligned", n),
+        "inconclusive": ngettext("%(n)s inconclusive", "%(n)s inconclusive", n),
+        "not_assessed": ngettext("%(n)s not assessed", "%(n)s not assessed", n),
+    }
+    return phrases.get(cls, f"{class_label(cls)} %(n)s") % {"n": n}
+
+
+def _class_summary(class_counts: Mapping[str, int], count_phrase: str, language: str) -> str:
+    """"Of 22 item pairs: 9 blind spots, 1 hidden strength, …": every class the engine gave, counted."""
+    shown = [c for c in CLASS_ORDER if c != "not_assessed" or class_counts.get(c)]
+    shown += sorted(c for c in class_counts if c not in CLASS_ORDER)
+    parts = [_class_count_phrase(c, class_counts.get(c, 0)) for c in shown]
+    return _("Of %(phrase)s: %(classes)s.") % {"phrase": count_phrase,
+                                               "classes": ("、" if language == "ja" else ", ").join(parts)}
 
 
 def _ranked(rows: Iterable[dict], cls: str, reverse: bool) -> list[dict]:
@@ -424,7 +487,7 @@ def _did(analysis: Mapping[str, Any], rows_by_key: Mapping[str, dict], dims_by_k
         "compare_wave": did.get("compare_wave") or {},
         "dimensions": [row(d, dims_by_key.get(d.get("key"), {}).get("name", d.get("key"))) for d in
                        did.get("dimensions") or []],
-        "items": [row(i, rows_by_key.get(i.get("key"), {}).get("short_label", i.get("key"))) for i in
+        "items": [row(i, rows_by_key.get(i.get("key"), {}).get("label", i.get("key"))) for i in
                   did.get("items") or []],
     }
 
@@ -499,6 +562,9 @@ def _response_rates(analysis: Mapping[str, Any], k: Mapping[str, int]) -> list[d
             "responses_display": str(n) if isinstance(n, int) else _("Fewer than %(k)s") % {"k": k[side]},
             "invited": r.get("invited"),
             "answered": r.get("answered_invitations"),
+            # Staff have none by design (reports.selectors.response_rates): a dash with a footnote, never a 0.
+            "answered_display": str(r["answered_invitations"]) if isinstance(r.get("answered_invitations"), int)
+            else (DASH + "*" if side == "staff" else DASH),
             "rate": r.get("rate"),
             "rate_display": fmt_pct(r.get("rate")) if is_number(r.get("rate")) else _("no invitations"),
         })
@@ -570,6 +636,7 @@ def _build(analysis: Mapping[str, Any], *, language: str, wave: Any, generated_a
     class_counts: dict[str, int] = {}
     for r in items:
         class_counts[r["class"]] = class_counts.get(r["class"], 0) + 1
+    count_phrase = ngettext("%(n)s item pair", "%(n)s item pairs", len(items)) % {"n": len(items)}
     n_reportable_dims = [d for d in dims if d["reportable"] and is_number(d["gap"])]
     overall = analysis.get("overall")
     overall_ctx = None
@@ -601,12 +668,19 @@ def _build(analysis: Mapping[str, Any], *, language: str, wave: Any, generated_a
          "n_display": _("suppressed") if row["suppressed"] else (str(row["n"]) if isinstance(row["n"], int) else DASH)}
         for side, fields in segments.items() for field in fields for row in field["rows"]
     ]
-    likert_rows = [r for r in items if r["reportable"] and r["counts_staff"] and r["counts_customer"]]
+    # A reverse-keyed item is drawn in its own wording with its answers as given (the engine's counts are
+    # recoded, docs/methods.md §0), so the agree/disagree legend reads true for it too.
+    likert_rows = [
+        {**r, "counts_staff": r["counts_staff"][::-1], "counts_customer": r["counts_customer"][::-1],
+         "answers_as_given": True} if r["reverse_keyed"] else r
+        for r in items if r["reportable"] and r["counts_staff"] and r["counts_customer"]
+    ]
 
     return {
         "language": language,
         "generated_at": generated_at,
         "generated_at_display": timezone.localtime(generated_at).strftime("%Y-%m-%d %H:%M %Z"),
+        # The cover shows one name: company_name, the display name in the report language.
         "organization": {"id": org.get("id"), "name": org.get("name", ""),
                          "company_name": org.get("company_name") or org.get("name", "")},
         "wave": {"id": w.get("id"), "name": w.get("name", ""), "slug": w.get("slug", ""),
@@ -626,6 +700,9 @@ def _build(analysis: Mapping[str, Any], *, language: str, wave: Any, generated_a
         "headline": headline,
         "overall": overall_ctx,
         "class_counts": class_counts,
+        "class_summary": _class_summary(class_counts, count_phrase, language),
+        "has_reverse_keyed": any(r["reverse_keyed"] for r in items),
+        "reverse_marker": reverse_marker(language).strip(),
         "blind_spots": blind_spots,
         "hidden_strengths": hidden_strengths,
         "items": items,
@@ -641,5 +718,5 @@ def _build(analysis: Mapping[str, Any], *, language: str, wave: Any, generated_a
         "outcomes": _outcomes(analysis, k["customer"]),
         "response_rates": _response_rates(analysis, k),
         "undefined_count": len(analysis.get("undefined") or []),
-        "count_phrase": ngettext("%(n)s item pair", "%(n)s item pairs", len(items)) % {"n": len(items)},
+        "count_phrase": count_phrase,
     }

@@ -19,11 +19,25 @@ ITEM_COLUMNS = [
     ("topbox_diff", ("topbox", "diff")), ("topbox_newcombe_low", ("topbox", "newcombe_low")),
     ("topbox_newcombe_high", ("topbox", "newcombe_high")), ("class", ("classification", "class")),
 ]
+# With a comparison wave (docs/methods.md §7): the engine's DiD entry of the same item or dimension.
+DID_COLUMNS = [
+    ("gap_before", "gap_wave1"), ("gap_now", "gap_wave2"), ("change", "did"), ("change_ci_low", "ci_low"),
+    ("change_ci_high", "ci_high"), ("change_p", "p"), ("change_status", "report_status"),
+]
 
 
 def gap_rows(result: dict) -> list[dict]:
-    """One row per item and per dimension, with the headline numbers of each (nulls stay empty)."""
+    """One row per item and per dimension, with the headline numbers of each (nulls stay empty).
+
+    With a comparison wave (``result["did"]``), each row also carries the change of its gap
+    (``DID_COLUMNS``); an item or dimension the earlier wave lacks has them empty.
+    """
     rows = []
+    did = result.get("did")
+    did_entries = {}
+    if did:
+        for level, entries in (("item", did.get("items") or []), ("dimension", did.get("dimensions") or [])):
+            did_entries.update({(level, e.get("key")): e for e in entries})
     for level, entries in (("item", result.get("items") or []), ("dimension", result.get("dimensions") or [])):
         for entry in entries:
             row = {}
@@ -37,14 +51,21 @@ def gap_rows(result: dict) -> list[dict]:
                 else:
                     node = entry.get(path[0]) or {}
                     row[name] = node.get(path[1])
+            if did:
+                change = did_entries.get((level, entry.get("key"))) or {}
+                row.update({name: change.get(key) for name, key in DID_COLUMNS})
             rows.append(row)
     return rows
 
 
 def rows_to_csv(rows: Iterable[dict]) -> str:
+    """CSV of ``gap_rows``; the change columns only when the rows have them (a comparison wave)."""
     rows = list(rows)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=[c for c, _ in ITEM_COLUMNS])
+    columns = [c for c, _ in ITEM_COLUMNS]
+    if any("change" in row for row in rows):
+        columns += [c for c, _ in DID_COLUMNS]
+    writer = csv.DictWriter(out, fieldnames=columns)
     writer.writeheader()
     for row in rows:
         writer.writerow({k: ("" if v is None else neutralize_cell(v)) for k, v in row.items()})
@@ -59,18 +80,47 @@ def _fmt(value, digits=2) -> str:
     return str(value)
 
 
+def fmt_p_value(p) -> str:
+    """A p-value for people: "<0.001" below 0.001, else three significant digits ("0.0123", "0.500")."""
+    if p is None:
+        return "—"
+    if p < 0.001:
+        return "<0.001"
+    return f"{p:#.3g}"
+
+
+def _ci(low, high) -> str:
+    return "—" if low is None or high is None else f"[{low:+.2f}, {high:+.2f}]"
+
+
 def rows_to_text(result: dict) -> str:
-    """The gap analysis as a plain-text table for a terminal: one line per item, dimension and outcome."""
+    """The gap analysis as a plain-text table for a terminal: one line per item and dimension, full keys;
+    with a comparison wave, a second table of the change of each gap (docs/methods.md §7)."""
     lines = [f"{result['wave']['name']} — staff n={_fmt(result['response_counts']['staff'])}, "
              f"customers n={_fmt(result['response_counts']['customer'])}", ""]
-    head = f"{'':10} {'key':28} {'staff':>6} {'cust':>6} {'gap':>6} {'95% CI':>16} {'p(adj)':>7}  class"
+    rows = gap_rows(result)
+    width = max([len(str(row["key"])) for row in rows] + [3])
+    head = f"{'':10} {'key':{width}} {'staff':>6} {'cust':>6} {'gap':>6} {'95% CI':>16} {'p(adj)':>7}  class"
     lines.append(head)
-    for row in gap_rows(result):
-        ci = "—" if row["ci_low"] is None else f"[{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]"
+    for row in rows:
         p = row["welch_p_bh"] if row["level"] == "item" else row["welch_p_holm"]
         mean_s = "—" if row["mean_staff"] is None else f"{row['mean_staff']:.2f}"
         mean_c = "—" if row["mean_customer"] is None else f"{row['mean_customer']:.2f}"
         status = row["class"] or row["report_status"]
-        lines.append(f"{row['level']:10} {row['key'][:28]:28} {mean_s:>6} {mean_c:>6} {_fmt(row['gap']):>6} "
-                     f"{ci:>16} {_fmt(p, 3):>7}  {status}")
+        lines.append(f"{row['level']:10} {row['key']!s:{width}} {mean_s:>6} {mean_c:>6} {_fmt(row['gap']):>6} "
+                     f"{_ci(row['ci_low'], row['ci_high']):>16} {fmt_p_value(p):>7}  {status}")
+    did = result.get("did")
+    if did:
+        name = (did.get("compare_wave") or {}).get("name", "")
+        lines += ["", f"Change since {name} (change = gap now − gap before; staff − customers)", "",
+                  f"{'':10} {'key':{width}} {'before':>7} {'now':>7} {'change':>7} {'95% CI':>16} {'p':>7}  status"]
+        for row in rows:
+            if "change" not in row or row["report_status"] is None:
+                continue
+            if row["gap_before"] is None and row["change_status"] is None:
+                continue  # not in the earlier wave
+            lines.append(f"{row['level']:10} {row['key']!s:{width}} {_fmt(row['gap_before']):>7} "
+                         f"{_fmt(row['gap_now']):>7} {_fmt(row['change']):>7} "
+                         f"{_ci(row['change_ci_low'], row['change_ci_high']):>16} "
+                         f"{fmt_p_value(row['change_p']):>7}  {row['change_status'] or ''}")
     return "\n".join(lines) + "\n"

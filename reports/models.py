@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Language, Wave
@@ -68,7 +69,10 @@ class ReportJob(models.Model):
         return self.status in (ReportStatus.DONE, ReportStatus.FAILED)
 
     def filename(self) -> str:
-        day = (self.finished_at or self.created_at).date().isoformat() if (self.finished_at or self.created_at) else ""
+        when = self.finished_at or self.created_at
+        # The local day of generation (settings.TIME_ZONE), not the UTC one: a report made at 01:00 in Tokyo
+        # carries that day's date.
+        day = timezone.localdate(when).isoformat() if when else ""
         return f"kagami-{self.wave.slug}-{self.language}-{day}.pdf"
 
 

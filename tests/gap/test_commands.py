@@ -84,3 +84,77 @@ def test_analyse_csv_reports_each_bad_cell_and_analyses_nothing(tmp_path):
     assert "row 2" in message.lower() and "q3" in message
     assert "row 3" in message.lower() and "side" in message
     assert "row 4" in message.lower() and "q2" in message
+
+
+@pytest.fixture
+def earlier_wave(gap_wave):
+    """A second, earlier wave of the gap wave's organization (rolled back after the test)."""
+    from surveys import releases
+    from surveys import services as survey_services
+    from tests.gap.conftest import fill_wave
+
+    wave, _ = gap_wave
+    h1 = survey_services.wave_create(organization=wave.organization, instrument=wave.instrument, name="H1 earlier",
+                                     slug="gap-h1")
+    survey_services.wave_open(wave=h1)
+    fill_wave(h1, seed=3, n_staff=30, n_customer=30, staff_shift=0.2)
+    releases.publish_due(h1)
+    return h1
+
+
+def test_the_gap_table_shows_the_change_since_the_compared_wave(gap_wave, earlier_wave):
+    wave, _ = gap_wave
+    buf = io.StringIO()
+    call_command("gap", "--wave", wave.slug, "--compare", earlier_wave.slug, stdout=buf)
+    text = buf.getvalue()
+    result = services.gap_analysis(wave=wave, compare_wave=earlier_wave)
+    assert "Change since H1 earlier" in text
+    culture = next(d for d in result["did"]["dimensions"] if d["key"] == "culture")
+    line = next(line for line in text.splitlines() if line.startswith("dimension") and " culture " in line
+                and f"{culture['did']:+.2f}" in line)
+    assert f"{culture['gap_wave1']:+.2f}" in line and f"{culture['gap_wave2']:+.2f}" in line
+    assert f"[{culture['ci_low']:+.2f}, {culture['ci_high']:+.2f}]" in line
+    assert len([line for line in text.splitlines() if line.startswith("item ")]) == 2 * len(result["items"])
+
+
+def test_the_gap_csv_carries_the_change_since_the_compared_wave(gap_wave, earlier_wave):
+    wave, _ = gap_wave
+    buf = io.StringIO()
+    call_command("gap", "--wave", wave.slug, "--compare", earlier_wave.slug, "--format", "csv", stdout=buf)
+    rows = {(r["level"], r["key"]): r for r in csv.DictReader(io.StringIO(buf.getvalue()))}
+    result = services.gap_analysis(wave=wave, compare_wave=earlier_wave)
+    for level, entries in (("item", result["did"]["items"]), ("dimension", result["did"]["dimensions"])):
+        assert entries
+        for entry in entries:
+            row = rows[(level, entry["key"])]
+            for column, value in (("gap_before", entry["gap_wave1"]), ("gap_now", entry["gap_wave2"]),
+                                  ("change", entry["did"]), ("change_ci_low", entry["ci_low"]),
+                                  ("change_ci_high", entry["ci_high"]), ("change_p", entry["p"])):
+                assert (row[column] == "") if value is None else float(row[column]) == pytest.approx(value)
+    # Without --compare the columns are not there at all.
+    plain = io.StringIO()
+    call_command("gap", "--wave", wave.slug, "--format", "csv", stdout=plain)
+    assert "gap_before" not in plain.getvalue().splitlines()[0]
+
+
+def test_the_gap_table_prints_full_keys_and_readable_p_values():
+    from reports.gap_export import rows_to_text
+
+    long_key = "customer-success-is-everyones-job-not-only-cs"
+    entry = {"key": long_key, "dimension": "culture", "report_status": "ok", "n_staff": 20, "n_customer": 30,
+             "mean_staff": 4.0, "mean_customer": 3.0, "gap": 1.0, "welch": {"ci_low": 0.5, "ci_high": 1.5, "p": 1e-6},
+             "p_adjusted": {"welch_bh": 0.0000123, "welch_holm": 0.0001}, "classification": {"class": "blind_spot"}}
+    other = {**entry, "key": "c2", "p_adjusted": {"welch_bh": 0.012345, "welch_holm": 0.5}}
+    result = {"wave": {"name": "H2"}, "response_counts": {"staff": 20, "customer": 30}, "items": [entry, other],
+              "dimensions": []}
+    text = rows_to_text(result)
+    lines = text.splitlines()
+    row = next(line for line in lines if long_key in line)
+    assert "<0.001" in row
+    assert "0.0123" in next(line for line in lines if " c2 " in line)
+    # The columns line up: the key column is as wide as the longest key.
+    assert next(line for line in lines if " c2 " in line).index("4.00") == row.index("4.00")
+    from reports.gap_export import fmt_p_value
+
+    assert fmt_p_value(0.5) == "0.500" and fmt_p_value(0.0004) == "<0.001" and fmt_p_value(None) == "—"
+    assert fmt_p_value(1.0) == "1.00"

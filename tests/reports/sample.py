@@ -123,8 +123,10 @@ def sample_analysis(language: str = "en", *, did: bool = True) -> dict[str, Any]
         "filters": {"staff": {}, "customer": {}, "weighted": False, "compare_wave_id": 7 if did else None},
         "thresholds": {"staff_k_min": 5, "customer_k_min": 5},
         "response_counts": {"staff": 40, "customer": 160},
-        "response_rates": {"staff": {"invited": 52, "answered": 40, "rate": 40 / 52},
-                           "customer": {"invited": 600, "answered": 160, "rate": 160 / 600}},
+        # The engine's keys (reports.selectors.response_rates): staff have no answered_invitations by design.
+        "response_rates": {"staff": {"invited": 52, "answered_invitations": None, "responses": 40, "rate": 40 / 52},
+                           "customer": {"invited": 600, "answered_invitations": 160, "responses": 160,
+                                        "rate": 160 / 600}},
         "items": items,
         "headline": headline,
         "dimensions": dims,

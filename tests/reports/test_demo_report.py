@@ -139,7 +139,7 @@ def test_render_report_writes_the_english_pdf_from_the_command_line(demo, demo_a
         assert squash(f"Staff rate this {fmt_signed(item['gap']).lstrip('+')} points higher") in summary
     assert f"Page {len(pages)} / {len(pages)}" in pages[-1]
     assert "Gaps by segment" in "".join(pages)
-    assert "Change since the previous wave" in "".join(pages)
+    assert f"Change since “{wave.previous_wave.name}”" in "".join(pages)
 
 
 def test_render_report_names_an_unknown_wave(tmp_path):
