@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
+from urllib.parse import urlencode
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_failure_limit
@@ -18,6 +19,7 @@ from django.contrib.auth import views as auth_views
 from django.db.models import Sum
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import path
+from django.utils import translation
 
 from surveys.public.throttling import bump_counter, client_ip
 
@@ -68,8 +70,35 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
         return super().form_valid(form)
 
 
+class LanguageLoginView(auth_views.LoginView):
+    """Django's login page, in the language of ``?lang=ja|en`` (remembered in the language cookie, as the
+    executives' pages do), else the one LocaleMiddleware chose."""
+
+    LANGUAGES = ("ja", "en")
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        asked = request.GET.get("lang")
+        if asked in self.LANGUAGES:
+            translation.activate(asked)
+            request.LANGUAGE_CODE = asked
+        response = super().dispatch(request, *args, **kwargs)
+        if asked in self.LANGUAGES:
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, asked, samesite="Lax",
+                                secure=settings.SESSION_COOKIE_SECURE)
+        return response
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        nxt = self.get_redirect_url()
+        context["page_language"] = translation.get_language()
+        context["language_links"] = {code: "?" + urlencode({"lang": code, **({"next": nxt} if nxt else {})})
+                                     for code in self.LANGUAGES}
+        return context
+
+
 urlpatterns = [
+    path("login/", LanguageLoginView.as_view(), name="login"),
     path("password_reset/", ThrottledPasswordResetView.as_view(), name="password_reset"),
-    # Django's other account pages; its own unthrottled password_reset is left out (one route per URL).
-    *(pattern for pattern in auth_urls.urlpatterns if pattern.name != "password_reset"),
+    # Django's other account pages; its own login and unthrottled password_reset are replaced (one route per URL).
+    *(pattern for pattern in auth_urls.urlpatterns if pattern.name not in ("login", "password_reset")),
 ]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from reports.views import home
 from surveys.join import JoinView
 
 urlpatterns = [
@@ -21,8 +21,8 @@ urlpatterns = [
     path("accounts/join/<str:token>/", JoinView.as_view(), name="membership-join"),  # invitation links
     path("accounts/", include("backend.account_limits")),  # auth pages; password reset throttled
     path("reports/", include("reports.urls")),
-    # The address `make run` prints: the executives' reports (the login page first, for a visitor).
-    path("", RedirectView.as_view(pattern_name="reports:index", permanent=False), name="home"),
+    # The address `make run` prints: what Kagami is, a log-in button, and a member's waves.
+    path("", home, name="home"),
     path("", include("surveys.public.urls")),
 ]
 

@@ -6,18 +6,22 @@ to its job page, which refreshes itself until the PDF is ready.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import select_template
 from django.urls import reverse_lazy
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from reports import web
 from reports.api.views import audit_report_download, audit_report_request, visible_jobs, visible_waves
 from reports.jobs import report_job_request, report_jobs_sweep_stale
 from reports.models import ReportJob, ReportStatus
-from surveys.models import Membership
+from surveys import errors
+from surveys.models import Membership, Wave
 
 LOGIN_URL = reverse_lazy("login")
 
@@ -31,6 +35,57 @@ def _render(request: HttpRequest, template: str, context: dict, status: int = 20
     return render(request, template, {"base_template": _base_template(), **context}, status=status)
 
 
+def _page_language(request: HttpRequest) -> str:
+    """``?lang=ja|en`` (remembered in Django's language cookie), else the language LocaleMiddleware chose."""
+    asked = request.GET.get("lang")
+    language = asked if asked in web.LANGUAGES else (translation.get_language() or "en")[:2]
+    language = language if language in web.LANGUAGES else "en"
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+    return language
+
+
+def _remember_language(request: HttpRequest, response: HttpResponse, language: str) -> HttpResponse:
+    if request.GET.get("lang") in web.LANGUAGES:
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax",
+                            secure=settings.SESSION_COOKIE_SECURE)
+    return response
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """`/`: what Kagami is, a log-in button, and for a member the waves they may open."""
+    language = _page_language(request)
+    waves = []
+    if request.user.is_authenticated:
+        waves = sorted(web.readable_waves(request.user),
+                       key=lambda w: (w.organization.name, -(w.created_at.timestamp())))
+    response = _render(request, "reports/home.html", {"waves": waves, "page_language": language,
+                                                       "lang_query": {code: f"?lang={code}" for code in web.LANGUAGES}})
+    return _remember_language(request, response, language)
+
+
+@require_GET
+@login_required(login_url=LOGIN_URL)
+def wave_mirror(request: HttpRequest, wave_id: int) -> HttpResponse:
+    """The web mirror of one wave: the gap engine's view, filters in the query string (docs in reports/web.py)."""
+    language = _page_language(request)
+    wave = get_object_or_404(web.readable_waves(request.user), pk=wave_id)
+    status = 200
+    try:
+        options = web.parse_options(wave, request.GET)
+        page = web.build_page(wave, options, language=language, request=request)
+    except errors.ValidationFailed as exc:
+        status = exc.status
+        options = web.ViewOptions()
+        page = {"problems": [(name, message) for name, messages in exc.field_errors.items() for message in messages]
+                or [("", exc.detail)], "query": "", "wave_obj": wave,
+                "language_links": {code: f"?lang={code}" for code in web.LANGUAGES}}
+    page.update(web.form_context(wave, options, language=language, raw=request.GET))
+    response = _render(request, "reports/mirror.html", {**page, "page_language": language}, status=status)
+    return _remember_language(request, response, language)
+
+
 @require_GET
 @login_required(login_url=LOGIN_URL)
 def report_index(request: HttpRequest) -> HttpResponse:
@@ -40,7 +95,9 @@ def report_index(request: HttpRequest) -> HttpResponse:
     latest: dict[tuple[int, str], object] = {}
     for job in visible_jobs(request.user).filter(status=ReportStatus.DONE).order_by("created_at"):
         latest[(job.wave_id, job.language)] = job
-    rows = [{"wave": w, "ja": latest.get((w.pk, "ja")), "en": latest.get((w.pk, "en"))} for w in waves]
+    mirror = set(web.readable_waves(request.user).values_list("pk", flat=True))
+    rows = [{"wave": w, "ja": latest.get((w.pk, "ja")), "en": latest.get((w.pk, "en")), "mirror": w.pk in mirror}
+            for w in waves]
     return _render(request, "reports/index.html", {"rows": rows, "memberships": memberships})
 
 
@@ -52,7 +109,18 @@ def report_request(request: HttpRequest, wave_id: int, language: str) -> HttpRes
     wave = get_object_or_404(visible_waves(request.user).select_related("previous_wave"), pk=wave_id)
     previous = wave.previous_wave
     compare = previous if previous is not None and previous.organization_id == wave.organization_id else None
-    job, created = report_job_request(wave=wave, user=request.user, language=language, compare_wave=compare)
+    weighted = False
+    if "compare_wave" in request.POST or "weighted" in request.POST:
+        # The web mirror's "same view as PDF": its comparison wave (or none) and weighting.
+        asked = request.POST.get("compare_wave", "")
+        compare = (Wave.objects.filter(organization_id=wave.organization_id, pk=asked).exclude(pk=wave.pk).first()
+                   if asked.isdigit() else None)
+        if asked and compare is None:
+            return _render(request, "reports/problem.html", {"problems": [
+                ("compare_wave", _("Choose another wave of this organization."))]}, status=400)
+        weighted = request.POST.get("weighted") == "1"
+    job, created = report_job_request(wave=wave, user=request.user, language=language, compare_wave=compare,
+                                      weighted=weighted)
     audit_report_request(request=request, wave=wave, job=job, created=created, via="page")
     return redirect("reports:job", pk=job.pk)
 
