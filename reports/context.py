@@ -603,6 +603,18 @@ def _segment_labels(wave: Any, language: str) -> dict[str, dict[str, str]]:
     return labels
 
 
+def _filters_display(filters: Mapping[str, Any]) -> str:
+    """The group a filtered report shows, for its cover ("" when it shows everyone)."""
+    staff, customer = filters.get("staff") or {}, filters.get("customer") or {}
+    if not staff and not customer:
+        return ""
+
+    def group(values: Mapping[str, str]) -> str:
+        return ", ".join(f"{key} = {value}" for key, value in sorted(values.items())) if values else _("all")
+
+    return _("Staff: %(staff)s · Customers: %(customer)s") % {"staff": group(staff), "customer": group(customer)}
+
+
 def build_report_context(analysis: Mapping[str, Any], *, language: str, wave: Any = None,
                          generated_at: datetime | None = None) -> dict[str, Any]:
     """The report's context from one ``gap_analysis`` result, in ``language`` ("ja" or "en").
@@ -691,6 +703,7 @@ def _build(analysis: Mapping[str, Any], *, language: str, wave: Any, generated_a
         "thresholds": k,
         "release": _release(analysis),
         "filters": analysis.get("filters") or {},
+        "filters_display": _filters_display(analysis.get("filters") or {}),
         "counts": {
             side: {"n": counts.get(side),
                    "display": str(counts[side]) if isinstance(counts.get(side), int)

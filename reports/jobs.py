@@ -47,15 +47,22 @@ class ReportNotReady(errors.Conflict):
 
 
 def report_options(*, wave: Wave, language: str, compare_wave: Wave | None = None, segments: bool = True,
-                   weighted: bool = False) -> dict[str, Any]:
+                   weighted: bool = False, staff_filter: Mapping[str, str] | None = None,
+                   customer_filter: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The normalised options of a request (what makes two requests identical)."""
     if compare_wave is not None and (compare_wave.organization_id != wave.organization_id
                                      or compare_wave.pk == wave.pk):
         raise errors.ValidationFailed(field_errors={"compare_wave": ["Choose another wave of this organization."]})
     if language not in ("ja", "en"):
         raise errors.ValidationFailed(field_errors={"language": ["Use 'ja' or 'en'."]})
-    return {"language": language, "compare_wave": compare_wave.pk if compare_wave else None,
-            "segments": bool(segments), "weighted": bool(weighted)}
+    options = {"language": language, "compare_wave": compare_wave.pk if compare_wave else None,
+               "segments": bool(segments), "weighted": bool(weighted)}
+    if staff_filter or customer_filter:  # a filtered view (the web mirror's, or the API's staff=/customer=)
+        from reports.services import view_filters  # numpy/pandas: loaded when a filtered report is asked for
+
+        staff, customer = view_filters(wave=wave, staff_filter=staff_filter, customer_filter=customer_filter)
+        options.update(staff=dict(sorted(staff.items())), customer=dict(sorted(customer.items())))
+    return options
 
 
 def options_hash(wave: Wave, options: Mapping[str, Any]) -> str:
@@ -97,7 +104,9 @@ def report_fingerprint(wave: Wave, options: Mapping[str, Any]) -> str:
 
 
 def report_job_request(*, wave: Wave, user: Any = None, language: str, compare_wave: Wave | None = None,
-                       segments: bool = True, weighted: bool = False, dispatch: bool = True) -> tuple[ReportJob, bool]:
+                       segments: bool = True, weighted: bool = False, dispatch: bool = True,
+                       staff_filter: Mapping[str, str] | None = None,
+                       customer_filter: Mapping[str, str] | None = None) -> tuple[ReportJob, bool]:
     """Ask for a report; returns ``(job, created)``.
 
     An identical request on unchanged data returns the existing job (finished
@@ -106,7 +115,7 @@ def report_job_request(*, wave: Wave, user: Any = None, language: str, compare_w
     """
     report_jobs_sweep_stale()
     options = report_options(wave=wave, language=language, compare_wave=compare_wave, segments=segments,
-                             weighted=weighted)
+                             weighted=weighted, staff_filter=staff_filter, customer_filter=customer_filter)
     o_hash = options_hash(wave, options)
     # Publish what is due first, outside the lock below: publishing takes the wave's data-version row, as
     # every post does, and waiting for it while holding the wave would deadlock with them.
@@ -151,7 +160,8 @@ def build_report(*, wave: Wave, language: str, options: Mapping[str, Any],
         compare = Wave.objects.filter(pk=options["compare_wave"], organization_id=wave.organization_id).first()
     progress(10, "analysis")
     analysis = gap_analysis(wave=wave, compare_wave=compare, weighted=bool(options.get("weighted")),
-                            segments=bool(options.get("segments", True)), language=language)
+                            segments=bool(options.get("segments", True)), language=language,
+                            staff_filter=options.get("staff") or None, customer_filter=options.get("customer") or None)
     progress(40, "context")
     ctx = build_report_context(analysis, language=language, wave=wave)
     progress(55, "charts")

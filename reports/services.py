@@ -184,6 +184,28 @@ def _alpha_from_moments(moments: Mapping[tuple[int, int], PairMoments], m_items:
 # --------------------------------------------------------------------------- public
 
 
+def parse_filter_strings(values: list[str], name: str) -> dict[str, str]:
+    """``["department:Sales", …]`` (the API's and the report request's spelling) as a filter; ValidationFailed
+    naming ``name`` for a value without a colon or a field given twice."""
+    out: dict[str, str] = {}
+    for raw in values:
+        key, sep, value = raw.partition(":")
+        if not sep or not key.strip() or not value.strip():
+            raise errors.ValidationFailed(field_errors={name: [f"Use field:value, got '{raw[:60]}'."]})
+        if key.strip() in out:
+            raise errors.ValidationFailed(field_errors={name: [f"'{key.strip()}' is given twice."]})
+        out[key.strip()] = value.strip()
+    return out
+
+
+def view_filters(*, wave: Wave, staff_filter: Mapping[str, str] | None,
+                 customer_filter: Mapping[str, str] | None) -> tuple[dict[str, str], dict[str, str]]:
+    """The cleaned staff and customer filters of a view of ``wave``, or ValidationFailed naming ``staff`` or
+    ``customer``: the one check for the API, the web mirror and report requests (the engine applies it too)."""
+    return (_validate_filter(wave, Side.STAFF, staff_filter, "staff"),
+            _validate_filter(wave, Side.CUSTOMER, customer_filter, "customer"))
+
+
 def _validate_filter(wave: Wave, side: str, flt: Mapping[str, str] | None, name: str) -> dict[str, str]:
     fields = {f["key"]: f for f in wave.segment_fields(side)}
     cleaned: dict[str, str] = {}

@@ -110,8 +110,9 @@ def report_request(request: HttpRequest, wave_id: int, language: str) -> HttpRes
     previous = wave.previous_wave
     compare = previous if previous is not None and previous.organization_id == wave.organization_id else None
     weighted = False
+    filters: dict[str, list[str]] = {"staff": [], "customer": []}
     if "compare_wave" in request.POST or "weighted" in request.POST:
-        # The web mirror's "same view as PDF": its comparison wave (or none) and weighting.
+        # The web mirror's "same view as PDF": its comparison wave (or none), weighting and segment filters.
         asked = request.POST.get("compare_wave", "")
         compare = (Wave.objects.filter(organization_id=wave.organization_id, pk=asked).exclude(pk=wave.pk).first()
                    if asked.isdigit() else None)
@@ -119,8 +120,17 @@ def report_request(request: HttpRequest, wave_id: int, language: str) -> HttpRes
             return _render(request, "reports/problem.html", {"problems": [
                 ("compare_wave", _("Choose another wave of this organization."))]}, status=400)
         weighted = request.POST.get("weighted") == "1"
-    job, created = report_job_request(wave=wave, user=request.user, language=language, compare_wave=compare,
-                                      weighted=weighted)
+        filters = {side: request.POST.getlist(side) for side in filters}  # field:value, as the API spells them
+    from reports.services import parse_filter_strings  # the engine's module: loaded per request, not at import
+
+    try:
+        job, created = report_job_request(
+            wave=wave, user=request.user, language=language, compare_wave=compare, weighted=weighted,
+            staff_filter=parse_filter_strings(filters["staff"], "staff"),
+            customer_filter=parse_filter_strings(filters["customer"], "customer"))
+    except errors.ValidationFailed as exc:
+        return _render(request, "reports/problem.html", {"problems": [
+            (field, " ".join(messages)) for field, messages in exc.field_errors.items()]}, status=400)
     audit_report_request(request=request, wave=wave, job=job, created=created, via="page")
     return redirect("reports:job", pk=job.pk)
 

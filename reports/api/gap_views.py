@@ -22,18 +22,6 @@ GAP_READERS = (Role.ADMIN, Role.ANALYST, Role.EXECUTIVE)
 CACHE_SECONDS = 24 * 3600
 
 
-def _parse_filter(values: list[str], name: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for raw in values:
-        key, sep, value = raw.partition(":")
-        if not sep or not key.strip() or not value.strip():
-            raise errors.ValidationFailed(field_errors={name: [f"Use field:value, got '{raw[:60]}'."]})
-        if key.strip() in out:
-            raise errors.ValidationFailed(field_errors={name: [f"'{key.strip()}' is given twice."]})
-        out[key.strip()] = value.strip()
-    return out
-
-
 def visible_wave(request: Request, pk: int | str, roles=GAP_READERS) -> Wave:
     """A wave of one of the user's organizations where they hold one of ``roles``; 404 otherwise."""
     try:
@@ -85,8 +73,10 @@ class WaveGapView(APIView):
         })
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        staff_filter = _parse_filter(params["staff"], "staff")
-        customer_filter = _parse_filter(params["customer"], "customer")
+        from reports.services import parse_filter_strings  # the engine's module: loaded per request, not at import
+
+        staff_filter = parse_filter_strings(params["staff"], "staff")
+        customer_filter = parse_filter_strings(params["customer"], "customer")
         compare = None
         if params.get("compare_wave"):
             compare = Wave.objects.filter(pk=params["compare_wave"], organization=wave.organization).first()

@@ -20,6 +20,14 @@ class ReportJobCreateSerializer(serializers.Serializer):
     )
     segments = serializers.BooleanField(default=True, help_text="Include the segment heat maps.")
     weighted = serializers.BooleanField(default=False, help_text="Weight customer answers by response weight.")
+    staff = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, default=list,
+        help_text="Staff group of the report, as field:value (e.g. department:Sales), as on the gap endpoint.",
+    )
+    customer = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, default=list,
+        help_text="Customer group of the report, as field:value (e.g. tier:Enterprise).",
+    )
 
 
 class ReportJobSerializer(serializers.ModelSerializer):

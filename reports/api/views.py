@@ -110,9 +110,13 @@ class WaveReportCreateView(APIView):
         else:
             previous = wave.previous_wave
             compare = previous if previous is not None and previous.organization_id == wave.organization_id else None
+        from reports.services import parse_filter_strings
+
         job, created = report_job_request(wave=wave, user=request.user, language=data["language"],
                                           compare_wave=compare, segments=data["segments"],
-                                          weighted=data["weighted"])
+                                          weighted=data["weighted"],
+                                          staff_filter=parse_filter_strings(data["staff"], "staff"),
+                                          customer_filter=parse_filter_strings(data["customer"], "customer"))
         audit_report_request(request=request, wave=wave, job=job, created=created, via="api")
         return Response(ReportJobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 

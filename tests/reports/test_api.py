@@ -61,6 +61,23 @@ def test_bad_options_get_per_field_errors(owner_client, wave, payload, no_dispat
     assert next(iter(payload)) in body
 
 
+def test_a_report_of_a_segment_filter_is_its_own_job_and_a_bad_filter_a_field_error(owner_client, wave,
+                                                                                      no_dispatch):
+    url = f"/api/v1/waves/{wave.pk}/reports/"
+    everyone = owner_client.post(url, {"language": "en", "compare_wave": None}, format="json").json()
+    sales = owner_client.post(url, {"language": "en", "compare_wave": None, "staff": ["department:Sales"]},
+                              format="json").json()
+    assert sales["id"] != everyone["id"] and sales["options"]["staff"] == {"department": "Sales"}
+    assert "staff" not in everyone["options"]
+    again = owner_client.post(url, {"language": "en", "compare_wave": None, "staff": ["department:Sales"]},
+                              format="json").json()
+    assert again["id"] == sales["id"]  # an identical filtered request is the same job
+    for payload, field in (({"staff": ["salary:high"]}, "staff"), ({"customer": ["tier"]}, "customer"),
+                           ({"staff": ["tenure:10y"]}, "staff")):
+        response = owner_client.post(url, {"language": "en", **payload}, format="json")
+        assert response.status_code == 400 and field in response.json(), (payload, response.content)
+
+
 def test_a_comparison_wave_of_another_organization_is_a_field_error(owner_client, wave, other_org, no_dispatch):
     foreign = f.WaveFactory(organization=other_org)
     response = owner_client.post(f"/api/v1/waves/{wave.pk}/reports/", {"compare_wave": foreign.pk}, format="json")

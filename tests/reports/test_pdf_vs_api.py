@@ -149,3 +149,21 @@ def test_an_edge_wave_report_says_what_the_api_says_in_both_languages(edge_wave_
             for line in rows:
                 rest = line[len(group["value"]):]
                 assert WORDS[language]["suppressed"] in rest and not re.search(r"\d", rest), line
+
+
+def test_a_filtered_report_shows_the_filtered_view_and_says_which(edge_wave_id):
+    """The report of a segment filter (the web mirror's 'same view as PDF', or the API's staff=/customer=)
+    carries the API's numbers for that filter, and its cover names the groups shown."""
+    from reports.jobs import report_options
+
+    wave = m.Wave.objects.select_related("organization").get(pk=edge_wave_id)
+    client = APIClient()
+    client.force_authenticate(get_user_model().objects.get(username="edge-pdf-analyst"))
+    for language, label in (("en", "Groups shown"), ("ja", "対象のグループ")):
+        api = client.get(f"/api/v1/waves/{wave.pk}/gap/", {"lang": language, "customer": "tier:Gold"}).json()
+        everyone = client.get(f"/api/v1/waves/{wave.pk}/gap/", {"lang": language}).json()
+        assert api["response_counts"]["customer"] < everyone["response_counts"]["customer"]
+        options = report_options(wave=wave, language=language, customer_filter={"tier": "Gold"})
+        rendered = build_report(wave=wave, language=language, options=options, progress=lambda pct, step: None)
+        text = _check(rendered.pdf, api, language)
+        assert label in text and "tier = Gold" in text

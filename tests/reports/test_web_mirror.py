@@ -211,6 +211,25 @@ def test_the_pdf_button_requests_the_same_comparison_and_weighting(demo, no_disp
     assert bad.status_code == 400 and "compare_wave" in _text(bad)
 
 
+def test_the_pdf_button_carries_the_segment_filters_too(demo, no_dispatch):
+    """'Download as PDF' is the same view: a filtered page asks for a filtered report."""
+    wave, users = demo
+    client = _client(users["demo-exec"])
+    html = _text(client.get(f"/reports/waves/{wave.pk}/", {"customer:tier": "Enterprise", "staff:department": "Sales"}))
+    assert '<input type="hidden" name="customer" value="tier:Enterprise">' in html
+    assert '<input type="hidden" name="staff" value="department:Sales">' in html
+    response = client.post(f"/reports/waves/{wave.pk}/en/", {"compare_wave": "", "weighted": "0",
+                                                            "customer": "tier:Enterprise", "staff": "department:Sales"})
+    assert response.status_code == 302
+    job = ReportJob.objects.filter(wave=wave).latest("created_at")
+    assert job.options["customer"] == {"tier": "Enterprise"} and job.options["staff"] == {"department": "Sales"}
+    unfiltered = client.post(f"/reports/waves/{wave.pk}/en/", {"compare_wave": "", "weighted": "0"})
+    assert unfiltered.status_code == 302
+    assert "customer" not in ReportJob.objects.filter(wave=wave).latest("created_at").options
+    bad = client.post(f"/reports/waves/{wave.pk}/en/", {"compare_wave": "", "customer": "tier:Platinum"})
+    assert bad.status_code == 400 and "customer" in _text(bad) and "Platinum" in _text(bad)
+
+
 def test_the_page_speaks_japanese_when_asked_and_remembers_it(demo):
     wave, users = demo
     client = _client(users["demo-exec"])
