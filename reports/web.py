@@ -311,7 +311,6 @@ def form_context(wave: Wave, options: ViewOptions, *, language: str, raw: QueryD
         "filter_sides": sides,
         "compare_choices": [w for w in trend_waves(wave) if w.pk != wave.pk],
         "options": options,
-        "has_filters": bool(options.staff or options.customer),
     }
 
 
