@@ -16,8 +16,10 @@ def test_an_unknown_page_is_an_html_404(client, db):
 
 
 def test_the_address_make_run_prints_opens_a_real_page(client, db):
-    """`make run` prints http://127.0.0.1:8000/: it leads to the executives' reports (the login page first)."""
-    response = client.get("/", follow=True)
+    """`make run` prints http://127.0.0.1:8000/: a page of its own (what Kagami is, and the way to log in)."""
+    response = client.get("/")
     assert response.status_code == 200
-    assert response.redirect_chain and response.redirect_chain[0][0].startswith("/reports/")
-    assert b"<form" in response.content  # the login form of a visitor
+    text = response.content.decode()
+    assert "80%" in text and "8%" in text
+    assert 'href="/accounts/login/?next=/"' in text
+    assert client.get("/accounts/login/?next=/").status_code == 200
