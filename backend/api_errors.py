@@ -17,7 +17,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from surveys.errors import ImportFailed, KagamiError
+from surveys.errors import ImportFailed, KagamiError, PayloadTooLarge
 
 
 def _first_code(codes: Any) -> str:
@@ -29,12 +29,6 @@ def _first_code(codes: Any) -> str:
     if isinstance(codes, list) and codes:
         return _first_code(codes[0])
     return "invalid"
-
-
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
-    default_code = "payload_too_large"
 
 
 def _from_json_decoder(exc: BaseException) -> bool:

@@ -90,6 +90,14 @@ class ImportFailed(ValidationFailed):
         self.errors = errors
 
 
+class PayloadTooLarge(KagamiError):
+    """A request body over its limit (the API's, the public forms'): 413, refused before it is parsed."""
+
+    code = "payload_too_large"
+    status = 413
+    default_detail = "The request body is too large."
+
+
 class ImportTooLarge(ImportFailed):
     """An import file is over a size limit (bytes, rows): 413, and nothing was imported."""
 

@@ -17,10 +17,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.api_errors import PayloadTooLarge
 from reports.api.serializers import ReportJobCreateSerializer, ReportJobSerializer
 from reports.jobs import ReportNotReady, report_job_request, report_jobs_sweep_stale
 from reports.models import ReportJob, ReportStatus
+from surveys import errors
 from surveys import services as survey_services
 from surveys.api.serializers import ErrorResponseSerializer
 from surveys.errors import ValidationFailed
@@ -85,7 +85,7 @@ class WaveReportCreateView(APIView):
         except ValueError:
             length = 0
         if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            raise PayloadTooLarge()
+            raise errors.PayloadTooLarge()
 
     @extend_schema(
         operation_id="waves_reports_create",

@@ -31,6 +31,9 @@ from rest_framework.viewsets import GenericViewSet
 from surveys import (
     disclosure,
     errors,
+    exports,
+    import_jobs,
+    imports,
     invitation_batches,
     member_invitations,
     microdata,
@@ -87,18 +90,6 @@ DETAIL = (401, 403, 404)
 WRITE = (400, 401, 403, 404, 413, 415)
 
 
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
-    default_code = "payload_too_large"
-
-
-class ImportUnavailable(exceptions.APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "Imports and exports are not installed on this server."
-    default_code = "unavailable"
-
-
 def _valid_id(value: Any) -> bool:
     # ASCII digits only: str.isdigit() also accepts "²", which int() and so the ORM refuse with a 500.
     return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= _MAX_ID_DIGITS
@@ -146,7 +137,7 @@ class KagamiAPIMixin:
         multipart = (request.content_type or "").startswith("multipart/")
         limit = settings.KAGAMI_MAX_IMPORT_BYTES + 65_536 if multipart else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if length > limit:
-            raise PayloadTooLarge()
+            raise errors.PayloadTooLarge()
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()  # type: ignore[misc]
@@ -191,7 +182,7 @@ class AuthTokenView(APIView):
     )
     def post(self, request: Request) -> Response:
         if int(request.META.get("CONTENT_LENGTH") or 0) > 16_384:
-            raise PayloadTooLarge()
+            raise errors.PayloadTooLarge()
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
@@ -672,15 +663,6 @@ class WaveNestedMixin(KagamiAPIMixin):
 # --------------------------------------------------------------------------- invitations
 
 
-def _require_import_module(name: str) -> Any:
-    import importlib
-
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        raise ImportUnavailable() from None
-
-
 def _check_upload(upload: Any) -> None:
     if upload.size > settings.KAGAMI_MAX_IMPORT_BYTES:
         message = f"The file is larger than {settings.KAGAMI_MAX_IMPORT_BYTES} bytes."
@@ -690,7 +672,6 @@ def _check_upload(upload: Any) -> None:
 def _import_job_or_none(request: Request, **kwargs: Any) -> Response | None:
     """202 with a queued job for a file over KAGAMI_IMPORT_SYNC_ROWS rows (after the checks of
     surveys/import_jobs.py: header 400, rows or bytes 413), else None: the caller imports in the request."""
-    import_jobs = _require_import_module("surveys.import_jobs")
     job = import_jobs.import_job_queue_if_large(user=request.user, **kwargs)
     if job is None:
         return None
@@ -784,7 +765,6 @@ class WaveInvitationViewSet(WaveNestedMixin, mixins.ListModelMixin, GenericViewS
         data = serializer.validated_data
         _check_upload(data["file"])
         invitation_batches.check_wave_accepts_invitations(wave, send=data["send"])
-        imports = _require_import_module("surveys.imports")
         content = data["file"].read()
         queued = _import_job_or_none(request, kind="invitations", organization=wave.organization, wave=wave,
                                      side=data["side"], data=content, filename=data["file"].name or "",
@@ -967,7 +947,6 @@ class WaveResponseViewSet(WaveNestedMixin, mixins.ListModelMixin, GenericViewSet
             problems["side"] = ["Must be staff or customer."]
         if problems:
             raise errors.ValidationFailed(field_errors=problems)
-        exports = _require_import_module("surveys.exports")
         filename = f"{wave.slug}-responses{'-' + side if side else ''}.{fmt}"
         if fmt == "csv":
             response: HttpResponse | StreamingHttpResponse = StreamingHttpResponse(
@@ -1083,7 +1062,6 @@ class CustomerAccountViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.Retri
         data = serializer.validated_data
         self.require_role(data["organization"].pk, ADMIN)
         _check_upload(data["file"])
-        imports = _require_import_module("surveys.imports")
         content = data["file"].read()
         queued = _import_job_or_none(request, kind="accounts", organization=data["organization"], data=content,
                                      filename=data["file"].name or "",

@@ -159,7 +159,7 @@ class PublicFormAPIView(APIView):
                 throttling.refuse_unknown_link(self.request)  # 429 once the address is over its failure budget
             except throttling.RateLimited as limited:
                 exc = limited
-        elif isinstance(exc, throttling.PayloadTooLarge | errors.AlreadyAnswered):
+        elif isinstance(exc, errors.PayloadTooLarge | errors.AlreadyAnswered):
             if not isinstance(exc, errors.AlreadyAnswered) or self.request.method == "POST":
                 throttling.record_failure(self.request)
         response = super().handle_exception(exc)

@@ -38,6 +38,7 @@ from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 
+from surveys import errors
 from surveys.errors import KagamiError
 from surveys.models import Wave
 
@@ -65,12 +66,6 @@ TRUSTED_PROXY_COUNT: int = getattr(settings, "KAGAMI_TRUSTED_PROXY_COUNT", 0)
 
 DONE_COOKIE_MAX_AGE = 400 * 24 * 3600
 _DONE_COOKIE_SALT = "kagami.public.answered"
-
-
-class PayloadTooLarge(KagamiError):
-    code = "payload_too_large"
-    status = 413
-    default_detail = "The request body is too large."
 
 
 class RateLimited(KagamiError):
@@ -191,13 +186,13 @@ def refuse_unknown_link(request: HttpRequest) -> None:
 
 
 def check_body_size(request: HttpRequest) -> None:
-    """Raise PayloadTooLarge before the body is parsed, from the declared length."""
+    """Raise errors.PayloadTooLarge before the body is parsed, from the declared length."""
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
     if length > MAX_BODY_BYTES:
-        raise PayloadTooLarge()
+        raise errors.PayloadTooLarge()
 
 
 def done_cookie_name(wave: Wave, side: str) -> str:

@@ -256,7 +256,7 @@ class PublicFormView(View):
             response = _page(request, "rate_limited.html", 429, language=language)
             response["Retry-After"] = str(exc.retry_after)
             return response
-        if isinstance(exc, throttling.PayloadTooLarge):
+        if isinstance(exc, errors.PayloadTooLarge):
             throttling.record_failure(request)
             return _page(request, "too_large.html", 413, language=language)
         if isinstance(exc, errors.AlreadyAnswered):
