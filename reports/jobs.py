@@ -24,6 +24,7 @@ from django.db import close_old_connections, connections, transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
+from reports.filters import view_filters
 from reports.models import ReportJob, ReportStatus
 from surveys import errors, releases
 from surveys.models import Answer, CustomerAccount, Invitation, InvitationUse, SurveyResponse, Wave
@@ -58,8 +59,6 @@ def report_options(*, wave: Wave, language: str, compare_wave: Wave | None = Non
     options = {"language": language, "compare_wave": compare_wave.pk if compare_wave else None,
                "segments": bool(segments), "weighted": bool(weighted)}
     if staff_filter or customer_filter:  # a filtered view (the web mirror's, or the API's staff=/customer=)
-        from reports.services import view_filters  # numpy/pandas: loaded when a filtered report is asked for
-
         staff, customer = view_filters(wave=wave, staff_filter=staff_filter, customer_filter=customer_filter)
         options.update(staff=dict(sorted(staff.items())), customer=dict(sorted(customer.items())))
     return options

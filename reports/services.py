@@ -21,6 +21,7 @@ import pandas as pd
 from reports import selectors, stats
 from reports.counts import PairMoments, wave_counts
 from reports.disclosed import disclose
+from reports.filters import validate_filter
 from reports.stats.churn import churn_comparison
 from reports.stats.did import did_from_counts, did_from_scores
 from reports.stats.dimensions import dimension_comparison
@@ -182,47 +183,6 @@ def _alpha_from_moments(moments: Mapping[tuple[int, int], PairMoments], m_items:
 
 
 # --------------------------------------------------------------------------- public
-
-
-def parse_filter_strings(values: list[str], name: str) -> dict[str, str]:
-    """``["department:Sales", …]`` (the API's and the report request's spelling) as a filter; ValidationFailed
-    naming ``name`` for a value without a colon or a field given twice."""
-    out: dict[str, str] = {}
-    for raw in values:
-        key, sep, value = raw.partition(":")
-        if not sep or not key.strip() or not value.strip():
-            raise errors.ValidationFailed(field_errors={name: [f"Use field:value, got '{raw[:60]}'."]})
-        if key.strip() in out:
-            raise errors.ValidationFailed(field_errors={name: [f"'{key.strip()}' is given twice."]})
-        out[key.strip()] = value.strip()
-    return out
-
-
-def view_filters(*, wave: Wave, staff_filter: Mapping[str, str] | None,
-                 customer_filter: Mapping[str, str] | None) -> tuple[dict[str, str], dict[str, str]]:
-    """The cleaned staff and customer filters of a view of ``wave``, or ValidationFailed naming ``staff`` or
-    ``customer``: the one check for the API, the web mirror and report requests (the engine applies it too)."""
-    return (_validate_filter(wave, Side.STAFF, staff_filter, "staff"),
-            _validate_filter(wave, Side.CUSTOMER, customer_filter, "customer"))
-
-
-def _validate_filter(wave: Wave, side: str, flt: Mapping[str, str] | None, name: str) -> dict[str, str]:
-    fields = {f["key"]: f for f in wave.segment_fields(side)}
-    cleaned: dict[str, str] = {}
-    problems: dict[str, list[str]] = {}
-    for key, value in (flt or {}).items():
-        if key not in fields:
-            problems[name] = [f"'{key}' is not a {side} segment field of this wave (use one of: "
-                              f"{', '.join(sorted(fields)) or 'none'})."]
-        elif not isinstance(value, str) or not value:
-            problems[name] = [f"'{key}' needs a value."]
-        elif problem := survey_services.segment_choice_problem(fields[key], value):
-            problems[name] = [f"{key}: {problem}"]
-        else:
-            cleaned[key] = value
-    if problems:
-        raise errors.ValidationFailed("Unknown segment filter.", field_errors=problems)
-    return cleaned
 
 
 def _wave_meta(wave: Wave, language: str) -> dict:
@@ -570,8 +530,8 @@ def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
     Raises ValidationFailed for a filter on an unknown segment field or a
     comparison wave of another organization (or the wave itself).
     """
-    staff_filter = _validate_filter(wave, Side.STAFF, staff_filter, "staff")
-    customer_filter = _validate_filter(wave, Side.CUSTOMER, customer_filter, "customer")
+    staff_filter = validate_filter(wave, Side.STAFF, staff_filter, "staff")
+    customer_filter = validate_filter(wave, Side.CUSTOMER, customer_filter, "customer")
     if dimension_correction not in ("holm", "bh"):
         raise errors.ValidationFailed(field_errors={"dimension_correction": ["Use 'holm' or 'bh'."]})
     if compare_wave is not None and (compare_wave.organization_id != wave.organization_id

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from reports import web
 from reports.api.views import audit_report_download, audit_report_request, visible_jobs, visible_waves
+from reports.filters import parse_filter_strings
 from reports.jobs import report_job_request, report_jobs_sweep_stale
 from reports.models import ReportJob, ReportStatus
 from surveys import errors
@@ -121,8 +122,6 @@ def report_request(request: HttpRequest, wave_id: int, language: str) -> HttpRes
                 ("compare_wave", _("Choose another wave of this organization."))]}, status=400)
         weighted = request.POST.get("weighted") == "1"
         filters = {side: request.POST.getlist(side) for side in filters}  # field:value, as the API spells them
-    from reports.services import parse_filter_strings  # the engine's module: loaded per request, not at import
-
     try:
         job, created = report_job_request(
             wave=wave, user=request.user, language=language, compare_wave=compare, weighted=weighted,

@@ -168,3 +168,28 @@ def test_a_package_private_module_is_imported_from_its_own_package_only():
             if _is_private(last) and not (_package(module) == _package(target) or module == _package(target)):
                 offences.append(f"{module}:{line} imports {target}")
     assert offences == []
+
+
+def test_serving_urls_and_queueing_a_report_load_no_numpy():
+    """The URLconf and the report request path stay light: a freshly started worker that only queues a report
+    (or checks a filter) must not import numpy, pandas or scipy first. Under load after a restart that import
+    took a report request past its 30 s timeout (tests/security/test_crash_safety.py)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys, django; django.setup(); import backend.urls, reports.jobs, reports.filters, reports.views; "
+            "heavy = sorted(m for m in ('numpy', 'pandas', 'scipy', 'reports.services') if m in sys.modules); "
+            "print(','.join(heavy))")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "backend.settings_test",
+           "DATABASE_URL": os.environ.get("DATABASE_URL", "sqlite:////tmp/kagami-structure.sqlite3")}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_the_report_request_views_never_import_the_gap_engine():
+    """Queueing a report, or opening the report pages' forms, must not load the engine (numpy, scipy) in a web
+    worker: only the job (reports.jobs.build_report, in the worker that renders) and the analyses do."""
+    for module in ("reports.api.views", "reports.views", "reports.filters"):
+        imported = {target for target, _, _ in _imports(module)}
+        assert "reports.services" not in imported, module

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from reports.api.gap_serializers import GapAnalysisSerializer, GapQuerySerializer
+from reports.filters import parse_filter_strings
 from surveys import errors, releases
 from surveys import services as survey_services
 from surveys.models import AuditEvent, Role, Wave
@@ -73,8 +74,6 @@ class WaveGapView(APIView):
         })
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        from reports.services import parse_filter_strings  # the engine's module: loaded per request, not at import
-
         staff_filter = parse_filter_strings(params["staff"], "staff")
         customer_filter = parse_filter_strings(params["customer"], "customer")
         compare = None

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from reports.api.serializers import ReportJobCreateSerializer, ReportJobSerializer
+from reports.filters import parse_filter_strings
 from reports.jobs import ReportNotReady, report_job_request, report_jobs_sweep_stale
 from reports.models import ReportJob, ReportStatus
 from surveys import errors
@@ -110,8 +111,6 @@ class WaveReportCreateView(APIView):
         else:
             previous = wave.previous_wave
             compare = previous if previous is not None and previous.organization_id == wave.organization_id else None
-        from reports.services import parse_filter_strings
-
         job, created = report_job_request(wave=wave, user=request.user, language=data["language"],
                                           compare_wave=compare, segments=data["segments"],
                                           weighted=data["weighted"],

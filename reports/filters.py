@@ -1,0 +1,55 @@
+"""The segment filters of a view ("staff department = Sales"): how they are spelled and the one check they pass.
+
+Light on purpose (no numpy or pandas): report requests and pages check filters here without loading
+the gap engine (reports.services), which a freshly started worker would otherwise import on a
+request that only queues a job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from surveys import errors
+from surveys import services as survey_services
+from surveys.models import Side, Wave
+
+
+def parse_filter_strings(values: list[str], name: str) -> dict[str, str]:
+    """``["department:Sales", …]`` (the API's and the report request's spelling) as a filter; ValidationFailed
+    naming ``name`` for a value without a colon or a field given twice."""
+    out: dict[str, str] = {}
+    for raw in values:
+        key, sep, value = raw.partition(":")
+        if not sep or not key.strip() or not value.strip():
+            raise errors.ValidationFailed(field_errors={name: [f"Use field:value, got '{raw[:60]}'."]})
+        if key.strip() in out:
+            raise errors.ValidationFailed(field_errors={name: [f"'{key.strip()}' is given twice."]})
+        out[key.strip()] = value.strip()
+    return out
+
+
+def view_filters(*, wave: Wave, staff_filter: Mapping[str, str] | None,
+                 customer_filter: Mapping[str, str] | None) -> tuple[dict[str, str], dict[str, str]]:
+    """The cleaned staff and customer filters of a view of ``wave``, or ValidationFailed naming ``staff`` or
+    ``customer``: the one check for the API, the web mirror and report requests (the engine applies it too)."""
+    return (validate_filter(wave, Side.STAFF, staff_filter, "staff"),
+            validate_filter(wave, Side.CUSTOMER, customer_filter, "customer"))
+
+
+def validate_filter(wave: Wave, side: str, flt: Mapping[str, str] | None, name: str) -> dict[str, str]:
+    fields = {f["key"]: f for f in wave.segment_fields(side)}
+    cleaned: dict[str, str] = {}
+    problems: dict[str, list[str]] = {}
+    for key, value in (flt or {}).items():
+        if key not in fields:
+            problems[name] = [f"'{key}' is not a {side} segment field of this wave (use one of: "
+                              f"{', '.join(sorted(fields)) or 'none'})."]
+        elif not isinstance(value, str) or not value:
+            problems[name] = [f"'{key}' needs a value."]
+        elif problem := survey_services.segment_choice_problem(fields[key], value):
+            problems[name] = [f"{key}: {problem}"]
+        else:
+            cleaned[key] = value
+    if problems:
+        raise errors.ValidationFailed("Unknown segment filter.", field_errors=problems)
+    return cleaned
