@@ -96,8 +96,11 @@ def test_the_page_shows_the_gap_apis_numbers_for_the_same_view(demo):
     assert f"<strong>{fmt_signed(api_dim['gap'])}</strong>" in row
     assert page_dim["alpha_customer"]["value"] == api_dim["alpha"]["customer"]["listwise"] or \
         page_dim["alpha_customer"]["value"] is None
-    # The comparison wave's change table is the API's did.
+    # The comparison wave's change table is the API's did, and says which way it reads (as the PDF does).
     assert ctx["did"]["compare_wave"]["id"] == wave.previous_wave_id
+    previous = Wave.objects.get(pk=wave.previous_wave_id).name
+    assert f"Change since “{previous}”" in html and f"the gap in “{wave.name}” minus the gap in “{previous}”" in html
+    assert "A negative change means the gap narrowed" not in html  # false for a negative gap
     assert len(ctx["did"]["dimensions"]) == len(api["did"]["dimensions"])
 
 
