@@ -22,16 +22,13 @@ from reports.models import ReportJob, ReportStatus
 from surveys import models as m
 from surveys import services
 from tests.security import live_stack
-from tests.surveys.test_public_support import CUSTOMER_ANSWERS, STAFF_ANSWERS, open_wave
+from tests.surveys.test_public_support import CUSTOMER_ANSWERS, STAFF_ANSWERS, as_json, open_wave
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 BURST = 1000  # a thousand distinct submissions: enough to overlap every worker thread many times over
 CLIENT_THREADS = 16
 
-
-def as_json(answers: dict[str, str]) -> dict:
-    return {key: (value if value == "na" else int(value)) for key, value in answers.items()}
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from reports.models import ReportJob, ReportStatus
 from surveys import models as m
 from surveys import services
 from tests.security import live_stack
-from tests.surveys.test_public_support import CUSTOMER_ANSWERS, STAFF_ANSWERS, open_wave
+from tests.surveys.test_public_support import CUSTOMER_ANSWERS, STAFF_ANSWERS, as_json, open_wave
 
 pytestmark = [
     pytest.mark.postgres_only,
@@ -35,9 +35,6 @@ pytestmark = [
 
 STALE_SECONDS = 6  # a job without a heartbeat for this long was interrupted (production: 600)
 
-
-def as_json(answers: dict[str, str]) -> dict:
-    return {key: (value if value == "na" else int(value)) for key, value in answers.items()}
 
 
 class Load:

@@ -24,7 +24,7 @@ from rest_framework.test import APIClient
 from surveys import models as m
 from surveys import services
 from surveys.public import throttling
-from tests.surveys.test_public_support import CUSTOMER_ANSWERS, STAFF_ANSWERS, form_post, open_wave
+from tests.surveys.test_public_support import CUSTOMER_ANSWERS, STAFF_ANSWERS, as_json, form_post, open_wave
 
 pytestmark = pytest.mark.django_db
 
@@ -47,9 +47,6 @@ def html_url(wave: m.Wave, side: str = "staff") -> str:
 def api_url(wave: m.Wave, side: str = "staff") -> str:
     return f"/api/v1/public/waves/{wave.slug}/{side}/"
 
-
-def as_json(answers: dict[str, str]) -> dict:
-    return {key: (value if value == "na" else int(value)) for key, value in answers.items()}
 
 
 def page_ticket(response) -> str:

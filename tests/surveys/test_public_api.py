@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
@@ -14,14 +13,10 @@ from rest_framework.test import APIClient
 from surveys import models as m
 from surveys import services
 from surveys.public import throttling
-from tests.surveys.test_public_support import CUSTOMER_ANSWERS, STAFF_ANSWERS, open_wave
+from tests.surveys.test_public_support import CUSTOMER_ANSWERS, STAFF_ANSWERS, as_json, open_wave
 
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -38,9 +33,6 @@ def customer_token(wave) -> str:
 def staff_token(wave) -> str:
     return services.invitation_create(wave=wave, side="staff", language="en").token
 
-
-def as_json(answers: dict[str, str]) -> dict:
-    return {key: (value if value == "na" else int(value)) for key, value in answers.items()}
 
 
 def test_it_describes_an_invitation_form_in_the_invitees_language(anon_client, customer_token):

@@ -6,7 +6,6 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
@@ -16,12 +15,8 @@ from surveys.public import throttling
 from surveys.public.forms import SurveyForm, posted_answers, posted_segments
 from tests.surveys.test_public_support import form_post, open_wave
 
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -17,26 +17,19 @@ from rest_framework.test import APIClient
 from surveys import models as m
 from surveys import services
 from surveys.public import throttling
-from tests.surveys.test_public_support import CUSTOMER_ANSWERS, STAFF_ANSWERS, form_post, open_wave
+from tests.surveys.test_public_support import CUSTOMER_ANSWERS, STAFF_ANSWERS, as_json, form_post, open_wave
+
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
 
 OFFICE = "203.0.113.77"
 ELSEWHERE = "203.0.113.78"
 
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
 def wave(org) -> m.Wave:
     return open_wave(org)
 
-
-def _as_json(answers: dict[str, str]) -> dict:
-    return {key: (value if value == "na" else int(value)) for key, value in answers.items()}
 
 
 def _guess(n: int, *, api: bool = False) -> list[int]:
@@ -77,15 +70,15 @@ def test_an_office_keeps_answering_while_someone_at_its_address_guesses_links(wa
     api_colleague = services.invitation_create(wave=wave, side=m.Side.CUSTOMER, language="en").token
     api = APIClient(REMOTE_ADDR=OFFICE)
     assert api.get(f"/api/v1/public/forms/{api_colleague}/").status_code == 200
-    assert api.post(f"/api/v1/public/forms/{api_colleague}/", {"answers": _as_json(CUSTOMER_ANSWERS)},
+    assert api.post(f"/api/v1/public/forms/{api_colleague}/", {"answers": as_json(CUSTOMER_ANSWERS)},
                     format="json").status_code == 201
     assert api.get(f"/api/v1/public/waves/{wave.slug}/customer/").status_code == 200
-    assert api.post(f"/api/v1/public/waves/{wave.slug}/customer/", {"answers": _as_json(CUSTOMER_ANSWERS)},
+    assert api.post(f"/api/v1/public/waves/{wave.slug}/customer/", {"answers": as_json(CUSTOMER_ANSWERS)},
                     format="json").status_code == 201
     staff_api = APIClient(REMOTE_ADDR=OFFICE)
     ticket = staff_api.get(f"/api/v1/public/waves/{wave.slug}/staff/").json()["ticket"]
     assert staff_api.post(f"/api/v1/public/waves/{wave.slug}/staff/",
-                          {"answers": _as_json(STAFF_ANSWERS), "ticket": ticket}, format="json").status_code == 201
+                          {"answers": as_json(STAFF_ANSWERS), "ticket": ticket}, format="json").status_code == 201
     assert m.SurveyResponse.objects.filter(wave=wave).count() == 7
 
 

@@ -77,3 +77,8 @@ def form_post(side: str, *, language: str = "en", comment: str = "", **overrides
     answers = answers_for(side) | {key: value for key, value in overrides.items() if key not in raw}
     data = {f"a_{key}": value for key, value in answers.items() if value is not None}
     return data | raw | {"language": language, "comment": comment}
+
+
+def as_json(answers: dict[str, str]) -> dict:
+    """Form answers (strings, "na") as the JSON API takes them (numbers, "na")."""
+    return {key: (value if value == "na" else int(value)) for key, value in answers.items()}

@@ -7,21 +7,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
 from surveys import models as m
 from tests.surveys.test_public_support import STAFF_ANSWERS, form_post, open_wave
 
+pytestmark = pytest.mark.usefixtures("fresh_rate_limits")
+
 INTERNAL = "Matched items asked of staff and customers; the headline question comes first."
 
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
