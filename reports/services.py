@@ -1,11 +1,15 @@
-"""The gap engine: ORM count tables → disclosure → ``reports.stats`` → one JSON-safe result.
+"""The gap engine: a source's count tables → disclosure → ``reports.stats`` → one JSON-safe result.
 
-One function, :func:`gap_analysis`, feeds the REST API, the executives' pages,
-the PDF report and the command line, so their numbers agree. It computes
-nothing from raw segment values: the count tables first pass through
-:func:`reports.disclosed.disclose` (the verdicts of :mod:`surveys.disclosure`),
-so every view is a union of released blocks of at least k respondents, per
-unit, and only published releases are read (:mod:`surveys.releases`).
+One entry, :func:`gap_analysis_of`, analyses a source (:class:`reports.sources.GapSource`): a wave's, through
+:func:`gap_analysis`, for the REST API, the executives' pages, the PDF report and ``manage.py gap``; a file's
+(:mod:`reports.file_source`) for ``manage.py analyse_csv``. So their numbers agree. It computes nothing from
+raw segment values: the count tables first pass through :func:`reports.disclosed.disclose` (the verdicts of
+:mod:`surveys.disclosure`), so every view is a union of released blocks of at least k respondents, per unit,
+and of a wave only published releases are read (:mod:`surveys.releases`).
+
+Why one file: one engine (about 700 lines) whose every part of a result — items, dimensions, overall,
+outcomes, segments, change, churn — reads the same disclosed tables through one selection memo
+(:func:`_select`); split across modules, that private state would be shared between them.
 """
 
 from __future__ import annotations
@@ -18,16 +22,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reports import selectors, stats
-from reports.counts import PairMoments, wave_counts
+from reports import stats
+from reports.counts import PairMoments
 from reports.disclosed import disclose
 from reports.filters import validate_filter
+from reports.sources import GapSource, wave_source
 from reports.stats.churn import churn_comparison
 from reports.stats.did import did_from_counts, did_from_scores
 from reports.stats.dimensions import dimension_comparison
 from reports.stats.segments import gap_difference_shared_comparator
 from reports.stats.weighting import weighted_item_comparison
-from surveys import disclosure, errors, releases
+from surveys import disclosure, errors
 from surveys import services as survey_services
 from surveys.models import Dimension, ItemKind, ItemPair, Language, Side, Wave
 
@@ -35,10 +40,6 @@ SUPPRESSED = ("suppressed_anonymity", "suppressed_min_n", "suppressed_complement
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _k_min(wave: Wave, side: str) -> int:
-    return releases.threshold(wave, side)
 
 
 def _suppressed_status(side: str) -> str:
@@ -104,11 +105,11 @@ def _item_text(item: ItemPair, side: str, language: str, company: str) -> str:
 # --------------------------------------------------------------------------- items
 
 
-def _item_entries(data: _WaveData, items: list[ItemPair], *, staff_filter, customer_filter,
+def _item_entries(data: _Disclosed, items: list[ItemPair], *, staff_filter, customer_filter,
                   language: str, weighted: bool) -> list[dict]:
-    wave, table = data.wave, data.answers
-    company = wave.organization.company_name(language)
-    k_staff, k_cust = _k_min(wave, Side.STAFF), _k_min(wave, Side.CUSTOMER)
+    table = data.answers
+    company = data.source.company_name(language)
+    k_staff, k_cust = data.source.k(Side.STAFF), data.source.k(Side.CUSTOMER)
     staff_rows = _select(table, Side.STAFF, staff_filter)
     cust_rows = _select(table, Side.CUSTOMER, customer_filter)
     entries = []
@@ -182,40 +183,28 @@ def _alpha_from_moments(moments: Mapping[tuple[int, int], PairMoments], m_items:
     return float(value) if math.isfinite(value) else None
 
 
-# --------------------------------------------------------------------------- public
+# --------------------------------------------------------------------------- the disclosed source
 
 
-def _wave_meta(wave: Wave, language: str) -> dict:
-    inst = wave.instrument
-    return {
-        "id": wave.pk, "name": wave.name, "slug": wave.slug, "status": wave.status,
-        "opens_on": wave.opens_on.isoformat() if wave.opens_on else None,
-        "closes_on": wave.closes_on.isoformat() if wave.closes_on else None,
-        "organization": {"id": wave.organization_id, "name": wave.organization.name,
-                         "company_name": wave.organization.company_name(language)},
-        "instrument": {"key": inst.key, "version": inst.version,
-                       "name": inst.name_ja if language == Language.JA else inst.name_en},
-    }
+class _Disclosed:
+    """A source's count tables as the disclosure layer releases them, with its items, read once per analysis."""
 
-
-class _WaveData:
-    """The count tables of one wave, read once per analysis."""
-
-    def __init__(self, wave: Wave):
-        self.wave = wave
-        # Read once per data version and kept (reports.counts.wave_counts): only the statistics run per request.
-        self.release = releases.publish_due(wave)
-        counts = wave_counts(wave)
-        items = list(wave.instrument.items.filter(retired_at__isnull=True)  # retired: never asked in this wave
-                     .select_related("dimension").order_by("dimension__order", "order", "id"))
-        likert = [i for i in items if i.kind == ItemKind.LIKERT and i.dimension_id is not None]
-        dim_item_ids = {0: [i.pk for i in likert]}
-        for i in likert:
-            dim_item_ids.setdefault(i.dimension_id, []).append(i.pk)
+    def __init__(self, source: GapSource):
+        self.source = source
+        counts = source.counts
+        self.likert = [i for i in source.items if i.kind == ItemKind.LIKERT]
+        self.outcomes = [i for i in source.items if i.kind != ItemKind.LIKERT]
+        self.dimensions = list(source.dimensions)
+        self.dim_items = {d.pk: list(source.dimension_items.get(d.pk, ())) for d in self.dimensions}
+        # The overall score: every dimension item of a respondent (pseudo-dimension 0).
+        self.overall = Dimension(pk=0, key="overall", name_en="Overall customer focus", name_ja="顧客志向（総合）")
+        in_a_dimension = {i.pk for items in self.dim_items.values() for i in items}
+        self.dim_items[0] = [i for i in self.likert if i.pk in in_a_dimension]
+        dim_item_ids = {d: [i.pk for i in items] for d, items in self.dim_items.items() if items or d == 0}
         # Only what the disclosure layer releases: blocks of at least k, per unit (surveys.disclosure).
-        shown = disclose(counts, fields={side: [f["key"] for f in wave.segment_fields(side)]
+        shown = disclose(counts, fields={side: [f["key"] for f in source.segment_fields(side)]
                                          for side in (Side.STAFF, Side.CUSTOMER)},
-                         k={side: _k_min(wave, side) for side in (Side.STAFF, Side.CUSTOMER)},
+                         k={side: source.k(side) for side in (Side.STAFF, Side.CUSTOMER)},
                          dim_items=dim_item_ids)
         self.plans = shown.plans
         self.withheld = shown.withheld
@@ -228,13 +217,6 @@ class _WaveData:
         # Alpha is a whole-side figure of the published responses: only for a side that is released at all.
         self.moments = {key: value for key, value in counts.moments.items() if self.plans[key[0]].n_released}
         self.accounts = counts.accounts if self.plans[Side.CUSTOMER].n_released else counts.accounts.iloc[0:0]
-        self.likert = [i for i in items if i.kind == ItemKind.LIKERT]
-        self.outcomes = [i for i in items if i.kind != ItemKind.LIKERT]
-        self.dimensions = list(wave.instrument.dimensions.order_by("order", "id"))
-        self.dim_items = {d.pk: [i for i in self.likert if i.dimension_id == d.pk] for d in self.dimensions}
-        # The overall score: every dimension item of a respondent (pseudo-dimension 0).
-        self.overall = Dimension(pk=0, key="overall", name_en="Overall customer focus", name_ja="顧客志向（総合）")
-        self.dim_items[0] = [i for i in self.likert if i.dimension_id is not None]
 
         # Scored rows per (side, dimension), half rule applied once: score = s / c exactly as a float
         # (IEEE division is correctly rounded, so equal fractions give equal floats).
@@ -281,10 +263,9 @@ class _WaveData:
         return unit
 
 
-def _dimension_entries(data: _WaveData, *, staff_filter, customer_filter, language: str,
+def _dimension_entries(data: _Disclosed, *, staff_filter, customer_filter, language: str,
                        correction: str) -> list[dict]:
-    wave = data.wave
-    k_staff, k_cust = _k_min(wave, Side.STAFF), _k_min(wave, Side.CUSTOMER)
+    k_staff, k_cust = data.source.k(Side.STAFF), data.source.k(Side.CUSTOMER)
     entries = []
     for dim in data.dimensions:
         items = data.dim_items[dim.pk]
@@ -314,8 +295,8 @@ def _dimension_entries(data: _WaveData, *, staff_filter, customer_filter, langua
     return stats.adjust_dimension_family(entries, classify_with=correction)
 
 
-def _reliability(data: _WaveData, side: str, dim: Dimension, m_items: int) -> dict:
-    """Cronbach's alpha of one side's whole wave from database moments (docs/methods.md §3.3)."""
+def _reliability(data: _Disclosed, side: str, dim: Dimension, m_items: int) -> dict:
+    """Cronbach's alpha of one side's whole wave (or file) from its item moments (docs/methods.md §3.3)."""
     listwise = data.moments.get((side, dim.pk, True), {})
     pairwise = data.moments.get((side, dim.pk, False), {})
     n_complete = max((mo.n for (i, j), mo in listwise.items() if i == j), default=0)
@@ -336,15 +317,15 @@ def _reliability(data: _WaveData, side: str, dim: Dimension, m_items: int) -> di
     }
 
 
-def _overall_entry(data: _WaveData, *, staff_filter, customer_filter, language: str) -> dict | None:
+def _overall_entry(data: _Disclosed, *, staff_filter, customer_filter, language: str) -> dict | None:
     """Staff vs customer on each respondent's mean over every dimension item (half rule over all of them).
 
     Reliability is per dimension, not of this composite, so alpha is not reported here.
     """
-    wave, dim = data.wave, data.overall
+    dim = data.overall
     if not data.dim_items[0]:
         return None
-    k_staff, k_cust = _k_min(wave, Side.STAFF), _k_min(wave, Side.CUSTOMER)
+    k_staff, k_cust = data.source.k(Side.STAFF), data.source.k(Side.CUSTOMER)
     m = math.ceil(len(data.dim_items[0]) / 2)
 
     del m
@@ -358,10 +339,9 @@ def _overall_entry(data: _WaveData, *, staff_filter, customer_filter, language: 
     return res
 
 
-def _outcome_entries(data: _WaveData, *, customer_filter, language: str) -> list[dict]:
-    wave = data.wave
-    k_cust = _k_min(wave, Side.CUSTOMER)
-    company = wave.organization.company_name(language)
+def _outcome_entries(data: _Disclosed, *, customer_filter, language: str) -> list[dict]:
+    k_cust = data.source.k(Side.CUSTOMER)
+    company = data.source.company_name(language)
     rows = _select(data.answers, Side.CUSTOMER, customer_filter)
     out = []
     for item in data.outcomes:
@@ -391,16 +371,15 @@ def _outcome_entries(data: _WaveData, *, customer_filter, language: str) -> list
     return out
 
 
-def _segment_views(data: _WaveData, *, staff_filter, customer_filter, language: str, correction: str) -> dict:
+def _segment_views(data: _Disclosed, *, staff_filter, customer_filter, language: str, correction: str) -> dict:
     """Heatmaps: each staff segment vs the customer selection, each customer segment vs the staff selection."""
-    wave = data.wave
     out: dict[str, list] = {Side.STAFF: [], Side.CUSTOMER: []}
-    k = {Side.STAFF: _k_min(wave, Side.STAFF), Side.CUSTOMER: _k_min(wave, Side.CUSTOMER)}
+    k = {Side.STAFF: data.source.k(Side.STAFF), Side.CUSTOMER: data.source.k(Side.CUSTOMER)}
     for side in (Side.STAFF, Side.CUSTOMER):
         other = Side.CUSTOMER if side == Side.STAFF else Side.STAFF
         own_filter = staff_filter if side == Side.STAFF else customer_filter
         other_filter = customer_filter if side == Side.STAFF else staff_filter
-        for field in wave.segment_fields(side):
+        for field in data.source.segment_fields(side):
             key = field["key"]
             if key in (own_filter or {}):
                 continue  # already fixed by the filter: one group, shown in the main view
@@ -454,7 +433,7 @@ def _segment_views(data: _WaveData, *, staff_filter, customer_filter, language: 
     return {"staff": out[Side.STAFF], "customer": out[Side.CUSTOMER]}
 
 
-def _group_n(data: _WaveData, side: str, flt, k_min: int) -> int | None:
+def _group_n(data: _Disclosed, side: str, flt, k_min: int) -> int | None:
     rows = _select(data.responses, side, flt)
     n = int(rows["n"].sum()) if len(rows) else 0
     if n == 0 and (flt or data.plans[side].n_withheld):
@@ -462,9 +441,8 @@ def _group_n(data: _WaveData, side: str, flt, k_min: int) -> int | None:
     return n
 
 
-def _did(data: _WaveData, before: _WaveData, *, staff_filter, customer_filter) -> dict:
-    wave = data.wave
-    k_staff, k_cust = _k_min(wave, Side.STAFF), _k_min(wave, Side.CUSTOMER)
+def _did(data: _Disclosed, before: _Disclosed, *, staff_filter, customer_filter, language: str) -> dict:
+    k_staff, k_cust = data.source.k(Side.STAFF), data.source.k(Side.CUSTOMER)
     old_items = {i.key: i for i in before.likert}
     items = []
     for item in data.likert:
@@ -493,18 +471,19 @@ def _did(data: _WaveData, before: _WaveData, *, staff_filter, customer_filter) -
         )
         res["key"] = dim.key
         dims.append(res)
-    return {"compare_wave": {"id": before.wave.pk, "name": before.wave.name}, "items": items, "dimensions": dims}
+    earlier = before.source.described(language)
+    return {"compare_wave": {"id": earlier["id"], "name": earlier["name"]}, "items": items, "dimensions": dims}
 
 
-def _churn(data: _WaveData, *, language: str) -> dict | None:
+def _churn(data: _Disclosed, *, language: str) -> dict | None:
     """Customer perception of churned vs retained (active or renewed) accounts, one score per account."""
     frame = data.accounts
     if frame.empty:
         return None
-    k_cust = _k_min(data.wave, Side.CUSTOMER)
+    k_cust = data.source.k(Side.CUSTOMER)
     statuses = frame.drop_duplicates("account_id").status
     n_churned, n_retained = int((statuses == "churned").sum()), int((statuses != "churned").sum())
-    company = data.wave.organization.company_name(language)
+    company = data.source.company_name(language)
     measures = [(f"dim:{d.pk}", d.key, d.name(language), data.dim_scale(d))
                 for d in data.dimensions if data.dim_items[d.pk]]
     measures += [(f"item:{i.pk}", i.key, _item_text(i, Side.CUSTOMER, language, company), i.levels)
@@ -521,26 +500,58 @@ def _churn(data: _WaveData, *, language: str) -> dict | None:
             "comparisons": comparisons}
 
 
+# --------------------------------------------------------------------------- public
+
+
 def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
                  customer_filter: Mapping[str, str] | None = None, compare_wave: Wave | None = None,
                  weighted: bool = False, segments: bool = True, language: str = Language.EN,
                  dimension_correction: str = "holm") -> dict[str, Any]:
-    """The whole gap analysis of one comparison view (see module docstring and docs/methods.md §11).
+    """The whole gap analysis of one comparison view of a wave (see module docstring and docs/methods.md §11):
+    the wave's source (:func:`reports.sources.wave_source`: what is due published, then read) through
+    :func:`gap_analysis_of`.
 
     Raises ValidationFailed for a filter on an unknown segment field or a
     comparison wave of another organization (or the wave itself).
     """
+    # Checked before anything is published or read: a bad request changes nothing.
     staff_filter = validate_filter(wave, Side.STAFF, staff_filter, "staff")
     customer_filter = validate_filter(wave, Side.CUSTOMER, customer_filter, "customer")
-    if dimension_correction not in ("holm", "bh"):
-        raise errors.ValidationFailed(field_errors={"dimension_correction": ["Use 'holm' or 'bh'."]})
+    _check_correction(dimension_correction)
     if compare_wave is not None and (compare_wave.organization_id != wave.organization_id
                                      or compare_wave.pk == wave.pk):
         raise errors.ValidationFailed(field_errors={"compare_wave": ["Choose another wave of this organization."]})
+    source = wave_source(wave)
+    return gap_analysis_of(source, staff_filter=staff_filter, customer_filter=customer_filter,
+                           compare=wave_source(compare_wave) if compare_wave is not None else None,
+                           weighted=weighted, segments=segments, language=language,
+                           dimension_correction=dimension_correction)
+
+
+def _check_correction(dimension_correction: str) -> None:
+    if dimension_correction not in ("holm", "bh"):
+        raise errors.ValidationFailed(field_errors={"dimension_correction": ["Use 'holm' or 'bh'."]})
+
+
+def gap_analysis_of(source: GapSource, *, staff_filter: Mapping[str, str] | None = None,
+                    customer_filter: Mapping[str, str] | None = None, compare: GapSource | None = None,
+                    weighted: bool = False, segments: bool = True, language: str = Language.EN,
+                    dimension_correction: str = "holm") -> dict[str, Any]:
+    """The whole gap analysis of one comparison view of a source — a wave's or a file's — with ``compare``
+    an earlier source for the change of each gap (docs/methods.md §7, §11).
+
+    What a source lacks comes out empty, not invented: no releases (``release`` is ``{}``), no response
+    rates (``None``), no outcome items (``outcomes`` is ``[]``), no accounts (``churn`` is ``None``), no
+    segment fields (no heatmap rows). Raises ValidationFailed for a filter on a field the source does not have.
+    """
+    # validate_filter reads only segment_fields(side), which a source answers as a wave does.
+    staff_filter = validate_filter(source, Side.STAFF, staff_filter, "staff")  # type: ignore[arg-type]
+    customer_filter = validate_filter(source, Side.CUSTOMER, customer_filter, "customer")  # type: ignore[arg-type]
+    _check_correction(dimension_correction)
 
     _memo_reset()
-    data = _WaveData(wave)
-    k_staff, k_cust = _k_min(wave, Side.STAFF), _k_min(wave, Side.CUSTOMER)
+    data = _Disclosed(source)
+    k_staff, k_cust = source.k(Side.STAFF), source.k(Side.CUSTOMER)
     items = _item_entries(data, list(data.likert), staff_filter=staff_filter, customer_filter=customer_filter,
                           language=language, weighted=weighted)
     undefined: list[str] = []
@@ -552,14 +563,14 @@ def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
                              "threshold)")
     hidden_group = {side: counts[side] is None for side in ("staff", "customer")}
     result = {
-        "wave": _wave_meta(wave, language),
+        "wave": source.described(language),
         "filters": {"staff": staff_filter, "customer": customer_filter, "weighted": bool(weighted),
-                    "compare_wave_id": compare_wave.pk if compare_wave else None,
+                    "compare_wave_id": compare.described(language)["id"] if compare is not None else None,
                     "dimension_correction": dimension_correction},
         "thresholds": {"staff_k_min": k_staff, "customer_k_min": k_cust},
         "response_counts": counts,
-        "response_rates": selectors.response_rates(wave, responses=data.responses),
-        "release": {side: info.as_dict() for side, info in data.release.items()},
+        "response_rates": source.response_rates(data.responses) if source.response_rates is not None else None,
+        "release": {side: dict(info) for side, info in source.release.items()},
         "items": items,
         "headline": next((i for i in items if i["is_headline"]), None),
         "dimensions": _dimension_entries(data, staff_filter=staff_filter, customer_filter=customer_filter,
@@ -569,8 +580,8 @@ def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
         "outcomes": _outcome_entries(data, customer_filter=customer_filter, language=language),
         "segments": _segment_views(data, staff_filter=staff_filter, customer_filter=customer_filter,
                                    language=language, correction=dimension_correction) if segments else None,
-        "did": _did(data, _WaveData(compare_wave), staff_filter=staff_filter, customer_filter=customer_filter)
-        if compare_wave is not None else None,
+        "did": _did(data, _Disclosed(compare), staff_filter=staff_filter, customer_filter=customer_filter,
+                    language=language) if compare is not None else None,
         "churn": _churn(data, language=language),
         "undefined": undefined,
     }
@@ -631,8 +642,8 @@ def segment_difference(*, wave: Wave, side: str, field: str, first: str, second:
     if problems:
         raise errors.ValidationFailed(field_errors=problems)
     _memo_reset()
-    data = _WaveData(wave)
-    k = _k_min(wave, side)
+    data = _Disclosed(wave_source(wave))
+    k = data.source.k(side)
     suppressed_status = "suppressed_anonymity" if side == Side.STAFF else "suppressed_min_n"
 
     def visible(frame: pd.DataFrame, unit) -> bool:
