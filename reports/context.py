@@ -4,6 +4,12 @@ Every number here is taken from ``reports.services.gap_analysis`` as it is (the
 API shows the same dict), only rounded for print. The one derived quantity is
 the 95 % t-interval of each side's mean for the mirror chart, computed from the
 engine's mean, SD and n (see ``_mean_ci``). Nothing here touches the database.
+How a single value prints (numbers, status words, labels) is reports/formatting.py.
+
+Why one file: it is one public function, ``build_report_context``, and a private builder per section
+of the report, in the report's order; the later sections are built from the earlier ones' rows (the
+change and churn tables name the item and dimension rows, the heatmap uses the dimensions), so the
+builders are read together and nothing else calls them.
 """
 
 from __future__ import annotations
@@ -17,74 +23,35 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from reports.formatting import (
+    DASH,
+    LABEL_BUDGET,
+    REVERSE_SUFFIX,
+    SUPPRESSED,
+    class_label,
+    fmt_ci,
+    fmt_num,
+    fmt_p,
+    fmt_pct,
+    fmt_pts,
+    fmt_signed,
+    is_number,
+    item_label,
+    magnitude_label,
+    reverse_marker,
+    short,
+    status_label,
+)
 from reports.pdf.charts import gap_fill
 
-MINUS = "\u2212"  # a real minus sign: hyphens look like dashes in print
-DASH = "\u2014"
 REPORTABLE = ("ok", "ok_low_base")
-SUPPRESSED = ("suppressed_anonymity", "suppressed_min_n", "suppressed_complementary")
 TOP_N = 3
 
 # Colours per dimension, chosen to differ in lightness too (legible in grey print).
 DIMENSION_COLOURS = ["#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6", "#843c0c", "#595959"]
 
 
-# --------------------------------------------------------------------------- formatting
-
-
-def is_number(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def fmt_num(x: Any, digits: int = 2) -> str:
-    """A number for print, or an em dash for an undefined value."""
-    if not is_number(x):
-        return DASH
-    text = f"{x:.{digits}f}"
-    if text.startswith("-"):
-        # −0.00 reads as a direction; print 0.00.
-        return text[1:] if float(text) == 0 else MINUS + text[1:]
-    return text
-
-
-def fmt_signed(x: Any, digits: int = 2) -> str:
-    if not is_number(x):
-        return DASH
-    text = fmt_num(x, digits)
-    if text.startswith(MINUS) or float(text) == 0:
-        return text
-    return "+" + text
-
-
-def fmt_pct(p: Any) -> str:
-    """A share 0–1 as a whole percentage, e.g. 0.8 → "80%"."""
-    if not is_number(p):
-        return DASH
-    return f"{round(p * 100):d}%"
-
-
-def fmt_pts(d: Any) -> str:
-    """A difference of shares as signed percentage points, e.g. 0.72 → "+72"."""
-    if not is_number(d):
-        return DASH
-    value = round(d * 100)
-    if value == 0:
-        return "0"
-    return f"+{value}" if value > 0 else f"{MINUS}{abs(value)}"
-
-
-def fmt_p(p: Any) -> str:
-    if not is_number(p):
-        return DASH
-    if p < 0.001:
-        return "<0.001"
-    return f"{p:.3f}"
-
-
-def fmt_ci(low: Any, high: Any, fmt=fmt_signed) -> str:
-    if not (is_number(low) and is_number(high)):
-        return DASH
-    return f"[{fmt(low)}, {fmt(high)}]"
+# --------------------------------------------------------------------------- the mirror chart's intervals
 
 
 def _t_quantile(df: float) -> float:
@@ -100,76 +67,6 @@ def _mean_ci(mean: Any, sd: Any, n: Any) -> tuple[float | None, float | None]:
         return None, None
     half = _t_quantile(n - 1) * sd / math.sqrt(n)
     return mean - half, mean + half
-
-
-# --------------------------------------------------------------------------- labels
-
-
-def class_label(cls: str | None) -> str:
-    return {
-        "blind_spot": _("Blind spot"),
-        "hidden_strength": _("Hidden strength"),
-        "minor_gap": _("Minor gap"),
-        "aligned": _("Aligned"),
-        "inconclusive": _("Inconclusive"),
-        "not_assessed": _("Not assessed"),
-    }.get(cls or "not_assessed", _("Not assessed"))
-
-
-def status_label(status: str | None, k_min: int) -> str:
-    """The status code in words (docs/methods.md §5.3); empty for a plain "ok"."""
-    if status in SUPPRESSED:
-        return _("Fewer than %(k)s responses") % {"k": k_min}
-    return {
-        "ok": "",
-        "ok_low_base": _("Low base"),
-        "no_data": _("No responses"),
-        "insufficient_data": _("Insufficient data"),
-        "no_variance": _("No variance"),
-    }.get(status or "", status or "")
-
-
-def magnitude_label(magnitude: str | None) -> str:
-    return {
-        "negligible": _("negligible"),
-        "small": _("small"),
-        "medium": _("medium"),
-        "large": _("large"),
-    }.get(magnitude or "", DASH)
-
-
-def item_label(item: Mapping[str, Any], language: str) -> str:
-    """A short name for an item pair: its construct in English, else the staff wording."""
-    construct = (item.get("construct") or "").strip()
-    if construct and language == "en":
-        return construct
-    text = (item.get("staff_text") or item.get("customer_text") or item.get("key") or "").strip()
-    return text
-
-
-def short(text: str, limit: int) -> str:
-    """``text`` in at most ``limit`` characters, ending in "…" when cut.
-
-    Text with spaces is cut at a word boundary (never mid-word); text without
-    spaces (Japanese) is cut by characters.
-    """
-    text = text.strip()
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut and not text[limit - 1].isspace():
-        cut = cut[: cut.rfind(" ")]
-    return cut.rstrip(" ,;:–—-") + "…"
-
-
-REVERSE_SUFFIX = " (reverse-keyed)"
-# Characters a chart row's label may take (the mirror chart's label column): the reverse-keyed marker included.
-LABEL_BUDGET = {"en": 44, "ja": 22}
-
-
-def reverse_marker(language: str) -> str:
-    """The mark of a reverse-keyed item next to its label (explained in a note under each chart and table)."""
-    return "（逆転）" if language == "ja" else " (reversed)"
 
 
 # --------------------------------------------------------------------------- sections

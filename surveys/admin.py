@@ -8,6 +8,10 @@ link never, it is only emailed to the invitation's address), and responses,
 answers and invitation uses are view-only. Staff responses never show an
 invitation, an account or a time, and staff invitations never show whether (or
 when) they were used or reminded (disclosure promise P1, no linkage).
+
+Why one file: it is Django's one admin module of the app, a short class per model, and the anonymity
+rules above span several models (invitations, their uses, responses, answers); in one file a reviewer
+checks every admin page against P1 in one reading.
 """
 
 from __future__ import annotations

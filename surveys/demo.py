@@ -13,6 +13,10 @@ experience are aligned; onboarding is the one hidden strength (customers rate
 it higher than staff); proactive support is the largest blind spot in H1 and
 narrows in H2; lower perception goes with churn; Marketing has only four staff
 respondents, so its cells are suppressed at the anonymity threshold of 5.
+
+Why one file: it is the demo's data (segments and their labels, the latent means and effects, the
+comments) and the generator that draws from exactly those numbers; read side by side, each number
+explains the pattern it makes in the reports, and nothing outside uses the generator.
 """
 
 from __future__ import annotations

@@ -2,6 +2,10 @@
 
 Business rules live in ``surveys.services`` (writes) and ``surveys.selectors``
 (reads); what must never be violated is also a database constraint here.
+
+Why one file: Django's convention of one models module per app, each model with its constraints next
+to its fields; the models point at one another throughout, and the migrations name functions of this
+module (the JSON fields' defaults).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from reports.context import DASH, MINUS, build_report_context, fmt_num, fmt_pct, fmt_pts, fmt_signed
+from reports.context import build_report_context
+from reports.formatting import DASH, MINUS, fmt_num, fmt_pct, fmt_pts, fmt_signed
 from tests.reports.sample import sample_analysis
 
 

@@ -11,7 +11,8 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from reports import jobs
-from reports.context import build_report_context, fmt_pct, fmt_signed
+from reports.context import build_report_context
+from reports.formatting import fmt_pct, fmt_signed
 from reports.models import ReportJob, ReportStatus
 from reports.services import gap_analysis
 from surveys.models import Wave

@@ -12,7 +12,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from reports.context import fmt_ci, fmt_num, fmt_pct, fmt_pts, fmt_signed
+from reports.formatting import fmt_ci, fmt_num, fmt_pct, fmt_pts, fmt_signed
 from reports.jobs import build_report
 from surveys import models as m
 from surveys import releases, services

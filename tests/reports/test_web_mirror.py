@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from rest_framework.test import APIClient
 
-from reports.context import fmt_pct, fmt_signed
+from reports.formatting import fmt_pct, fmt_signed
 from reports.models import ReportJob
 from surveys.models import AuditEvent, Wave
 

@@ -35,6 +35,7 @@ from rest_framework.test import APIClient
 
 from surveys import models as m
 from surveys import services
+from surveys.services import invitations as invitation_services
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -456,17 +457,17 @@ def _contacts_csv(emails: list[str]) -> bytes:
 def created_by_admin(base, monkeypatch, tmp_path) -> Creation:
     """The admin creates staff invitations for an Alice and a Bob through each channel that can create them:
     the API (create and import, sent now or not), the Django admin's add page and ``import_contacts``."""
-    from surveys import notifications
+    from surveys import invitation_links
 
     minted: list[str] = []
-    real = services.new_token
+    real = invitation_services.new_token
 
     def spy() -> str:
         minted.append(real())
         return minted[-1]
 
-    monkeypatch.setattr(services, "new_token", spy)
-    monkeypatch.setattr(notifications, "new_token", spy)
+    monkeypatch.setattr(invitation_services, "new_token", spy)
+    monkeypatch.setattr(invitation_links, "new_token", spy)  # reissues (sending again)
     admin, wave, site = base.clients["admin"], base.wave, base.site
     outputs: dict[str, str] = {}
     emails: list[str] = []

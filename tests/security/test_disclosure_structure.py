@@ -28,9 +28,10 @@ ALLOWED = {
                                 "tested equal to reports/counts/groupby.py",
     "reports/counts/version.py": "the data fingerprint of a wave: a cache key, never shown",
     "reports/jobs.py": "a cache fingerprint of the published data (never shown)",
-    "surveys/services.py": "writes (submission, invitation use) and the published staff count in an audit event",
+    "surveys/services/responses.py": "writes (submission, invitation use)",
+    "surveys/services/waves.py": "the published staff count in an audit event",
     "surveys/bulk.py": "writes (COPY loader)",
-    "surveys/imports.py": "the duplicate guard: which customer response ids of a file are the wave's own (an "
+    "surveys/imports/responses.py": "the duplicate guard: which customer response ids of a file are the wave's own (an "
                           "export imported back); staff responses are never looked up",
     "surveys/demo.py": "writes and deletes the demo; its printed summary counts the demo's own data",
     "surveys/management/commands/export_responses.py": "the published count for its progress bar",

@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 
 from surveys import models as m
 from surveys import releases, services
+from surveys.services import invitations as invitation_services
 from tests import factories as f
 
 
@@ -123,7 +124,7 @@ def test_import_contacts_never_prints_a_staff_link_and_refuses_staff_rows_withou
     # P1: a staff link is only ever emailed to the invitation's address.
     services.wave_open(wave=wave)
     minted: list[str] = []
-    real = services.new_token
+    real = invitation_services.new_token
 
     def spy() -> str:
         minted.append(real())
@@ -136,7 +137,7 @@ def test_import_contacts_never_prints_a_staff_link_and_refuses_staff_rows_withou
     assert wave.invitations.count() == 0 and mail.outbox == []
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(services, "new_token", spy)
+        patch.setattr(invitation_services, "new_token", spy)
         out, err = run("import_contacts", "--wave", "spring", "--side", "staff", path, "--send", "--skip-bad-rows")
     assert "Created 2 staff invitation(s)" in out and "Sent 2 email(s)" in out
     assert "Row 3, column 'email'" in err

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from django.db import connection
 
-from surveys import imports
+from surveys import errors, imports
 from surveys import models as m
 from tests import factories as f
 
@@ -90,7 +90,7 @@ def test_a_million_row_csv_is_refused_with_413_within_seconds(org, owner_client)
 def test_the_row_cap_is_a_setting_and_names_the_limit(org, settings):
     settings.KAGAMI_IMPORT_MAX_ROWS = 3
     data = b"external_id\nA\nB\nC\nD\n"
-    with pytest.raises(imports.errors.ImportTooLarge, match="more than 3 rows"):
+    with pytest.raises(errors.ImportTooLarge, match="more than 3 rows"):
         imports.import_accounts(organization=org, data=data, filename="a.csv", max_rows=3)
     assert imports.import_accounts(organization=org, data=b"external_id\nA\nB\nC\n", filename="a.csv",
                                    max_rows=3).created == 3
