@@ -38,11 +38,15 @@ def wave_counts_compute(wave: Wave) -> WaveCounts:
 def wave_counts(wave: Wave) -> WaveCounts:
     """The wave's count tables, kept in the cache under its data version until the data change.
 
-    Why the cache pays: any analysis of the wave — other filters, languages,
-    weighting, the PDF — reuses the tables, so a repeat view costs the statistics
-    only (27 ms against 8 s for a cold read at a million responses, bench/RESULTS.md).
-    Only where the version is trigger-kept (PostgreSQL): a scanned fingerprint
-    would cost as much as a good part of the counting it saves.
+    Why the cache pays: any new view of the wave (other filters, languages,
+    weighting, the PDF) reuses the tables, so it costs the statistics only. A gap
+    request at 100,000 responses took 2.9 s with the tables kept and 7.0 s without
+    (bench/caches.py, 2026-12-07: PostgreSQL 15 and Redis, 2 shared AMD EPYC cores
+    at load average ~7; 1.4-2.4x over two runs). At a million responses it is
+    1.8 s against 8.2 s (make bench, bench/NOTES.md).
+    Kept only where the version is trigger-kept (PostgreSQL). Elsewhere the key
+    would be the scanned fingerprint: on SQLite, 70 ms against 6.1 s of counting
+    at 2,000 responses (same script), so the scan alone does not explain the limit.
     """
     version = data_version(wave)
     if version is None:

@@ -1,8 +1,9 @@
 """What a public link points at, and this process's short-lived copy of anonymous links.
 
 The copy is the one cache of the public forms. Why it pays: a post through an anonymous link would
-otherwise read the link, its wave, organization and instrument again, about 1 ms of ORM work per post
-on the form-post benchmark (bench/NOTES.md), for data that changes a few times in a wave's life.
+otherwise read the link, its wave, organization and instrument again, for data that changes a few times
+in a wave's life: a customer form post costs 3.5 ms of CPU with the copy, 6.5 ms without (bench/caches.py,
+2026-12-07: PostgreSQL 15 and Redis, 2 shared AMD EPYC cores at load average ~7).
 Its invalidation is registered in surveys.apps.SurveysConfig.ready().
 """
 
@@ -37,7 +38,7 @@ class Target:
 
 # Anonymous links this process resolved lately: (slug, side) → (when, target). A post may use a copy up
 # to RECENT_LINK_SECONDS old instead of reading the link, its wave, organization and instrument again
-# (≈ 1 ms of ORM work per post). Closing is still exact: response_submit's INSERT re-checks, in the
+# (3 ms of CPU per post, see above). Closing is still exact: response_submit's INSERT re-checks, in the
 # database, that the wave is open and the link active, and a refused post reads the link afresh; only
 # open waves are kept, so a reopened wave takes posts at once. What a copy may show for those seconds
 # are the wave's other settings (languages, segment fields, names, even a slug renamed meanwhile) as
