@@ -94,6 +94,26 @@ def write_results(r: dict) -> None:
         f"{_ok(big['http_repeat_median_s'] < 0.3)}; peak memory < 300 MB — {_ok(big['peak_increase_mb'] < 300)}.",
         "",
     ]
+    pages = {n: e["mirror"] for n, e in r["sizes"].items() if e.get("mirror")}
+    if pages:
+        lines += [
+            "## The web mirror page through gunicorn",
+            "",
+            "`GET /reports/waves/<id>/?lang=en` as a logged-in executive (session cookie), the whole page read. "
+            "*Cold*: the first request with the cache emptied (counts computed from the answers, as the cold gap). "
+            "*New view*: the page filtered to one customer tier, on the counts the cold request kept (what "
+            "applying a filter costs). *Cached*: the unfiltered page again, its analysis cached per data version "
+            f"(median of {len(next(iter(pages.values()))['repeat_s'])}).",
+            "",
+            "| responses | cold page | new view | cached page | page size |",
+            "|---|---|---|---|---|",
+        ]
+        for n, p in pages.items():
+            lines.append(f"| {int(n):,} | {p['cold_s']:.2f} s | {p['filtered_first_s']:.2f} s | "
+                         f"{p['repeat_median_s'] * 1000:.0f} ms | {p['bytes'] / 1024:.0f} kB |")
+        slowest = max(p["repeat_median_s"] for p in pages.values())
+        lines += ["", f"Target: a cached wave's page in well under a second, cached page < 1 s at every size — "
+                  f"{_ok(slowest < 1)} (slowest {slowest * 1000:.0f} ms).", ""]
     if r.get("pdf"):
         lines += [f"## PDF at {big['responses']:,} responses", "", "| language | pages | engine | WeasyPrint | total |",
                   "|---|---|---|---|---|"]
@@ -103,6 +123,27 @@ def write_results(r: dict) -> None:
                          f"{run['seconds']:.2f} s |")
         lines += ["", "Counts kept (the wave was analysed before); the one-off WeasyPrint import per worker "
                   "process is not included.", ""]
+    caches = (r.get("caches") or {}).get("caches") or {}
+    rows = [("frozen instruments (`surveys.selectors`)", "frozen_instruments", "post", "form post, CPU", "cpu"),
+            ("frozen instruments (`surveys.selectors`)", "frozen_instruments", "get", "form GET, CPU", "cpu"),
+            ("anonymous links' copy (`surveys.public.links`)", "recent_links", "post", "form post, CPU", "cpu"),
+            ("count tables (`reports.counts`)", "wave_counts", "gap", "gap, new view, wall", "wall"),
+            ("gap results (`reports.gap`)", "gap_results", "gap", "gap repeat vs new view, wall", "wall"),
+            ("trigger check (`reports.counts.version`)", "version_triggers", "lookup", "data-version lookup, wall",
+             "wall")]
+    shown = [(label, caches[key], op, what, kind) for label, key, op, what, kind in rows
+             if isinstance(caches.get(key), dict) and caches[key].get(op)]
+    if shown:
+        lines += ["## Process caches (`bench/caches.py --wave <largest>`, one process, medians of the rounds)", "",
+                  "| cache (owner) | operation | with | without | ratio | saving |", "|---|---|---|---|---|---|"]
+        def fmt(ms: float) -> str:
+            return f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.1f} ms"
+
+        for label, entry, op, what, kind in shown:
+            m = entry[op]
+            lines.append(f"| {label} | {what} | {fmt(m[f'with_{kind}_ms'])} | {fmt(m[f'without_{kind}_ms'])} | "
+                         f"{m[f'ratio_{kind}']:.2f}× | {fmt(m[f'saving_{kind}_ms'])} |")
+        lines.append("")
     for n, e in r["sizes"].items():
         if e.get("explain_floor"):
             lines += [f"## EXPLAIN ANALYZE of the floor at {int(n):,} responses", "", "```", e["explain_floor"],
