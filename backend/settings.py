@@ -124,7 +124,7 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 10_485_760, minimum=1024)
 KAGAMI_MAX_IMPORT_BYTES = env_int("KAGAMI_MAX_IMPORT_BYTES", 20_971_520, minimum=1024)
-# API imports (surveys/imports.py, surveys/import_jobs.py): at most this many data rows (413 beyond), no cell
+# API imports (surveys/imports/, surveys/import_jobs.py): at most this many data rows (413 beyond), no cell
 # longer than this (400); files of more than KAGAMI_IMPORT_SYNC_ROWS rows run as a background job (202).
 KAGAMI_IMPORT_MAX_ROWS = env_int("KAGAMI_IMPORT_MAX_ROWS", 50_000, minimum=1)
 KAGAMI_IMPORT_MAX_CELL_CHARS = env_int("KAGAMI_IMPORT_MAX_CELL_CHARS", 10_000, minimum=100)
@@ -166,7 +166,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "backend.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "backend.api.errors.exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

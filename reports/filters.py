@@ -1,4 +1,5 @@
-"""The segment filters of a view ("staff department = Sales"): how they are spelled and the one check they pass.
+"""The options of a view that every entry checks alike: the segment filters ("staff department = Sales"), how
+they are spelled and the one check they pass, and the one rule for a comparison wave.
 
 Light on purpose (no numpy or pandas): report requests and pages check filters here without loading
 the gap engine (reports.services), which a freshly started worker would otherwise import on a
@@ -8,7 +9,9 @@ request that only queues a job.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, Protocol
 
+from backend.ids import parse_id
 from surveys import errors
 from surveys import services as survey_services
 from surveys.models import Side, Wave
@@ -36,7 +39,13 @@ def view_filters(*, wave: Wave, staff_filter: Mapping[str, str] | None,
             validate_filter(wave, Side.CUSTOMER, customer_filter, "customer"))
 
 
-def validate_filter(wave: Wave, side: str, flt: Mapping[str, str] | None, name: str) -> dict[str, str]:
+class HasSegmentFields(Protocol):
+    """What a filter is checked against: a wave, or another source of an analysis (reports.sources)."""
+
+    def segment_fields(self, side: str) -> list[dict]: ...
+
+
+def validate_filter(wave: HasSegmentFields, side: str, flt: Mapping[str, str] | None, name: str) -> dict[str, str]:
     fields = {f["key"]: f for f in wave.segment_fields(side)}
     cleaned: dict[str, str] = {}
     problems: dict[str, list[str]] = {}
@@ -53,3 +62,28 @@ def validate_filter(wave: Wave, side: str, flt: Mapping[str, str] | None, name: 
     if problems:
         raise errors.ValidationFailed("Unknown segment filter.", field_errors=problems)
     return cleaned
+
+
+COMPARE_PROBLEM = "Choose another wave of this organization."
+
+
+def check_compare_wave(wave: Wave, compare: Wave | None) -> None:
+    """The one rule for a comparison wave: another wave of the same organization (ValidationFailed otherwise)."""
+    if compare is not None and (compare.organization_id != wave.organization_id or compare.pk == wave.pk):
+        raise errors.ValidationFailed(field_errors={"compare_wave": [COMPARE_PROBLEM]})
+
+
+def compare_wave_of(wave: Wave, compare_id: Any) -> Wave | None:
+    """The comparison wave a request names by id (None for none), checked by :func:`check_compare_wave`.
+
+    An id of a wave the organization does not have gets the same message as another organization's wave:
+    whether a wave exists elsewhere is nobody's business.
+    """
+    if compare_id in (None, ""):
+        return None
+    pk = parse_id(compare_id.strip() if isinstance(compare_id, str) else compare_id)
+    compare = Wave.objects.filter(pk=pk, organization_id=wave.organization_id).first() if pk is not None else None
+    if compare is None:
+        raise errors.ValidationFailed(field_errors={"compare_wave": [COMPARE_PROBLEM]})
+    check_compare_wave(wave, compare)
+    return compare

@@ -24,10 +24,11 @@ from django.db import close_old_connections, connections, transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
-from reports.filters import view_filters
+from reports.filters import check_compare_wave, view_filters
 from reports.models import ReportJob, ReportStatus
 from surveys import errors, releases
-from surveys.models import Answer, CustomerAccount, Invitation, InvitationUse, SurveyResponse, Wave
+from surveys import services as survey_services
+from surveys.models import Answer, AuditEvent, CustomerAccount, Invitation, InvitationUse, SurveyResponse, Wave
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +52,7 @@ def report_options(*, wave: Wave, language: str, compare_wave: Wave | None = Non
                    weighted: bool = False, staff_filter: Mapping[str, str] | None = None,
                    customer_filter: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The normalised options of a request (what makes two requests identical)."""
-    if compare_wave is not None and (compare_wave.organization_id != wave.organization_id
-                                     or compare_wave.pk == wave.pk):
-        raise errors.ValidationFailed(field_errors={"compare_wave": ["Choose another wave of this organization."]})
+    check_compare_wave(wave, compare_wave)
     if language not in ("ja", "en"):
         raise errors.ValidationFailed(field_errors={"language": ["Use 'ja' or 'en'."]})
     options = {"language": language, "compare_wave": compare_wave.pk if compare_wave else None,
@@ -105,13 +104,44 @@ def report_fingerprint(wave: Wave, options: Mapping[str, Any]) -> str:
 def report_job_request(*, wave: Wave, user: Any = None, language: str, compare_wave: Wave | None = None,
                        segments: bool = True, weighted: bool = False, dispatch: bool = True,
                        staff_filter: Mapping[str, str] | None = None,
-                       customer_filter: Mapping[str, str] | None = None) -> tuple[ReportJob, bool]:
+                       customer_filter: Mapping[str, str] | None = None,
+                       via: str = "direct") -> tuple[ReportJob, bool]:
     """Ask for a report; returns ``(job, created)``.
 
     An identical request on unchanged data returns the existing job (finished
     or still in progress) instead of rendering again; a failed job is retried
     by a new one. Raises ValidationFailed for a bad language or comparison wave.
+    A request by a user is audited (a report shows staff-derived data, P7), ``via`` naming the entry.
     """
+    job, created = _job_for(wave=wave, user=user, language=language, compare_wave=compare_wave,
+                            segments=segments, weighted=weighted, dispatch=dispatch,
+                            staff_filter=staff_filter, customer_filter=customer_filter)
+    if getattr(user, "is_authenticated", False):
+        survey_services.audit_record(
+            organization_id=wave.organization_id, user=user, action=AuditEvent.Action.REPORT_REQUEST,
+            wave=wave, details={"via": via, "report": str(job.pk), "language": job.language,
+                                "segments": bool(job.options.get("segments")),
+                                "weighted": bool(job.options.get("weighted")),
+                                "compare_wave": job.options.get("compare_wave"), "reused": not created})
+    return job, created
+
+
+def report_job_file(*, job: ReportJob, user: Any, via: str) -> Any:
+    """The finished PDF of ``job``, opened for reading, its download audited (P7); ReportNotReady (409)
+    while it is not done."""
+    if job.status != ReportStatus.DONE or not job.file:
+        raise ReportNotReady(
+            f"The report is {job.status} ({job.progress}%)." if job.status != ReportStatus.FAILED
+            else f"The report failed: {job.error}")
+    survey_services.audit_record(
+        organization_id=job.wave.organization_id, user=user, action=AuditEvent.Action.REPORT_DOWNLOAD,
+        wave=job.wave, details={"via": via, "report": str(job.pk), "language": job.language})
+    return job.file.open("rb")
+
+
+def _job_for(*, wave: Wave, user: Any, language: str, compare_wave: Wave | None, segments: bool, weighted: bool,
+             dispatch: bool, staff_filter: Mapping[str, str] | None,
+             customer_filter: Mapping[str, str] | None) -> tuple[ReportJob, bool]:
     report_jobs_sweep_stale()
     options = report_options(wave=wave, language=language, compare_wave=compare_wave, segments=segments,
                              weighted=weighted, staff_filter=staff_filter, customer_filter=customer_filter)

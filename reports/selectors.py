@@ -1,10 +1,46 @@
-"""Reads for the reports beyond the count tables (:mod:`reports.counts`): response rates."""
+"""Reads for the reports beyond the count tables (:mod:`reports.counts`): who may read which waves and
+report jobs, and response rates.
+
+Light on purpose (no pandas at import): the pages and the URLconf import it.
+"""
 
 from __future__ import annotations
 
-import pandas as pd
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from surveys.models import Invitation, InvitationUse, Side, SurveyResponse, Wave
+from django.db.models import QuerySet
+
+from reports.models import ReportJob
+from surveys import selectors as survey_selectors
+from surveys.models import Invitation, InvitationUse, Role, Side, SurveyResponse, Wave
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Who reads the gap, the web mirror and the PDF reports of their organizations' waves: every member role.
+# The one place this is decided (the API's read roles, the pages and the report requests ask here).
+REPORT_READERS: frozenset[str] = frozenset({Role.ADMIN, Role.ANALYST, Role.EXECUTIVE})
+
+
+def report_org_ids(*, user: Any) -> list[int]:
+    """The organizations whose reports ``user`` may read."""
+    roles = survey_selectors.user_roles(user=user)
+    return survey_selectors.org_ids_with_role(roles_by_org=roles, roles=REPORT_READERS)
+
+
+def readable_waves(*, user: Any) -> QuerySet[Wave]:
+    """Waves of the organizations whose reports ``user`` may read (the staff API's wave selector)."""
+    return survey_selectors.wave_list(org_ids=report_org_ids(user=user))
+
+
+def report_job_list(*, org_ids: Iterable[int]) -> QuerySet[ReportJob]:
+    """Report jobs of the waves of these organizations."""
+    return ReportJob.objects.filter(wave__organization_id__in=list(org_ids)).select_related("wave")
+
+
+def readable_report_jobs(*, user: Any) -> QuerySet[ReportJob]:
+    return report_job_list(org_ids=report_org_ids(user=user))
 
 
 def response_rates(wave: Wave, responses: pd.DataFrame | None = None) -> dict[str, dict]:

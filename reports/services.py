@@ -25,7 +25,7 @@ import pandas as pd
 from reports import stats
 from reports.counts import PairMoments
 from reports.disclosed import disclose
-from reports.filters import validate_filter
+from reports.filters import check_compare_wave, validate_filter
 from reports.sources import GapSource, wave_source
 from reports.stats.churn import churn_comparison
 from reports.stats.did import did_from_counts, did_from_scores
@@ -518,9 +518,7 @@ def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
     staff_filter = validate_filter(wave, Side.STAFF, staff_filter, "staff")
     customer_filter = validate_filter(wave, Side.CUSTOMER, customer_filter, "customer")
     _check_correction(dimension_correction)
-    if compare_wave is not None and (compare_wave.organization_id != wave.organization_id
-                                     or compare_wave.pk == wave.pk):
-        raise errors.ValidationFailed(field_errors={"compare_wave": ["Choose another wave of this organization."]})
+    check_compare_wave(wave, compare_wave)
     source = wave_source(wave)
     return gap_analysis_of(source, staff_filter=staff_filter, customer_filter=customer_filter,
                            compare=wave_source(compare_wave) if compare_wave is not None else None,
@@ -545,8 +543,8 @@ def gap_analysis_of(source: GapSource, *, staff_filter: Mapping[str, str] | None
     segment fields (no heatmap rows). Raises ValidationFailed for a filter on a field the source does not have.
     """
     # validate_filter reads only segment_fields(side), which a source answers as a wave does.
-    staff_filter = validate_filter(source, Side.STAFF, staff_filter, "staff")  # type: ignore[arg-type]
-    customer_filter = validate_filter(source, Side.CUSTOMER, customer_filter, "customer")  # type: ignore[arg-type]
+    staff_filter = validate_filter(source, Side.STAFF, staff_filter, "staff")
+    customer_filter = validate_filter(source, Side.CUSTOMER, customer_filter, "customer")
     _check_correction(dimension_correction)
 
     _memo_reset()

@@ -16,13 +16,13 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from reports import web
-from reports.api.views import audit_report_download, audit_report_request, visible_jobs, visible_waves
-from reports.filters import parse_filter_strings
-from reports.jobs import report_job_request, report_jobs_sweep_stale
+from backend.ids import parse_uuid
+from reports import selectors, web
+from reports.filters import compare_wave_of, parse_filter_strings
+from reports.jobs import report_job_file, report_job_request, report_jobs_sweep_stale
 from reports.models import ReportJob, ReportStatus
 from surveys import errors
-from surveys.models import Membership, Wave
+from surveys.models import Membership
 
 LOGIN_URL = reverse_lazy("login")
 
@@ -59,7 +59,7 @@ def home(request: HttpRequest) -> HttpResponse:
     language = _page_language(request)
     waves = []
     if request.user.is_authenticated:
-        waves = sorted(web.readable_waves(request.user),
+        waves = sorted(selectors.readable_waves(user=request.user),
                        key=lambda w: (w.organization.name, -(w.created_at.timestamp())))
     response = _render(request, "reports/home.html", {"waves": waves, "page_language": language,
                                                        "lang_query": {code: f"?lang={code}" for code in web.LANGUAGES}})
@@ -71,7 +71,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def wave_mirror(request: HttpRequest, wave_id: int) -> HttpResponse:
     """The web mirror of one wave: the gap engine's view, filters in the query string (docs in reports/web.py)."""
     language = _page_language(request)
-    wave = get_object_or_404(web.readable_waves(request.user), pk=wave_id)
+    wave = get_object_or_404(selectors.readable_waves(user=request.user), pk=wave_id)
     status = 200
     try:
         options = web.parse_options(wave, request.GET)
@@ -91,13 +91,12 @@ def wave_mirror(request: HttpRequest, wave_id: int) -> HttpResponse:
 @login_required(login_url=LOGIN_URL)
 def report_index(request: HttpRequest) -> HttpResponse:
     memberships = Membership.objects.filter(user=request.user).select_related("organization")
-    waves = list(visible_waves(request.user).select_related("organization").order_by("organization__name",
-                                                                                      "-created_at"))
+    waves = list(selectors.readable_waves(user=request.user).order_by("organization__name", "-created_at"))
     latest: dict[tuple[int, str], object] = {}
-    for job in visible_jobs(request.user).filter(status=ReportStatus.DONE).order_by("created_at"):
+    for job in selectors.readable_report_jobs(user=request.user).filter(status=ReportStatus.DONE).order_by(
+            "created_at"):
         latest[(job.wave_id, job.language)] = job
-    mirror = set(web.readable_waves(request.user).values_list("pk", flat=True))
-    rows = [{"wave": w, "ja": latest.get((w.pk, "ja")), "en": latest.get((w.pk, "en")), "mirror": w.pk in mirror}
+    rows = [{"wave": w, "ja": latest.get((w.pk, "ja")), "en": latest.get((w.pk, "en"))}
             for w in waves]
     return _render(request, "reports/index.html", {"rows": rows, "memberships": memberships})
 
@@ -107,30 +106,28 @@ def report_index(request: HttpRequest) -> HttpResponse:
 def report_request(request: HttpRequest, wave_id: int, language: str) -> HttpResponse:
     if language not in ("ja", "en"):
         raise Http404
-    wave = get_object_or_404(visible_waves(request.user).select_related("previous_wave"), pk=wave_id)
+    wave = get_object_or_404(selectors.readable_waves(user=request.user).select_related("previous_wave"), pk=wave_id)
     previous = wave.previous_wave
     compare = previous if previous is not None and previous.organization_id == wave.organization_id else None
     weighted = False
     filters: dict[str, list[str]] = {"staff": [], "customer": []}
     if "compare_wave" in request.POST or "weighted" in request.POST:
         # The web mirror's "same view as PDF": its comparison wave (or none), weighting and segment filters.
-        asked = request.POST.get("compare_wave", "")
-        compare = (Wave.objects.filter(organization_id=wave.organization_id, pk=asked).exclude(pk=wave.pk).first()
-                   if asked.isdigit() else None)
-        if asked and compare is None:
+        try:
+            compare = compare_wave_of(wave, request.POST.get("compare_wave", ""))
+        except errors.ValidationFailed:
             return _render(request, "reports/problem.html", {"problems": [
                 ("compare_wave", _("Choose another wave of this organization."))]}, status=400)
         weighted = request.POST.get("weighted") == "1"
         filters = {side: request.POST.getlist(side) for side in filters}  # field:value, as the API spells them
     try:
-        job, created = report_job_request(
+        job, _created = report_job_request(
             wave=wave, user=request.user, language=language, compare_wave=compare, weighted=weighted,
             staff_filter=parse_filter_strings(filters["staff"], "staff"),
-            customer_filter=parse_filter_strings(filters["customer"], "customer"))
+            customer_filter=parse_filter_strings(filters["customer"], "customer"), via="page")
     except errors.ValidationFailed as exc:
         return _render(request, "reports/problem.html", {"problems": [
             (field, " ".join(messages)) for field, messages in exc.field_errors.items()]}, status=400)
-    audit_report_request(request=request, wave=wave, job=job, created=created, via="page")
     return redirect("reports:job", pk=job.pk)
 
 
@@ -138,10 +135,7 @@ def report_request(request: HttpRequest, wave_id: int, language: str) -> HttpRes
 @login_required(login_url=LOGIN_URL)
 def report_job(request: HttpRequest, pk: str) -> HttpResponse:
     report_jobs_sweep_stale()
-    try:
-        job = visible_jobs(request.user).get(pk=pk)
-    except ReportJob.DoesNotExist:  # unknown, or another organization's: the same plain 404
-        raise Http404 from None
+    job = _readable_job(request, pk)
     return _render(request, "reports/job.html", {"job": job, "refresh": not job.is_finished,
                                                  "title": _("Report")})
 
@@ -149,12 +143,17 @@ def report_job(request: HttpRequest, pk: str) -> HttpResponse:
 @require_GET
 @login_required(login_url=LOGIN_URL)
 def report_download(request: HttpRequest, pk: str) -> HttpResponse:
-    try:
-        job = visible_jobs(request.user).get(pk=pk)
-    except ReportJob.DoesNotExist:
-        raise Http404 from None
+    job = _readable_job(request, pk)
     if job.status != ReportStatus.DONE or not job.file:
         return redirect("reports:job", pk=job.pk)
-    audit_report_download(request=request, job=job, via="page")
-    return FileResponse(job.file.open("rb"), content_type="application/pdf", as_attachment=True,
-                        filename=job.filename())
+    return FileResponse(report_job_file(job=job, user=request.user, via="page"), content_type="application/pdf",
+                        as_attachment=True, filename=job.filename())
+
+
+def _readable_job(request: HttpRequest, pk: str) -> ReportJob:
+    """A report job of the user's organizations; unknown, malformed or another organization's: the same 404."""
+    job_id = parse_uuid(pk)
+    job = selectors.readable_report_jobs(user=request.user).filter(pk=job_id).first() if job_id else None
+    if job is None:
+        raise Http404
+    return job

@@ -6,43 +6,32 @@ what the disclosure layer releases), formatted by
 drawn with the PDF's own SVG charts. This module never reads responses.
 
 One comparison view costs one engine call; the trend costs one call per wave of
-the instrument in the organization. Results are cached under the wave's data
-fingerprint (``reports.counts.analysis_fingerprint``), like the gap API's.
+the instrument in the organization. Both go through :mod:`reports.gap`, the gap
+API's service, which caches the results and audits every read.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from django.core.cache import cache
 from django.http import QueryDict
 from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from surveys import errors, releases
-from surveys import services as survey_services
-from surveys.models import AuditEvent, Role, Wave
+from reports import gap
+from reports.filters import compare_wave_of
+from surveys import errors
+from surveys.models import Wave
 
-MIRROR_READERS = (Role.ADMIN, Role.ANALYST, Role.EXECUTIVE)
-CACHE_SECONDS = 24 * 3600
 LANGUAGES = ("ja", "en")
 
 
 # --------------------------------------------------------------------------- which waves
-
-
-def readable_waves(user) -> Any:
-    """Waves of the organizations where ``user`` is an admin, analyst or executive."""
-    return (Wave.objects.filter(organization__memberships__user=user,
-                                organization__memberships__role__in=MIRROR_READERS)
-            .select_related("organization", "instrument").distinct())
 
 
 def trend_waves(wave: Wave) -> list[Wave]:
@@ -107,13 +96,10 @@ def parse_options(wave: Wave, query: QueryDict) -> ViewOptions:
     """
     problems: dict[str, list[str]] = {}
     options = ViewOptions(staff=_filter(query, "staff", problems), customer=_filter(query, "customer", problems))
-    compare = (query.get("compare_wave") or "").strip()
-    if compare:
-        candidates = {str(w.pk): w for w in trend_waves(wave) if w.pk != wave.pk}
-        if compare not in candidates:
-            problems["compare_wave"] = [_("Choose another wave of this organization and questionnaire.")]
-        else:
-            options.compare_wave = candidates[compare]
+    try:
+        options.compare_wave = compare_wave_of(wave, (query.get("compare_wave") or "").strip())
+    except errors.ValidationFailed:
+        problems["compare_wave"] = [_("Choose another wave of this organization.")]
     weighted = (query.get("weighted") or "").strip().lower()
     if weighted not in ("", "0", "1", "true", "false", "on", "off"):
         problems["weighted"] = [_("Use 1 or 0.")]
@@ -124,37 +110,13 @@ def parse_options(wave: Wave, query: QueryDict) -> ViewOptions:
     return options
 
 
-# --------------------------------------------------------------------------- the engine, cached
+# --------------------------------------------------------------------------- the engine
 
 
-def analysis(wave: Wave, options: ViewOptions, *, language: str, segments: bool = True) -> dict[str, Any]:
-    """``gap_analysis`` of one view, cached under the wave's (and comparison wave's) analysis fingerprint."""
-    from reports import counts, services  # numpy/pandas load on the first analysis, not at URL import
-
-    releases.publish_due(wave)
-    compare = options.compare_wave
-    if compare is not None:
-        releases.publish_due(compare)
-    fingerprint = counts.analysis_fingerprint(wave) + ("|" + counts.analysis_fingerprint(compare) if compare else "")
-    key_parts = [fingerprint, options.staff, options.customer, compare.pk if compare else None, options.weighted,
-                 segments, language, [wave.anonymity_threshold, wave.customer_threshold]]
-    key = "gapweb:" + hashlib.sha256(json.dumps(key_parts, sort_keys=True).encode()).hexdigest()
-    result = cache.get(key)
-    if result is None:
-        result = services.gap_analysis(wave=wave, staff_filter=options.staff, customer_filter=options.customer,
-                                       compare_wave=compare, weighted=options.weighted, segments=segments,
-                                       language=language)
-        cache.set(key, result, CACHE_SECONDS)
-    return result
-
-
-def audit_view(*, request: Any, wave: Wave, options: ViewOptions, via: str) -> None:
-    """Every read of staff-derived data is audited (docs/anonymity.md, P7), as for the gap API."""
-    survey_services.audit_record(
-        organization_id=wave.organization_id, user=request.user, action=AuditEvent.Action.GAP_VIEW, wave=wave,
-        details={"via": via, "staff": options.staff, "customer": options.customer,
-                 "compare_wave": options.compare_wave.pk if options.compare_wave else None,
-                 "weighted": options.weighted})
+def gap_view(options: ViewOptions, *, language: str, segments: bool = True) -> gap.GapView:
+    """The gap service's view of the page's options."""
+    return gap.GapView(staff=options.staff, customer=options.customer, compare_wave=options.compare_wave,
+                       weighted=options.weighted, segments=segments, language=language)
 
 
 # --------------------------------------------------------------------------- trend
@@ -246,13 +208,11 @@ def build_trend(wave: Wave, options: ViewOptions, *, language: str, request: Any
         columns.append(column)
         try:
             # This wave's own view is already at hand (its comparison wave changes none of these gaps).
-            result = current if (current is not None and w.pk == wave.pk) else analysis(
-                w, view, language=language, segments=False)
+            result = current if (current is not None and w.pk == wave.pk) else gap.gap_read(
+                w, gap_view(view, language=language, segments=False), user=request.user, via="page-trend")
         except errors.ValidationFailed:
             column["problem"] = _("This wave has no such segment field or value.")
             continue
-        if w.pk != wave.pk:
-            audit_view(request=request, wave=w, options=view, via="page-trend")
         ctx = build_report_context(result, language=language, wave=w)
         for d in ctx["dimensions"]:
             dim_names.setdefault(d["key"], d["name"])
@@ -319,8 +279,7 @@ def build_page(wave: Wave, options: ViewOptions, *, language: str, request: Any)
     from reports.context import build_report_context
     from reports.pdf import charts
 
-    result = analysis(wave, options, language=language)
-    audit_view(request=request, wave=wave, options=options, via="page")
+    result = gap.gap_read(wave, gap_view(options, language=language), user=request.user, via="page")
     ctx = build_report_context(result, language=language, wave=wave)
     with translation.override(language):
         dims_by_key = {d["key"]: d for d in ctx["dimensions"]}

@@ -1,7 +1,7 @@
 """Domain errors raised by Kagami services.
 
 Each carries a machine-readable ``code`` and an HTTP ``status``; one handler
-(backend/api_errors.py) turns them into ``{"detail": ..., "code": ...}`` and the
+(backend/api/errors.py) turns them into ``{"detail": ..., "code": ...}`` and the
 HTML views into friendly pages.
 """
 

@@ -28,10 +28,11 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from surveys import errors
-from surveys.models import Invitation, InvitationLink, Language, hash_token
+from surveys.models import Invitation, InvitationLink, Language, hash_token, new_token
 
 DEFAULT_COOLDOWN_HOURS = 24
 COOLDOWN = "cooldown"
@@ -83,6 +84,23 @@ def replace_token(locked: Invitation, *, token: str, keep_previous: bool) -> Non
         InvitationLink.objects.filter(invitation=locked, active=True).update(active=False)
     locked.token_hash = hash_token(token)
     locked.save(update_fields=["token_hash"])
+
+
+def invitation_reissue(*, invitation: Invitation, keep_previous: bool = True) -> str:
+    """Give an unused invitation a fresh token, and return it (the one moment it exists: mail it now).
+
+    ``keep_previous``: its earlier links keep working (mailings, reminders, resends); else they are
+    revoked, and their page says a newer email replaced them (an admin's reissue).
+    Raises AlreadyAnswered (409) when the invitation was used.
+    """
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if locked.is_used:
+            raise errors.AlreadyAnswered()
+        token = new_token()
+        replace_token(locked, token=token, keep_previous=keep_previous)
+    invitation.token_hash = locked.token_hash
+    return token
 
 
 def split_by_cooldown(invitations: Iterable[Invitation], *,

@@ -2,7 +2,7 @@
 
 Only the SHA-256 of an invitation token is stored, so an email can carry a link
 only while the token is at hand: right after ``services.invitation_create``, or
-after re-issuing a fresh token here. Earlier links keep working after a mailing,
+after ``invitation_links.invitation_reissue`` gave it a fresh one. Earlier links keep working after a mailing,
 reminder or resend, and die (recognised) only on an admin's reissue; reminders
 skip invitations mailed within the cool-down (surveys/invitation_links.py).
 Texts are plain, in the invitee's language (Japanese or English).
@@ -20,12 +20,11 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core import mail
-from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from surveys import errors, invitation_batches, invitation_links
-from surveys.models import Invitation, Language, Side, Wave, new_token
+from surveys.models import Invitation, Language, Side, Wave
 from surveys.selectors import invitation_url
 from surveys.services import IssuedInvitation
 
@@ -109,20 +108,9 @@ def invitation_message(*, invitation: Invitation, token: str, reminder: bool = F
                              to=[invitation.email])
 
 
-def invitation_reissue(*, invitation: Invitation, keep_previous: bool = True) -> IssuedInvitation:
-    """Give an unused invitation a fresh token to mail.
-
-    ``keep_previous``: its earlier links keep working (mailings, reminders, resends); else they are
-    revoked, and their page says a newer email replaced them (an admin's reissue).
-    Raises AlreadyAnswered (409) when the invitation was used.
-    """
-    with transaction.atomic():
-        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
-        if locked.is_used:
-            raise errors.AlreadyAnswered()
-        token = new_token()
-        invitation_links.replace_token(locked, token=token, keep_previous=keep_previous)
-    invitation.token_hash = locked.token_hash
+def _issue(invitation: Invitation, *, keep_previous: bool = True) -> IssuedInvitation:
+    """A fresh token for an unused invitation (surveys.invitation_links), ready to mail."""
+    token = invitation_links.invitation_reissue(invitation=invitation, keep_previous=keep_previous)
     return IssuedInvitation(invitation=invitation, token=token)
 
 
@@ -217,7 +205,7 @@ def _staff_deliver(invitations: list[Invitation], *, reminder: bool, keep_previo
     issued: list[IssuedInvitation] = []
     for invitation in invitations:
         try:
-            issued.append(invitation_reissue(invitation=invitation, keep_previous=keep_previous))
+            issued.append(_issue(invitation, keep_previous=keep_previous))
         except errors.AlreadyAnswered:
             continue
     with mail.get_connection() as connection:  # opened (or failing) whether anyone is mailed or not
@@ -281,7 +269,7 @@ def invitations_deliver(*, wave: Wave, side: str | None = None, reminder: bool =
     issued: list[IssuedInvitation] = []
     for invitation in customers:
         try:
-            issued.append(invitation_reissue(invitation=invitation))
+            issued.append(_issue(invitation))
         except errors.AlreadyAnswered:
             # Answered between the query and now: nothing to send.
             report.skipped_answered += 1
@@ -295,3 +283,32 @@ def invitations_deliver(*, wave: Wave, side: str | None = None, reminder: bool =
     if progress and staff:
         progress(len(staff))
     return sent
+
+
+@dataclass
+class SentAgain:
+    """One invitation mailed again: whether it was mailed, and for a customer the new link's token."""
+
+    invitation: Invitation
+    sent: bool
+    token: str | None = None
+
+
+def invitation_send_again(*, invitation: Invitation, keep_previous: bool) -> SentAgain:
+    """Mail one invitation again: a resend (``keep_previous``) or an admin's reissue (earlier links revoked).
+
+    Customers: 409 ``already_answered`` when it was used, else a new link, mailed. Staff (P1): the same
+    answer used or not, never a token (a used one is not mailed and its links are left as they are).
+    Either: 409 ``wave_not_open`` unless the wave is open.
+    """
+    if invitation.side == Side.STAFF:
+        invitation_batches.check_wave_sends(invitation.wave)
+        sent = staff_invitation_resend(invitation=invitation, keep_previous=keep_previous)
+        invitation.refresh_from_db()
+        return SentAgain(invitation=invitation, sent=sent)
+    if invitation.is_used:
+        raise errors.AlreadyAnswered()
+    invitation_batches.check_wave_sends(invitation.wave)
+    issued = _issue(invitation, keep_previous=keep_previous)
+    report = invitations_send(issued=[issued])
+    return SentAgain(invitation=issued.invitation, sent=report.sent == 1, token=issued.token)

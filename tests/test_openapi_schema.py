@@ -117,7 +117,7 @@ def test_the_report_api_documents_its_errors_and_a_null_pdf_url(schema):
     assert {"200", "400", "401"} <= set(listing["responses"])
     wave = next(p for p in listing["parameters"] if p["name"] == "wave")
     assert wave["schema"]["maximum"] == 10**18 - 1
-    create = schema["paths"]["/api/v1/waves/{wave_id}/reports/"]["post"]["responses"]
+    create = schema["paths"]["/api/v1/waves/{wave_pk}/reports/"]["post"]["responses"]
     assert {"202", "400", "401", "404", "413", "415"} <= set(create)
     for responses in (listing["responses"], create):
         for code in set(responses) - {"200", "202"}:

@@ -2,48 +2,29 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-
-from django.core.cache import cache
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import permissions
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.api.base import WAVE_PK, WaveNestedMixin
+from backend.api.schema import DETAIL, errs
+from reports import gap
 from reports.api.gap_serializers import GapAnalysisSerializer, GapQuerySerializer
-from reports.filters import parse_filter_strings
-from surveys import errors, releases
-from surveys import services as survey_services
-from surveys.models import AuditEvent, Role, Wave
+from reports.filters import compare_wave_of, parse_filter_strings
+from reports.selectors import REPORT_READERS
 
-GAP_READERS = (Role.ADMIN, Role.ANALYST, Role.EXECUTIVE)
-CACHE_SECONDS = 24 * 3600
-
-
-def visible_wave(request: Request, pk: int | str, roles=GAP_READERS) -> Wave:
-    """A wave of one of the user's organizations where they hold one of ``roles``; 404 otherwise."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise errors.NotFound() from None
-    wave = (
-        Wave.objects.select_related("organization", "instrument")
-        .filter(pk=pk, organization__memberships__user=request.user, organization__memberships__role__in=roles)
-        .first()
-    )
-    if wave is None:
-        raise errors.NotFound()
-    return wave
+# The serialized body is cached next to the engine's result (reports.gap): rendering a whole analysis
+# is a cost on every repeat. A new name here whenever the serializer's output changes.
+RENDER_NAME = "api-v1"
 
 
-_ERROR = OpenApiResponse(description='Error: {"detail": "...", "code": "..."}')
+def _render(result: dict) -> dict:
+    return GapAnalysisSerializer(result).data
 
 
-class WaveGapView(APIView):
-    permission_classes = [permissions.IsAuthenticated]
+class WaveGapView(WaveNestedMixin, APIView):
+    read_roles = REPORT_READERS
 
     @extend_schema(
         operation_id="waves_gap_retrieve",
@@ -57,15 +38,12 @@ class WaveGapView(APIView):
             "`withheld` counts the respondents of the view whose answers to that item or dimension are held "
             "back because their block gave fewer than k."
         ),
-        parameters=[
-            GapQuerySerializer,
-            OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH),
-        ],
-        responses={200: GapAnalysisSerializer, 400: _ERROR, 401: _ERROR, 403: _ERROR, 404: _ERROR},
+        parameters=[GapQuerySerializer, WAVE_PK],
+        responses={200: GapAnalysisSerializer, **errs(400, *DETAIL)},
         tags=["gap"],
     )
-    def get(self, request: Request, pk: str) -> Response:
-        wave = visible_wave(request, pk)
+    def get(self, request: Request, wave_pk: str) -> Response:
+        wave = self.wave
         query = GapQuerySerializer(data={
             "staff": request.query_params.getlist("staff"),
             "customer": request.query_params.getlist("customer"),
@@ -74,42 +52,11 @@ class WaveGapView(APIView):
         })
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        staff_filter = parse_filter_strings(params["staff"], "staff")
-        customer_filter = parse_filter_strings(params["customer"], "customer")
-        compare = None
-        if params.get("compare_wave"):
-            compare = Wave.objects.filter(pk=params["compare_wave"], organization=wave.organization).first()
-            if compare is None:
-                raise errors.ValidationFailed(field_errors={"compare_wave": ["Unknown wave."]})
-        options = {
-            "staff": staff_filter, "customer": customer_filter, "compare": compare.pk if compare else None,
-            "weighted": params["weighted"], "segments": params["segments"],
-            "correction": params["dimension_correction"], "lang": params["lang"],
-            "thresholds": [wave.anonymity_threshold, wave.customer_threshold],
-        }
-        # numpy/pandas/scipy load on the first gap request, not at URL import (fast start-up).
-        from reports import counts, services
-
-        # Publish what is due before the cache key is taken: a cached answer is then the current release's.
-        releases.publish_due(wave)
-        if compare is not None:
-            releases.publish_due(compare)
-        fingerprint = counts.analysis_fingerprint(wave) + (
-            "|" + counts.analysis_fingerprint(compare) if compare else "")
-        key = "gap:" + hashlib.sha256(json.dumps([fingerprint, options], sort_keys=True).encode()).hexdigest()
-        # Every read of staff-derived data is audited (disclosure promise P7): who, when, which view.
-        survey_services.audit_record(
-            organization_id=wave.organization_id, user=request.user, action=AuditEvent.Action.GAP_VIEW,
-            wave=wave, details={"staff": staff_filter, "customer": customer_filter, "segments": params["segments"],
-                                "compare_wave": options["compare"], "weighted": params["weighted"]},
-        )
-        body = cache.get(key)
-        if body is None:
-            result = services.gap_analysis(
-                wave=wave, staff_filter=staff_filter, customer_filter=customer_filter, compare_wave=compare,
-                weighted=params["weighted"], segments=params["segments"], language=params["lang"],
-                dimension_correction=params["dimension_correction"],
-            )
-            body = GapAnalysisSerializer(result).data
-            cache.set(key, body, CACHE_SECONDS)
+        view = gap.GapView(
+            staff=parse_filter_strings(params["staff"], "staff"),
+            customer=parse_filter_strings(params["customer"], "customer"),
+            compare_wave=compare_wave_of(wave, params.get("compare_wave")),
+            weighted=params["weighted"], segments=params["segments"], language=params["lang"],
+            dimension_correction=params["dimension_correction"])
+        body = gap.gap_read(wave, view, user=request.user, via="api", render=_render, render_name=RENDER_NAME)
         return Response(body)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import permissions, serializers
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from reports.api.gap_views import visible_wave
-from surveys import services as survey_services
-from surveys.models import AuditEvent, Side
+from backend.api.base import WAVE_PK, WaveNestedMixin
+from backend.api.schema import DETAIL, errs
+from reports import gap
+from reports.selectors import REPORT_READERS
+from surveys.models import Side
 
 
 class SegmentDifferenceQuerySerializer(serializers.Serializer):
@@ -46,11 +47,8 @@ class SegmentDifferenceSerializer(serializers.Serializer):
     dimensions = SegmentDifferenceEntrySerializer(many=True)
 
 
-_ERROR = OpenApiResponse(description='Error: {"detail": "...", "code": "..."}')
-
-
-class WaveSegmentDifferenceView(APIView):
-    permission_classes = [permissions.IsAuthenticated]
+class WaveSegmentDifferenceView(WaveNestedMixin, APIView):
+    read_roles = REPORT_READERS
 
     @extend_schema(
         operation_id="waves_gap_segments_retrieve",
@@ -62,23 +60,16 @@ class WaveSegmentDifferenceView(APIView):
             "least k; a segment that is not released, or has fewer than k released answers to an item (scored "
             "respondents for a dimension), shows no number. The p-values are not adjusted for multiplicity."
         ),
-        parameters=[SegmentDifferenceQuerySerializer, OpenApiParameter("id", OpenApiTypes.INT,
-                                                                       OpenApiParameter.PATH)],
-        responses={200: SegmentDifferenceSerializer, 400: _ERROR, 401: _ERROR, 403: _ERROR, 404: _ERROR},
+        parameters=[SegmentDifferenceQuerySerializer, WAVE_PK],
+        responses={200: SegmentDifferenceSerializer, **errs(400, *DETAIL)},
         tags=["gap"],
     )
-    def get(self, request: Request, pk: str) -> Response:
-        wave = visible_wave(request, pk)
+    def get(self, request: Request, wave_pk: str) -> Response:
+        wave = self.wave
         query = SegmentDifferenceQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        from reports import services  # numpy/pandas/scipy on first use, not at URL import
-
-        result = services.segment_difference(wave=wave, side=params["side"], field=params["field"],
-                                             first=params["first"], second=params["second"],
-                                             language=params["lang"])
-        survey_services.audit_record(  # every read of staff-derived data (P7): both sides compare with staff
-            organization_id=wave.organization_id, user=request.user, action=AuditEvent.Action.SEGMENT_DIFFERENCE,
-            wave=wave, details={"side": params["side"], **{k: params[k] for k in ("field", "first", "second")}},
-        )
+        result = gap.segment_difference_read(wave, user=request.user, via="api", side=params["side"],
+                                             field=params["field"], first=params["first"],
+                                             second=params["second"], language=params["lang"])
         return Response(SegmentDifferenceSerializer(result).data)

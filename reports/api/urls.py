@@ -1,16 +1,13 @@
-"""Report API routes, mounted at /api/v1/ by backend/urls.py."""
+"""Report API routes, mounted at /api/v1/ by backend/urls.py: nested under the wave like the staff API's."""
 
 from __future__ import annotations
 
-from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from reports.api import views
 
 router = SimpleRouter()
+router.register(r"waves/(?P<wave_pk>[^/.]+)/reports", views.WaveReportViewSet, basename="wave-report")
 router.register("reports", views.ReportJobViewSet, basename="report-job")
 
-urlpatterns = [
-    path("waves/<int:wave_id>/reports/", views.WaveReportCreateView.as_view(), name="wave-reports"),
-    *router.urls,
-]
+urlpatterns = router.urls

@@ -7,7 +7,6 @@ surveys/import_jobs.py. Another organisation's job is 404, a member without the 
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.shortcuts import get_object_or_404
@@ -15,10 +14,12 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins
 from rest_framework.viewsets import GenericViewSet
 
+from backend.api.base import KagamiAPIMixin
+from backend.api.permissions import ADMIN
+from backend.api.schema import errs
+from backend.ids import parse_uuid
 from surveys import import_jobs
 from surveys.api.import_job_serializers import ImportJobSerializer
-from surveys.api.permissions import ADMIN
-from surveys.api.views import KagamiAPIMixin, errs
 from surveys.models import ImportJob
 
 
@@ -40,10 +41,9 @@ class ImportJobViewSet(KagamiAPIMixin, mixins.RetrieveModelMixin, GenericViewSet
         return ImportJob.objects.filter(organization_id__in=self.org_ids()).defer("data")
 
     def get_object(self) -> Any:
-        try:
-            pk = uuid.UUID(str(self.kwargs.get("pk", "")))
-        except ValueError:
-            raise exceptions.NotFound() from None
+        pk = parse_uuid(self.kwargs.get("pk", ""))
+        if pk is None:
+            raise exceptions.NotFound()
         import_jobs.import_job_sweep_stale(organization_ids=self.org_ids())
         job = get_object_or_404(self.get_queryset(), pk=pk)
         self.check_object_permissions(self.request, job)

@@ -2,6 +2,11 @@
 
 Serializers check shapes and cross-field rules; writes go through services
 (surveys.services), which raise surveys.errors.
+
+Why one file: drf-spectacular publishes every serializer by its class name as one
+schema component, so the names must be unique across the API; one file keeps the
+``<Entity><Purpose>Serializer`` names and the shared field rules (text limits,
+reserved segment keys, segment-field specs) side by side, in the order of the URL table.
 """
 
 from __future__ import annotations
@@ -46,14 +51,8 @@ RESERVED_SEGMENT_KEYS = frozenset({
 })
 
 
-# --------------------------------------------------------------------------- errors (schema only)
-
-
-class ErrorResponseSerializer(serializers.Serializer):
-    """The one error shape. Validation errors add DRF's per-field messages next to these two keys."""
-
-    detail = serializers.CharField()
-    code = serializers.CharField()
+# --------------------------------------------------------------------------- import errors (schema only)
+# The one error shape of every operation is backend.api.schema.ErrorResponseSerializer; imports add rows.
 
 
 class ImportRowErrorSerializer(serializers.Serializer):

@@ -1,9 +1,15 @@
 """The staff API under /api/v1/: organizations, memberships, instruments, waves, invitations,
 responses and customer accounts.
 
-Views stay thin: selectors decide visibility (another organization's object is
-404), permissions.OrganizationRole decides roles (403), services do the writes and
-raise surveys.errors, which backend.api_errors turns into ``{"detail", "code"}``.
+Views stay thin and share one API layer with the report API (backend/api/): selectors
+decide visibility (another organization's object is 404), roles decide 403, services
+do the writes and raise surveys.errors, which backend.api.errors turns into
+``{"detail", "code"}``.
+
+Why one file: it is the staff API's URL table in code, one short viewset per resource
+in the router's order (surveys/api/urls.py), each declaring its roles next to its
+schema, which is how tests/surveys/api/test_api_permissions.py reads them; the logic
+lives in services and selectors. Split it by resource if a viewset grows logic of its own.
 """
 
 from __future__ import annotations
@@ -28,6 +34,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
+from backend.api.base import WAVE_PK, KagamiAPIMixin, WaveNestedMixin
+from backend.api.permissions import ADMIN, READERS, required_roles
+from backend.api.schema import DETAIL, ERROR_TEXT, READ, WRITE, errs
+from backend.ids import parse_id
 from surveys import (
     disclosure,
     errors,
@@ -44,7 +54,6 @@ from surveys import (
 from surveys.api import filters
 from surveys.api import serializers as s
 from surveys.api.import_job_serializers import ImportJobSerializer
-from surveys.api.permissions import ADMIN, EVERYONE, READERS, OrganizationRole, required_roles
 from surveys.instruments import items as instrument_items
 from surveys.models import (
     AuditEvent,
@@ -62,93 +71,9 @@ from surveys.models import (
 )
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_MAX_ID_DIGITS = 18  # larger ids exist nowhere and would overflow the database driver
-
-_ERROR_TEXT = {
-    400: "Invalid input: per-field messages next to detail and code.",
-    401: "Not authenticated.",
-    403: "Your role does not allow this.",
-    404: "Not found (or not visible to you).",
-    409: "Conflicts with the current state (see code).",
-    410: "Gone.",
-    413: "Request body too large (an import: over KAGAMI_MAX_IMPORT_BYTES bytes or KAGAMI_IMPORT_MAX_ROWS rows).",
-    415: "Unsupported or malformed body (send JSON, or multipart for file uploads).",
-    429: "Too many failed attempts from this client; try again later (code login_locked_out).",
-}
-
 
 _IMPORT_JOB_TEXT = ("More rows than KAGAMI_IMPORT_SYNC_ROWS (1,000 by default): the file is imported by a "
                     "background job; poll GET /api/v1/import-jobs/{id}/ (the Location header).")
-
-
-def errs(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(s.ErrorResponseSerializer, description=_ERROR_TEXT[code]) for code in codes}
-
-
-READ = (401, 403)  # lists with query filters add 400 (a bad filter value names the parameter)
-DETAIL = (401, 403, 404)
-WRITE = (400, 401, 403, 404, 413, 415)
-
-
-def _valid_id(value: Any) -> bool:
-    # ASCII digits only: str.isdigit() also accepts "²", which int() and so the ORM refuse with a 500.
-    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= _MAX_ID_DIGITS
-
-
-class KagamiAPIMixin:
-    # Scopes, roles and guards shared by every staff API view. A comment, not a docstring: drf-spectacular
-    # would publish a docstring as the description of every operation of every view that has none of its own.
-
-    permission_classes = [OrganizationRole]
-    read_roles: frozenset[str] = EVERYONE
-    write_roles: frozenset[str] = ADMIN
-    action_roles: dict[str, frozenset[str]] = {}
-
-    request: Request
-
-    @cached_property
-    def roles(self) -> dict[int, str]:
-        return selectors.user_roles(user=self.request.user)
-
-    def org_ids(self, roles: frozenset[str] | None = None) -> list[int]:
-        return selectors.org_ids_with_role(roles_by_org=self.roles, roles=roles or EVERYONE)
-
-    def visible_org_ids(self) -> list[int]:
-        """Lists show what the action may read; object lookups see every membership, so a
-        member with a weaker role gets 403 (the object exists for them) and others 404."""
-        if getattr(self, "action", None) == "list":
-            return self.org_ids(required_roles(self, self.request))
-        return self.org_ids()
-
-    def require_role(self, organization_id: int, roles: frozenset[str]) -> None:
-        if self.roles.get(organization_id) not in roles:
-            raise exceptions.PermissionDenied("Your role in this organization does not allow this.")
-
-    def object_organization_id(self, obj: Any) -> int | None:
-        return obj.organization_id
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
-        # DRF's JSON parser streams the body and so skips DATA_UPLOAD_MAX_MEMORY_SIZE: check here.
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        multipart = (request.content_type or "").startswith("multipart/")
-        limit = settings.KAGAMI_MAX_IMPORT_BYTES + 65_536 if multipart else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if length > limit:
-            raise errors.PayloadTooLarge()
-
-    def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()  # type: ignore[misc]
-        context["roles"] = self.roles
-        return context
-
-    def get_object(self) -> Any:
-        lookup = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)  # type: ignore[attr-defined]
-        if not _valid_id(lookup):
-            raise exceptions.NotFound()
-        return super().get_object()  # type: ignore[misc]
 
 
 # --------------------------------------------------------------------------- auth and me
@@ -477,9 +402,10 @@ class InstrumentItemViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.Retrie
     def instrument(self) -> Instrument:
         """The version named by the URL: visible (else 404), then the role decides (else 403)."""
         instrument_pk = self.kwargs.get("instrument_pk")
-        if not _valid_id(instrument_pk):
+        pk = parse_id(instrument_pk)
+        if pk is None:
             raise exceptions.NotFound()
-        instrument = get_object_or_404(selectors.instrument_list(org_ids=self.org_ids()), pk=int(instrument_pk))
+        instrument = get_object_or_404(selectors.instrument_list(org_ids=self.org_ids()), pk=pk)
         needed = required_roles(self, self.request)
         if instrument.organization_id is not None:
             self.require_role(instrument.organization_id, needed)
@@ -639,27 +565,6 @@ class WaveViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         return self._transition(WaveStatus.OPEN, reopen=True)
 
 
-WAVE_PK = OpenApiParameter("wave_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="The wave's id.")
-
-
-class WaveNestedMixin(KagamiAPIMixin):
-    """Views under /waves/{wave_pk}/: the wave must be visible (else 404), then the role decides (else 403)."""
-
-    kwargs: dict[str, Any]
-
-    @cached_property
-    def wave(self) -> Wave:
-        wave_pk = self.kwargs.get("wave_pk")
-        if not _valid_id(wave_pk):
-            raise exceptions.NotFound()
-        wave = get_object_or_404(selectors.wave_list(org_ids=self.org_ids()), pk=int(wave_pk))
-        self.require_role(wave.organization_id, required_roles(self, self.request))
-        return wave
-
-    def object_organization_id(self, obj: Any) -> int:
-        return self.wave.organization_id
-
-
 # --------------------------------------------------------------------------- invitations
 
 
@@ -753,7 +658,7 @@ class WaveInvitationViewSet(WaveNestedMixin, mixins.ListModelMixin, GenericViewS
         request={"multipart/form-data": s.InvitationImportSerializer},
         responses={201: s.InvitationIssueResultSerializer,
                    202: OpenApiResponse(ImportJobSerializer, description=_IMPORT_JOB_TEXT),
-                   400: OpenApiResponse(s.ImportErrorResponseSerializer, description=_ERROR_TEXT[400]),
+                   400: OpenApiResponse(s.ImportErrorResponseSerializer, description=ERROR_TEXT[400]),
                    **errs(401, 403, 404, 409, 413, 415)},
     )
     @action(detail=False, methods=["post"], url_path="import",
@@ -852,20 +757,11 @@ class InvitationViewSet(KagamiAPIMixin, GenericViewSet):
         return self._send_again(self.get_object(), keep_previous=False)
 
     def _send_again(self, invitation: Invitation, *, keep_previous: bool) -> Response:
-        if invitation.side == Side.STAFF:
-            invitation_batches.check_wave_sends(invitation.wave)
-            sent = notifications.staff_invitation_resend(invitation=invitation, keep_previous=keep_previous)
-            invitation.refresh_from_db()
-            return Response({"invitation": s.InvitationSerializer(invitation).data, "sent": sent, "link": None})
-        if invitation.is_used:
-            raise errors.AlreadyAnswered()
-        invitation_batches.check_wave_sends(invitation.wave)
-        issued = notifications.invitation_reissue(invitation=invitation, keep_previous=keep_previous)
-        report = notifications.invitations_send(issued=[issued])
+        again = notifications.invitation_send_again(invitation=invitation, keep_previous=keep_previous)
         return Response({
-            "invitation": s.InvitationSerializer(issued.invitation).data,
-            "sent": report.sent == 1,
-            "link": selectors.invitation_url(token=issued.token),
+            "invitation": s.InvitationSerializer(again.invitation).data,
+            "sent": again.sent,
+            "link": selectors.invitation_url(token=again.token) if again.token else None,
         })
 
 
@@ -1050,7 +946,7 @@ class CustomerAccountViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.Retri
         request={"multipart/form-data": s.ImportUploadSerializer},
         responses={201: s.AccountImportResultSerializer,
                    202: OpenApiResponse(ImportJobSerializer, description=_IMPORT_JOB_TEXT),
-                   400: OpenApiResponse(s.ImportErrorResponseSerializer, description=_ERROR_TEXT[400]),
+                   400: OpenApiResponse(s.ImportErrorResponseSerializer, description=ERROR_TEXT[400]),
                    **errs(401, 403, 413, 415)},
         filters=False,
     )

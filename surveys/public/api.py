@@ -3,7 +3,7 @@
 Unauthenticated: the token (or the anonymous link) is the credential, so no
 session and no CSRF. Submissions call ``services.response_submit``, the same
 rule as the HTML form; domain errors become ``{"detail", "code"}`` through
-backend/api_errors.py. The staff anonymous link's GET returns a single-use
+backend/api/errors.py. The staff anonymous link's GET returns a single-use
 ``ticket`` that its POST must send back, and its posts are capped per client
 address (surveys/public/tickets.py): 403 ``ticket_*`` or 429, nothing stored.
 """

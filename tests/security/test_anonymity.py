@@ -474,8 +474,8 @@ def test_every_read_of_staff_derived_data_is_audited(owner_client, analyst_clien
     events = owner_client.get("/api/v1/audit-events/", {"wave": wave.pk, "page_size": 100}).json()["results"]
     seen = {(e["action"], e["username"], e["details"].get("via", "")) for e in events}
     assert {("response_list", "analyst", ""), ("comment_list", "analyst", ""), ("export", "analyst", ""),
-            ("gap_view", "executive", ""), ("report_request", "executive", "api"),
-            ("segment_difference", "executive", ""), ("gap_view", "", "command"), ("export", "", ""),
+            ("gap_view", "executive", "api"), ("report_request", "executive", "api"),
+            ("segment_difference", "executive", "api"), ("gap_view", "", "command"), ("export", "", ""),
             ("report_request", "", "command"), ("report_download", "executive", "api"),
             ("report_download", "executive", "page")} <= seen, seen
 

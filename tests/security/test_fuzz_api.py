@@ -33,7 +33,7 @@ from surveys import models as m
 # (slower) exploratory run.
 MAX_EXAMPLES = int(os.environ.get("KAGAMI_FUZZ_EXAMPLES", "10"))
 # The gap engine recomputes for every new filter combination: fewer, heavier examples.
-HEAVY = {"GET /api/v1/waves/{id}/gap/": max(MAX_EXAMPLES // 3, 5)}
+HEAVY = {"GET /api/v1/waves/{wave_pk}/gap/": max(MAX_EXAMPLES // 3, 5)}
 
 # Operations with a known defect whose owner is elsewhere: xfail(strict) so the mark must go once
 # they are fixed. None at present: the report API's undocumented 401, non-nullable pdf_url and the 500
@@ -92,8 +92,8 @@ def _params(operations):
 def test_the_fuzzing_reaches_every_operation_of_the_api():
     labels = {op.label for op in OPERATIONS}
     # Spot checks that the schema was loaded whole: staff, public, gap and report operations.
-    assert {"GET /api/v1/waves/{id}/gap/", "POST /api/v1/public/forms/{token}/", "POST /api/v1/accounts/import/",
-            "POST /api/v1/waves/{wave_id}/reports/", "DELETE /api/v1/memberships/{id}/"} <= labels
+    assert {"GET /api/v1/waves/{wave_pk}/gap/", "POST /api/v1/public/forms/{token}/", "POST /api/v1/accounts/import/",
+            "POST /api/v1/waves/{wave_pk}/reports/", "DELETE /api/v1/memberships/{id}/"} <= labels
     assert len(labels) >= 45
 
 
@@ -142,7 +142,7 @@ REGRESSIONS = [
     ("GET /api/v1/reports/", "admin", {"query": {"wave": "9" * 25}}),  # OverflowError on SQLite, once
     ("GET /api/v1/reports/", "admin", {"query": {"wave": "\u00b2"}}),  # "²".isdigit() but int("²") fails
     ("GET /api/v1/reports/{id}/", "admin", {}),  # a queued job's pdf_url is null
-    ("POST /api/v1/waves/{wave_id}/reports/", "analyst", {"body": {"language": "en"},
+    ("POST /api/v1/waves/{wave_pk}/reports/", "analyst", {"body": {"language": "en"},
                                                           "media_type": "application/json"}),
 ]
 

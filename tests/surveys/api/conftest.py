@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 from django.utils import timezone
 
+from reports.models import ReportJob
 from surveys import member_invitations, services
 from surveys import models as m
 from tests import factories as f
@@ -37,6 +38,7 @@ class World:
     analyst_membership: m.Membership
     member_invitation: m.MembershipInvitation  # pending, to an address nobody has
     import_job: m.ImportJob  # a finished background import of accounts
+    report_job: ReportJob  # a queued PDF report of the open wave
     other_wave: m.Wave
     other_account: m.CustomerAccount
 
@@ -73,6 +75,8 @@ def world(org, other_org, owner, analyst, executive, outsider) -> World:
             invited_by=owner, expires_at=timezone.now() + member_invitations.VALID_FOR),
         import_job=m.ImportJob.objects.create(kind=m.ImportJob.Kind.ACCOUNTS, organization=org, status="done",
                                               rows_total=1, rows_done=1, created=1, created_by=owner),
+        report_job=ReportJob.objects.create(wave=opened, requested_by=owner, language="en", options={},
+                                            options_hash="matrix", data_fingerprint="matrix"),
         other_wave=other_wave, other_account=other_account,
     )
 

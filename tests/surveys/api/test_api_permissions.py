@@ -1,7 +1,8 @@
-"""The permission matrix: every staff API endpoint × {anonymous, admin, analyst, executive, outsider}.
+"""The permission matrix: every API endpoint × {anonymous, admin, analyst, executive, outsider}.
 
 admin manages its organization; analyst reads everything in it; executive reads
-organizations, waves and instruments only; anonymous gets 401; a member of
+organizations, waves and instruments, and (as every member) the gap and the PDF
+reports of its waves; anonymous gets 401; a member of
 another organization gets 404 for every object of this one (and 400 "unknown
 organization" when naming it in a body), never a hint that it exists.
 """
@@ -138,6 +139,21 @@ ENDPOINTS: list[Endpoint] = [
     ("audit-events-list", "get", lambda w: "/api/v1/audit-events/", None, _statuses(401, 200, 403, 403, 200)),
     ("import-jobs-detail", "get", lambda w: f"/api/v1/import-jobs/{w.import_job.pk}/", None,
      _statuses(401, 200, 403, 403, 404)),
+    # The gap and the reports: one API layer with the staff API (backend/api/), every member reads them.
+    ("gap", "get", lambda w: f"/api/v1/waves/{w.open.pk}/gap/", None, _statuses(401, 200, 200, 200, 404)),
+    ("gap-segments", "get",
+     lambda w: f"/api/v1/waves/{w.open.pk}/gap/segments/?side=customer&field=tier&first=Gold&second=Silver", None,
+     _statuses(401, 200, 200, 200, 404)),
+    ("wave-reports-list", "get", lambda w: f"/api/v1/waves/{w.open.pk}/reports/", None,
+     _statuses(401, 200, 200, 200, 404)),
+    # An unknown language: a member reaches the validation (400), never a 403; an outsider never the wave.
+    ("wave-reports-create", "post", lambda w: f"/api/v1/waves/{w.open.pk}/reports/", lambda w: {"language": "xx"},
+     _statuses(401, 400, 400, 400, 404)),
+    ("reports-list", "get", lambda w: "/api/v1/reports/", None, _statuses(401, 200, 200, 200, 200)),
+    ("reports-detail", "get", lambda w: f"/api/v1/reports/{w.report_job.pk}/", None,
+     _statuses(401, 200, 200, 200, 404)),
+    ("reports-pdf", "get", lambda w: f"/api/v1/reports/{w.report_job.pk}/pdf/", None,
+     _statuses(401, 409, 409, 409, 404)),
 ]
 
 
@@ -166,11 +182,15 @@ def test_each_role_gets_exactly_the_expected_status(endpoint: Endpoint, role: st
         assert set(response.data) >= {"detail", "code"}
 
 
-def test_every_route_of_the_staff_api_is_in_the_matrix():
+def test_every_route_of_the_api_is_in_the_matrix():
     """A new route without a row above fails here, so the matrix cannot silently fall behind."""
-    from surveys.api.urls import urlpatterns
+    from reports.api import gap_urls
+    from reports.api import urls as report_urls
+    from surveys.api import urls as staff_urls
 
-    assert {p.name for p in urlpatterns} == {
+    names = [p.name for module in (staff_urls, report_urls, gap_urls) for p in module.urlpatterns]
+    assert len(names) == len(set(names))
+    assert set(names) == {
         "api-auth-token", "api-me", "organization-list", "organization-detail", "membership-list",
         "membership-detail", "membership-invitation-list", "membership-invitation-detail",
         "membership-invitation-resend",
@@ -181,9 +201,11 @@ def test_every_route_of_the_staff_api_is_in_the_matrix():
         "wave-comment-list",
         "invitation-resend", "invitation-reissue", "account-list", "account-detail", "account-import-file",
         "audit-event-list", "import-job-detail",
+        "wave-gap", "wave-gap-segments", "wave-report-list", "report-job-list", "report-job-detail",
+        "report-job-pdf",
     }
     # api-auth-token is anonymous by nature and has its own tests (test_api_errors.py).
-    assert len({e[0] for e in ENDPOINTS}) == len(ENDPOINTS) == 50
+    assert len({e[0] for e in ENDPOINTS}) == len(ENDPOINTS) == 57
 
 
 def test_lists_never_show_another_organizations_objects(world, outsider_client, owner_client):

@@ -1,0 +1,116 @@
+"""The gap of one comparison view as users read it: the one service the API and the web pages call.
+
+It publishes what is due, computes the engine's result (:func:`reports.services.gap_analysis`) or
+reuses it, and audits the read (docs/anonymity.md, P7). It owns the gap-result cache: the key is the
+wave's (and comparison wave's) analysis fingerprint (:func:`reports.counts.analysis_fingerprint`, which
+changes with every release, invitation, threshold or setting that changes a number) plus the view's
+options, so a cached result is always the current release's and nothing needs invalidating.
+
+Why the cache pays: a repeated view costs one cache read instead of the statistics on kept counts
+(bench/RESULTS.md, 1,000,000 responses: kept counts 1.79 s, HTTP repeat 21 ms). A caller may pass a
+``render`` (the API's serializer): its output is cached next to the result, as rendering a whole
+analysis is itself a cost on every repeat.
+
+Light at import (no numpy): the engine loads on the first computed view.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.cache import cache
+
+from reports.filters import check_compare_wave
+from surveys import releases
+from surveys import services as survey_services
+from surveys.models import AuditEvent, Language, Wave
+
+CACHE_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class GapView:
+    """One comparison view: which staff and customers, against which earlier wave, how computed and told."""
+
+    staff: Mapping[str, str] = field(default_factory=dict)
+    customer: Mapping[str, str] = field(default_factory=dict)
+    compare_wave: Wave | None = None
+    weighted: bool = False
+    segments: bool = True
+    language: str = Language.EN
+    dimension_correction: str = "holm"
+
+    def audit_details(self) -> dict[str, Any]:
+        return {"staff": dict(self.staff), "customer": dict(self.customer), "segments": self.segments,
+                "compare_wave": self.compare_wave.pk if self.compare_wave else None, "weighted": self.weighted}
+
+
+def _key(wave: Wave, view: GapView, render_name: str) -> str:
+    from reports import counts
+
+    compare = view.compare_wave
+    fingerprint = counts.analysis_fingerprint(wave) + ("|" + counts.analysis_fingerprint(compare) if compare else "")
+    parts = [fingerprint, dict(view.staff), dict(view.customer), compare.pk if compare else None, view.weighted,
+             view.segments, view.language, view.dimension_correction,
+             [wave.anonymity_threshold, wave.customer_threshold], render_name]
+    return "gap:" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def gap_result(wave: Wave, view: GapView, *, render: Callable[[dict], Any] | None = None,
+               render_name: str = "") -> Any:
+    """The engine's result of ``view`` (or ``render`` of it), computed once per data version. Not audited:
+    for callers that audit themselves (a report job is audited when requested)."""
+    from reports import services  # numpy/pandas/scipy on the first computed view, not at import
+
+    check_compare_wave(wave, view.compare_wave)
+    # Publish what is due before the key is taken: a cached answer is then the current release's.
+    releases.publish_due(wave)
+    if view.compare_wave is not None:
+        releases.publish_due(view.compare_wave)
+    if render is not None:
+        rendered = cache.get(_key(wave, view, render_name))
+        if rendered is not None:
+            return rendered
+    key = _key(wave, view, "")
+    result = cache.get(key)
+    if result is None:
+        result = services.gap_analysis(
+            wave=wave, staff_filter=view.staff, customer_filter=view.customer, compare_wave=view.compare_wave,
+            weighted=view.weighted, segments=view.segments, language=view.language,
+            dimension_correction=view.dimension_correction)
+        cache.set(key, result, CACHE_SECONDS)
+    if render is None:
+        return result
+    rendered = render(result)
+    cache.set(_key(wave, view, render_name), rendered, CACHE_SECONDS)
+    return rendered
+
+
+def gap_read(wave: Wave, view: GapView, *, user: Any, via: str, render: Callable[[dict], Any] | None = None,
+             render_name: str = "") -> Any:
+    """:func:`gap_result`, audited as a read of staff-derived data by ``user`` through ``via`` (P7).
+
+    Audited once the view is known to be valid (a refused filter read nothing) and before it is returned.
+    """
+    result = gap_result(wave, view, render=render, render_name=render_name)
+    survey_services.audit_record(
+        organization_id=wave.organization_id, user=user, action=AuditEvent.Action.GAP_VIEW, wave=wave,
+        details={"via": via, **view.audit_details()})
+    return result
+
+
+def segment_difference_read(wave: Wave, *, user: Any, via: str, side: str, field: str, first: str, second: str,
+                            language: str = Language.EN) -> dict[str, Any]:
+    """Does one segment's gap differ from another's (docs/methods.md §6), audited as a read (P7)."""
+    from reports import services
+
+    result = services.segment_difference(wave=wave, side=side, field=field, first=first, second=second,
+                                         language=language)
+    survey_services.audit_record(  # both sides compare with staff: a read of staff-derived data
+        organization_id=wave.organization_id, user=user, action=AuditEvent.Action.SEGMENT_DIFFERENCE, wave=wave,
+        details={"via": via, "side": side, "field": field, "first": first, "second": second})
+    return result
