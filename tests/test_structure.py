@@ -1,4 +1,5 @@
-"""The project's modules form no import cycle, and none reaches into another module's private names.
+"""The project's modules form no import cycle, none reaches into another module's private names, and none of
+surveys/ and reports/ runs past ~450 lines without saying why it is one file.
 
 Static, over the source of backend/, surveys/ and reports/ (migrations aside). Every import counts,
 also those inside functions: a deferred import hides a cycle from Python, not from the reader.
@@ -193,3 +194,34 @@ def test_the_report_request_views_never_import_the_gap_engine():
     for module in ("reports.api.views", "reports.views", "reports.filters"):
         imported = {target for target, _, _ in _imports(module)}
         assert "reports.services" not in imported, module
+
+
+LONG_MODULE = 450  # lines; a module this long is read as one job only if it says why it is one file
+WHY_ONE_FILE = "Why one file:"
+
+
+def _long_without_a_reason(text: str) -> bool:
+    """Over LONG_MODULE lines, and its module docstring gives no "Why one file:" reason."""
+    return len(text.splitlines()) > LONG_MODULE and WHY_ONE_FILE not in (ast.get_docstring(ast.parse(text)) or "")
+
+
+def test_a_long_module_says_why_it_is_one_file():
+    """A newcomer reads a module as one job: past ~450 lines it is split into modules with one job each, or
+    its docstring says (in a sentence starting "Why one file:") why the length belongs together."""
+    offences = []
+    for package in ("surveys", "reports"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            text = path.read_text(encoding="utf-8")
+            if _long_without_a_reason(text):
+                offences.append(f"{path.relative_to(ROOT).as_posix()}: {len(text.splitlines())} lines")
+    assert offences == []
+
+
+def test_the_long_module_check_tells_a_reason_from_none():
+    long_body = "x = 1\n" * (LONG_MODULE + 1)
+    assert _long_without_a_reason('"""A module."""\n' + long_body)
+    assert _long_without_a_reason(f"# {WHY_ONE_FILE} in a comment, not in the docstring\n" + long_body)
+    assert not _long_without_a_reason(f'"""A module.\n\n{WHY_ONE_FILE} a reason.\n"""\n' + long_body)
+    assert not _long_without_a_reason('"""A module."""\n' + "x = 1\n" * (LONG_MODULE - 1))

@@ -4,6 +4,10 @@ Everything here works on per-level count vectors ``(a, b, v)`` (see docs/methods
 Raw score arrays (dimension scores, NPS answers) are first tabulated on their
 distinct values with :func:`tabulate`, so one engine serves items, dimensions and
 churn comparisons.
+
+Why one file: it is the package's private toolbox, used by every other module of
+``reports.stats``; the validators, the status rules and the two-sample tests are
+small, call one another, and are read (and checked against docs/methods.md) together.
 """
 
 from __future__ import annotations

@@ -2,6 +2,11 @@
 
 Every statistic is an exact function of the staff counts ``a``, the customer
 counts ``b`` and the scale levels ``v``; no respondent rows are needed.
+
+Why one file: each public function is one statistic of the same count vectors
+(docs/methods.md §1–2 in order), and :func:`item_comparison` assembles all of them
+into one item's result; splitting them would separate a statistic from the only
+assembler that uses it.
 """
 
 from __future__ import annotations
