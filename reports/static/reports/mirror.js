@@ -26,7 +26,7 @@
   var sequence = 0;
 
   function regions(doc) {
-    return Array.prototype.slice.call(doc.querySelectorAll("[data-mirror-region]"));
+    return Array.prototype.slice.call(doc.querySelectorAll("[data-swap-region]"));
   }
 
   function setBusy(busy) {
