@@ -22,8 +22,6 @@ so that a change in the machine's load falls on both; the figures are the median
   save there, against ``fingerprint_ms``, what their key would cost on every request.
 - ``gap_results`` (the gap endpoint's result cache): the same request repeated unchanged, against the
   "with" request of ``wave_counts``.
-- ``version_triggers`` (PostgreSQL only, ``reports.counts.version``): the catalog query that the process
-  remembers the answer of, against the data-version lookup that follows it on every request.
 
 Form requests are timed per request in this process's CPU time (the bypass itself excluded), gap requests
 in wall time; both are given for each. On PostgreSQL the database's own work shows in the wall time only.
@@ -244,19 +242,6 @@ def _gap(wave_slug: str | None, responses: int, *, rounds: int, repeats: int) ->
         computed = [_timed(lambda: counts.wave_counts_compute(wave), None, 1) for _ in range(rounds)]
         out["wave_counts"]["compute_ms"] = statistics.median(w for _, w in computed)
         out["wave_counts"]["compute_cpu_ms"] = statistics.median(c for c, _ in computed)
-    if connection.vendor == "postgresql":
-        check = "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'kagami_version_%%'"  # as data_version's
-
-        def trigger_check() -> None:
-            with connection.cursor() as cursor:
-                cursor.execute(check)
-                cursor.fetchone()
-
-        lookups = [_timed(lambda: counts.data_version(wave), None, 20) for _ in range(rounds)]
-        checks = [_timed(trigger_check, None, 20) for _ in range(rounds)]
-        out["version_triggers"] = {"where": "reports.counts.version.data_version (the trigger check)",
-                                   "lookup": _summary(lookups, [(c[0] + lk[0], c[1] + lk[1])
-                                                                for c, lk in zip(checks, lookups, strict=True)])}
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM surveys_surveyresponse WHERE wave_id = %s", [wave.pk])
         size = cursor.fetchone()[0]

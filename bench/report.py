@@ -128,9 +128,7 @@ def write_results(r: dict) -> None:
             ("frozen instruments (`surveys.selectors`)", "frozen_instruments", "get", "form GET, CPU", "cpu"),
             ("anonymous links' copy (`surveys.public.links`)", "recent_links", "post", "form post, CPU", "cpu"),
             ("count tables (`reports.counts`)", "wave_counts", "gap", "gap, new view, wall", "wall"),
-            ("gap results (`reports.gap`)", "gap_results", "gap", "gap repeat vs new view, wall", "wall"),
-            ("trigger check (`reports.counts.version`)", "version_triggers", "lookup", "data-version lookup, wall",
-             "wall")]
+            ("gap results (`reports.gap`)", "gap_results", "gap", "gap repeat vs new view, wall", "wall")]
     shown = [(label, caches[key], op, what, kind) for label, key, op, what, kind in rows
              if isinstance(caches.get(key), dict) and caches[key].get(op)]
     if shown:

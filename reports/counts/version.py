@@ -16,28 +16,26 @@ from django.db.models.functions import Cast, Coalesce
 
 from surveys.models import Answer, CustomerAccount, Invitation, SurveyResponse, Wave
 
-# Whether the version triggers are installed, per database alias: asked once per process. What it saves is
-# one catalog query per call, 0.1-0.4 ms of CPU over three runs (bench/caches.py, 2026-12-07: PostgreSQL 15,
-# 2 shared AMD EPYC cores at load average 6-13), against 20 ms for the cheapest gap request (a repeat served
-# from the result cache): within noise at the request level.
-_VERSION_TRIGGERS: dict[str, bool] = {}
-
 
 def data_version(wave: Wave) -> int | None:
     """The wave's trigger-kept change counter (``reports.WaveDataVersion``); None where no trigger keeps it."""
     if connection.vendor != "postgresql":
         return None
-    alias = connection.alias
-    if alias not in _VERSION_TRIGGERS:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'kagami_version_%%'")
-            # responses, answers and accounts (reports/0002: 8), invitations (reports/0004: 2)
-            _VERSION_TRIGGERS[alias] = cursor.fetchone()[0] >= 10
-    if not _VERSION_TRIGGERS[alias]:
-        return None
+    # Whether the triggers are installed is asked with the lookup, in one round trip, not remembered per
+    # process: remembering saved 0.1-0.4 ms of CPU per call (bench/caches.py, 2026-12-07, PostgreSQL 15 on
+    # 2 shared cores) against 20 ms for the cheapest gap request, within noise, so that cache was dropped.
+    # 10 triggers: responses, answers and accounts (reports/0002: 8), invitations (reports/0004: 2).
     from reports.models import WaveDataVersion
 
-    return WaveDataVersion.objects.filter(wave_id=wave.pk).values_list("version", flat=True).first() or 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'kagami_version_%%') >= 10, "
+            f"(SELECT version FROM {connection.ops.quote_name(WaveDataVersion._meta.db_table)} "
+            "WHERE wave_id = %s)", [wave.pk])
+        installed, version = cursor.fetchone()
+    if not installed:
+        return None
+    return version or 0
 
 
 def data_fingerprint(wave: Wave) -> str:
