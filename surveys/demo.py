@@ -400,6 +400,8 @@ class _Respondent:
 class _Generator:
     def __init__(self, *, seed: int, customers: int, staff: int, progress: bool, bulk: bool = False) -> None:
         self.rng = random.Random(seed)
+        # Health scores draw from their own stream, so adding them left every other demo value as it was.
+        self.health_rng = random.Random(f"health-{seed}")
         # The same random stream either way; only how rows reach the database differs.
         self.bulk = bulk and connection.vendor == "postgresql"
         self.batch_size = 20_000 if self.bulk else 1000
@@ -455,6 +457,11 @@ class _Generator:
                 user.save()
             Membership.objects.get_or_create(user=user, organization=org, defaults={"role": role})
 
+    def _health_score(self, effect: float, churned: bool) -> int:
+        """A CS-tool health score that tracks how the account feels, noisily; churned accounts score lower."""
+        score = 65 + 40 * effect - (15 if churned else 0) + self.health_rng.gauss(0, 10)
+        return max(0, min(100, round(score)))
+
     def _accounts(self, org: Organization) -> list[CustomerAccount]:
         rng = self.rng
         tiers = ["Enterprise"] * 12 + ["Mid-market"] * 20 + ["SMB"] * 28
@@ -486,6 +493,8 @@ class _Generator:
                 customer_since=min(since, date(2026, 3, 31)),
                 churned_on=date(2026, 7, 1) + timedelta(days=rng.randrange(0, 120)) if churned else None,
                 renewed_on=date(2026, 3, 1) + timedelta(days=rng.randrange(0, 240)) if renewed else None,
+                health_score=self._health_score(effect + TIER_EFFECT[tier], churned),
+                health_scored_on=date(2026, 6, 30),
             ))
             effects.append(effect)
         created = CustomerAccount.objects.bulk_create(accounts)

@@ -416,6 +416,11 @@ class CustomerAccount(models.Model):
     customer_since = models.DateField(null=True, blank=True)
     churned_on = models.DateField(null=True, blank=True)
     renewed_on = models.DateField(null=True, blank=True)
+    # The customer-success team's own health score (0-100, from its CS tool), so perception can be set
+    # beside it; the date says when that tool scored it.
+    health_score = models.PositiveSmallIntegerField(null=True, blank=True,
+                                                    validators=[MinValueValidator(0), MaxValueValidator(100)])
+    health_scored_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -423,6 +428,14 @@ class CustomerAccount(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["organization", "external_id"], name="account_unique_external_id"),
             models.CheckConstraint(condition=Q(arr__isnull=True) | Q(arr__gte=0), name="account_arr_non_negative"),
+            models.CheckConstraint(
+                condition=Q(health_score__isnull=True) | Q(health_score__gte=0, health_score__lte=100),
+                name="account_health_score_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(health_scored_on__isnull=True) | Q(health_score__isnull=False),
+                name="account_health_date_needs_score",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -607,11 +607,20 @@ class CustomerAccountSerializer(serializers.ModelSerializer):
     organization = OrganizationChoiceField()
     arr = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, allow_null=True, required=False,
                                    coerce_to_string=False)
+    health_score = serializers.IntegerField(
+        min_value=0, max_value=100, allow_null=True, required=False,
+        help_text="The customer-success health score, 0-100 inclusive (e.g. from your CS tool); null if unknown.",
+    )
+    health_scored_on = serializers.DateField(
+        allow_null=True, required=False,
+        help_text="The date the health score was taken; needs a health score (in the request or already stored).",
+    )
 
     class Meta:
         model = CustomerAccount
         fields = ["id", "organization", "external_id", "name", "tier", "touch_model", "plan", "region", "arr",
-                  "status", "customer_since", "churned_on", "renewed_on", "created_at"]
+                  "status", "customer_since", "churned_on", "renewed_on", "health_score", "health_scored_on",
+                  "created_at"]
         read_only_fields = ["id", "created_at"]
         validators: list = []  # uniqueness of external_id is checked by services.account_save
 
@@ -619,6 +628,16 @@ class CustomerAccountSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         if self.instance is not None and not isinstance(self.instance, list | tuple):
             self.fields["organization"].read_only = True
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A score date without a score means nothing (and the database refuses it); a PATCH may rely on the
+        # stored score, or clear it, so the score in force after the change is what counts.
+        instance = self.instance if isinstance(self.instance, CustomerAccount) else None
+        score = attrs.get("health_score", instance.health_score if instance else None)
+        scored_on = attrs.get("health_scored_on", instance.health_scored_on if instance else None)
+        if scored_on is not None and score is None:
+            raise serializers.ValidationError({"health_scored_on": ["A health score date needs a health score."]})
+        return attrs
 
 
 # --------------------------------------------------------------------------- invitations

@@ -15,7 +15,7 @@ from surveys.models import CustomerAccount, Organization
 
 _ACCOUNT_COLUMNS = (
     "external_id", "name", "tier", "touch_model", "plan", "region", "arr", "status",
-    "customer_since", "churned_on", "renewed_on",
+    "customer_since", "churned_on", "renewed_on", "health_score", "health_scored_on",
 )
 _TEXT_LIMITS = {"external_id": 120, "name": 200, "tier": 60, "plan": 60, "region": 60}
 _MAX_ARR = Decimal("999999999999.99")  # max_digits=14, decimal_places=2
@@ -39,6 +39,33 @@ def _parse_arr(problems: Problems, number: int, value: str) -> Decimal | None:
         problems.add(number, "arr", f"Must be at most {_MAX_ARR:,}, got '{value}'.")
         return None
     return amount.quantize(Decimal("0.01"))
+
+
+def _parse_health_score(problems: Problems, number: int, value: str) -> int | None:
+    """A 0-100 whole-number health score; Excel's "85.0" is accepted, "85.5" is not."""
+    if not value:
+        return None
+    try:
+        amount = Decimal(value.strip())
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount != amount.to_integral_value() or not 0 <= amount <= 100:
+        problems.add(number, "health_score", f"Must be a whole number from 0 to 100, got '{value}'.")
+        return None
+    return int(amount)
+
+
+def _check_health_date(problems: Problems, number: int, values: dict[str, Any], record: dict[str, str],
+                       stored_score: int | None) -> None:
+    """Report a score date whose row leaves the account without a score (the database would refuse it)."""
+    if values.get("health_scored_on") is None:
+        return
+    if "health_score" in values:
+        if values["health_score"] is not None or record.get("health_score", ""):
+            return  # a score, or a bad score cell already reported
+    elif stored_score is not None:
+        return
+    problems.add(number, "health_scored_on", "A health score date needs a health score.")
 
 
 def _choice(problems: Problems, number: int, column: str, value: str, choices: list[str]) -> str | None:
@@ -68,6 +95,11 @@ def import_accounts(*, organization: Organization, data: bytes, filename: str, s
     columns = [c for c in _ACCOUNT_COLUMNS if c in header and c != "external_id"]
 
     problems = Problems(header)
+    # A file with a score date but no score column leans on the scores already stored.
+    stored_scores: dict[str, int] = {}
+    if "health_scored_on" in columns and "health_score" not in columns:
+        stored_scores = dict(CustomerAccount.objects.filter(organization=organization, health_score__isnull=False)
+                             .values_list("external_id", "health_score"))
     first_seen: dict[str, int] = {}
     parsed: list[tuple[int, str, dict[str, Any]]] = []
     for number, record in rows:
@@ -93,8 +125,15 @@ def import_accounts(*, organization: Organization, data: bytes, filename: str, s
                     else CustomerAccount.Status.ACTIVE
             elif column == "arr":
                 values[column] = _parse_arr(problems, number, raw)
+            elif column == "health_score":
+                values[column] = _parse_health_score(problems, number, raw)
             else:
                 values[column] = checks.parse_date(problems, number, column, raw)
+        _check_health_date(problems, number, values, record, stored_scores.get(external_id))
+        if external_id in stored_scores:
+            # The upsert's proposed row must pass the date-needs-score check before it meets the stored
+            # row; carrying the stored score satisfies it, and update_fields leaves the stored one as is.
+            values["health_score"] = stored_scores[external_id]
         if external_id:
             checks.check_length(problems, number, "external_id", external_id, _TEXT_LIMITS["external_id"])
         if not problems.has(number):

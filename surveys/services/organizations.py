@@ -42,7 +42,7 @@ def membership_delete(*, membership: Membership) -> None:
 
 
 ACCOUNT_FIELDS = ("external_id", "name", "tier", "touch_model", "plan", "region", "arr", "status",
-                  "customer_since", "churned_on", "renewed_on")
+                  "customer_since", "churned_on", "renewed_on", "health_score", "health_scored_on")
 
 
 @transaction.atomic
