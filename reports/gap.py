@@ -49,15 +49,21 @@ class GapView:
                 "compare_wave": self.compare_wave.pk if self.compare_wave else None, "weighted": self.weighted}
 
 
-def _key(wave: Wave, view: GapView, render_name: str) -> str:
+def _keys(wave: Wave, view: GapView, render_name: str) -> tuple[str, str]:
+    """The cache keys of the engine's result and of its rendering: the fingerprints are read once (on
+    SQLite a fingerprint is a scan of the wave's aggregates)."""
     from reports import counts
 
     compare = view.compare_wave
     fingerprint = counts.analysis_fingerprint(wave) + ("|" + counts.analysis_fingerprint(compare) if compare else "")
     parts = [fingerprint, dict(view.staff), dict(view.customer), compare.pk if compare else None, view.weighted,
              view.segments, view.language, view.dimension_correction,
-             [wave.anonymity_threshold, wave.customer_threshold], render_name]
-    return "gap:" + hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+             [wave.anonymity_threshold, wave.customer_threshold]]
+
+    def key(name: str) -> str:
+        return "gap:" + hashlib.sha256(json.dumps([*parts, name], sort_keys=True).encode()).hexdigest()
+
+    return key(""), key(render_name)
 
 
 def gap_result(wave: Wave, view: GapView, *, render: Callable[[dict], Any] | None = None,
@@ -71,11 +77,11 @@ def gap_result(wave: Wave, view: GapView, *, render: Callable[[dict], Any] | Non
     releases.publish_due(wave)
     if view.compare_wave is not None:
         releases.publish_due(view.compare_wave)
+    key, rendered_key = _keys(wave, view, render_name)
     if render is not None:
-        rendered = cache.get(_key(wave, view, render_name))
+        rendered = cache.get(rendered_key)
         if rendered is not None:
             return rendered
-    key = _key(wave, view, "")
     result = cache.get(key)
     if result is None:
         result = services.gap_analysis(
@@ -86,7 +92,7 @@ def gap_result(wave: Wave, view: GapView, *, render: Callable[[dict], Any] | Non
     if render is None:
         return result
     rendered = render(result)
-    cache.set(_key(wave, view, render_name), rendered, CACHE_SECONDS)
+    cache.set(rendered_key, rendered, CACHE_SECONDS)
     return rendered
 
 
