@@ -175,15 +175,29 @@ def test_a_read_that_fails_halfway_cancels_the_copy_and_frees_the_connection(gap
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the binary COPY read is PostgreSQL's")
-def test_a_database_error_during_the_read_reaches_the_caller(gap_wave):
-    """A COPY stopped by the server (here a statement timeout) raises a database error: no hang, no wrong table."""
+def test_a_database_error_during_the_read_reaches_the_caller(gap_wave, monkeypatch):
+    """A COPY stopped by the server (here a statement timeout) raises a database error: no hang, no wrong table.
+
+    Every row waits 20 ms on the server and the timeout is 100 ms, so the timeout fires mid-read on
+    any machine (a bare 1 ms timeout was a race the read could win on a fast one).
+    """
     from django.db import DatabaseError, transaction
 
     wave, _ = gap_wave
-    with pytest.raises(DatabaseError), transaction.atomic():
+    original = pgcopy.packed_sql
+
+    def slow_rows(w):
+        sql, params = original(w)
+        slow = "CASE WHEN pg_sleep(0.02)::text IS NOT NULL THEN v.packed ELSE v.packed END"
+        assert "COALESCE(v.packed, ''::bytea)" in sql
+        return sql.replace("COALESCE(v.packed, ''::bytea)", f"COALESCE({slow}, ''::bytea)"), params
+
+    monkeypatch.setattr(pgcopy, "packed_sql", slow_rows)
+    with pytest.raises(DatabaseError, match="statement timeout"), transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL statement_timeout = '1ms'")
+            cursor.execute("SET LOCAL statement_timeout = '100ms'")
         onepass.one_pass_counts(wave)
+    monkeypatch.undo()
     assert onepass.one_pass_counts(wave).responses.n.sum() == 150  # the connection is usable again
 
 
