@@ -417,6 +417,34 @@ def _churn(analysis: Mapping[str, Any], dims_by_key: Mapping[str, dict]) -> dict
     return {"n_churned": churn.get("n_churned"), "n_retained": churn.get("n_retained"), "comparisons": comparisons}
 
 
+def _health(analysis: Mapping[str, Any], k_min: int) -> dict | None:
+    """Perception against the accounts' health scores: one row per measure, as the churn table."""
+    health = analysis.get("health")
+    if not health:
+        return None
+    comparisons = []
+    for c in health.get("comparisons") or []:
+        ok = c.get("report_status") in REPORTABLE and c.get("spearman_rho") is not None
+        comparisons.append({
+            "measure": c.get("measure"),
+            "label": c.get("label") or c.get("measure"),
+            "reportable": ok,
+            "n": c.get("n_accounts") if c.get("n_accounts") is not None else DASH,
+            "rho": c.get("spearman_rho") if ok else None,
+            "rho_display": fmt_signed(c.get("spearman_rho")) if ok else DASH,
+            "ci_display": fmt_ci(c.get("ci_low"), c.get("ci_high")) if ok and c.get("ci_low") is not None else DASH,
+            "p_display": fmt_p(c.get("p")) if ok else DASH,
+            "mean_low_display": fmt_num(c.get("mean_low_health")) if c.get("mean_low_health") is not None else DASH,
+            "mean_healthy_display": fmt_num(c.get("mean_healthy")) if c.get("mean_healthy") is not None else DASH,
+            "status_label": (_("Fewer than %(k)s accounts") % {"k": k_min}
+                             if c.get("report_status") == "suppressed_min_n"
+                             else status_label(c.get("report_status"), k_min)),
+        })
+    return {"n_scored": health.get("n_scored"), "scored_from": health.get("scored_from"),
+            "scored_to": health.get("scored_to"), "low_health_below": health.get("low_health_below"),
+            "comparisons": comparisons}
+
+
 def _outcomes(analysis: Mapping[str, Any], k_min: int) -> list[dict]:
     kinds = {"nps": _("Net Promoter Score"), "ces": _("Customer effort"), "csat": _("Overall satisfaction"),
              "renewal": _("Renewal intent")}
@@ -625,6 +653,7 @@ def _build(analysis: Mapping[str, Any], *, language: str, wave: Any, generated_a
         "segment_response_rows": segment_response_rows,
         "did": _did(analysis, rows_by_key, dims_by_key),
         "churn": _churn(analysis, dims_by_key),
+        "health": _health(analysis, k["customer"]),
         "outcomes": _outcomes(analysis, k["customer"]),
         "response_rates": _response_rates(analysis, k),
         "undefined_count": len(analysis.get("undefined") or []),

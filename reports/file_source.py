@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from reports.counts import CHANNEL_KEY, PairMoments, WaveCounts, segment_column
+from reports.counts import ACCOUNT_COLUMNS, CHANNEL_KEY, PairMoments, WaveCounts, segment_column
 from reports.sources import SIDES, GapSource
 from surveys import errors
 from surveys.models import Channel, Dimension, ItemKind, ItemPair, Language, Side
@@ -173,7 +173,7 @@ def _count_tables(answers: Mapping[str, np.ndarray], layout: FileLayout, items: 
                                                                         CHANNEL_COLUMN, "n", "w", "w2"]),
         responses=pd.DataFrame.from_records(responses, columns=["side", CHANNEL_COLUMN, "n"]),
         moments=moments,
-        accounts=pd.DataFrame(columns=["account_id", "status", "measure", "score"]),
+        accounts=pd.DataFrame(columns=ACCOUNT_COLUMNS),
     )
 
 

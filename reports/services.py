@@ -30,6 +30,7 @@ from reports.sources import GapSource, wave_source
 from reports.stats.churn import churn_comparison
 from reports.stats.did import did_from_counts, did_from_scores
 from reports.stats.dimensions import dimension_comparison
+from reports.stats.health import LOW_HEALTH_BELOW, health_association
 from reports.stats.segments import gap_difference_shared_comparator
 from reports.stats.weighting import weighted_item_comparison
 from surveys import disclosure, errors
@@ -475,6 +476,16 @@ def _did(data: _Disclosed, before: _Disclosed, *, staff_filter, customer_filter,
     return {"compare_wave": {"id": earlier["id"], "name": earlier["name"]}, "items": items, "dimensions": dims}
 
 
+def _account_measures(data: _Disclosed, language: str) -> list[tuple[str, str, str, list]]:
+    """What the account-level sections compare: each dimension with items, then each outcome item."""
+    company = data.source.company_name(language)
+    measures = [(f"dim:{d.pk}", d.key, d.name(language), data.dim_scale(d))
+                for d in data.dimensions if data.dim_items[d.pk]]
+    measures += [(f"item:{i.pk}", i.key, _item_text(i, Side.CUSTOMER, language, company), i.levels)
+                 for i in data.outcomes]
+    return measures
+
+
 def _churn(data: _Disclosed, *, language: str) -> dict | None:
     """Customer perception of churned vs retained (active or renewed) accounts, one score per account."""
     frame = data.accounts
@@ -483,13 +494,8 @@ def _churn(data: _Disclosed, *, language: str) -> dict | None:
     k_cust = data.source.k(Side.CUSTOMER)
     statuses = frame.drop_duplicates("account_id").status
     n_churned, n_retained = int((statuses == "churned").sum()), int((statuses != "churned").sum())
-    company = data.source.company_name(language)
-    measures = [(f"dim:{d.pk}", d.key, d.name(language), data.dim_scale(d))
-                for d in data.dimensions if data.dim_items[d.pk]]
-    measures += [(f"item:{i.pk}", i.key, _item_text(i, Side.CUSTOMER, language, company), i.levels)
-                 for i in data.outcomes]
     comparisons = []
-    for measure, key, label, levels in measures:
+    for measure, key, label, levels in _account_measures(data, language):
         rows = frame[frame.measure == measure]
         res = churn_comparison(rows[rows.status == "churned"].score.to_numpy(),
                                rows[rows.status != "churned"].score.to_numpy(), levels=levels, k_min=k_cust)
@@ -497,6 +503,33 @@ def _churn(data: _Disclosed, *, language: str) -> dict | None:
         comparisons.append(res)
     return {"n_churned": n_churned if n_churned >= k_cust or n_churned == 0 else None,
             "n_retained": n_retained if n_retained >= k_cust or n_retained == 0 else None,
+            "comparisons": comparisons}
+
+
+def _health(data: _Disclosed, *, language: str) -> dict | None:
+    """Customer perception against the accounts' health scores (docs/methods.md §10), one pair per account.
+
+    None when no responding account has a health score. Churned accounts count too: their last health
+    score and how their contacts saw the company are both on record.
+    """
+    frame = data.accounts
+    if frame.empty or not frame.health.notna().any():
+        return None
+    k_cust = data.source.k(Side.CUSTOMER)
+    scored = frame[frame.health.notna()].drop_duplicates("account_id")
+    n_scored = len(scored)
+    dates = sorted(d for d in scored.health_on if d is not None)
+    comparisons = []
+    for measure, key, label, _levels in _account_measures(data, language):
+        rows = frame[frame.measure == measure]
+        res = health_association(rows.score.to_numpy(), rows.health.to_numpy(), k_min=k_cust)
+        res.update({"measure": key, "label": label})
+        comparisons.append(res)
+    enough = n_scored >= k_cust
+    return {"n_scored": n_scored if enough else None,
+            "scored_from": dates[0].isoformat() if enough and dates else None,
+            "scored_to": dates[-1].isoformat() if enough and dates else None,
+            "low_health_below": LOW_HEALTH_BELOW,
             "comparisons": comparisons}
 
 
@@ -581,6 +614,7 @@ def gap_analysis_of(source: GapSource, *, staff_filter: Mapping[str, str] | None
         "did": _did(data, _Disclosed(compare), staff_filter=staff_filter, customer_filter=customer_filter,
                     language=language) if compare is not None else None,
         "churn": _churn(data, language=language),
+        "health": _health(data, language=language),
         "undefined": undefined,
     }
     for side, hidden in hidden_group.items():

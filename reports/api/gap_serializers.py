@@ -302,6 +302,30 @@ class GapChurnSerializer(serializers.Serializer):
     comparisons = GapChurnComparisonSerializer(many=True)
 
 
+class GapHealthComparisonSerializer(serializers.Serializer):
+    measure = serializers.CharField()
+    label = serializers.CharField()
+    n_accounts = _int(help_text="Accounts with both a score on this measure and a health score.")
+    spearman_rho = _num(help_text="Spearman's rank correlation of the accounts' scores with their health.")
+    ci_low = _num(help_text="95 % interval of rho (Fisher z, Bonett-Wright standard error).")
+    ci_high = _num()
+    p = _num(help_text="Two-sided p (t with n - 2 df).")
+    n_low_health = _int(help_text="Accounts below low_health_below; null below the customer k.")
+    n_healthy = _int()
+    mean_low_health = _num(help_text="Their mean score on this measure.")
+    mean_healthy = _num()
+    report_status = serializers.CharField()
+    undefined = serializers.ListField(child=serializers.CharField())
+
+
+class GapHealthSerializer(serializers.Serializer):
+    n_scored = _int(help_text="Responding accounts with a health score; null below the customer k.")
+    scored_from = serializers.DateField(allow_null=True, help_text="The oldest of their health scores' dates.")
+    scored_to = serializers.DateField(allow_null=True, help_text="The newest.")
+    low_health_below = serializers.IntegerField(help_text="Health scores below this count as low (at risk).")
+    comparisons = GapHealthComparisonSerializer(many=True)
+
+
 class GapResponseRateSerializer(serializers.Serializer):
     invited = serializers.IntegerField()
     answered_invitations = _int(help_text="Used invitations; null for staff (it would change with one answer).")
@@ -383,6 +407,7 @@ class GapAnalysisSerializer(serializers.Serializer):
     segments = GapSegmentsSerializer(allow_null=True)
     did = GapDidSerializer(allow_null=True)
     churn = GapChurnSerializer(allow_null=True)
+    health = GapHealthSerializer(allow_null=True, help_text="Perception against the accounts' health scores.")
     undefined = serializers.ListField(child=serializers.CharField())
 
 

@@ -18,12 +18,12 @@ from django.core.cache import cache
 from django.db import connection
 
 from reports.counts.groupby import wave_counts_by_queries
-from reports.counts.tables import CHANNEL_KEY, PairMoments, WaveCounts, segment_column, segment_keys
+from reports.counts.tables import ACCOUNT_COLUMNS, CHANNEL_KEY, PairMoments, WaveCounts, segment_column, segment_keys
 from reports.counts.version import analysis_fingerprint, data_fingerprint, data_version
 from surveys.models import Wave
 
-__all__ = ["CHANNEL_KEY", "PairMoments", "WaveCounts", "analysis_fingerprint", "data_fingerprint", "data_version",
-           "segment_column", "segment_keys", "wave_counts", "wave_counts_compute"]
+__all__ = ["ACCOUNT_COLUMNS", "CHANNEL_KEY", "PairMoments", "WaveCounts", "analysis_fingerprint", "data_fingerprint",
+           "data_version", "segment_column", "segment_keys", "wave_counts", "wave_counts_compute"]
 
 
 def wave_counts_compute(wave: Wave) -> WaveCounts:

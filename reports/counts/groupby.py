@@ -16,6 +16,7 @@ from django.db.models.functions import Cast, Coalesce
 from reports.counts.tables import (
     PairMoments,
     WaveCounts,
+    account_frame,
     segment_column,
     segment_expression,
     table_segment_keys,
@@ -208,7 +209,7 @@ def account_scores(wave: Wave) -> pd.DataFrame:
     )
     frames.extend((r["response__customer_account_id"], r["response__customer_account__status"],
                    f"item:{r['item_id']}", float(r["score"])) for r in outcome)
-    return pd.DataFrame.from_records(frames, columns=["account_id", "status", "measure", "score"])
+    return account_frame(frames)
 
 
 def wave_counts_by_queries(wave: Wave) -> WaveCounts:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from reports.counts.pgcopy import CopyReader
-from reports.counts.tables import PairMoments, WaveCounts, segment_column, table_segment_keys
+from reports.counts.tables import PairMoments, WaveCounts, account_frame, segment_column, table_segment_keys
 from reports.counts.tallies import DenseSum, SparseSum, weighted_columns
 from surveys.models import ItemKind, ItemPair, Side, Wave
 
@@ -226,5 +226,5 @@ def one_pass_counts(wave: Wave) -> WaveCounts:
         overall_scores=overall_frame,
         responses=response_frame,
         moments=moment_dicts,
-        accounts=pd.DataFrame.from_records(account_rows, columns=["account_id", "status", "measure", "score"]),
+        accounts=account_frame(account_rows),
     )

@@ -16,7 +16,7 @@ import pandas as pd
 from django.db.models import F
 from django.db.models.fields.json import KeyTextTransform
 
-from surveys.models import Side, Wave
+from surveys.models import CustomerAccount, Side, Wave
 
 # A pseudo segment carried by every count table: the response's channel, which tells the disclosure layer
 # whether its segment values come from the roster (surveys.disclosure.VERIFIED_CHANNELS). Not a valid field key.
@@ -48,6 +48,28 @@ def segment_expression(key: str, prefix: str = ""):
     if key == CHANNEL_KEY:
         return F(f"{prefix}channel")
     return KeyTextTransform(key, f"{prefix}segments")
+
+
+#: The accounts table: one row per account and measure (docs/methods.md §10), with the account's health.
+ACCOUNT_COLUMNS = ["account_id", "status", "measure", "score", "health", "health_on"]
+
+
+def account_frame(records: list[tuple]) -> pd.DataFrame:
+    """The accounts table from ``(account_id, status, measure, score)`` records, both readers' one builder.
+
+    The health score (0-100, NaN where the account has none) and its date are the account's own,
+    read in one query at the time of the read, so they are as current as the data version that keys the tables
+    (an account's update bumps it, reports/0002).
+    """
+    frame = pd.DataFrame.from_records(records, columns=ACCOUNT_COLUMNS[:4])
+    ids = frame.account_id.unique().tolist() if len(frame) else []
+    health = {pk: (score, on) for pk, score, on in CustomerAccount.objects.filter(pk__in=ids)
+              .values_list("pk", "health_score", "health_scored_on")} if ids else {}
+    frame["health"] = pd.Series([health.get(a, (None, None))[0] for a in frame.account_id],
+                                index=frame.index, dtype=float)
+    frame["health_on"] = pd.Series([health.get(a, (None, None))[1] for a in frame.account_id],
+                                   index=frame.index, dtype=object)
+    return frame
 
 
 @dataclass(frozen=True)

@@ -55,8 +55,12 @@ def data_fingerprint(wave: Wave) -> str:
         n=Count("id"), s=Sum(Coalesce(Cast("value", IntegerField()), Value(-1)))
     )
     invitations = Invitation.objects.filter(wave=wave).aggregate(n=Count("id"), last=Max("id"))
+    # Per status: how many accounts, and sums keyed by their ids, so that a status moving from one account to
+    # another, or a health score changing, changes the fingerprint (the churn and health sections read both).
     accounts = list(CustomerAccount.objects.filter(organization_id=wave.organization_id)
-                    .values_list("status").annotate(n=Count("id")).order_by("status"))
+                    .values_list("status").order_by("status")
+                    .annotate(n=Count("id"), ids=Sum("id"),
+                              health=Sum(F("id") * (Coalesce(F("health_score"), Value(-1)) + 2))))
     return (f"{wave.pk}:{agg['n']}:{agg['last']}:{agg['w']}:{agg['published']}:{agg['release']}:"
             f"{answers['n']}:{answers['s']}:{invitations['n']}:{invitations['last']}:{accounts}:{wave.instrument_id}")
 

@@ -35,6 +35,7 @@ Segments, waves, weights, churn (§6, §7, §9)
     weighted_summary_from_counts      weighted mean, Kish n_eff, deff, linearisation SE
     weighted_item_comparison          staff vs weighted customers (+ weighted Cliff's δ)
     churn_comparison                  churned vs retained accounts' scores
+    health_association                accounts' scores vs their health scores (Spearman, §10)
 Status and suppression (§5)
     report_status              status code in the order of §5.3
     complementary_suppression  differencing rule across sibling groups
@@ -66,6 +67,7 @@ from .dimensions import (
     dimension_scores,
 )
 from .family import adjust_dimension_family, adjust_item_family
+from .health import health_association
 from .items import (
     describe_counts,
     effect_size_from_counts,
@@ -94,6 +96,7 @@ __all__ = [
     "bootstrap_from_counts",
     "check_json_safe",
     "churn_comparison",
+    "health_association",
     "classify_gap",
     "cliffs_delta_magnitude",
     "complementary_suppression",
