@@ -77,8 +77,8 @@ class DiagnosisLinksView(OrganizationNestedMixin, APIView):
         serializer.is_valid(raise_exception=True)
         link, token = services.link_create(organization=organization,
                                            label=serializer.validated_data.get("label", ""))
-        body = {**DiagnosisLinkSerializer(link).data, "token": token, "url": link_url(token)}
-        return Response(DiagnosisLinkCreatedSerializer(body).data, status=status.HTTP_201_CREATED)
+        link.token, link.url = token, link_url(token)  # for this answer only; never stored
+        return Response(DiagnosisLinkCreatedSerializer(link).data, status=status.HTTP_201_CREATED)
 
 
 class DiagnosisLinkDeactivateView(OrganizationNestedMixin, APIView):

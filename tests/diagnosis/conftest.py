@@ -42,7 +42,8 @@ def link_and_token(org):
 def closed_wave(org: m.Organization, *, slug: str, n_staff: int, n_customer: int, k: int = 5,
                 seed: int = 3) -> m.Wave:
     """A wave on the gap tests' instrument (dimensions culture and speed), filled through the services, closed."""
-    wave = services.wave_create(organization=org, instrument=build_instrument(org), name=f"Wave {slug}", slug=slug,
+    instrument = m.Instrument.objects.filter(organization=org, key="gap-test").first() or build_instrument(org)
+    wave = services.wave_create(organization=org, instrument=instrument, name=f"Wave {slug}", slug=slug,
                                 anonymity_threshold=k)
     services.wave_open(wave=wave)
     fill_wave(wave, seed=seed, n_staff=n_staff, n_customer=n_customer)
