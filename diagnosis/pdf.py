@@ -24,7 +24,7 @@ class FetchRefused(ValueError):
     """The diagnosis PDF loads no URL at all."""
 
 
-def _refusing_fetcher():
+def refusing_fetcher():
     from weasyprint.urls import URLFetcher
 
     class RefuseEverything(URLFetcher):
@@ -53,5 +53,5 @@ def render_html(result: DiagnosisResult, language: str) -> str:
 def render_result_pdf(result: DiagnosisResult, language: str) -> RenderedDiagnosis:
     import weasyprint
 
-    document = weasyprint.HTML(string=render_html(result, language), url_fetcher=_refusing_fetcher()).render()
+    document = weasyprint.HTML(string=render_html(result, language), url_fetcher=refusing_fetcher()).render()
     return RenderedDiagnosis(pdf=document.write_pdf(), page_count=len(document.pages))
