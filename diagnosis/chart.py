@@ -7,6 +7,7 @@ bar (the numbers are real text, readable without the bars). Accessible: role="im
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -21,6 +22,11 @@ ROW_H = 19
 BAR_H = 12
 ELEMENT_FILL = "#08306b"
 AREA_FILL = "#4a8fc1"
+
+
+def whole(score: float) -> int:
+    """A score as the pages print it (Django's floatformat:0 rounds half up: 62.5 → 63), never half to even."""
+    return math.floor(score + 0.5)
 
 
 def _text(x: float, y: float, text: str, *, size: float = 10, anchor: str = "start", weight: str = "normal") -> str:
@@ -50,9 +56,9 @@ def maturity_chart(payload: dict[str, Any], *, title: str, desc_intro: str, elem
             body.append(_text(LABEL_W, top + BAR_H - 2, row["name"], size=9.5, anchor="end"))
             body.append(f'<rect x="{BAR_X}" y="{top:.1f}" width="{BAR_W}" height="{BAR_H}" fill="#eeeeee"/>')
             body.append(f'<rect x="{BAR_X}" y="{top:.1f}" width="{width:.1f}" height="{BAR_H}" fill="{fill}"/>')
-            value = f"{row['score']:.0f} · {row['band_label']}"
+            value = f"{whole(row['score'])} · {row['band_label']}"
             body.append(_text(BAR_X + BAR_W + 6, top + BAR_H - 2, value, size=9.5))
-            described.append(f"{row['name']}: {row['score']:.0f} ({row['band_label']})")
+            described.append(f"{row['name']}: {whole(row['score'])} ({row['band_label']})")
             y += ROW_H
     for mark in (25, 50, 75):
         x = BAR_X + BAR_W * mark / 100

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
-from rest_framework.test import APIClient
 
 from diagnosis import selectors
 from diagnosis import services as diagnosis_services

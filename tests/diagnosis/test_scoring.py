@@ -87,3 +87,17 @@ def test_check_answers_names_every_problem():
 def test_check_answers_accepts_a_complete_set():
     clean, problems = scoring.check_answers({k: str(v) for k, v in ANSWERS.items()})
     assert problems == {} and clean == ANSWERS
+
+
+def test_the_chart_prints_every_value_as_the_pages_do():
+    from django.template import Context, Template
+
+    from diagnosis.chart import maturity_chart, whole
+
+    rows = [{"key": "a", "name": "A <b>", "score": 62.5, "band_label": "Established"}]
+    svg = maturity_chart({"elements": rows, "areas": []}, title="T", desc_intro="D", elements_heading="E",
+                         areas_heading="R")
+    page = Template("{{ v|floatformat:0 }}").render(Context({"v": 62.5}))
+    assert whole(62.5) == int(page) == 63 and "63 · Established" in svg
+    assert "A &lt;b&gt;" in svg and "<b>" not in svg  # every text escaped
+    assert "<title" in svg and "A &lt;b&gt;: 63 (Established)" in svg  # the values in words for screen readers
