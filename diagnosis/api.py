@@ -43,10 +43,11 @@ class PublicDiagnosisAPIView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     parser_classes = [JSONParser]
+    counts_reads = False  # a result read counts towards the flood ceiling (it reads and audits the gap)
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
-        throttling.check_rate_limit(request, count=request.method == "POST")
+        throttling.check_rate_limit(request, count=request.method == "POST" or self.counts_reads)
         if request.method == "POST":
             throttling.check_body_size(request)  # before the body is parsed
 
@@ -101,6 +102,8 @@ class ResultsAPIView(PublicDiagnosisAPIView):
 
 
 class ResultAPIView(PublicDiagnosisAPIView):
+    counts_reads = True
+
     @extend_schema(operation_id="public_diagnosis_result", summary="One diagnosis result",
                    description="The same result as the page /diagnosis/r/<id>/.",
                    parameters=[LANG, RESULT_ID], responses={200: ResultSerializer, 400: E400, 404: E404, 429: E429},

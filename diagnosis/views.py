@@ -56,6 +56,24 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any], *, lan
     return render(request, f"diagnosis/{template}", context, status=status)
 
 
+def rate_limited_page(request: HttpRequest, exc: throttling.RateLimited) -> HttpResponse:
+    response = _render(request, "problem.html", {"heading": _("Too many requests"),
+                                                 "message": _("Please try again in a few minutes.")},
+                       language=choose_language(request, request.GET.get("lang")), status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def counted_read(request: HttpRequest) -> HttpResponse | None:
+    """A result read counts towards the address's flood ceiling, unlike a form view: it may render a PDF and
+    read (and audit) the organization's gap. The 429 page when the address is over it, else None."""
+    try:
+        throttling.check_rate_limit(request, count=True)
+    except throttling.RateLimited as exc:
+        return rate_limited_page(request, exc)
+    return None
+
+
 def problem_message(code: str) -> str:
     return {
         scoring.MISSING: _("Please choose an answer."),
@@ -113,11 +131,7 @@ class DiagnosisFormView(View):
             throttling.check_rate_limit(request, count=True)
             throttling.check_body_size(request)
         except throttling.RateLimited as exc:
-            response = _render(request, "problem.html", {"heading": _("Too many requests"),
-                                                         "message": _("Please try again in a few minutes.")},
-                               language=choose_language(request, request.GET.get("lang")), status=429)
-            response["Retry-After"] = str(exc.retry_after)
-            return response
+            return rate_limited_page(request, exc)
         except errors.PayloadTooLarge:
             throttling.record_failure(request)
             return _render(request, "problem.html", {"heading": _("Too much data"),
@@ -169,6 +183,8 @@ def _see_other(url: str) -> HttpResponse:
 
 
 def result_page(request: HttpRequest, uuid: str) -> HttpResponse:
+    if (refused := counted_read(request)) is not None:
+        return refused
     try:
         result = selectors.result_by_uuid(uuid)
     except errors.NotFound:
@@ -185,6 +201,8 @@ def result_page(request: HttpRequest, uuid: str) -> HttpResponse:
 def result_pdf(request: HttpRequest, uuid: str) -> HttpResponse:
     from diagnosis import pdf
 
+    if (refused := counted_read(request)) is not None:
+        return refused
     try:
         result = selectors.result_by_uuid(uuid)
     except errors.NotFound:

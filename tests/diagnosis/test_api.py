@@ -185,3 +185,20 @@ def test_the_summary_counts_only_its_own_organization(analyst_client, org, other
         _submit_through(other_token, dict.fromkeys(ANSWERS, 2))
     body = analyst_client.get(f"/api/v1/organizations/{org.pk}/diagnosis/summary/").json()
     assert body["n_results"] == 0 and body["elements"] is None
+
+
+def test_result_reads_count_towards_the_flood_ceiling_and_form_views_do_not(anon_client, settings, monkeypatch):
+    from surveys.public import throttling
+
+    monkeypatch.setattr(throttling, "FLOOD_LIMIT", 3)
+    result = diagnosis_services.result_submit(answers=ANSWERS, language="en")  # not through HTTP: uncounted
+    client = Client()
+    for _ in range(5):
+        assert client.get("/diagnosis/").status_code == 200
+    assert anon_client.get(f"{RESULTS}{result.uuid}/").status_code == 200
+    assert client.get(f"/diagnosis/r/{result.uuid}/").status_code == 200
+    assert client.get(f"/diagnosis/r/{result.uuid}/").status_code == 200
+    refused = client.get(f"/diagnosis/r/{result.uuid}/pdf/")
+    assert refused.status_code == 429 and refused["Retry-After"]
+    api = anon_client.get(f"{RESULTS}{result.uuid}/")
+    assert api.status_code == 429 and api.json()["code"] == "throttled"
