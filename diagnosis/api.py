@@ -85,7 +85,7 @@ class ResultsAPIView(PublicDiagnosisAPIView):
         operation_id="public_diagnosis_submit", summary="Submit a diagnosis and get its result",
         description=("Every statement needs an answer 1–5 (a diagnosis with gaps is not comparable). Stored "
                      "anonymously with the day only. With an organization's link `token` the result counts in "
-                     "that organization's aggregate and carries its mirror comparison."),
+                     "that organization's aggregate and carries how its staff and customers saw the same areas."),
         request=SubmissionSerializer,
         responses={201: ResultSerializer, 400: E400, 404: E404, 429: E429,
                    413: OpenApiResponse(PublicErrorSerializer, description="Request body too large."),

@@ -71,6 +71,6 @@ def result_payload(result: DiagnosisResult, language: str) -> dict[str, Any]:
         "elements": elements,
         "areas": areas,
         "weakest": weakest,
-        "mirror": mirror_comparison(result, language),
+        "comparison": mirror_comparison(result, language),
         **result_urls(result, language),
     }

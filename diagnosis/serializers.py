@@ -81,8 +81,8 @@ class SubmissionSerializer(serializers.Serializer):
     token = serializers.CharField(
         required=False, allow_blank=False, max_length=TOKEN_MAX_LENGTH,
         help_text="An organization's diagnosis link token (the last part of /diagnosis/o/<token>/). The result "
-                  "then counts in the organization's aggregate and shows its mirror comparison. An unknown or "
-                  "switched-off token is a 404.")
+                  "then counts in the organization's aggregate and shows how its staff and customers saw the same "
+                  "areas. An unknown or switched-off token is a 404.")
 
 
 # ------------------------------------------------------------------ a result
@@ -106,7 +106,7 @@ class AnswerSerializer(serializers.Serializer):
     answer = serializers.IntegerField(min_value=SCALE_MIN, max_value=SCALE_MAX)
 
 
-class MirrorDimensionSerializer(serializers.Serializer):
+class ComparisonDimensionSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The survey dimension's key.")
     name = serializers.CharField()
     status = serializers.CharField(help_text="The gap engine's report status (docs/methods.md §5.3).")
@@ -116,20 +116,20 @@ class MirrorDimensionSerializer(serializers.Serializer):
     gap = serializers.FloatField(allow_null=True, help_text="Staff minus customers; null unless reportable.")
 
 
-class MirrorAreaSerializer(NamedSerializer):
-    dimensions = MirrorDimensionSerializer(many=True)
+class ComparisonAreaSerializer(NamedSerializer):
+    dimensions = ComparisonDimensionSerializer(many=True)
 
 
-class MirrorWaveSerializer(serializers.Serializer):
+class ComparisonWaveSerializer(serializers.Serializer):
     name = serializers.CharField()
     closed_on = serializers.DateField(allow_null=True)
 
 
-class MirrorSerializer(serializers.Serializer):
-    wave = MirrorWaveSerializer(allow_null=True, help_text="The latest closed wave; null when there is none.")
+class ComparisonSerializer(serializers.Serializer):
+    wave = ComparisonWaveSerializer(allow_null=True, help_text="The latest closed wave; null when there is none.")
     staff_k = serializers.IntegerField(allow_null=True)
     customer_k = serializers.IntegerField(allow_null=True)
-    areas = MirrorAreaSerializer(many=True)
+    areas = ComparisonAreaSerializer(many=True)
 
 
 class ResultSerializer(serializers.Serializer):
@@ -144,7 +144,7 @@ class ResultSerializer(serializers.Serializer):
     areas = ScoredSerializer(many=True)
     weakest = WeakAreaSerializer(many=True, help_text="The two weakest areas: lowest maturity, then the lower "
                                                       "single answer, then questionnaire order.")
-    mirror = MirrorSerializer(allow_null=True, help_text=(
+    comparison = ComparisonSerializer(allow_null=True, help_text=(
         "How the organization's staff and customers saw the mapped dimensions in its latest closed wave, from "
         "the gap engine; only for a result that came through an active organization link, else null."))
     result_url = serializers.CharField()

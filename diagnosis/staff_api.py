@@ -87,7 +87,7 @@ class DiagnosisLinkDeactivateView(OrganizationNestedMixin, APIView):
 
     @extend_schema(operation_id="organizations_diagnosis_links_deactivate", summary="Switch a diagnosis link off "
                    "(admin)", description="For good: the link then opens nothing, and results through it no "
-                   "longer show the mirror comparison. Idempotent.", request=None,
+                   "longer show how staff and customers saw the same areas. Idempotent.", request=None,
                    parameters=[ORG_PK, LINK_PK], responses={200: DiagnosisLinkSerializer, **errs(*DETAIL)},
                    tags=["diagnosis"])
     def post(self, request: Request, org_pk: str, pk: str) -> Response:

@@ -39,7 +39,7 @@ def test_a_submission_answers_201_with_the_same_result_as_the_page(anon_client):
     assert response.status_code == 201
     body = response.json()
     stored = DiagnosisResult.objects.get()
-    assert body["id"] == str(stored.uuid) and body["mirror"] is None and body["organization"] is None
+    assert body["id"] == str(stored.uuid) and body["comparison"] is None and body["organization"] is None
     assert [(e["key"], e["score"], e["band"]) for e in body["elements"]] == [
         ("philosophy", 50.0, "established"), ("team", 65.0, "established"), ("technology", 50.0, "established")]
     assert [w["key"] for w in body["weakest"]] == ["health", "proactive"]
@@ -105,7 +105,7 @@ def test_a_token_stores_the_result_against_its_organization(anon_client, link_an
     assert (stored.organization, stored.link) == (org, link)
     assert body["organization"] == "ミラー株式会社"
     # No closed wave yet: the comparison says so, with no numbers.
-    assert body["mirror"] == {"wave": None, "staff_k": None, "customer_k": None, "areas": []}
+    assert body["comparison"] == {"wave": None, "staff_k": None, "customer_k": None, "areas": []}
 
 
 # --------------------------------------------------------------------------- staff API

@@ -36,7 +36,7 @@ def test_load_demo_prints_a_working_link_with_a_dozen_results_and_is_idempotent(
     # A diagnosis through the demo link compares with the demo's closed wave, through the engine.
     response = Client().post("/api/v1/public/diagnosis/results/",
                              {"language": "en", "answers": ANSWERS, "token": token}, content_type="application/json")
-    mirror = response.json()["mirror"]
+    mirror = response.json()["comparison"]
     assert mirror["wave"]["name"] == "2026 H1"
     assert [a["key"] for a in mirror["areas"]] == ["right_fit", "value", "proactive", "health", "company_wide",
                                                    "outcomes", "leadership", "improvement", "scale"]

@@ -38,7 +38,7 @@ def test_a_link_result_shows_the_engines_figures_of_the_latest_closed_wave(anon_
     closed_wave(org, slug="older", n_staff=10, n_customer=10, seed=1)
     wave = closed_wave(org, slug="latest", n_staff=15, n_customer=25, seed=2)
     body = submit_api(anon_client, token)
-    mirror = body["mirror"]
+    mirror = body["comparison"]
     assert mirror["wave"]["name"] == "Wave latest" and mirror["staff_k"] == 5
     # The gap tests' instrument has the dimensions culture and speed: culture stands for three areas.
     assert [a["key"] for a in mirror["areas"]] == ["right_fit", "company_wide", "leadership"]
@@ -62,7 +62,7 @@ def test_a_wave_with_fewer_than_k_staff_shows_no_staff_figure(anon_client, org, 
     wave = closed_wave(org, slug="tiny", n_staff=4, n_customer=30, k=5)
     assert wave.responses.filter(side="staff").count() == 4  # they answered; fewer than k must show nothing
     body = submit_api(anon_client, token)
-    entries = [d for a in body["mirror"]["areas"] for d in a["dimensions"]]
+    entries = [d for a in body["comparison"]["areas"] for d in a["dimensions"]]
     assert entries, "the comparison names the areas it cannot show"
     for entry in entries:
         assert entry["reportable"] is False
@@ -71,7 +71,7 @@ def test_a_wave_with_fewer_than_k_staff_shows_no_staff_figure(anon_client, org, 
     page = Client().get(body["result_url"]).content.decode()
     assert "Not enough responses to show" in page
     # Nowhere a staff mean: not in the JSON, not in the page's table.
-    assert all(v is None for v in _values(body["mirror"], "mean_staff"))
+    assert all(v is None for v in _values(body["comparison"], "mean_staff"))
     table = page.split('class="mirror-table"')[1].split("</table>")[0]
     assert 'class="num"' not in table
 
@@ -99,21 +99,21 @@ def test_a_result_shows_only_its_own_organizations_mirror_and_only_through_its_l
     closed_wave(other_org, slug="other-h1", n_staff=12, n_customer=12, seed=9)
 
     anonymous = submit_api(anon_client, None)
-    assert anonymous["mirror"] is None and anonymous["organization"] is None
+    assert anonymous["comparison"] is None and anonymous["organization"] is None
     other = submit_api(anon_client, other_token)
-    assert other["mirror"]["wave"]["name"] == "Wave other-h1" and other["organization"] == "Other Inc"
+    assert other["comparison"]["wave"]["name"] == "Wave other-h1" and other["organization"] == "Other Inc"
     ours = submit_api(anon_client, token)
-    assert ours["mirror"]["wave"]["name"] == "Wave mirror-h1"
+    assert ours["comparison"]["wave"]["name"] == "Wave mirror-h1"
     # The other organization's result, read by its UUID, shows only itself and its own organization's figures.
     read = anon_client.get(f"{RESULTS}{other['id']}/").json()
-    assert read["mirror"]["wave"]["name"] == "Wave other-h1"
+    assert read["comparison"]["wave"]["name"] == "Wave other-h1"
     assert "Wave mirror-h1" not in Client().get(other["result_url"]).content.decode()
     # An anonymous result stays without any organization's data, whoever reads it.
     assert "How your staff and customers" not in Client().get(anonymous["result_url"]).content.decode()
 
     # Once the admins switch their link off, results through it no longer show the mirror.
     diagnosis_services.link_deactivate(link=other_link)
-    assert anon_client.get(f"{RESULTS}{other['id']}/").json()["mirror"] is None
+    assert anon_client.get(f"{RESULTS}{other['id']}/").json()["comparison"] is None
 
 
 def test_the_html_form_through_a_link_shows_the_comparison_in_japanese(org, link_and_token):
