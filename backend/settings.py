@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "surveys",
     "reports",
+    "diagnosis",
 ]
 
 MIDDLEWARE = [

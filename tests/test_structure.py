@@ -15,7 +15,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("backend", "surveys", "reports")
+PACKAGES = ("backend", "surveys", "reports", "diagnosis")
 
 
 def _modules() -> dict[str, Path]:

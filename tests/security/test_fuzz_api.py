@@ -64,6 +64,20 @@ def _real_path_parameters(path: str, home) -> dict[str, object]:
     for collection, pk in by_collection.items():
         if path.startswith(f"/api/v1/{collection}/{{id}}") or path.startswith(f"/api/v1/{collection}/{{pk}}"):
             values["id"] = values["pk"] = pk
+    # The quick diagnosis: the home organization, a link of it, a result through that link.
+    values["org_pk"] = home.org.pk
+    if "/diagnosis/" in path:
+        from diagnosis import services as diagnosis_services
+        from diagnosis.models import DiagnosisResult
+
+        result = DiagnosisResult.objects.filter(organization=home.org).select_related("link").first()
+        if result is None:
+            link, _ = diagnosis_services.link_create(organization=home.org)
+            result = diagnosis_services.result_submit(
+                answers={f"q{i:02d}": 1 + i % 5 for i in range(1, 16)}, language="ja", link=link)
+        values["uuid"] = str(result.uuid)
+        if path.startswith("/api/v1/organizations/{org_pk}/diagnosis/links/{pk}"):
+            values["pk"] = result.link.pk
     # Items of the editable instrument: the first one still asked (earlier examples may have retired some).
     values["instrument_pk"] = home.editable.pk
     if path.startswith("/api/v1/instruments/{instrument_pk}/items/{id}"):

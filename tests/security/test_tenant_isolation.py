@@ -32,7 +32,7 @@ from surveys import models as m
 METHODS = ("get", "post", "put", "patch", "delete")
 ROLES = ("anonymous", "admin", "analyst", "executive", "outsider")
 
-PUBLIC_PREFIXES = ("r/", "s/", "api/v1/public/")
+PUBLIC_PREFIXES = ("r/", "s/", "api/v1/public/", "diagnosis/")
 # Writes that act on the caller's own account only, whatever the body names: revoking one's own API token.
 OWN_ACCOUNT_WRITES = {("delete", "/api/v1/auth/token/")}
 # Pages that are open by design (log in, password reset, API docs): only "no leak, no 5xx" applies.
@@ -108,6 +108,19 @@ class UnmappedParameter(Exception):
     pass
 
 
+def _diagnosis(target):
+    """The tenant's diagnosis link, its token and a result through it (made on first use)."""
+    from diagnosis import services as diagnosis_services
+
+    if not hasattr(target, "diagnosis"):
+        token = f"diagnosis-link-of-{target.org.slug}"
+        link, _ = diagnosis_services.link_create(organization=target.org, token=token)
+        result = diagnosis_services.result_submit(answers=dict.fromkeys([f"q{i:02d}" for i in range(1, 16)], 3),
+                                                  language="en", link=link)
+        target.diagnosis = (link, token, result)
+    return target.diagnosis
+
+
 def _value(name: str, prefix: str, target) -> str:
     """The value of path parameter ``name`` after the literal URL ``prefix``, pointing into ``target``."""
     admin = re.match(r"admin/([a-z]\w*)/([a-z]\w*)/$", prefix)
@@ -141,6 +154,11 @@ def _value(name: str, prefix: str, target) -> str:
         ("content_type_id", None): lambda: ContentType.objects.get_for_model(m.Wave).pk,
         ("object_id", "admin/r/"): lambda: target.wave.pk,
         ("url", None): lambda: f"nowhere/{target.wave.pk}/",  # only the catch-all matches
+        ("org_pk", "api/v1/organizations/"): lambda: target.org.pk,
+        ("pk", "api/v1/organizations/"): lambda: _diagnosis(target)[0].pk,  # …/diagnosis/links/{pk}/
+        ("token", "diagnosis/o/"): lambda: _diagnosis(target)[1],
+        ("uuid", "diagnosis/r/"): lambda: _diagnosis(target)[2].uuid,
+        ("uuid", "api/v1/public/diagnosis/"): lambda: _diagnosis(target)[2].uuid,
     }
     for (param, where), make in simple.items():
         if param == name and (where is None or prefix.startswith(where)):
@@ -299,7 +317,8 @@ def test_an_api_token_is_held_to_the_same_rules_as_a_session(away, owner):
         assert response.json() == {"detail": "Not found.", "code": "not_found"}
 
 
-PUBLIC_ROUTES = [r for r in ROUTES if r.template.startswith(PUBLIC_PREFIXES)]
+# The public routes that take a link or handle (the diagnosis questionnaire itself has none).
+PUBLIC_ROUTES = [r for r in ROUTES if r.template.startswith(PUBLIC_PREFIXES) and _ROUTE_PARAM.search(r.template)]
 
 
 @pytest.mark.parametrize("route", PUBLIC_ROUTES, ids=lambda r: r.template)
@@ -308,12 +327,14 @@ def test_unknown_public_links_are_plain_identical_404s(route, method, away):
     unknowns = {
         "token": ["x" * 43, "Zm9vYmFyYmF6cXV1eGZvb2JhcmJhenF1dXhmb29iYXI", away.token[:-1]],
         "slug": ["no-such-wave", "another-unknown", away.wave.slug + "-x"],
+        "uuid": ["00000000-0000-4000-8000-000000000000", "not-a-uuid", "6f1c1d9e-58f4-4a53-9d4f-2f5b8d0c9e11"],
     }
-    param = "token" if "token" in route.template else "slug"
+    param = "token" if "token" in route.template else "uuid" if "uuid" in route.template else "slug"
     bodies = set()
     for unknown in unknowns[param]:
         cache.clear()
         url = route.template.replace("<str:token>", unknown).replace("<slug:slug>", unknown)
+        url = url.replace("<str:uuid>", unknown)
         url = "/" + url.replace("<str:side>", "customer")
         kwargs = {"data": {"answers": {}}, "content_type": "application/json"} if method == "post" else {}
         response = getattr(Client(), method)(url, **kwargs)

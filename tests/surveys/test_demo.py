@@ -30,6 +30,12 @@ def load(*args: str) -> list[str]:
     return out.getvalue().splitlines()
 
 
+def diagnosis_demo_token() -> str:
+    from diagnosis.demo import demo_link_token
+
+    return demo_link_token(demo_org())
+
+
 def tokens(lines: list[str]) -> dict[str, str]:
     found = {}
     for line in lines:
@@ -124,6 +130,8 @@ def test_it_prints_logins_and_full_urls_one_per_line(small_demo):
         f"API docs: {base}/api/docs/",
         f"admin: {base}/admin/",
         f"executive reports: {base}/reports/",
+        f"quick diagnosis (anyone): {base}/diagnosis/",
+        f"quick diagnosis (the demo organization's link): {base}/diagnosis/o/{diagnosis_demo_token()}/",
     ]
 
 
@@ -131,7 +139,7 @@ def test_the_links_follow_the_public_url_so_another_port_prints_that_port(db, se
     settings.KAGAMI_PUBLIC_URL = "http://127.0.0.1:8123"
     lines = load("--responses", "30")
     links = [line for line in lines if "http" in line]
-    assert len(links) == 7 and all("http://127.0.0.1:8123/" in line for line in links)
+    assert len(links) == 9 and all("http://127.0.0.1:8123/" in line for line in links)
     assert not any(":8000" in line for line in lines)
 
 

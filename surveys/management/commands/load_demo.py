@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from diagnosis import demo as diagnosis_demo
 from surveys.demo import demo_load
 
 PROGRESS_FROM = 2000  # responses; below that the work takes a second or two
@@ -41,5 +42,6 @@ class Command(BaseCommand):
             ))
         else:
             self.stdout.write(f"Demo already loaded ({responses} responses); nothing changed. --reset rebuilds it.")
+        summary.lines += diagnosis_demo.seed(summary.organization)
         for line in summary.lines:
             self.stdout.write(line)
