@@ -116,17 +116,17 @@ def read_export(*, data: bytes, filename: str, header_rows: int | None = None) -
     head = list(itertools.islice(raw, header_rows or 3))
     if not head:
         raise import_failed("The file is empty.")
-    first = [_name(c) for c in head[0]]
+    first = [_name(c) for c in head[0][1]]
     if header_rows:
         tool, count = "header-rows", header_rows
-    elif len(head) >= 3 and any(_IMPORT_ID.match(c) for c in head[2]):
+    elif len(head) >= 3 and any(_IMPORT_ID.match(c) for c in head[2][1]):
         tool, count = "qualtrics", 3
     elif {"respondent id", "collector id"} <= set(first):
         tool, count = "surveymonkey", 2
     else:
         tool, count = "plain", 1
     if len(head) < count:
-        raise import_failed(f"The file has fewer than {count} rows: no data under its header.")
+        raise import_failed(f"The file has only {len(head)} row(s), fewer than its {count} header rows.")
     header = _header([cells for _, cells in head[:count]], tool if header_rows is None or count > 1 else "plain")
     if not any(not n.startswith("#") for n in header):
         raise import_failed("The first row must name the columns.", row=head[0][0])

@@ -141,7 +141,7 @@ def detect_items(header: Sequence[str], rows: Rows, reader: AnswerReader, *,
             skipped.append({"column": col, "reason": "an identifier, time, e-mail or survey-tool column"})
         else:
             candidates.append(col)
-    readings = reader.columns({col: (r.get(col, "") for _, r in rows) for col in candidates})
+    readings = reader.columns({col: [r.get(col, "") for _, r in rows] for col in candidates})
     items = []
     for col in candidates:
         reason = _not_an_item(col, rows, reader, readings[col])
@@ -189,7 +189,7 @@ class _Answers:
 def _read_answers(rows: list[tuple[int, Mapping[str, str]]], layout: FileLayout) -> _Answers:
     """Each side's respondents as they answered, or ImportFailed."""
     reader = layout.reader()
-    readings = reader.columns({col: (r.get(col, "") for _, r in rows) for col in layout.items})
+    readings = reader.columns({col: [r.get(col, "") for _, r in rows] for col in layout.items})
     problems = [{"row": 0, "column": col, "message": _ambiguous(readings[col])}
                 for col in layout.items if readings[col].ambiguous]
     values: dict[str, list[list[float]]] = {side: [] for side in SIDES}
