@@ -8,9 +8,10 @@ case folding, straight apostrophes and single spaces, so "STRONGLY  AGREE" and "
 
 Built-in wordings are whole scales, lowest level first (:data:`WORDINGS`), because the same words mean different
 levels in different scales: 「そう思う」 is the top of 「そう思わない … そう思う」 but the fourth level under
-「とてもそう思う」. A column's labels are read with the wordings that contain all of them; where those still
-disagree, those that fit the most label columns of the file decide; where they still disagree, the column is
-ambiguous and the user gives the levels with ``--labels``. Nothing here reads the database.
+「とてもそう思う」. A column's labels are read with the wordings that contain all of them (labels from no single
+wording are not read at all); where those disagree, those that fit the most label columns of the file decide;
+where they still disagree, the column is ambiguous and the user gives the levels with ``--labels``.
+Nothing here reads the database.
 """
 
 from __future__ import annotations
@@ -168,11 +169,12 @@ class AnswerReader:
         out = {}
         for col, found in labels.items():
             reading = ColumnReading()
-            # Of the wordings that hold all its labels, those that fit the most label columns of the file; if
-            # none holds them all, any (labels from two wordings: each read where it is not ambiguous).
+            # Of the wordings that hold all its labels, those that fit the most label columns of the file. If
+            # none holds them all, none is read: labels of two wordings (a 7-point "somewhat agree" among 5-point
+            # ones) would be read at levels nobody chose.
             own = fits.get(col) or []
             best = max((fitted[w] for w in own), default=0)
-            usable = [w for w in own if fitted[w] == best] or [w for _, w in wordings]
+            usable = [w for w in own if fitted[w] == best]
             for label in sorted(found):
                 levels = sorted({w.index(label) + 1 for w in usable if label in w})
                 if not levels:
