@@ -138,9 +138,10 @@ def pivot_long(table: ExportTable, *, side_column: str, id_column: str, item_col
                carried: Sequence[str]) -> ExportTable:
     """A long file (one row per respondent and item) as the wide one: one row per respondent.
 
-    ``carried`` columns (segments, weight) and the side are the respondent's: each of its rows must give the
-    same value. Raises ImportFailed listing every problem (a missing column, a blank id or item, a respondent
-    whose rows disagree, an item given twice for one respondent).
+    A respondent is a side and a respondent id. ``carried`` columns (segments, weight) are the respondent's:
+    each of its rows must give the same value. Raises ImportFailed listing every problem (a missing column, a
+    blank id or item, a respondent whose rows disagree on a carried column, an item given twice for one
+    respondent).
     """
     needed = [side_column, id_column, item_column, value_column, *carried]
     missing = [c for c in dict.fromkeys(needed) if c not in table.header]
@@ -148,7 +149,8 @@ def pivot_long(table: ExportTable, *, side_column: str, id_column: str, item_col
         raise import_failed(f"The long format needs the column(s) {', '.join(missing)}; the columns are: "
                             f"{', '.join(table.header)}.")
     problems: list[dict] = []
-    people: dict[str, tuple[int, dict[str, str]]] = {}
+    # A respondent is a side and an id: files of the two sides joined together often both number from 1.
+    people: dict[tuple[str, str], tuple[int, dict[str, str]]] = {}
     cell_rows: dict[tuple[int, str], int] = {}
     items: list[str] = []
     for number, record in table.rows:
@@ -161,8 +163,9 @@ def pivot_long(table: ExportTable, *, side_column: str, id_column: str, item_col
             problems.append({"row": number, "column": item_column,
                              "message": f"the item '{item}' has the name of the side or a segment or weight column."})
             continue
-        first, wide = people.setdefault(rid, (number, {c: record.get(c, "") for c in (side_column, *carried)}))
-        for c in (side_column, *carried):
+        key = (" ".join(record.get(side_column, "").split()).lower(), rid)
+        first, wide = people.setdefault(key, (number, {c: record.get(c, "") for c in (side_column, *carried)}))
+        for c in carried:
             if record.get(c, "").strip() != wide[c].strip():
                 problems.append({"row": number, "column": c, "message": f"respondent '{rid}' has '{wide[c]}' "
                                  f"here in row {first} and '{record.get(c, '')}' in this row."})

@@ -434,14 +434,24 @@ def test_the_long_format_gives_the_wide_files_result(tmp_path):
     assert from_long["file"]["format"] == "long"
 
 
-def test_the_long_format_names_a_duplicate_answer_and_a_respondent_on_two_sides(tmp_path):
-    rows = [["side", "respondent_id", "item", "value"], ["staff", "r1", "q1", 4], ["staff", "r1", "q2", 3],
-            ["staff", "r1", "q1", 5], ["customer", "r1", "q3", 2]]
+def test_the_long_format_names_a_duplicate_answer_and_a_respondent_whose_rows_disagree(tmp_path):
+    rows = [["side", "respondent_id", "team", "item", "value"], ["staff", "r1", "A", "q1", 4],
+            ["staff", "r1", "A", "q2", 3], ["staff", "r1", "A", "q1", 5], ["staff", "r1", "B", "q3", 2],
+            ["customer", "r1", "", "q1", 2]]  # the same id on the other side: another respondent, no problem
     with pytest.raises(CommandError) as exc:
-        _run(_csv(tmp_path / "long.csv", rows), "--long")
-    text = str(exc.value)
-    assert "Row 4, column 'item': respondent 'r1' answers 'q1' twice (rows 2 and 4)" in text
-    assert "Row 5, column 'side': respondent 'r1' has 'staff' here in row 2 and 'customer' in this row" in text
+        _run(_csv(tmp_path / "long.csv", rows), "--long", "--segment", "team")
+    lines = str(exc.value).splitlines()
+    assert lines == ["long.csv: Row 4, column 'item': respondent 'r1' answers 'q1' twice (rows 2 and 4).",
+                     "Row 5, column 'team': respondent 'r1' has 'A' here in row 2 and 'B' in this row."]
+
+
+def test_long_files_of_the_two_sides_numbered_alike_are_two_sets_of_respondents(tmp_path):
+    rows = [["side", "respondent_id", "item", "value"]]
+    for side, values in (("staff", (5, 4, 4, 5, 3)), ("customer", (2, 3, 1, 2, 3))):
+        rows += [[side, str(n), "q", v] for n, v in enumerate(values, start=1)]
+    result, _ = _run(_csv(tmp_path / "long.csv", rows), "--long")
+    assert result["response_counts"] == {"staff": 5, "customer": 5}
+    assert _item(result, "q")["gap"] == pytest.approx(4.2 - 2.2, rel=1e-12)
 
 
 def test_a_bad_value_in_the_long_format_is_named_at_its_own_row(tmp_path):
