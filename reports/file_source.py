@@ -1,11 +1,18 @@
 """A file exported from another survey tool as a gap source: its rows counted into the tables a wave gives.
 
 One row per respondent, a column naming the side, one column per matched item (the same column for the staff
-and the customer wording). The rows become the count tables of :mod:`reports.counts.tables` — per-level
-answer counts, dimension score counts, item moments for alpha — so :func:`reports.services.gap_analysis_of`
-treats a file exactly like a wave: the same disclosure (each side is one block, shown only with at least k
-respondents, and per item and dimension only with k answers), statistics, families and classification. A file
-has no releases, response rates, outcome items, accounts or segment fields: the result has none either.
+and the customer wording), optionally segment columns and a customer weight column. The rows become the count
+tables of :mod:`reports.counts.tables` — per-level answer counts and weight sums, dimension score counts, item
+moments for alpha, each per segment cell — so :func:`reports.services.gap_analysis_of` treats a file exactly
+like a wave: the same disclosure (blocks of at least k respondents per side, per item and dimension only with k
+answers), statistics, families and classification. A file has no releases, response rates, outcome items or
+accounts: the result has none either.
+
+Segment values in a file are declared by whoever made it, as an import's are: they never lift a group over k
+(docs/anonymity.md P5), so with the default channel no segment group is shown at all. ``verified_segments``
+records that the person analysing the file vouches that its segment values come from a roster (a contact
+list), not from the respondents; they then count as an invitation's do. Answers are read as levels by
+:mod:`reports.file_labels`; a file's shape (header rows, long format) is :mod:`reports.file_formats`.
 Nothing here reads the database.
 """
 
@@ -19,24 +26,33 @@ import numpy as np
 import pandas as pd
 
 from reports.counts import ACCOUNT_COLUMNS, CHANNEL_KEY, PairMoments, WaveCounts, segment_column
+from reports.file_formats import is_metadata
+from reports.file_labels import AnswerReader, ColumnReading, normalise
 from reports.sources import SIDES, GapSource
-from surveys import errors
+from surveys import disclosure, errors
 from surveys.models import Channel, Dimension, ItemKind, ItemPair, Language, Side
 
 STAFF_K_FLOOR = 3  # staff anonymity: no threshold below this, whatever a caller asks
-NA_DEFAULT = "na,n/a,dk,don't know,わからない,該当なし,-"  # answers that mean don't know / not applicable
+NA_DEFAULT = ("na,n/a,dk,don't know,わからない,該当なし,-,not applicable,no opinion,prefer not to say,"
+              "答えたくない,回答しない")  # answers that mean don't know / not applicable
 NA_VALUES = frozenset(NA_DEFAULT.split(","))
-# A file's answers are declared by whoever made the file, as an import's are (surveys.disclosure, P5).
+# A file's answers are declared by whoever made the file, as an import's are (surveys.disclosure, P5) ...
 CHANNEL = Channel.IMPORT.value
+# ... unless the person analysing it vouches that its segment values come from a roster, as an invitation's do.
+VOUCHED_CHANNEL = Channel.INVITATION.value
+assert disclosure.is_verified(VOUCHED_CHANNEL) and not disclosure.is_verified(CHANNEL)
 CHANNEL_COLUMN = segment_column(CHANNEL_KEY)
+Rows = Iterable[tuple[int, Mapping[str, str]]]
 
 
 @dataclass(frozen=True)
 class FileLayout:
-    """How to read a file: which column names the side and with which values, the items and how to score them.
+    """How to read a file: which column names the side and with which values, the items and how to score them,
+    the segment columns of each side and the customers' weight column.
 
     Column names and values are compared in lower case (as :func:`surveys.imports.read_table` gives the
-    header); ``dimensions`` are (name, item columns) pairs, each column one of ``items``.
+    header); ``dimensions`` are (name, item columns) pairs, each column one of ``items``; ``labels`` maps answer
+    labels (normalised, :func:`reports.file_labels.normalise`) to levels, None for N/A.
     """
 
     items: tuple[str, ...]
@@ -49,6 +65,11 @@ class FileLayout:
     dimensions: tuple[tuple[str, tuple[str, ...]], ...] = ()
     na_values: frozenset[str] = NA_VALUES
     k_min: int = 5
+    labels: Mapping[str, int | None] = field(default_factory=dict)
+    staff_segments: tuple[str, ...] = ()
+    customer_segments: tuple[str, ...] = ()
+    verified_segments: bool = False
+    weight_column: str | None = None  # customers' weights; staff are never weighted (docs/methods.md §9)
     levels: tuple[int, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -62,35 +83,120 @@ class FileLayout:
             raise ValueError(f"top-box levels must lie within 1..{self.scale}.")
         if any(not members or not set(members) <= set(self.items) for _, members in self.dimensions):
             raise ValueError("each dimension needs item columns being analysed.")
+        if set(self.items) & {self.side_column, self.weight_column, *self.segment_keys}:
+            raise ValueError("an item column cannot also be the side, a segment or the weight column.")
+
+    @property
+    def segment_keys(self) -> tuple[str, ...]:
+        """Every segment column, each once (a column can segment both sides)."""
+        return tuple(dict.fromkeys((*self.staff_segments, *self.customer_segments)))
+
+    def segments_of(self, side: str) -> tuple[str, ...]:
+        return self.staff_segments if side == Side.STAFF else self.customer_segments
+
+    def reader(self) -> AnswerReader:
+        return AnswerReader(self.scale, frozenset(normalise(v) for v in self.na_values), self.labels)
 
 
-def file_source(rows: Iterable[tuple[int, Mapping[str, str]]], layout: FileLayout, *, name: str) -> GapSource:
+def file_source(rows: Rows, layout: FileLayout, *, name: str) -> GapSource:
     """The gap source of a file's rows (``(row number, {column: cell})``, as ``read_table`` gives them).
 
-    Raises ImportFailed listing every bad cell (a side that is neither value, an answer that is not a whole
-    number on the scale): a file with problems is analysed not at all.
+    Raises ImportFailed listing every bad cell (a side that is neither value, an answer that is not a level,
+    label or N/A value of the scale, a bad weight), or naming the side the file has no rows of: a file with
+    problems is analysed not at all.
     """
-    answers = _read_answers(rows, layout)
+    answers = _read_answers(list(rows), layout)
     items, dimensions, dimension_items = _instrument(layout)
     # The result's "wave" entry: only a name (the file's); nothing of a wave, organization or instrument.
     meta = {"id": None, "name": name, "slug": None, "status": None, "opens_on": None, "closes_on": None,
             "organization": None, "instrument": None}
+    fields = {side: [{"key": key, "label_en": key, "label_ja": key, "choices": []}  # no choices: see _count_tables
+                     for key in layout.segments_of(side)] for side in SIDES}
     return GapSource(
         counts=_count_tables(answers, layout, items, dimension_items),
         items=items,
         dimensions=dimensions,
         dimension_items=dimension_items,
         thresholds={side: layout.k_min for side in SIDES},
-        fields={side: [] for side in SIDES},
+        fields=fields,
         meta={language: meta for language in (Language.EN, Language.JA)},
     )
 
 
-def _read_answers(rows: Iterable[tuple[int, Mapping[str, str]]], layout: FileLayout) -> dict[str, np.ndarray]:
-    """Each side's answers as it gave them (respondents × items, NaN for N/A), or ImportFailed."""
+def detect_items(header: Sequence[str], rows: Rows, reader: AnswerReader, *,
+                 reserved: Mapping[str, str]) -> tuple[list[str], list[dict[str, str]]]:
+    """The item columns of a file without ``--items``, and every other column with why it is not one.
+
+    An item column is no identifier, time or e-mail column (:func:`reports.file_formats.is_metadata`), and
+    every non-blank cell of it reads as a level or N/A, with at least two distinct levels. ``reserved`` maps
+    the side, segment and weight columns to what they are.
+    """
+    rows = list(rows)
+    skipped: list[dict[str, str]] = []
+    candidates = []
+    for col in header:
+        if col in reserved:
+            skipped.append({"column": col, "reason": f"the {reserved[col]} column"})
+        elif is_metadata(col):
+            skipped.append({"column": col, "reason": "an identifier, time, e-mail or survey-tool column"})
+        else:
+            candidates.append(col)
+    readings = reader.columns({col: [r.get(col, "") for _, r in rows] for col in candidates})
+    items = []
+    for col in candidates:
+        reason = _not_an_item(col, rows, reader, readings[col])
+        if reason:
+            skipped.append({"column": col, "reason": reason})
+        else:
+            items.append(col)
+    order = {col: j for j, col in enumerate(header)}
+    skipped.sort(key=lambda s: order[s["column"]])
+    return items, skipped
+
+
+def _not_an_item(col: str, rows: list[tuple[int, Mapping[str, str]]], reader: AnswerReader,
+                 reading: ColumnReading) -> str | None:
+    if reading.ambiguous:
+        return _ambiguous(reading)
+    levels = set()
+    for number, record in rows:
+        raw = record.get(col, "")
+        value = reader.read(raw, reading)
+        if value is None:
+            return f"not an answer of the {reader.scale}-point scale: '{raw}' in row {number}"
+        if not math.isnan(value):
+            levels.add(int(value))
+    if len(levels) < 2:
+        return ("no answers" if not levels else
+                f"fewer than 2 distinct levels (every answer is {levels.pop()}): not told from a constant")
+    return None
+
+
+def _ambiguous(reading: ColumnReading) -> str:
+    told = ", ".join(f"'{label}' ({' or '.join(map(str, levels))})" for label, levels in reading.ambiguous.items())
+    return f"labels whose level depends on the wording: {told}; give their levels with --labels"
+
+
+@dataclass
+class _Answers:
+    """Each side's respondents: answers as given (respondents × items, NaN for N/A), segment cells, weights."""
+
+    values: dict[str, np.ndarray]
+    atoms: dict[str, list[tuple[str | None, ...]]]  # one value per segment key (None: not given / not the side's)
+    weights: dict[str, np.ndarray]
+
+
+def _read_answers(rows: list[tuple[int, Mapping[str, str]]], layout: FileLayout) -> _Answers:
+    """Each side's respondents as they answered, or ImportFailed."""
+    reader = layout.reader()
+    readings = reader.columns({col: [r.get(col, "") for _, r in rows] for col in layout.items})
+    problems = [{"row": 0, "column": col, "message": _ambiguous(readings[col])}
+                for col in layout.items if readings[col].ambiguous]
     values: dict[str, list[list[float]]] = {side: [] for side in SIDES}
-    problems = []
+    atoms: dict[str, list[tuple[str | None, ...]]] = {side: [] for side in SIDES}
+    weights: dict[str, list[float]] = {side: [] for side in SIDES}
     staff_v, cust_v = layout.staff_value, layout.customer_value
+    keys = layout.segment_keys
     for number, record in rows:
         side_raw = (record.get(layout.side_column) or "").strip().lower()
         side = Side.STAFF if side_raw == staff_v else Side.CUSTOMER if side_raw == cust_v else None
@@ -101,23 +207,48 @@ def _read_answers(rows: Iterable[tuple[int, Mapping[str, str]]], layout: FileLay
         answered = []
         for col in layout.items:
             raw = (record.get(col) or "").strip()
-            if not raw or raw.lower() in layout.na_values:  # a blank cell is no answer, whatever the N/A values
-                answered.append(math.nan)
-                continue
-            try:
-                value = float(raw)
-            except ValueError:
-                value = math.nan
-            if not value.is_integer() or not 1 <= value <= layout.scale:
-                problems.append({"row": number, "column": col,
-                                 "message": f"'{raw}' is not a whole number from 1 to {layout.scale}."})
+            value = reader.read(raw, readings[col])
+            if value is None:
+                problems.append({"row": number, "column": col, "message": f"'{raw}' is not a whole number from 1 to "
+                                 f"{layout.scale}, an answer label of the scale or an N/A value (--labels gives a "
+                                 "label its level)."})
                 continue
             answered.append(value)
-        if len(answered) == len(layout.items):
+        weight = _weight(record, number, layout, side, problems)
+        if len(answered) == len(layout.items) and weight is not None:
+            own = layout.segments_of(side)
+            atoms[side].append(tuple((" ".join((record.get(k) or "").split()) or None) if k in own else None
+                                     for k in keys))
             values[side].append(answered)
+            weights[side].append(weight)
     if problems:
         raise errors.ImportFailed(problems, detail="The file has errors; nothing was analysed.")
-    return {side: np.array(values[side], dtype=float).reshape(-1, len(layout.items)) for side in SIDES}
+    for side, value in ((Side.STAFF, staff_v), (Side.CUSTOMER, cust_v)):
+        if not values[side]:
+            message = (f"The file has no {side} rows (none whose '{layout.side_column}' is '{value}'): the gap "
+                       "compares staff with customers, so a file needs both.")
+            raise errors.ImportFailed([{"row": 0, "column": layout.side_column, "message": message}], detail=message)
+    return _Answers(
+        values={side: np.array(values[side], dtype=float).reshape(-1, len(layout.items)) for side in SIDES},
+        atoms=atoms, weights={side: np.array(weights[side], dtype=float) for side in SIDES})
+
+
+def _weight(record: Mapping[str, str], number: int, layout: FileLayout, side: str, problems: list) -> float | None:
+    """A customer's weight (blank: 1, as the engine counts a customer without one, docs/methods.md §9); staff 1."""
+    if layout.weight_column is None or side == Side.STAFF:
+        return 1.0  # staff are never weighted: a staff row's weight cell is not read
+    raw = (record.get(layout.weight_column) or "").strip()
+    if not raw:
+        return 1.0
+    try:
+        weight = float(normalise(raw))
+    except ValueError:
+        weight = math.nan
+    if not math.isfinite(weight) or weight <= 0:
+        problems.append({"row": number, "column": layout.weight_column,
+                         "message": f"'{raw}' is not a weight: a positive number."})
+        return None
+    return weight
 
 
 def _instrument(layout: FileLayout) -> tuple[list[ItemPair], list[Dimension], dict[int, list[ItemPair]]]:
@@ -137,41 +268,56 @@ def _instrument(layout: FileLayout) -> tuple[list[ItemPair], list[Dimension], di
     return items, dimensions, dimension_items
 
 
-def _count_tables(answers: Mapping[str, np.ndarray], layout: FileLayout, items: Sequence[ItemPair],
+def _count_tables(answers: _Answers, layout: FileLayout, items: Sequence[ItemPair],
                   dimension_items: Mapping[int, Sequence[ItemPair]]) -> WaveCounts:
-    """The tables :mod:`reports.counts.groupby` reads from a wave, counted from the file's answers."""
+    """The tables :mod:`reports.counts.groupby` reads from a wave, counted from the file's answers per segment
+    cell (each side's respondents with the same segment values), with the customers' weight sums.
+
+    The segment fields carry no choices: the values a file holds are data, and listing one that is not
+    released would tell that someone gave it.
+    """
     position = {item.pk: j for j, item in enumerate(items)}
-    recoded = {side: _recode(x, items, layout.scale) for side, x in answers.items()}
     in_a_dimension = {i.pk for members in dimension_items.values() for i in members}
     overall = [i for i in items if i.pk in in_a_dimension]
+    channel = VOUCHED_CHANNEL if layout.verified_segments else CHANNEL
+    seg_cols = [segment_column(key) for key in layout.segment_keys]
 
-    responses = [(side, CHANNEL, len(x)) for side, x in answers.items() if len(x)]
-    answer_rows = []
-    for side, x in answers.items():  # as answered: the engine reverses a reverse-keyed item's counts itself
-        for item in items:
-            column = x[:, position[item.pk]]
-            values, counts = np.unique(column[~np.isnan(column)].astype(np.int64), return_counts=True)
-            answer_rows += [(side, item.pk, int(v), CHANNEL, None, int(n), float(n), float(n))
-                            for v, n in zip(values, counts, strict=True)]
-    score_rows, overall_rows = [], []
-    for side, x in recoded.items():
-        for dim_id, members in dimension_items.items():
-            score_rows += [(side, dim_id, s, c, CHANNEL, None, n, float(n), float(n))
-                           for s, c, n in _score_counts(x[:, [position[i.pk] for i in members]])]
-        if overall:
-            overall_rows += [(side, 0, s, c, CHANNEL, n, float(n), float(n))
-                             for s, c, n in _score_counts(x[:, [position[i.pk] for i in overall]])]
+    responses, answer_rows, score_rows, overall_rows = [], [], [], []
+    for side in SIDES:
+        x_all, w_all = answers.values[side], answers.weights[side]
+        recoded_all = _recode(x_all, items, layout.scale)
+        cells: dict[tuple[str | None, ...], list[int]] = {}
+        for n, atom in enumerate(answers.atoms[side]):
+            cells.setdefault(atom, []).append(n)
+        for atom, members in cells.items():
+            x, w, recoded = x_all[members], w_all[members], recoded_all[members]
+            responses.append((side, *atom, channel, len(members)))
+            for item in items:  # as answered: the engine reverses a reverse-keyed item's counts itself
+                column = x[:, position[item.pk]]
+                for value in np.unique(column[~np.isnan(column)]).astype(np.int64):
+                    at = column == value
+                    answer_rows.append((side, item.pk, int(value), *atom, channel, None, int(at.sum()),
+                                        float(w[at].sum()), float((w[at] ** 2).sum())))
+            for dim_id, dim_members in dimension_items.items():
+                score_rows += [(side, dim_id, sc, c, *atom, channel, None, n, sw, sw2) for sc, c, n, sw, sw2
+                               in _score_counts(recoded[:, [position[i.pk] for i in dim_members]], w)]
+            if overall:
+                overall_rows += [(side, 0, sc, c, *atom, channel, n, sw, sw2) for sc, c, n, sw, sw2
+                                 in _score_counts(recoded[:, [position[i.pk] for i in overall]], w)]
+    # Alpha is the whole side's (docs/anonymity.md, per unit): one set of moments per side, whatever the cells.
+    recoded = {side: _recode(answers.values[side], items, layout.scale) for side in SIDES}
     moments = {(side, dim_id, complete): _moments(recoded[side], [position[i.pk] for i in members],
                                                   [i.pk for i in members], complete_only=complete)
                for dim_id, members in dimension_items.items() for side in SIDES for complete in (True, False)}
+    segs = [*seg_cols, CHANNEL_COLUMN]
     return WaveCounts(
-        answers=pd.DataFrame.from_records(answer_rows, columns=["side", "item_id", "value", CHANNEL_COLUMN,
+        answers=pd.DataFrame.from_records(answer_rows, columns=["side", "item_id", "value", *segs,
                                                                 "account_status", "n", "w", "w2"]),
-        scores=pd.DataFrame.from_records(score_rows, columns=["side", "dimension_id", "s", "c", CHANNEL_COLUMN,
+        scores=pd.DataFrame.from_records(score_rows, columns=["side", "dimension_id", "s", "c", *segs,
                                                               "account_status", "n", "w", "w2"]),
-        overall_scores=pd.DataFrame.from_records(overall_rows, columns=["side", "dimension_id", "s", "c",
-                                                                        CHANNEL_COLUMN, "n", "w", "w2"]),
-        responses=pd.DataFrame.from_records(responses, columns=["side", CHANNEL_COLUMN, "n"]),
+        overall_scores=pd.DataFrame.from_records(overall_rows, columns=["side", "dimension_id", "s", "c", *segs,
+                                                                        "n", "w", "w2"]),
+        responses=pd.DataFrame.from_records(responses, columns=["side", *segs, "n"]),
         moments=moments,
         accounts=pd.DataFrame(columns=ACCOUNT_COLUMNS),
     )
@@ -186,15 +332,20 @@ def _recode(x: np.ndarray, items: Sequence[ItemPair], scale: int) -> np.ndarray:
     return out
 
 
-def _score_counts(x: np.ndarray) -> list[tuple[int, int, int]]:
-    """(sum of answers s, answered items c, respondents n) over respondents who answered any item of ``x``."""
+def _score_counts(x: np.ndarray, w: np.ndarray) -> list[tuple[int, int, int, float, float]]:
+    """(sum of answers s, answered items c, respondents n, Σw, Σw²) over respondents who answered any item of
+    ``x`` (``w``: their weights)."""
     answered = (~np.isnan(x)).sum(axis=1)
     sums = np.nansum(x, axis=1).astype(np.int64)
     keep = answered > 0
     if not keep.any():
         return []
-    pairs, counts = np.unique(np.stack([sums[keep], answered[keep]], axis=1), axis=0, return_counts=True)
-    return [(int(s), int(c), int(n)) for (s, c), n in zip(pairs, counts, strict=True)]
+    pairs, inverse = np.unique(np.stack([sums[keep], answered[keep]], axis=1), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    n = np.bincount(inverse, minlength=len(pairs))
+    sw = np.bincount(inverse, weights=w[keep], minlength=len(pairs))
+    sw2 = np.bincount(inverse, weights=w[keep] ** 2, minlength=len(pairs))
+    return [(int(s), int(c), int(k), float(a), float(b)) for (s, c), k, a, b in zip(pairs, n, sw, sw2, strict=True)]
 
 
 def _moments(x: np.ndarray, columns: list[int], ids: list[int], *, complete_only: bool,

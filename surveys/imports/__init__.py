@@ -20,7 +20,8 @@ from surveys.imports._checks import ImportResult, describe_problems
 from surveys.imports.accounts import accounts_header, import_accounts
 from surveys.imports.invitations import import_invitations, invitations_header
 from surveys.imports.responses import import_responses
-from surveys.imports.tables import EXTRA_CELLS, Table, open_table, read_table
+from surveys.imports.tables import EXTRA_CELLS, Table, open_rows, open_table, read_table, table_records
 
 __all__ = ["EXTRA_CELLS", "ImportResult", "Table", "accounts_header", "describe_problems", "import_accounts",
-           "import_invitations", "import_responses", "invitations_header", "open_table", "read_table"]
+           "import_invitations", "import_responses", "invitations_header", "open_rows", "open_table", "read_table",
+           "table_records"]

@@ -234,14 +234,11 @@ class Table:
     rows: Iterator[Row]
 
 
-def open_table(*, data: bytes, filename: str, max_rows: int | None = None) -> Table:
-    """Open a CSV or XLSX file: its header now, its non-blank rows as they are iterated.
-
-    Header names are stripped and lower-cased; each row is ``(row number as Excel shows it, {header:
-    stripped text})``. Only the header is read here, so callers check it before any row is read. Raises
-    ImportFailed for an empty, undecodable, unsupported file or a bad header, ImportTooLarge (413) for
-    one over ``KAGAMI_MAX_IMPORT_BYTES``; iterating the rows raises ImportTooLarge past ``max_rows``
-    data rows, and ImportFailed for a cell longer than ``KAGAMI_IMPORT_MAX_CELL_CHARS``.
+def open_rows(*, data: bytes, filename: str, max_rows: int | None = None) -> Iterator[tuple[int, list[str]]]:
+    """A CSV or XLSX file's rows as they are, header rows included: ``(row number as Excel shows it, [stripped
+    cells])``, blank XLSX rows left out. For files whose header is more than one row (exports of survey tools);
+    :func:`open_table` is the reader of one-row headers. Raises as :func:`open_table` does; past ``max_rows``
+    data rows (after the first) an ImportTooLarge, for XLSX only (a CSV caller counts its own rows).
     """
     limit = settings.KAGAMI_MAX_IMPORT_BYTES
     if len(data) > limit:
@@ -251,15 +248,26 @@ def open_table(*, data: bytes, filename: str, max_rows: int | None = None) -> Ta
         raise import_failed("The file is empty.")
     name = (filename or "").lower()
     if data.startswith(b"PK\x03\x04"):
-        raw_rows = _xlsx_rows(data, max_rows)
-    elif name.endswith((".xls", ".xlsb", ".ods", ".numbers")) or data.startswith(b"\xd0\xcf\x11\xe0"):
+        return _xlsx_rows(data, max_rows)
+    if name.endswith((".xls", ".xlsb", ".ods", ".numbers")) or data.startswith(b"\xd0\xcf\x11\xe0"):
         raise import_failed("Old Excel (.xls) and other spreadsheet formats are not supported; save as .xlsx or CSV.")
-    elif name.endswith((".xlsx", ".xlsm")):
+    if name.endswith((".xlsx", ".xlsm")):
         raise import_failed("The file is named .xlsx but is not an Excel workbook; save it again as .xlsx.")
-    elif name.endswith((".csv", ".tsv", ".txt")) or "." not in name.rsplit("/", 1)[-1]:
-        raw_rows = _csv_rows(data)
-    else:
-        raise import_failed("Unsupported file type: upload a .csv or .xlsx file.")
+    if name.endswith((".csv", ".tsv", ".txt")) or "." not in name.rsplit("/", 1)[-1]:
+        return _csv_rows(data)
+    raise import_failed("Unsupported file type: upload a .csv or .xlsx file.")
+
+
+def open_table(*, data: bytes, filename: str, max_rows: int | None = None) -> Table:
+    """Open a CSV or XLSX file: its header now, its non-blank rows as they are iterated.
+
+    Header names are stripped and lower-cased; each row is ``(row number as Excel shows it, {header:
+    stripped text})``. Only the header is read here, so callers check it before any row is read. Raises
+    ImportFailed for an empty, undecodable, unsupported file or a bad header, ImportTooLarge (413) for
+    one over ``KAGAMI_MAX_IMPORT_BYTES``; iterating the rows raises ImportTooLarge past ``max_rows``
+    data rows, and ImportFailed for a cell longer than ``KAGAMI_IMPORT_MAX_CELL_CHARS``.
+    """
+    raw_rows = open_rows(data=data, filename=filename, max_rows=max_rows)
 
     first = next(raw_rows, None)
     if first is None:
@@ -306,6 +314,13 @@ def _records(raw_rows: Iterator[tuple[int, list[str]]], header: list[str],
         if extra:
             record[EXTRA_CELLS] = str(len(extra))
         yield number, record
+
+
+def table_records(raw_rows: Iterator[tuple[int, list[str]]], header: list[str],
+                  max_rows: int | None = None) -> Iterator[Row]:
+    """Rows of :func:`open_rows` (past the header) as :func:`open_table` gives them, with the same checks,
+    for a header the caller built (every name non-empty and unique)."""
+    return _records(raw_rows, header, max_rows)
 
 
 def read_table(*, data: bytes, filename: str, max_rows: int | None = None) -> tuple[list[str], list[Row]]:

@@ -79,11 +79,17 @@ def test_analyse_csv_matches_scipy_on_a_file_from_another_tool(tmp_path):
 def test_analyse_csv_reports_each_bad_cell_and_analyses_nothing(tmp_path):
     path = _export(tmp_path, [["staff", 1, 2, 9], ["client", 3, 3, 3], ["customer", 2, "x", 1]])
     with pytest.raises(CommandError) as exc:
-        call_command("analyse_csv", str(path))
+        call_command("analyse_csv", str(path), "--items", "q1,q2,q3")
     message = str(exc.value)
     assert "row 2" in message.lower() and "q3" in message
     assert "row 3" in message.lower() and "side" in message
     assert "row 4" in message.lower() and "q2" in message
+    # Without --items, the columns with such cells are not items, and the list says why on standard error.
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="Row 3, column 'side': 'client' is neither"):
+        call_command("analyse_csv", str(path), stderr=err)
+    assert "q2: not an answer of the 5-point scale: 'x' in row 4" in err.getvalue()
+    assert "q3: not an answer of the 5-point scale: '9' in row 2" in err.getvalue()
 
 
 @pytest.fixture

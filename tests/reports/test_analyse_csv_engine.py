@@ -69,8 +69,10 @@ def test_analyse_csv_of_a_waves_export_gives_the_engines_result_for_the_wave(exp
                  "--format", "json", "--out", str(out))
     got = json.loads(out.read_text(encoding="utf-8"))
 
-    # The engine's result, whole: every item and dimension statistic, status, family and class, and alpha.
-    assert set(got) == set(expected)
+    # The engine's result, whole: every item and dimension statistic, status, family and class, and alpha; and
+    # what the command adds about the file.
+    assert set(got) == set(expected) | {"file", "skipped"}
+    assert got["skipped"] == [] and got["file"]["items"] == ITEMS.split(",")
     assert [i["key"] for i in got["items"]] == [i["key"] for i in expected["items"]]
     assert _same(got["items"], expected["items"]) == []
     assert [d["key"] for d in got["dimensions"]] == ["culture", "speed"]
@@ -190,7 +192,11 @@ def test_a_seven_point_file_with_reverse_keying_and_an_undimensioned_item(tmp_pa
     (["--k-min", "2"], "below 3"),
     (["--dimension", "x=q1,nope"], "--dimension 'x=q1,nope'"),
     (["--topbox", "5,6"], "--topbox"),
-    (["--items", "q1,zz"], "Item column(s) not found: zz"),
+    (["--items", "q1,zz"], "--items: no column matches 'zz'"),
+    (["--items", "side"], "--items: side is the side column"),
+    (["--reverse", "q9"], "--reverse: q9 is not an item column"),
+    (["--weight", "w"], "--weight: column 'w' not found"),
+    (["--segment", "staff:dept"], "--segment: column 'dept' not found"),
     (["--side-column", "group"], "Column 'group' not found"),
 ])
 def test_bad_options_are_command_errors(tmp_path, args, message):
