@@ -283,16 +283,27 @@ def _dimension_entries(data: _Disclosed, *, staff_filter, customer_filter, langu
                     "item_keys": [i.key for i in items],
                     "withheld": data.withheld_n(f"dim:{dim.pk}", staff_filter, customer_filter)})
         res["alpha"] = {side: {"listwise": res.get(f"cronbach_alpha_listwise_{side}"),
+                               "ci_low": res.get(f"cronbach_alpha_listwise_ci_low_{side}"),
+                               "ci_high": res.get(f"cronbach_alpha_listwise_ci_high_{side}"),
                                "pairwise": res.get(f"cronbach_alpha_pairwise_{side}"),
                                "n_complete": rel[side]["n_complete_cases"],
                                "status": rel[side]["cronbach_alpha_display"]}
                         for side in ("staff", "customer")}
         if res["report_status"] in SUPPRESSED:
-            # Reliability is a whole-side figure, but nothing at all is shown next to a suppressed cell.
-            for side in ("staff", "customer"):
-                res["alpha"][side].update({"listwise": None, "pairwise": None})
+            _blank_alpha(res)
         entries.append(res)
     return stats.adjust_dimension_family(entries, classify_with=correction)
+
+
+def _blank_alpha(entry: dict) -> None:
+    """Reliability is a whole-side figure, but nothing at all is shown next to a suppressed cell (§3.3, §5)."""
+    for side in ("staff", "customer"):
+        entry["alpha"][side].update({"listwise": None, "ci_low": None, "ci_high": None, "pairwise": None})
+        for field in ("cronbach_alpha_listwise", "cronbach_alpha_listwise_ci_low", "cronbach_alpha_listwise_ci_high",
+                      "cronbach_alpha_pairwise"):
+            if entry.get(f"{field}_{side}") is not None:
+                entry[f"{field}_{side}"] = None
+                entry["undefined"].append(f"{field}_{side}: not shown next to a suppressed cell")
 
 
 def _reliability(data: _Disclosed, side: str, dim: Dimension, m_items: int) -> dict:
@@ -304,15 +315,19 @@ def _reliability(data: _Disclosed, side: str, dim: Dimension, m_items: int) -> d
     display = "insufficient_data" if n_complete < 10 else "low_base" if n_complete < 30 else "show"
     lw = _alpha_from_moments(listwise, m_items, pairwise=False) if display != "insufficient_data" else None
     pw = _alpha_from_moments(pairwise, m_items, pairwise=True)
+    # Feldt's df come from the complete cases the listwise moments were summed over, not from every respondent.
+    ci_low, ci_high = stats.feldt_interval(lw, n_complete, m_items) if lw is not None else (None, None)
+    why = "fewer than 10 complete cases" if display == "insufficient_data" else "variance of the total score is zero"
     return {
         "n_complete_cases": n_complete,
         "cronbach_alpha_listwise": lw,
+        "cronbach_alpha_listwise_ci_low": ci_low,
+        "cronbach_alpha_listwise_ci_high": ci_high,
         "cronbach_alpha_pairwise": pw,
         "cronbach_alpha_display": display,
         "show_pairwise": n_complete < n_any / 2,
-        "undefined": ([] if lw is not None else [
-            "cronbach_alpha_listwise: " + ("fewer than 10 complete cases" if display == "insufficient_data"
-                                           else "variance of the total score is zero")])
+        "undefined": ([] if lw is not None else [f"{field}: {why}" for field in (
+            "cronbach_alpha_listwise", "cronbach_alpha_listwise_ci_low", "cronbach_alpha_listwise_ci_high")])
         + ([] if pw is not None else ["cronbach_alpha_pairwise: an item pair has fewer than 2 joint answers"]),
     }
 
@@ -443,6 +458,10 @@ def _group_n(data: _Disclosed, side: str, flt, k_min: int) -> int | None:
 
 def _did(data: _Disclosed, before: _Disclosed, *, staff_filter, customer_filter, language: str) -> dict:
     k_staff, k_cust = data.source.k(Side.STAFF), data.source.k(Side.CUSTOMER)
+    # Groups whose selection is not released in their wave: shown as suppressed, never as "no data, n = 0" (§5.1).
+    hidden = [f"{side}_{wave}" for wave, d in (("wave1", before), ("wave2", data))
+              for side, flt, k in ((Side.STAFF, staff_filter, k_staff), (Side.CUSTOMER, customer_filter, k_cust))
+              if _group_n(d, side, flt, k) is None]
     old_items = {i.key: i for i in before.likert}
     items = []
     for item in data.likert:
@@ -454,10 +473,11 @@ def _did(data: _Disclosed, before: _Disclosed, *, staff_filter, customer_filter,
             for side, flt in ((Side.STAFF, staff_filter), (Side.CUSTOMER, customer_filter)):
                 rows = _select(d.answers, side, flt)
                 groups.append(_level_counts(rows[rows.item_id == it.pk], it))
-        res = did_from_counts(*groups, item.levels, topbox_levels=item.topbox_levels or None,
-                                    k_min_staff=k_staff, k_min_customer=k_cust)
+        # The top box of the item's own entry (§2.5: the two highest levels unless configured), in both waves.
+        res = did_from_counts(*groups, item.levels, topbox_levels=item.topbox_levels or item.levels[-2:],
+                              k_min_staff=k_staff, k_min_customer=k_cust)
         res["key"] = item.key
-        items.append(res)
+        items.append(_hide_did_groups(res, hidden))
     old_dims = {d.key: d for d in before.dimensions}
     dims = []
     for dim in data.dimensions:
@@ -470,9 +490,21 @@ def _did(data: _Disclosed, before: _Disclosed, *, staff_filter, customer_filter,
             k_min_staff=k_staff, k_min_customer=k_cust,
         )
         res["key"] = dim.key
-        dims.append(res)
+        dims.append(_hide_did_groups(res, hidden))
     earlier = before.source.described(language)
     return {"compare_wave": {"id": earlier["id"], "name": earlier["name"]}, "items": items, "dimensions": dims}
+
+
+def _hide_did_groups(res: dict, hidden: list[str]) -> dict:
+    """A change entry with a group that is not released: that group's n is not told, the status is suppressed."""
+    if not hidden or res["report_status"] != "no_data":
+        return res  # a suppressed entry shows nothing already; any other status means every group is released
+    for group in hidden:
+        res[f"n_{group}"] = None
+        res["undefined"].append(f"n_{group}: this selection is not released (fewer than the threshold)")
+    res["report_status"] = _suppressed_status(Side.STAFF if any(g.startswith("staff") for g in hidden)
+                                              else Side.CUSTOMER)
+    return res
 
 
 def _churn(data: _Disclosed, *, language: str) -> dict | None:
@@ -612,6 +644,8 @@ def _hide_side(entry: dict, side: str) -> None:
 
     blank(entry, "")
     entry["report_status"] = _suppressed_status(side)
+    if "alpha" in entry:
+        _blank_alpha(entry)
 
 
 def segment_difference(*, wave: Wave, side: str, field: str, first: str, second: str,

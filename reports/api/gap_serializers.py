@@ -160,10 +160,15 @@ class GapItemSerializer(GapComparisonSerializer):
 
 
 class GapAlphaSideSerializer(serializers.Serializer):
-    listwise = _num()
+    """Cronbach's alpha of one side's whole wave (docs/methods.md §3.3); null next to a suppressed cell."""
+
+    listwise = _num(help_text="Listwise alpha: respondents who answered every item of the dimension.")
+    ci_low = _num(help_text="Feldt 95 % interval of the listwise alpha, df from n_complete (not all respondents).")
+    ci_high = _num(help_text="Upper end of the Feldt 95 % interval.")
     pairwise = _num()
-    n_complete = serializers.IntegerField()
-    status = serializers.CharField()
+    n_complete = serializers.IntegerField(help_text="Respondents who answered every item of the dimension.")
+    status = serializers.ChoiceField(choices=["insufficient_data", "low_base", "show"],
+                                     help_text="Below 10 complete cases no listwise alpha; 10-29 low base.")
 
 
 class GapAlphaSerializer(serializers.Serializer):
@@ -240,10 +245,30 @@ class GapSegmentsSerializer(serializers.Serializer):
     customer = GapSegmentFieldSerializer(many=True)
 
 
+class GapTopBoxDidSerializer(serializers.Serializer):
+    """Change of the top-box gap: (p_S2 − p_C2) − (p_S1 − p_C1), normal interval (docs/methods.md §7)."""
+
+    diff = _num()
+    se = _num()
+    ci_low = _num()
+    ci_high = _num()
+    low_base = serializers.BooleanField(allow_null=True, help_text="A group has fewer than 30 answers.")
+
+
 class GapDidEntrySerializer(serializers.Serializer):
+    """The change of one gap between the compared wave (wave 1) and this wave (wave 2), docs/methods.md §7."""
+
     key = serializers.CharField()
+    n_staff_wave1 = _int(help_text="Null when the group is below its threshold (then every number is null).")
+    n_customer_wave1 = _int()
+    n_staff_wave2 = _int()
+    n_customer_wave2 = _int()
     gap_wave1 = _num()
+    gap_wave1_ci_low = _num(help_text="Welch 95 % interval of the compared wave's own gap.")
+    gap_wave1_ci_high = _num()
     gap_wave2 = _num()
+    gap_wave2_ci_low = _num(help_text="Welch 95 % interval of this wave's own gap.")
+    gap_wave2_ci_high = _num()
     did = _num()
     se = _num()
     df = _num()
@@ -251,8 +276,15 @@ class GapDidEntrySerializer(serializers.Serializer):
     p = _num()
     ci_low = _num()
     ci_high = _num()
-    report_status = serializers.CharField()
-    undefined = serializers.ListField(child=serializers.CharField(), required=False)
+    ci_excludes_zero = serializers.BooleanField(
+        allow_null=True, help_text="True only when the 95 % interval of the change excludes 0: "
+                                   "only then may 'the gap changed' be said.")
+    report_status = serializers.ChoiceField(choices=STATUS_CHOICES)
+    undefined = serializers.ListField(child=serializers.CharField())
+
+
+class GapDidItemSerializer(GapDidEntrySerializer):
+    topbox_did = GapTopBoxDidSerializer(help_text="The item's own top box (docs/methods.md §2.5) in both waves.")
 
 
 class GapWaveRefSerializer(serializers.Serializer):
@@ -262,7 +294,7 @@ class GapWaveRefSerializer(serializers.Serializer):
 
 class GapDidSerializer(serializers.Serializer):
     compare_wave = GapWaveRefSerializer()
-    items = GapDidEntrySerializer(many=True)
+    items = GapDidItemSerializer(many=True)
     dimensions = GapDidEntrySerializer(many=True)
 
 

@@ -16,7 +16,7 @@ from reports.selectors import REPORT_READERS
 
 # The serialized body is cached next to the engine's result (reports.gap): rendering a whole analysis
 # is a cost on every repeat. A new name here whenever the serializer's output changes.
-RENDER_NAME = "api-v1"
+RENDER_NAME = "api-v2"
 
 
 def _render(result: dict) -> dict:

@@ -86,22 +86,6 @@ def test_analyse_csv_reports_each_bad_cell_and_analyses_nothing(tmp_path):
     assert "row 4" in message.lower() and "q2" in message
 
 
-@pytest.fixture
-def earlier_wave(gap_wave):
-    """A second, earlier wave of the gap wave's organization (rolled back after the test)."""
-    from surveys import releases
-    from surveys import services as survey_services
-    from tests.gap.conftest import fill_wave
-
-    wave, _ = gap_wave
-    h1 = survey_services.wave_create(organization=wave.organization, instrument=wave.instrument, name="H1 earlier",
-                                     slug="gap-h1")
-    survey_services.wave_open(wave=h1)
-    fill_wave(h1, seed=3, n_staff=30, n_customer=30, staff_shift=0.2)
-    releases.publish_due(h1)
-    return h1
-
-
 def test_the_gap_table_shows_the_change_since_the_compared_wave(gap_wave, earlier_wave):
     wave, _ = gap_wave
     buf = io.StringIO()
