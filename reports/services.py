@@ -25,7 +25,7 @@ import pandas as pd
 from reports import stats
 from reports.counts import PairMoments
 from reports.disclosed import disclose
-from reports.filters import check_compare_wave, validate_filter
+from reports.filters import bootstrap_options, check_compare_wave, validate_filter
 from reports.sources import GapSource, wave_source
 from reports.stats.churn import churn_comparison
 from reports.stats.did import did_from_counts, did_from_scores
@@ -106,7 +106,7 @@ def _item_text(item: ItemPair, side: str, language: str, company: str) -> str:
 
 
 def _item_entries(data: _Disclosed, items: list[ItemPair], *, staff_filter, customer_filter,
-                  language: str, weighted: bool) -> list[dict]:
+                  language: str, weighted: bool, bootstrap: Mapping[str, Any] | None = None) -> list[dict]:
     table = data.answers
     company = data.source.company_name(language)
     k_staff, k_cust = data.source.k(Side.STAFF), data.source.k(Side.CUSTOMER)
@@ -119,7 +119,7 @@ def _item_entries(data: _Disclosed, items: list[ItemPair], *, staff_filter, cust
         b = _level_counts(b_rows, item)
         res = stats.item_comparison(
             a, b, item.levels, item.topbox_levels or item.levels[-2:],
-            k_min_staff=k_staff, k_min_customer=k_cust, complementary_suppressed=False,
+            k_min_staff=k_staff, k_min_customer=k_cust, complementary_suppressed=False, bootstrap=bootstrap,
         )
         if weighted:
             res["weighted"] = weighted_item_comparison(
@@ -538,7 +538,8 @@ def _churn(data: _Disclosed, *, language: str) -> dict | None:
 def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
                  customer_filter: Mapping[str, str] | None = None, compare_wave: Wave | None = None,
                  weighted: bool = False, segments: bool = True, language: str = Language.EN,
-                 dimension_correction: str = "holm") -> dict[str, Any]:
+                 dimension_correction: str = "holm", bootstrap: str | None = None,
+                 bootstrap_reps: int | None = None) -> dict[str, Any]:
     """The whole gap analysis of one comparison view of a wave (see module docstring and docs/methods.md §11):
     the wave's source (:func:`reports.sources.wave_source`: what is due published, then read) through
     :func:`gap_analysis_of`.
@@ -550,12 +551,14 @@ def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
     staff_filter = validate_filter(wave, Side.STAFF, staff_filter, "staff")
     customer_filter = validate_filter(wave, Side.CUSTOMER, customer_filter, "customer")
     _check_correction(dimension_correction)
+    bootstrap_options(bootstrap, bootstrap_reps)
     check_compare_wave(wave, compare_wave)
     source = wave_source(wave)
     return gap_analysis_of(source, staff_filter=staff_filter, customer_filter=customer_filter,
                            compare=wave_source(compare_wave) if compare_wave is not None else None,
                            weighted=weighted, segments=segments, language=language,
-                           dimension_correction=dimension_correction)
+                           dimension_correction=dimension_correction, bootstrap=bootstrap,
+                           bootstrap_reps=bootstrap_reps)
 
 
 def _check_correction(dimension_correction: str) -> None:
@@ -566,7 +569,8 @@ def _check_correction(dimension_correction: str) -> None:
 def gap_analysis_of(source: GapSource, *, staff_filter: Mapping[str, str] | None = None,
                     customer_filter: Mapping[str, str] | None = None, compare: GapSource | None = None,
                     weighted: bool = False, segments: bool = True, language: str = Language.EN,
-                    dimension_correction: str = "holm") -> dict[str, Any]:
+                    dimension_correction: str = "holm", bootstrap: str | None = None,
+                    bootstrap_reps: int | None = None) -> dict[str, Any]:
     """The whole gap analysis of one comparison view of a source — a wave's or a file's — with ``compare``
     an earlier source for the change of each gap (docs/methods.md §7, §11).
 
@@ -578,12 +582,14 @@ def gap_analysis_of(source: GapSource, *, staff_filter: Mapping[str, str] | None
     staff_filter = validate_filter(source, Side.STAFF, staff_filter, "staff")
     customer_filter = validate_filter(source, Side.CUSTOMER, customer_filter, "customer")
     _check_correction(dimension_correction)
+    # Opt-in (docs/methods.md §2.6): without it the result has no bootstrap key at all.
+    boot = bootstrap_options(bootstrap, bootstrap_reps)
 
     _memo_reset()
     data = _Disclosed(source)
     k_staff, k_cust = source.k(Side.STAFF), source.k(Side.CUSTOMER)
     items = _item_entries(data, list(data.likert), staff_filter=staff_filter, customer_filter=customer_filter,
-                          language=language, weighted=weighted)
+                          language=language, weighted=weighted, bootstrap=boot)
     undefined: list[str] = []
     counts = {"staff": _group_n(data, Side.STAFF, staff_filter, k_staff),
               "customer": _group_n(data, Side.CUSTOMER, customer_filter, k_cust)}
@@ -615,6 +621,8 @@ def gap_analysis_of(source: GapSource, *, staff_filter: Mapping[str, str] | None
         "churn": _churn(data, language=language),
         "undefined": undefined,
     }
+    if boot is not None:
+        result["filters"]["bootstrap"] = dict(boot)
     for side, hidden in hidden_group.items():
         if hidden:
             # A selection that is not released shows as suppressed, not as "no data": whether it is empty or

@@ -1,4 +1,5 @@
-"""Serializers of the gap API: the output contract of docs/methods.md §11 as real schema components.
+"""Serializers of the gap API: the output contract of docs/methods.md §11 as real schema components (the query
+parameters are :mod:`reports.api.gap_query`).
 
 They document (and render) what ``reports.services.gap_analysis`` returns; every
 number may be null, with the reason in the entry's ``undefined`` list.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from surveys.models import Language
+from reports.filters import BOOTSTRAP_METHODS
 
 
 def _num(**kw) -> serializers.FloatField:
@@ -113,6 +114,28 @@ class GapWeightedSerializer(serializers.Serializer):
     undefined = serializers.ListField(child=serializers.CharField())
 
 
+class GapBootstrapIntervalSerializer(serializers.Serializer):
+    ci_low = _num()
+    ci_high = _num()
+
+
+class GapBootstrapSerializer(serializers.Serializer):
+    """Seeded bootstrap 95 % intervals from the item's counts (docs/methods.md §2.6); only with ``?bootstrap``."""
+
+    method = serializers.ChoiceField(choices=list(BOOTSTRAP_METHODS))
+    n_resamples = serializers.IntegerField()
+    seed = serializers.IntegerField()
+    gap = GapBootstrapIntervalSerializer()
+    cliffs_delta = GapBootstrapIntervalSerializer()
+    topbox_diff = GapBootstrapIntervalSerializer()
+
+
+class GapBootstrapOptionsSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=list(BOOTSTRAP_METHODS))
+    n_resamples = serializers.IntegerField()
+    seed = serializers.IntegerField()
+
+
 class GapWithheldSerializer(serializers.Serializer):
     """Respondents of the view whose answers to this unit are withheld: their group gave fewer than k answers."""
 
@@ -157,6 +180,7 @@ class GapItemSerializer(GapComparisonSerializer):
     counts_staff = serializers.ListField(child=serializers.IntegerField(), allow_null=True)
     counts_customer = serializers.ListField(child=serializers.IntegerField(), allow_null=True)
     topbox = GapTopBoxSerializer()
+    bootstrap = GapBootstrapSerializer(required=False, help_text="Only when the request asks for ?bootstrap.")
 
 
 class GapAlphaSideSerializer(serializers.Serializer):
@@ -375,6 +399,7 @@ class GapFiltersSerializer(serializers.Serializer):
     weighted = serializers.BooleanField()
     compare_wave_id = _int()
     dimension_correction = serializers.CharField()
+    bootstrap = GapBootstrapOptionsSerializer(required=False, help_text="Only when the request asks for ?bootstrap.")
 
 
 class GapThresholdsSerializer(serializers.Serializer):
@@ -416,24 +441,3 @@ class GapAnalysisSerializer(serializers.Serializer):
     did = GapDidSerializer(allow_null=True)
     churn = GapChurnSerializer(allow_null=True)
     undefined = serializers.ListField(child=serializers.CharField())
-
-
-class GapQuerySerializer(serializers.Serializer):
-    """Query parameters of the gap endpoint."""
-
-    staff = serializers.ListField(
-        child=serializers.CharField(max_length=200), required=False, default=list,
-        help_text="Staff group filter, repeatable, as field:value (e.g. department:Sales).",
-    )
-    customer = serializers.ListField(
-        child=serializers.CharField(max_length=200), required=False, default=list,
-        help_text="Customer group filter, repeatable, as field:value (e.g. tier:Enterprise).",
-    )
-    compare_wave = serializers.IntegerField(required=False, min_value=1,
-                                            help_text="Earlier wave for the change-over-time (DiD) view.")
-    weighted = serializers.BooleanField(required=False, default=False,
-                                        help_text="Add customer-weighted results next to the unweighted ones.")
-    segments = serializers.BooleanField(required=False, default=True, help_text="Include the segment views.")
-    dimension_correction = serializers.ChoiceField(choices=["holm", "bh"], required=False, default="holm",
-                                                   help_text="Adjusted p that classifies dimensions (§4).")
-    lang = serializers.ChoiceField(choices=Language.choices, required=False, default=Language.EN)

@@ -44,6 +44,51 @@ def test_the_gap_command_names_a_bad_filter(gap_wave):
         call_command("gap", "--wave", "no-such-wave")
 
 
+def test_the_gap_command_gives_the_engines_bootstrap_intervals_and_each_sides_alpha(gap_wave):
+    """--bootstrap (docs/methods.md §2.6) and the alpha columns (§3.3): the CSV carries the engine's numbers."""
+    wave, _ = gap_wave
+    buf = io.StringIO()
+    call_command("gap", "--wave", wave.slug, "--format", "csv", "--bootstrap", "percentile",
+                 "--bootstrap-reps", "1000", stdout=buf)
+    rows = {(r["level"], r["key"]): r for r in csv.DictReader(io.StringIO(buf.getvalue()))}
+    result = services.gap_analysis(wave=wave, bootstrap="percentile", bootstrap_reps=1000)
+    for item in result["items"]:
+        row = rows[("item", item["key"])]
+        assert row["boot_method"] == "percentile"
+        for stat in ("gap", "cliffs_delta", "topbox_diff"):
+            for end in ("ci_low", "ci_high"):
+                assert float(row[f"boot_{stat}_{end}"]) == pytest.approx(item["bootstrap"][stat][end], rel=1e-12)
+    for dim in result["dimensions"]:
+        row = rows[("dimension", dim["key"])]
+        assert row["boot_method"] == ""
+        for side in ("staff", "customer"):
+            assert float(row[f"alpha_{side}_ci_low"]) == pytest.approx(dim["alpha"][side]["ci_low"], rel=1e-12)
+            assert int(row[f"alpha_{side}_n_complete"]) == dim["alpha"][side]["n_complete"]
+    text = io.StringIO()
+    call_command("gap", "--wave", wave.slug, "--bootstrap", "bca", stdout=text)
+    assert "Bootstrap 95% CIs (bca, 2000 resamples, seed 0)" in text.getvalue()
+    assert "Cronbach's alpha (listwise; Feldt 95% CI" in text.getvalue()
+    for fmt in ("csv", "table"):  # without --bootstrap nothing of it is printed
+        plain = io.StringIO()
+        call_command("gap", "--wave", wave.slug, "--format", fmt, stdout=plain)
+        assert "boot" not in plain.getvalue().lower()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--bootstrap", "bca", "--bootstrap-reps", "10"], "bootstrap_reps"),
+    (["--bootstrap-reps", "2000"], "bootstrap_reps"),
+])
+def test_the_gap_command_names_a_bad_bootstrap(gap_wave, args, message):
+    wave, _ = gap_wave
+    with pytest.raises(CommandError, match=message):
+        call_command("gap", "--wave", wave.slug, *args)
+
+
+def test_analyse_csv_names_a_bad_bootstrap_before_reading_the_file(tmp_path):
+    with pytest.raises(CommandError, match="--bootstrap-reps: A whole number from 1000 to 20000"):
+        call_command("analyse_csv", str(tmp_path / "missing.csv"), "--bootstrap", "bca", "--bootstrap-reps", "5")
+
+
 def _export(tmp_path, rows, name="export.csv", encoding="utf-8-sig"):
     path = tmp_path / name
     with open(path, "w", encoding=encoding, newline="") as fh:

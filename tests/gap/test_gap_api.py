@@ -61,6 +61,11 @@ def test_a_second_request_on_unchanged_data_is_served_from_the_cache(
         ({"compare_wave": "abc"}, "compare_wave"),
         ({"compare_wave": "999999"}, "compare_wave"),
         ({"dimension_correction": "bonferroni"}, "dimension_correction"),
+        ({"bootstrap": "jackknife"}, "bootstrap"),
+        ({"bootstrap": "bca", "bootstrap_reps": "10"}, "bootstrap_reps"),
+        ({"bootstrap": "bca", "bootstrap_reps": "1000000"}, "bootstrap_reps"),
+        ({"bootstrap": "percentile", "bootstrap_reps": "many"}, "bootstrap_reps"),
+        ({"bootstrap_reps": "2000"}, "bootstrap_reps"),
     ],
 )
 def test_bad_parameters_get_a_400_naming_the_field(analyst_client, url, params, field):
@@ -243,3 +248,62 @@ def test_the_change_of_a_hidden_staff_group_tells_nothing(analyst_client, earlie
         numbers.update({f"topbox_did.{k}": v for k, v in (numbers.pop("topbox_did", None) or {}).items()})
         assert all(v is None for v in numbers.values()), entry
         assert "n_staff_wave1: this selection is not released (fewer than the threshold)" in entry["undefined"]
+
+
+STATS = ("gap", "cliffs_delta", "topbox_diff")
+
+
+def test_the_bootstrap_is_opt_in_seeded_and_the_librarys_on_each_items_counts(analyst_client, url):
+    """docs/methods.md §2.6: ?bootstrap adds, per item, the library's interval on the released counts, seed 0."""
+    from django.core.cache import cache
+
+    from reports.stats import bootstrap_from_counts
+
+    plain = analyst_client.get(url, {"segments": "false"}).json()
+    assert "bootstrap" not in plain["filters"] and all("bootstrap" not in i for i in plain["items"])
+    body = analyst_client.get(url, {"segments": "false", "bootstrap": "bca", "bootstrap_reps": "1000"}).json()
+    assert body["filters"]["bootstrap"] == {"method": "bca", "n_resamples": 1000, "seed": 0}
+    assert body["items"]
+    for item in body["items"]:
+        assert item["report_status"] in ("ok", "ok_low_base")
+        boot = item["bootstrap"]
+        assert (boot["method"], boot["n_resamples"], boot["seed"]) == ("bca", 1000, 0)
+        for stat in STATS:
+            ref = bootstrap_from_counts(item["counts_staff"], item["counts_customer"], item["levels"], statistic=stat,
+                                        topbox_levels=item["topbox"]["levels"], n_resamples=1000, seed=0, method="bca")
+            assert boot[stat] == {"ci_low": ref["ci_low"], "ci_high": ref["ci_high"]}, (item["key"], stat)
+        assert boot["gap"]["ci_low"] < item["gap"] < boot["gap"]["ci_high"]
+    # The same request computed afresh gives the same intervals; the plain view is untouched by it.
+    cache.clear()
+    again = analyst_client.get(url, {"segments": "false", "bootstrap": "bca", "bootstrap_reps": "1000"}).json()
+    assert again == body
+    assert analyst_client.get(url, {"segments": "false"}).json() == plain
+    other = analyst_client.get(url, {"segments": "false", "bootstrap": "percentile", "bootstrap_reps": "1000"}).json()
+    assert other["filters"]["bootstrap"]["method"] == "percentile"
+    assert [i["bootstrap"]["gap"] for i in other["items"]] != [i["bootstrap"]["gap"] for i in body["items"]]
+
+
+def test_without_bootstrap_a_view_keeps_its_cache_keys(gap_wave):
+    """The opt-in adds to the key only when asked for: the keys of every other view are what they were."""
+    import hashlib
+
+    from reports import counts, gap
+
+    wave, _ = gap_wave
+    view = gap.GapView(staff={"department": "Sales"}, weighted=True)
+    parts = [counts.analysis_fingerprint(wave), {"department": "Sales"}, {}, None, True, True, "en", "holm",
+             [wave.anonymity_threshold, wave.customer_threshold]]
+    before = tuple("gap:" + hashlib.sha256(json.dumps([*parts, name], sort_keys=True).encode()).hexdigest()
+                   for name in ("", "api-v2"))
+    assert gap._keys(wave, view, "api-v2") == before
+    booted = gap.GapView(staff={"department": "Sales"}, weighted=True, bootstrap="bca", bootstrap_reps=2000)
+    assert set(gap._keys(wave, booted, "api-v2")).isdisjoint(before)
+
+
+def test_a_hidden_group_gets_no_bootstrap_interval(analyst_client, url):
+    """The intervals are a function of the released counts only: where those are hidden, so are they."""
+    body = analyst_client.get(url, {"staff": "department:Legal", "bootstrap": "percentile",
+                                    "segments": "false"}).json()
+    for item in body["items"]:
+        assert item["report_status"] == "suppressed_anonymity"
+        assert all(item["bootstrap"][stat] == {"ci_low": None, "ci_high": None} for stat in STATS)

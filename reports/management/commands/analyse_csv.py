@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from reports import services
 from reports.file_source import NA_DEFAULT, STAFF_K_FLOOR, FileLayout, file_source
+from reports.filters import BOOTSTRAP_METHODS, BOOTSTRAP_REPS_DEFAULT, bootstrap_options
 from reports.gap_export import gap_rows, rows_to_csv, rows_to_text
 from surveys import errors
 from surveys.imports import describe_problems, read_table
@@ -38,10 +39,19 @@ class Command(BaseCommand):
         parser.add_argument("--na-values", default=NA_DEFAULT, help="Answers that mean don't know / N/A.")
         parser.add_argument("--k-min", type=int, default=5,
                             help=f"Anonymity threshold of both sides (never below {STAFF_K_FLOOR}).")
+        parser.add_argument("--bootstrap", choices=BOOTSTRAP_METHODS,
+                            help="Add seeded bootstrap intervals to every item (docs/methods.md §2.6).")
+        parser.add_argument("--bootstrap-reps", type=int,
+                            help=f"Resamples of the bootstrap (default {BOOTSTRAP_REPS_DEFAULT}).")
         parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
         parser.add_argument("--out", help="Write to this file instead of standard output.")
 
     def handle(self, *args, **o):
+        try:
+            bootstrap_options(o.get("bootstrap"), o.get("bootstrap_reps"))  # checked before the file is read
+        except errors.ValidationFailed as exc:
+            raise CommandError("; ".join(f"--{k.replace('_', '-')}: {' '.join(v)}"
+                                         for k, v in exc.field_errors.items())) from None
         path = Path(o["file"])
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
@@ -57,7 +67,8 @@ class Command(BaseCommand):
         except errors.ImportFailed as exc:
             raise CommandError("The file has errors; nothing was analysed:\n"
                                + "\n".join(describe_problems(exc.errors))) from None
-        result = services.gap_analysis_of(source, segments=o["format"] == "json")
+        result = services.gap_analysis_of(source, segments=o["format"] == "json", bootstrap=o.get("bootstrap"),
+                                          bootstrap_reps=o.get("bootstrap_reps"))
         if o["format"] == "json":
             text = json.dumps(result, ensure_ascii=False, indent=2)
         elif o["format"] == "csv":
