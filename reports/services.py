@@ -499,11 +499,14 @@ def _hide_did_groups(res: dict, hidden: list[str]) -> dict:
     """A change entry with a group that is not released: that group's n is not told, the status is suppressed."""
     if not hidden or res["report_status"] != "no_data":
         return res  # a suppressed entry shows nothing already; any other status means every group is released
+    status = _suppressed_status(Side.STAFF if any(g.startswith("staff") for g in hidden) else Side.CUSTOMER)
+    # The library's reasons say "no responses"; of a hidden group that is not to be said either.
+    res["undefined"] = [reason.replace("no_data (a group has no responses)", f"{status} (a group is below its "
+                                       "threshold)") for reason in res["undefined"]]
     for group in hidden:
         res[f"n_{group}"] = None
         res["undefined"].append(f"n_{group}: this selection is not released (fewer than the threshold)")
-    res["report_status"] = _suppressed_status(Side.STAFF if any(g.startswith("staff") for g in hidden)
-                                              else Side.CUSTOMER)
+    res["report_status"] = status
     return res
 
 

@@ -248,6 +248,7 @@ def test_the_change_of_a_hidden_staff_group_tells_nothing(analyst_client, earlie
         numbers.update({f"topbox_did.{k}": v for k, v in (numbers.pop("topbox_did", None) or {}).items()})
         assert all(v is None for v in numbers.values()), entry
         assert "n_staff_wave1: this selection is not released (fewer than the threshold)" in entry["undefined"]
+        assert not any("no_data" in reason or "no responses" in reason for reason in entry["undefined"])
 
 
 STATS = ("gap", "cliffs_delta", "topbox_diff")
