@@ -289,16 +289,17 @@ def test_without_bootstrap_a_view_keeps_its_cache_keys(gap_wave):
     import hashlib
 
     from reports import counts, gap
+    from reports.api.gap_views import RENDER_NAME
 
     wave, _ = gap_wave
     view = gap.GapView(staff={"department": "Sales"}, weighted=True)
     parts = [counts.analysis_fingerprint(wave), {"department": "Sales"}, {}, None, True, True, "en", "holm",
              [wave.anonymity_threshold, wave.customer_threshold]]
     before = tuple("gap:" + hashlib.sha256(json.dumps([*parts, name], sort_keys=True).encode()).hexdigest()
-                   for name in ("", "api-v2"))
-    assert gap._keys(wave, view, "api-v2") == before
+                   for name in ("", RENDER_NAME))
+    assert gap._keys(wave, view, RENDER_NAME) == before
     booted = gap.GapView(staff={"department": "Sales"}, weighted=True, bootstrap="bca", bootstrap_reps=2000)
-    assert set(gap._keys(wave, booted, "api-v2")).isdisjoint(before)
+    assert set(gap._keys(wave, booted, RENDER_NAME)).isdisjoint(before)
 
 
 def test_a_hidden_group_gets_no_bootstrap_interval(analyst_client, url):
