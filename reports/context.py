@@ -266,9 +266,15 @@ def _dimension_row(dim: Mapping[str, Any], index: int, k_min: int) -> dict:
         n_complete = a.get("n_complete")
         a_status = a.get("status") or ""
         shown = is_number(value) and a_status not in ("insufficient_data",) and a_status not in SUPPRESSED
+        ci_low, ci_high = (a.get("ci_low"), a.get("ci_high")) if shown else (None, None)
+        ci_shown = is_number(ci_low) and is_number(ci_high)
         return {
             "value": value if shown else None,
             "display": fmt_num(value) if shown else DASH,
+            # Feldt's 95 % interval (docs/methods.md §3.3), printed under the value.
+            "ci_low": ci_low if ci_shown else None,
+            "ci_high": ci_high if ci_shown else None,
+            "ci_display": f"{fmt_num(ci_low)}–{fmt_num(ci_high)}" if ci_shown else "",
             "pairwise": a.get("pairwise"),
             "n_complete": n_complete if shown else None,
             "status": a_status,

@@ -87,3 +87,35 @@ def compare_wave_of(wave: Wave, compare_id: Any) -> Wave | None:
         raise errors.ValidationFailed(field_errors={"compare_wave": [COMPARE_PROBLEM]})
     check_compare_wave(wave, compare)
     return compare
+
+
+# The opt-in bootstrap intervals of the items (docs/methods.md §2.6): how they are asked for and the one check.
+BOOTSTRAP_METHODS = ("percentile", "bca")
+BOOTSTRAP_REPS_DEFAULT = 2000
+BOOTSTRAP_REPS_MIN = 1000
+BOOTSTRAP_REPS_MAX = 20_000
+# One fixed seed: the same view of the same release gives the same intervals, cached or not.
+BOOTSTRAP_SEED = 0
+
+
+def bootstrap_options(method: Any, reps: Any = None) -> dict[str, Any] | None:
+    """The bootstrap a view asks for, as ``{"method", "n_resamples", "seed"}``, or None when it asks for none.
+
+    ValidationFailed naming ``bootstrap`` for an unknown method, ``bootstrap_reps`` for a number of resamples
+    that is not a whole number within the bounds, or given without a method.
+    """
+    if method in (None, ""):
+        if reps not in (None, ""):
+            raise errors.ValidationFailed(field_errors={"bootstrap_reps": [
+                "Only with bootstrap=percentile or bootstrap=bca."]})
+        return None
+    if method not in BOOTSTRAP_METHODS:
+        raise errors.ValidationFailed(field_errors={"bootstrap": ["Use 'percentile' or 'bca'."]})
+    if reps in (None, ""):
+        reps = BOOTSTRAP_REPS_DEFAULT
+    if isinstance(reps, str) and reps.strip().isdigit():
+        reps = int(reps.strip())
+    if isinstance(reps, bool) or not isinstance(reps, int) or not BOOTSTRAP_REPS_MIN <= reps <= BOOTSTRAP_REPS_MAX:
+        raise errors.ValidationFailed(field_errors={"bootstrap_reps": [
+            f"A whole number from {BOOTSTRAP_REPS_MIN} to {BOOTSTRAP_REPS_MAX}."]})
+    return {"method": method, "n_resamples": reps, "seed": BOOTSTRAP_SEED}

@@ -43,6 +43,9 @@ class GapView:
     segments: bool = True
     language: str = Language.EN
     dimension_correction: str = "holm"
+    # Opt-in bootstrap intervals of the items (docs/methods.md §2.6): a method and its number of resamples.
+    bootstrap: str | None = None
+    bootstrap_reps: int | None = None
 
     def audit_details(self) -> dict[str, Any]:
         return {"staff": dict(self.staff), "customer": dict(self.customer), "segments": self.segments,
@@ -59,6 +62,8 @@ def _keys(wave: Wave, view: GapView, render_name: str) -> tuple[str, str]:
     parts = [fingerprint, dict(view.staff), dict(view.customer), compare.pk if compare else None, view.weighted,
              view.segments, view.language, view.dimension_correction,
              [wave.anonymity_threshold, wave.customer_threshold]]
+    if view.bootstrap is not None:  # only when asked for: without it every key is what it always was
+        parts.append({"bootstrap": view.bootstrap, "bootstrap_reps": view.bootstrap_reps})
 
     def key(name: str) -> str:
         return "gap:" + hashlib.sha256(json.dumps([*parts, name], sort_keys=True).encode()).hexdigest()
@@ -87,7 +92,8 @@ def gap_result(wave: Wave, view: GapView, *, render: Callable[[dict], Any] | Non
         result = services.gap_analysis(
             wave=wave, staff_filter=view.staff, customer_filter=view.customer, compare_wave=view.compare_wave,
             weighted=view.weighted, segments=view.segments, language=view.language,
-            dimension_correction=view.dimension_correction)
+            dimension_correction=view.dimension_correction, bootstrap=view.bootstrap,
+            bootstrap_reps=view.bootstrap_reps)
         cache.set(key, result, CACHE_SECONDS)
     if render is None:
         return result

@@ -19,6 +19,18 @@ ITEM_COLUMNS = [
     ("topbox_diff", ("topbox", "diff")), ("topbox_newcombe_low", ("topbox", "newcombe_low")),
     ("topbox_newcombe_high", ("topbox", "newcombe_high")), ("class", ("classification", "class")),
 ]
+# Dimensions only (docs/methods.md §3.3): each side's listwise alpha, its Feldt interval and complete cases.
+ALPHA_COLUMNS = [
+    (f"alpha_{side}{suffix}", side, key)
+    for side in ("staff", "customer")
+    for suffix, key in (("", "listwise"), ("_ci_low", "ci_low"), ("_ci_high", "ci_high"),
+                        ("_n_complete", "n_complete"))
+]
+# With ?bootstrap / --bootstrap (docs/methods.md §2.6): items only.
+BOOTSTRAP_COLUMNS = [
+    (f"boot_{stat}_{end}", stat, end)
+    for stat in ("gap", "cliffs_delta", "topbox_diff") for end in ("ci_low", "ci_high")
+]
 # With a comparison wave (docs/methods.md §7): the engine's DiD entry of the same item or dimension.
 DID_COLUMNS = [
     ("gap_before", "gap_wave1"), ("gap_now", "gap_wave2"), ("change", "did"), ("change_ci_low", "ci_low"),
@@ -51,6 +63,12 @@ def gap_rows(result: dict) -> list[dict]:
                 else:
                     node = entry.get(path[0]) or {}
                     row[name] = node.get(path[1])
+            alpha = entry.get("alpha") or {}
+            row.update({name: (alpha.get(side) or {}).get(key) for name, side, key in ALPHA_COLUMNS})
+            boot = entry.get("bootstrap")
+            if boot is not None:
+                row["boot_method"] = boot.get("method")
+                row.update({name: (boot.get(stat) or {}).get(end) for name, stat, end in BOOTSTRAP_COLUMNS})
             if did:
                 change = did_entries.get((level, entry.get("key"))) or {}
                 row.update({name: change.get(key) for name, key in DID_COLUMNS})
@@ -62,10 +80,12 @@ def rows_to_csv(rows: Iterable[dict]) -> str:
     """CSV of ``gap_rows``; the change columns only when the rows have them (a comparison wave)."""
     rows = list(rows)
     out = io.StringIO()
-    columns = [c for c, _ in ITEM_COLUMNS]
+    columns = [c for c, _ in ITEM_COLUMNS] + [c for c, _, _ in ALPHA_COLUMNS]
+    if any("boot_method" in row for row in rows):
+        columns += ["boot_method"] + [c for c, _, _ in BOOTSTRAP_COLUMNS]
     if any("change" in row for row in rows):
         columns += [c for c, _ in DID_COLUMNS]
-    writer = csv.DictWriter(out, fieldnames=columns)
+    writer = csv.DictWriter(out, fieldnames=columns, restval="")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: ("" if v is None else neutralize_cell(v)) for k, v in row.items()})
@@ -109,6 +129,8 @@ def rows_to_text(result: dict) -> str:
         status = row["class"] or row["report_status"]
         lines.append(f"{row['level']:10} {row['key']!s:{width}} {mean_s:>6} {mean_c:>6} {_fmt(row['gap']):>6} "
                      f"{_ci(row['ci_low'], row['ci_high']):>16} {fmt_p_value(p):>7}  {status}")
+    lines += _reliability_lines(rows, width)
+    lines += _bootstrap_lines(result, rows, width)
     did = result.get("did")
     if did:
         name = (did.get("compare_wave") or {}).get("name", "")
@@ -124,3 +146,41 @@ def rows_to_text(result: dict) -> str:
                          f"{_ci(row['change_ci_low'], row['change_ci_high']):>16} "
                          f"{fmt_p_value(row['change_p']):>7}  {row['change_status'] or ''}")
     return "\n".join(lines) + "\n"
+
+
+def _alpha_cell(row: dict, side: str) -> str:
+    value, n = row[f"alpha_{side}"], row[f"alpha_{side}_n_complete"]
+    if value is None:
+        return "—" if n is None else f"— n={n}"
+    low, high = row[f"alpha_{side}_ci_low"], row[f"alpha_{side}_ci_high"]
+    ci = "" if low is None or high is None else f" [{low:.2f}, {high:.2f}]"
+    return f"{value:.2f}{ci} n={n}"
+
+
+def _reliability_lines(rows: list[dict], width: int) -> list[str]:
+    """Each dimension's Cronbach's alpha per side with its Feldt 95 % interval and complete cases (§3.3)."""
+    dims = [row for row in rows if row["level"] == "dimension"]
+    if not dims:
+        return []
+    lines = ["", "Cronbach's alpha (listwise; Feldt 95% CI; n = respondents who answered every item)", "",
+             f"{'':10} {'key':{width}} {'staff':>26} {'customers':>26}"]
+    for row in dims:
+        lines.append(f"{row['level']:10} {row['key']!s:{width}} {_alpha_cell(row, 'staff'):>26} "
+                     f"{_alpha_cell(row, 'customer'):>26}")
+    return lines
+
+
+def _bootstrap_lines(result: dict, rows: list[dict], width: int) -> list[str]:
+    """The items' bootstrap intervals, when asked for (§2.6)."""
+    boot = (result.get("filters") or {}).get("bootstrap")
+    if not boot:
+        return []
+    lines = ["", f"Bootstrap 95% CIs ({boot['method']}, {boot['n_resamples']} resamples, seed {boot['seed']})", "",
+             f"{'':10} {'key':{width}} {'gap':>16} {'Cliffs delta':>16} {'top-box diff':>16}"]
+    for row in rows:
+        if row["level"] != "item" or "boot_method" not in row:
+            continue
+        cis = [_ci(row[f"boot_{stat}_ci_low"], row[f"boot_{stat}_ci_high"])
+               for stat in ("gap", "cliffs_delta", "topbox_diff")]
+        lines.append(f"{row['level']:10} {row['key']!s:{width}} {cis[0]:>16} {cis[1]:>16} {cis[2]:>16}")
+    return lines

@@ -25,7 +25,7 @@ import pandas as pd
 from reports import stats
 from reports.counts import PairMoments
 from reports.disclosed import disclose
-from reports.filters import check_compare_wave, validate_filter
+from reports.filters import bootstrap_options, check_compare_wave, validate_filter
 from reports.sources import GapSource, wave_source
 from reports.stats.churn import churn_comparison
 from reports.stats.did import did_from_counts, did_from_scores
@@ -107,7 +107,7 @@ def _item_text(item: ItemPair, side: str, language: str, company: str) -> str:
 
 
 def _item_entries(data: _Disclosed, items: list[ItemPair], *, staff_filter, customer_filter,
-                  language: str, weighted: bool) -> list[dict]:
+                  language: str, weighted: bool, bootstrap: Mapping[str, Any] | None = None) -> list[dict]:
     table = data.answers
     company = data.source.company_name(language)
     k_staff, k_cust = data.source.k(Side.STAFF), data.source.k(Side.CUSTOMER)
@@ -120,7 +120,7 @@ def _item_entries(data: _Disclosed, items: list[ItemPair], *, staff_filter, cust
         b = _level_counts(b_rows, item)
         res = stats.item_comparison(
             a, b, item.levels, item.topbox_levels or item.levels[-2:],
-            k_min_staff=k_staff, k_min_customer=k_cust, complementary_suppressed=False,
+            k_min_staff=k_staff, k_min_customer=k_cust, complementary_suppressed=False, bootstrap=bootstrap,
         )
         if weighted:
             res["weighted"] = weighted_item_comparison(
@@ -284,16 +284,27 @@ def _dimension_entries(data: _Disclosed, *, staff_filter, customer_filter, langu
                     "item_keys": [i.key for i in items],
                     "withheld": data.withheld_n(f"dim:{dim.pk}", staff_filter, customer_filter)})
         res["alpha"] = {side: {"listwise": res.get(f"cronbach_alpha_listwise_{side}"),
+                               "ci_low": res.get(f"cronbach_alpha_listwise_ci_low_{side}"),
+                               "ci_high": res.get(f"cronbach_alpha_listwise_ci_high_{side}"),
                                "pairwise": res.get(f"cronbach_alpha_pairwise_{side}"),
                                "n_complete": rel[side]["n_complete_cases"],
                                "status": rel[side]["cronbach_alpha_display"]}
                         for side in ("staff", "customer")}
         if res["report_status"] in SUPPRESSED:
-            # Reliability is a whole-side figure, but nothing at all is shown next to a suppressed cell.
-            for side in ("staff", "customer"):
-                res["alpha"][side].update({"listwise": None, "pairwise": None})
+            _blank_alpha(res)
         entries.append(res)
     return stats.adjust_dimension_family(entries, classify_with=correction)
+
+
+def _blank_alpha(entry: dict) -> None:
+    """Reliability is a whole-side figure, but nothing at all is shown next to a suppressed cell (§3.3, §5)."""
+    for side in ("staff", "customer"):
+        entry["alpha"][side].update({"listwise": None, "ci_low": None, "ci_high": None, "pairwise": None})
+        for field in ("cronbach_alpha_listwise", "cronbach_alpha_listwise_ci_low", "cronbach_alpha_listwise_ci_high",
+                      "cronbach_alpha_pairwise"):
+            if entry.get(f"{field}_{side}") is not None:
+                entry[f"{field}_{side}"] = None
+                entry["undefined"].append(f"{field}_{side}: not shown next to a suppressed cell")
 
 
 def _reliability(data: _Disclosed, side: str, dim: Dimension, m_items: int) -> dict:
@@ -305,15 +316,19 @@ def _reliability(data: _Disclosed, side: str, dim: Dimension, m_items: int) -> d
     display = "insufficient_data" if n_complete < 10 else "low_base" if n_complete < 30 else "show"
     lw = _alpha_from_moments(listwise, m_items, pairwise=False) if display != "insufficient_data" else None
     pw = _alpha_from_moments(pairwise, m_items, pairwise=True)
+    # Feldt's df come from the complete cases the listwise moments were summed over, not from every respondent.
+    ci_low, ci_high = stats.feldt_interval(lw, n_complete, m_items) if lw is not None else (None, None)
+    why = "fewer than 10 complete cases" if display == "insufficient_data" else "variance of the total score is zero"
     return {
         "n_complete_cases": n_complete,
         "cronbach_alpha_listwise": lw,
+        "cronbach_alpha_listwise_ci_low": ci_low,
+        "cronbach_alpha_listwise_ci_high": ci_high,
         "cronbach_alpha_pairwise": pw,
         "cronbach_alpha_display": display,
         "show_pairwise": n_complete < n_any / 2,
-        "undefined": ([] if lw is not None else [
-            "cronbach_alpha_listwise: " + ("fewer than 10 complete cases" if display == "insufficient_data"
-                                           else "variance of the total score is zero")])
+        "undefined": ([] if lw is not None else [f"{field}: {why}" for field in (
+            "cronbach_alpha_listwise", "cronbach_alpha_listwise_ci_low", "cronbach_alpha_listwise_ci_high")])
         + ([] if pw is not None else ["cronbach_alpha_pairwise: an item pair has fewer than 2 joint answers"]),
     }
 
@@ -444,6 +459,10 @@ def _group_n(data: _Disclosed, side: str, flt, k_min: int) -> int | None:
 
 def _did(data: _Disclosed, before: _Disclosed, *, staff_filter, customer_filter, language: str) -> dict:
     k_staff, k_cust = data.source.k(Side.STAFF), data.source.k(Side.CUSTOMER)
+    # Groups whose selection is not released in their wave: shown as suppressed, never as "no data, n = 0" (§5.1).
+    hidden = [f"{side}_{wave}" for wave, d in (("wave1", before), ("wave2", data))
+              for side, flt, k in ((Side.STAFF, staff_filter, k_staff), (Side.CUSTOMER, customer_filter, k_cust))
+              if _group_n(d, side, flt, k) is None]
     old_items = {i.key: i for i in before.likert}
     items = []
     for item in data.likert:
@@ -455,10 +474,11 @@ def _did(data: _Disclosed, before: _Disclosed, *, staff_filter, customer_filter,
             for side, flt in ((Side.STAFF, staff_filter), (Side.CUSTOMER, customer_filter)):
                 rows = _select(d.answers, side, flt)
                 groups.append(_level_counts(rows[rows.item_id == it.pk], it))
-        res = did_from_counts(*groups, item.levels, topbox_levels=item.topbox_levels or None,
-                                    k_min_staff=k_staff, k_min_customer=k_cust)
+        # The top box of the item's own entry (§2.5: the two highest levels unless configured), in both waves.
+        res = did_from_counts(*groups, item.levels, topbox_levels=item.topbox_levels or item.levels[-2:],
+                              k_min_staff=k_staff, k_min_customer=k_cust)
         res["key"] = item.key
-        items.append(res)
+        items.append(_hide_did_groups(res, hidden))
     old_dims = {d.key: d for d in before.dimensions}
     dims = []
     for dim in data.dimensions:
@@ -471,9 +491,24 @@ def _did(data: _Disclosed, before: _Disclosed, *, staff_filter, customer_filter,
             k_min_staff=k_staff, k_min_customer=k_cust,
         )
         res["key"] = dim.key
-        dims.append(res)
+        dims.append(_hide_did_groups(res, hidden))
     earlier = before.source.described(language)
     return {"compare_wave": {"id": earlier["id"], "name": earlier["name"]}, "items": items, "dimensions": dims}
+
+
+def _hide_did_groups(res: dict, hidden: list[str]) -> dict:
+    """A change entry with a group that is not released: that group's n is not told, the status is suppressed."""
+    if not hidden or res["report_status"] != "no_data":
+        return res  # a suppressed entry shows nothing already; any other status means every group is released
+    status = _suppressed_status(Side.STAFF if any(g.startswith("staff") for g in hidden) else Side.CUSTOMER)
+    # The library's reasons say "no responses"; of a hidden group that is not to be said either.
+    res["undefined"] = [reason.replace("no_data (a group has no responses)", f"{status} (a group is below its "
+                                       "threshold)") for reason in res["undefined"]]
+    for group in hidden:
+        res[f"n_{group}"] = None
+        res["undefined"].append(f"n_{group}: this selection is not released (fewer than the threshold)")
+    res["report_status"] = status
+    return res
 
 
 def _account_measures(data: _Disclosed, language: str) -> list[tuple[str, str, str, list]]:
@@ -539,7 +574,8 @@ def _health(data: _Disclosed, *, language: str) -> dict | None:
 def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
                  customer_filter: Mapping[str, str] | None = None, compare_wave: Wave | None = None,
                  weighted: bool = False, segments: bool = True, language: str = Language.EN,
-                 dimension_correction: str = "holm") -> dict[str, Any]:
+                 dimension_correction: str = "holm", bootstrap: str | None = None,
+                 bootstrap_reps: int | None = None) -> dict[str, Any]:
     """The whole gap analysis of one comparison view of a wave (see module docstring and docs/methods.md §11):
     the wave's source (:func:`reports.sources.wave_source`: what is due published, then read) through
     :func:`gap_analysis_of`.
@@ -551,12 +587,14 @@ def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
     staff_filter = validate_filter(wave, Side.STAFF, staff_filter, "staff")
     customer_filter = validate_filter(wave, Side.CUSTOMER, customer_filter, "customer")
     _check_correction(dimension_correction)
+    bootstrap_options(bootstrap, bootstrap_reps)
     check_compare_wave(wave, compare_wave)
     source = wave_source(wave)
     return gap_analysis_of(source, staff_filter=staff_filter, customer_filter=customer_filter,
                            compare=wave_source(compare_wave) if compare_wave is not None else None,
                            weighted=weighted, segments=segments, language=language,
-                           dimension_correction=dimension_correction)
+                           dimension_correction=dimension_correction, bootstrap=bootstrap,
+                           bootstrap_reps=bootstrap_reps)
 
 
 def _check_correction(dimension_correction: str) -> None:
@@ -567,7 +605,8 @@ def _check_correction(dimension_correction: str) -> None:
 def gap_analysis_of(source: GapSource, *, staff_filter: Mapping[str, str] | None = None,
                     customer_filter: Mapping[str, str] | None = None, compare: GapSource | None = None,
                     weighted: bool = False, segments: bool = True, language: str = Language.EN,
-                    dimension_correction: str = "holm") -> dict[str, Any]:
+                    dimension_correction: str = "holm", bootstrap: str | None = None,
+                    bootstrap_reps: int | None = None) -> dict[str, Any]:
     """The whole gap analysis of one comparison view of a source — a wave's or a file's — with ``compare``
     an earlier source for the change of each gap (docs/methods.md §7, §11).
 
@@ -579,12 +618,14 @@ def gap_analysis_of(source: GapSource, *, staff_filter: Mapping[str, str] | None
     staff_filter = validate_filter(source, Side.STAFF, staff_filter, "staff")
     customer_filter = validate_filter(source, Side.CUSTOMER, customer_filter, "customer")
     _check_correction(dimension_correction)
+    # Opt-in (docs/methods.md §2.6): without it the result has no bootstrap key at all.
+    boot = bootstrap_options(bootstrap, bootstrap_reps)
 
     _memo_reset()
     data = _Disclosed(source)
     k_staff, k_cust = source.k(Side.STAFF), source.k(Side.CUSTOMER)
     items = _item_entries(data, list(data.likert), staff_filter=staff_filter, customer_filter=customer_filter,
-                          language=language, weighted=weighted)
+                          language=language, weighted=weighted, bootstrap=boot)
     undefined: list[str] = []
     counts = {"staff": _group_n(data, Side.STAFF, staff_filter, k_staff),
               "customer": _group_n(data, Side.CUSTOMER, customer_filter, k_cust)}
@@ -617,6 +658,8 @@ def gap_analysis_of(source: GapSource, *, staff_filter: Mapping[str, str] | None
         "health": _health(data, language=language),
         "undefined": undefined,
     }
+    if boot is not None:
+        result["filters"]["bootstrap"] = dict(boot)
     for side, hidden in hidden_group.items():
         if hidden:
             # A selection that is not released shows as suppressed, not as "no data": whether it is empty or
@@ -646,6 +689,8 @@ def _hide_side(entry: dict, side: str) -> None:
 
     blank(entry, "")
     entry["report_status"] = _suppressed_status(side)
+    if "alpha" in entry:
+        _blank_alpha(entry)
 
 
 def segment_difference(*, wave: Wave, side: str, field: str, first: str, second: str,

@@ -136,3 +136,37 @@ def test_no_operation_publishes_an_internal_docstring_as_its_description(schema)
               if isinstance(operation, dict)
               and any(text in operation.get("description", "") for text in internal)]
     assert leaked == []
+
+
+def test_the_gap_schema_documents_the_statistics_of_issue_17(schema):
+    """Alpha's Feldt interval, the opt-in bootstrap and every DiD field the engine computes are typed components
+    (docs/methods.md §2.6, §3.3, §7, §11): the API renders only what its schema declares."""
+    components = schema["components"]["schemas"]
+
+    def props(name: str) -> dict:
+        return components[name]["properties"]
+
+    alpha = props("GapAlphaSide")
+    assert {"listwise", "ci_low", "ci_high", "pairwise", "n_complete", "status"} <= set(alpha)
+    assert alpha["ci_low"]["type"] == "number" and alpha["ci_low"]["nullable"] is True
+    did = props("GapDidEntry")
+    for field in ("n_staff_wave1", "n_customer_wave1", "n_staff_wave2", "n_customer_wave2"):
+        assert did[field]["type"] == "integer" and did[field]["nullable"] is True, field
+    for field in ("gap_wave1", "gap_wave1_ci_low", "gap_wave1_ci_high", "gap_wave2", "gap_wave2_ci_low",
+                  "gap_wave2_ci_high", "did", "se", "df", "t", "p", "ci_low", "ci_high"):
+        assert did[field]["type"] == "number", field
+    assert did["ci_excludes_zero"]["type"] == "boolean" and did["ci_excludes_zero"]["nullable"] is True
+    item_did = props("GapDidItem")
+    assert set(did) < set(item_did) and "topbox_did" in item_did
+    assert set(props("GapTopBoxDid")) == {"diff", "se", "ci_low", "ci_high", "low_base"}
+    did_items = props("GapDid")["items"]["items"]["$ref"]
+    assert did_items.endswith("/GapDidItem")
+    boot = props("GapBootstrap")
+    assert {"method", "n_resamples", "seed", "gap", "cliffs_delta", "topbox_diff"} == set(boot)
+    assert set(props("GapBootstrapInterval")) == {"ci_low", "ci_high"}
+    assert "bootstrap" in props("GapItem") and "bootstrap" not in components["GapItem"].get("required", [])
+    assert "bootstrap" in props("GapFilters")
+    params = {p["name"]: p for p in schema["paths"]["/api/v1/waves/{wave_pk}/gap/"]["get"]["parameters"]}
+    assert params["bootstrap"]["schema"]["enum"] == ["percentile", "bca"]
+    assert (params["bootstrap_reps"]["schema"]["minimum"], params["bootstrap_reps"]["schema"]["maximum"]) == (
+        1000, 20000)

@@ -1,4 +1,5 @@
-"""Serializers of the gap API: the output contract of docs/methods.md §11 as real schema components.
+"""Serializers of the gap API: the output contract of docs/methods.md §11 as real schema components (the query
+parameters are :mod:`reports.api.gap_query`).
 
 They document (and render) what ``reports.services.gap_analysis`` returns; every
 number may be null, with the reason in the entry's ``undefined`` list.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from surveys.models import Language
+from reports.filters import BOOTSTRAP_METHODS
 
 
 def _num(**kw) -> serializers.FloatField:
@@ -113,6 +114,28 @@ class GapWeightedSerializer(serializers.Serializer):
     undefined = serializers.ListField(child=serializers.CharField())
 
 
+class GapBootstrapIntervalSerializer(serializers.Serializer):
+    ci_low = _num()
+    ci_high = _num()
+
+
+class GapBootstrapSerializer(serializers.Serializer):
+    """Seeded bootstrap 95 % intervals from the item's counts (docs/methods.md §2.6); only with ``?bootstrap``."""
+
+    method = serializers.ChoiceField(choices=list(BOOTSTRAP_METHODS))
+    n_resamples = serializers.IntegerField()
+    seed = serializers.IntegerField()
+    gap = GapBootstrapIntervalSerializer()
+    cliffs_delta = GapBootstrapIntervalSerializer()
+    topbox_diff = GapBootstrapIntervalSerializer()
+
+
+class GapBootstrapOptionsSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=list(BOOTSTRAP_METHODS))
+    n_resamples = serializers.IntegerField()
+    seed = serializers.IntegerField()
+
+
 class GapWithheldSerializer(serializers.Serializer):
     """Respondents of the view whose answers to this unit are withheld: their group gave fewer than k answers."""
 
@@ -157,13 +180,19 @@ class GapItemSerializer(GapComparisonSerializer):
     counts_staff = serializers.ListField(child=serializers.IntegerField(), allow_null=True)
     counts_customer = serializers.ListField(child=serializers.IntegerField(), allow_null=True)
     topbox = GapTopBoxSerializer()
+    bootstrap = GapBootstrapSerializer(required=False, help_text="Only when the request asks for ?bootstrap.")
 
 
 class GapAlphaSideSerializer(serializers.Serializer):
-    listwise = _num()
+    """Cronbach's alpha of one side's whole wave (docs/methods.md §3.3); null next to a suppressed cell."""
+
+    listwise = _num(help_text="Listwise alpha: respondents who answered every item of the dimension.")
+    ci_low = _num(help_text="Feldt 95 % interval of the listwise alpha, df from n_complete (not all respondents).")
+    ci_high = _num(help_text="Upper end of the Feldt 95 % interval.")
     pairwise = _num()
-    n_complete = serializers.IntegerField()
-    status = serializers.CharField()
+    n_complete = serializers.IntegerField(help_text="Respondents who answered every item of the dimension.")
+    status = serializers.ChoiceField(choices=["insufficient_data", "low_base", "show"],
+                                     help_text="Below 10 complete cases no listwise alpha; 10-29 low base.")
 
 
 class GapAlphaSerializer(serializers.Serializer):
@@ -240,10 +269,30 @@ class GapSegmentsSerializer(serializers.Serializer):
     customer = GapSegmentFieldSerializer(many=True)
 
 
+class GapTopBoxDidSerializer(serializers.Serializer):
+    """Change of the top-box gap: (p_S2 − p_C2) − (p_S1 − p_C1), normal interval (docs/methods.md §7)."""
+
+    diff = _num()
+    se = _num()
+    ci_low = _num()
+    ci_high = _num()
+    low_base = serializers.BooleanField(allow_null=True, help_text="A group has fewer than 30 answers.")
+
+
 class GapDidEntrySerializer(serializers.Serializer):
+    """The change of one gap between the compared wave (wave 1) and this wave (wave 2), docs/methods.md §7."""
+
     key = serializers.CharField()
+    n_staff_wave1 = _int(help_text="Null when the group is below its threshold (then every number is null).")
+    n_customer_wave1 = _int()
+    n_staff_wave2 = _int()
+    n_customer_wave2 = _int()
     gap_wave1 = _num()
+    gap_wave1_ci_low = _num(help_text="Welch 95 % interval of the compared wave's own gap.")
+    gap_wave1_ci_high = _num()
     gap_wave2 = _num()
+    gap_wave2_ci_low = _num(help_text="Welch 95 % interval of this wave's own gap.")
+    gap_wave2_ci_high = _num()
     did = _num()
     se = _num()
     df = _num()
@@ -251,8 +300,15 @@ class GapDidEntrySerializer(serializers.Serializer):
     p = _num()
     ci_low = _num()
     ci_high = _num()
-    report_status = serializers.CharField()
-    undefined = serializers.ListField(child=serializers.CharField(), required=False)
+    ci_excludes_zero = serializers.BooleanField(
+        allow_null=True, help_text="True only when the 95 % interval of the change excludes 0: "
+                                   "only then may 'the gap changed' be said.")
+    report_status = serializers.ChoiceField(choices=STATUS_CHOICES)
+    undefined = serializers.ListField(child=serializers.CharField())
+
+
+class GapDidItemSerializer(GapDidEntrySerializer):
+    topbox_did = GapTopBoxDidSerializer(help_text="The item's own top box (docs/methods.md §2.5) in both waves.")
 
 
 class GapWaveRefSerializer(serializers.Serializer):
@@ -262,7 +318,7 @@ class GapWaveRefSerializer(serializers.Serializer):
 
 class GapDidSerializer(serializers.Serializer):
     compare_wave = GapWaveRefSerializer()
-    items = GapDidEntrySerializer(many=True)
+    items = GapDidItemSerializer(many=True)
     dimensions = GapDidEntrySerializer(many=True)
 
 
@@ -367,6 +423,7 @@ class GapFiltersSerializer(serializers.Serializer):
     weighted = serializers.BooleanField()
     compare_wave_id = _int()
     dimension_correction = serializers.CharField()
+    bootstrap = GapBootstrapOptionsSerializer(required=False, help_text="Only when the request asks for ?bootstrap.")
 
 
 class GapThresholdsSerializer(serializers.Serializer):
@@ -409,24 +466,3 @@ class GapAnalysisSerializer(serializers.Serializer):
     churn = GapChurnSerializer(allow_null=True)
     health = GapHealthSerializer(allow_null=True, help_text="Perception against the accounts' health scores.")
     undefined = serializers.ListField(child=serializers.CharField())
-
-
-class GapQuerySerializer(serializers.Serializer):
-    """Query parameters of the gap endpoint."""
-
-    staff = serializers.ListField(
-        child=serializers.CharField(max_length=200), required=False, default=list,
-        help_text="Staff group filter, repeatable, as field:value (e.g. department:Sales).",
-    )
-    customer = serializers.ListField(
-        child=serializers.CharField(max_length=200), required=False, default=list,
-        help_text="Customer group filter, repeatable, as field:value (e.g. tier:Enterprise).",
-    )
-    compare_wave = serializers.IntegerField(required=False, min_value=1,
-                                            help_text="Earlier wave for the change-over-time (DiD) view.")
-    weighted = serializers.BooleanField(required=False, default=False,
-                                        help_text="Add customer-weighted results next to the unweighted ones.")
-    segments = serializers.BooleanField(required=False, default=True, help_text="Include the segment views.")
-    dimension_correction = serializers.ChoiceField(choices=["holm", "bh"], required=False, default="holm",
-                                                   help_text="Adjusted p that classifies dimensions (§4).")
-    lang = serializers.ChoiceField(choices=Language.choices, required=False, default=Language.EN)

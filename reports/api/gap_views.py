@@ -10,13 +10,14 @@ from rest_framework.views import APIView
 from backend.api.base import WAVE_PK, WaveNestedMixin
 from backend.api.schema import DETAIL, errs
 from reports import gap
-from reports.api.gap_serializers import GapAnalysisSerializer, GapQuerySerializer
-from reports.filters import compare_wave_of, parse_filter_strings
+from reports.api.gap_query import GapQuerySerializer
+from reports.api.gap_serializers import GapAnalysisSerializer
+from reports.filters import bootstrap_options, compare_wave_of, parse_filter_strings
 from reports.selectors import REPORT_READERS
 
 # The serialized body is cached next to the engine's result (reports.gap): rendering a whole analysis
 # is a cost on every repeat. A new name here whenever the serializer's output changes.
-RENDER_NAME = "api-v1"
+RENDER_NAME = "api-v2"
 
 
 def _render(result: dict) -> dict:
@@ -36,7 +37,8 @@ class WaveGapView(WaveNestedMixin, APIView):
             "respondents (docs/anonymity.md). A selection that is not released shows as suppressed: its status, "
             "and no number at all. `release` says which release of each side the numbers show; an entry's "
             "`withheld` counts the respondents of the view whose answers to that item or dimension are held "
-            "back because their block gave fewer than k."
+            "back because their block gave fewer than k. With `bootstrap=percentile|bca` each item also carries "
+            "seeded bootstrap intervals of its gap, Cliff's delta and top-box difference (docs/methods.md §2.6)."
         ),
         parameters=[GapQuerySerializer, WAVE_PK],
         responses={200: GapAnalysisSerializer, **errs(400, *DETAIL)},
@@ -47,16 +49,19 @@ class WaveGapView(WaveNestedMixin, APIView):
         query = GapQuerySerializer(data={
             "staff": request.query_params.getlist("staff"),
             "customer": request.query_params.getlist("customer"),
-            **{k: request.query_params[k] for k in ("compare_wave", "weighted", "segments",
-                                                     "dimension_correction", "lang") if k in request.query_params},
+            **{k: request.query_params[k] for k in ("compare_wave", "weighted", "segments", "dimension_correction",
+                                                     "lang", "bootstrap", "bootstrap_reps")
+               if k in request.query_params},
         })
         query.is_valid(raise_exception=True)
         params = query.validated_data
+        boot = bootstrap_options(params.get("bootstrap"), params.get("bootstrap_reps"))
         view = gap.GapView(
             staff=parse_filter_strings(params["staff"], "staff"),
             customer=parse_filter_strings(params["customer"], "customer"),
             compare_wave=compare_wave_of(wave, params.get("compare_wave")),
             weighted=params["weighted"], segments=params["segments"], language=params["lang"],
-            dimension_correction=params["dimension_correction"])
+            dimension_correction=params["dimension_correction"],
+            bootstrap=boot["method"] if boot else None, bootstrap_reps=boot["n_resamples"] if boot else None)
         body = gap.gap_read(wave, view, user=request.user, via="api", render=_render, render_name=RENDER_NAME)
         return Response(body)

@@ -21,9 +21,10 @@ Families (§4, §8)
     holm, benjamini_hochberg, adjust_p_values
     classify_gap               blind_spot / hidden_strength / minor_gap / aligned / ...
     importance_performance     quadrants, priority and messaging lists
-Dimensions (§3)
+Dimensions and reliability (§3)
     dimension_scores           respondent scores: reverse keying + half rule
     cronbach_alpha             listwise / pairwise alpha with Feldt CI
+    feldt_interval             Feldt CI of listwise alpha from (alpha, complete cases, items)
     dimension_reliability      per-side alpha summary with the §3.3 display rules
     dimension_comparison       dimension gap from scores (same contract as items)
     alpha_interpretation       poor / questionable / acceptable
@@ -59,13 +60,7 @@ from .bootstrap import bootstrap_from_counts
 from .churn import churn_comparison
 from .classify import CLASSES, classify_gap, importance_performance
 from .did import contrast_status, did_from_counts, did_from_scores
-from .dimensions import (
-    alpha_interpretation,
-    cronbach_alpha,
-    dimension_comparison,
-    dimension_reliability,
-    dimension_scores,
-)
+from .dimensions import dimension_comparison, dimension_reliability, dimension_scores
 from .family import adjust_dimension_family, adjust_item_family
 from .health import health_association
 from .items import (
@@ -80,6 +75,7 @@ from .items import (
     wilson_interval,
 )
 from .multiplicity import adjust_p_values, benjamini_hochberg, holm
+from .reliability import alpha_interpretation, cronbach_alpha, feldt_interval
 from .segments import gap_difference_independent, gap_difference_shared_comparator
 from .status import STATUS_ORDER, complementary_suppression, report_status
 from .weighting import weighted_item_comparison, weighted_summary_from_counts
@@ -102,6 +98,7 @@ __all__ = [
     "complementary_suppression",
     "contrast_status",
     "cronbach_alpha",
+    "feldt_interval",
     "describe_counts",
     "did_from_counts",
     "did_from_scores",

@@ -1,4 +1,7 @@
-"""Dimensions: respondent scores, Cronbach's alpha, dimension gap (docs/methods.md §3)."""
+"""Dimensions: respondent scores, each side's reliability, dimension gap (docs/methods.md §3).
+
+Cronbach's alpha itself and its Feldt interval are :mod:`reports.stats.reliability`.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
 from ._core import (
     STATUS_REASONS,
@@ -27,13 +29,12 @@ from ._core import (
     tabulate,
 )
 from .items import materiality_delta, two_sample_section
+from .reliability import alpha_interpretation, cronbach_alpha
 
 __all__ = [
     "dimension_scores",
-    "cronbach_alpha",
     "dimension_reliability",
     "dimension_comparison",
-    "alpha_interpretation",
 ]
 
 PENDING = "family adjustment not applied yet (call adjust_dimension_family)"
@@ -42,6 +43,8 @@ _RELIABILITY_FIELDS = (
     "cronbach_alpha_listwise",
     "cronbach_alpha_pairwise",
     "cronbach_alpha_display",
+    "cronbach_alpha_listwise_ci_low",
+    "cronbach_alpha_listwise_ci_high",
 )
 
 
@@ -122,116 +125,6 @@ def dimension_scores(
     return scores
 
 
-def alpha_interpretation(alpha: float | None) -> str | None:
-    """Guide only: < 0.6 poor, 0.6–0.7 questionable, ≥ 0.7 acceptable.
-
-    Examples
-    --------
-    >>> alpha_interpretation(0.65)
-    'questionable'
-    """
-    if alpha is None:
-        return None
-    if alpha < 0.6:
-        return "poor"
-    if alpha < 0.7:
-        return "questionable"
-    return "acceptable"
-
-
-def cronbach_alpha(
-    answers: Sequence[Sequence[float | None]] | np.ndarray | pd.DataFrame,
-    *,
-    nan_policy: str = "listwise",
-    ci: float = 0.95,
-) -> dict[str, Any]:
-    """Cronbach's alpha of one side, listwise (default) or pairwise.
-
-    Parameters
-    ----------
-    answers : 2-D array-like (respondents × items)
-        Item answers, reverse-keyed items already recoded; NaN = missing.
-    nan_policy : {"listwise", "pairwise"}, default "listwise"
-        Listwise: respondents who answered every item (SPSS RELIABILITY).
-        Pairwise: pairwise-complete covariances (psych::alpha default).
-    ci : float, default 0.95
-        Level of the Feldt CI (listwise only).
-
-    Returns
-    -------
-    dict
-        ``alpha``, ``n`` (complete cases for listwise; respondents with any
-        answer for pairwise), ``n_items``, ``ci_low``, ``ci_high`` and
-        ``reason`` (None values when undefined).
-
-    Notes
-    -----
-    ``α = m/(m − 1) · (1 − tr(Σ)/1ᵀΣ1)`` with Σ the item covariance matrix
-    (ddof 1). Feldt CI with ``df1 = n − 1``, ``df2 = (n − 1)(m − 1)``:
-    ``[1 − (1 − α)·F_{1−c/2}(df1, df2), 1 − (1 − α)·F_{c/2}(df1, df2)]``
-    (c = 1 − ci). pingouin reports the same CI rounded to 3 decimals, and for
-    listwise with missing rows uses the full n instead of the complete n.
-
-    References
-    ----------
-    Cronbach LJ (1951). Psychometrika 16:297–334. Feldt LS (1965).
-    Psychometrika 30:357–370.
-
-    Examples
-    --------
-    >>> r = cronbach_alpha([[1, 2], [2, 3], [3, 3], [4, 5]])
-    >>> round(r["alpha"], 4)
-    0.96
-    """
-    if nan_policy not in ("listwise", "pairwise"):
-        raise ValueError(f"nan_policy must be 'listwise' or 'pairwise', got {nan_policy!r}")
-    if not 0 < ci < 1:
-        raise ValueError(f"ci must be in (0, 1), got {ci!r}")
-    try:
-        x = np.asarray(answers, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError("answers must be a 2-D table of numbers") from exc
-    if x.ndim != 2:
-        raise ValueError(f"answers must be 2-D (respondents × items), got shape {x.shape}")
-    if np.any(np.isinf(x)):
-        raise ValueError("answers contain infinite values")
-    m = x.shape[1]
-    out: dict[str, Any] = {
-        "alpha": None, "n": 0, "n_items": m, "ci_low": None, "ci_high": None, "reason": None,
-    }  # fmt: skip
-    if m < 2:
-        out["reason"] = "needs at least 2 items"
-        return out
-    if nan_policy == "listwise":
-        x = x[~np.isnan(x).any(axis=1)]
-        n = x.shape[0]
-        out["n"] = n
-        if n < 2:
-            out["reason"] = "fewer than 2 complete cases"
-            return out
-        cov = np.cov(x, rowvar=False, ddof=1)
-    else:
-        x = x[~np.isnan(x).all(axis=1)]
-        n = x.shape[0]
-        out["n"] = n
-        cov = pd.DataFrame(x).cov().to_numpy()
-        if np.isnan(cov).any():
-            out["reason"] = "an item pair has fewer than 2 joint answers"
-            return out
-    total = cov.sum()
-    if not total > 0:
-        out["reason"] = "variance of the total score is zero"
-        return out
-    alpha = m / (m - 1) * (1 - np.trace(cov) / total)
-    out["alpha"] = float(alpha)
-    if nan_policy == "listwise":
-        c = 1 - ci
-        df1, df2 = n - 1, (n - 1) * (m - 1)
-        out["ci_low"] = float(1 - (1 - alpha) * _st.f.isf(c / 2, df1, df2))
-        out["ci_high"] = float(1 - (1 - alpha) * _st.f.isf(1 - c / 2, df1, df2))
-    return out
-
-
 def dimension_reliability(
     answers: Sequence[Sequence[float | None]] | np.ndarray | pd.DataFrame,
     *,
@@ -292,10 +185,10 @@ def dimension_reliability(
         "interpretation": None,
         "undefined": [],
     }
-    if display == "insufficient_data":
-        reasons.add("cronbach_alpha_listwise", "fewer than 10 complete cases")
-    elif lw["alpha"] is None:
-        reasons.add("cronbach_alpha_listwise", lw["reason"])
+    if display == "insufficient_data" or lw["alpha"] is None:
+        why = "fewer than 10 complete cases" if display == "insufficient_data" else lw["reason"]
+        for field in ("cronbach_alpha_listwise", "cronbach_alpha_listwise_ci_low", "cronbach_alpha_listwise_ci_high"):
+            reasons.add(field, why)
     else:
         out["cronbach_alpha_listwise"] = lw["alpha"]
         out["cronbach_alpha_listwise_ci_low"] = lw["ci_low"]

@@ -510,6 +510,25 @@ def two_sample_section(
     return out
 
 
+def _bootstrap_block(a, b, v, topbox_levels, status: str, alpha: float, opts: dict, reasons: _Reasons) -> dict:
+    """Bootstrap CIs of the gap, Cliff's δ and the top-box difference (§2.6), where the status shows them."""
+    from .bootstrap import bootstrap_from_counts
+
+    boot: dict[str, Any] = {"method": opts.get("method", "percentile"), "n_resamples": opts.get("n_resamples", 10_000),
+                            "seed": opts.get("seed", 0)}
+    for stat in ("gap", "cliffs_delta", "topbox_diff"):
+        boot[stat] = {"ci_low": None, "ci_high": None}
+        if status not in ("ok", "ok_low_base", "no_variance"):
+            continue  # the status's own reason covers these nulls
+        r = bootstrap_from_counts(a, b, v, statistic=stat, alpha=alpha,
+                                  topbox_levels=topbox_levels if stat == "topbox_diff" else None, **opts)
+        boot[stat] = {"ci_low": r["ci_low"], "ci_high": r["ci_high"]}
+        boot.update(method=r["method"], n_resamples=r["n_resamples"], seed=r["seed"])
+        if r["reason"]:
+            reasons.add(f"bootstrap.{stat}", r["reason"])
+    return boot
+
+
 def item_comparison(
     counts_staff: Sequence[int],
     counts_customer: Sequence[int],
@@ -633,32 +652,7 @@ def item_comparison(
             reasons.add("classification.class", PENDING_CLASS)
         reasons.add("classification.robustness", PENDING_ADJUSTMENT)
     if bootstrap is not None:
-        from .bootstrap import bootstrap_from_counts
-
-        opts = dict(bootstrap)
-        boot: dict[str, Any] = {}
-        if status in ("ok", "ok_low_base", "no_variance"):
-            for stat in ("gap", "cliffs_delta", "topbox_diff"):
-                r = bootstrap_from_counts(
-                    a,
-                    b,
-                    v,
-                    statistic=stat,
-                    topbox_levels=topbox_levels if stat == "topbox_diff" else None,
-                    alpha=alpha,
-                    **opts,
-                )
-                boot[stat] = {k: r[k] for k in ("ci_low", "ci_high")}
-            boot.update(
-                n_resamples=r["n_resamples"], seed=r["seed"], method=r["method"]
-            )
-        else:
-            boot = {
-                "gap": {"ci_low": None, "ci_high": None},
-                "cliffs_delta": {"ci_low": None, "ci_high": None},
-                "topbox_diff": {"ci_low": None, "ci_high": None},
-            }
-        out["bootstrap"] = boot
+        out["bootstrap"] = _bootstrap_block(a, b, v, topbox_levels, status, alpha, dict(bootstrap), reasons)
     out["undefined"] = list(reasons.items)
     _ensure_reasons(out, STATUS_REASONS.get(status, "undefined"))
     return _jsonify(out)

@@ -96,3 +96,15 @@ def org(gap_data, db):
 @pytest.fixture
 def gap_wave(gap_data, db):
     return m.Wave.objects.get(pk=gap_data[1]), gap_data[2]
+
+
+@pytest.fixture
+def earlier_wave(gap_wave):
+    """A second, earlier wave of the gap wave's organization, answered and published (rolled back after the test)."""
+    wave, _ = gap_wave
+    h1 = services.wave_create(organization=wave.organization, instrument=wave.instrument, name="H1 earlier",
+                              slug="gap-h1")
+    services.wave_open(wave=h1)
+    fill_wave(h1, seed=3, n_staff=30, n_customer=30, staff_shift=0.2)
+    releases.publish_due(h1)
+    return h1

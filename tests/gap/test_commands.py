@@ -44,6 +44,51 @@ def test_the_gap_command_names_a_bad_filter(gap_wave):
         call_command("gap", "--wave", "no-such-wave")
 
 
+def test_the_gap_command_gives_the_engines_bootstrap_intervals_and_each_sides_alpha(gap_wave):
+    """--bootstrap (docs/methods.md §2.6) and the alpha columns (§3.3): the CSV carries the engine's numbers."""
+    wave, _ = gap_wave
+    buf = io.StringIO()
+    call_command("gap", "--wave", wave.slug, "--format", "csv", "--bootstrap", "percentile",
+                 "--bootstrap-reps", "1000", stdout=buf)
+    rows = {(r["level"], r["key"]): r for r in csv.DictReader(io.StringIO(buf.getvalue()))}
+    result = services.gap_analysis(wave=wave, bootstrap="percentile", bootstrap_reps=1000)
+    for item in result["items"]:
+        row = rows[("item", item["key"])]
+        assert row["boot_method"] == "percentile"
+        for stat in ("gap", "cliffs_delta", "topbox_diff"):
+            for end in ("ci_low", "ci_high"):
+                assert float(row[f"boot_{stat}_{end}"]) == pytest.approx(item["bootstrap"][stat][end], rel=1e-12)
+    for dim in result["dimensions"]:
+        row = rows[("dimension", dim["key"])]
+        assert row["boot_method"] == ""
+        for side in ("staff", "customer"):
+            assert float(row[f"alpha_{side}_ci_low"]) == pytest.approx(dim["alpha"][side]["ci_low"], rel=1e-12)
+            assert int(row[f"alpha_{side}_n_complete"]) == dim["alpha"][side]["n_complete"]
+    text = io.StringIO()
+    call_command("gap", "--wave", wave.slug, "--bootstrap", "bca", stdout=text)
+    assert "Bootstrap 95% CIs (bca, 2000 resamples, seed 0)" in text.getvalue()
+    assert "Cronbach's alpha (listwise; Feldt 95% CI" in text.getvalue()
+    for fmt in ("csv", "table"):  # without --bootstrap nothing of it is printed
+        plain = io.StringIO()
+        call_command("gap", "--wave", wave.slug, "--format", fmt, stdout=plain)
+        assert "boot" not in plain.getvalue().lower()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--bootstrap", "bca", "--bootstrap-reps", "10"], "bootstrap_reps"),
+    (["--bootstrap-reps", "2000"], "bootstrap_reps"),
+])
+def test_the_gap_command_names_a_bad_bootstrap(gap_wave, args, message):
+    wave, _ = gap_wave
+    with pytest.raises(CommandError, match=message):
+        call_command("gap", "--wave", wave.slug, *args)
+
+
+def test_analyse_csv_names_a_bad_bootstrap_before_reading_the_file(tmp_path):
+    with pytest.raises(CommandError, match="--bootstrap-reps: A whole number from 1000 to 20000"):
+        call_command("analyse_csv", str(tmp_path / "missing.csv"), "--bootstrap", "bca", "--bootstrap-reps", "5")
+
+
 def _export(tmp_path, rows, name="export.csv", encoding="utf-8-sig"):
     path = tmp_path / name
     with open(path, "w", encoding=encoding, newline="") as fh:
@@ -90,22 +135,6 @@ def test_analyse_csv_reports_each_bad_cell_and_analyses_nothing(tmp_path):
         call_command("analyse_csv", str(path), stderr=err)
     assert "q2: not an answer of the 5-point scale: 'x' in row 4" in err.getvalue()
     assert "q3: not an answer of the 5-point scale: '9' in row 2" in err.getvalue()
-
-
-@pytest.fixture
-def earlier_wave(gap_wave):
-    """A second, earlier wave of the gap wave's organization (rolled back after the test)."""
-    from surveys import releases
-    from surveys import services as survey_services
-    from tests.gap.conftest import fill_wave
-
-    wave, _ = gap_wave
-    h1 = survey_services.wave_create(organization=wave.organization, instrument=wave.instrument, name="H1 earlier",
-                                     slug="gap-h1")
-    survey_services.wave_open(wave=h1)
-    fill_wave(h1, seed=3, n_staff=30, n_customer=30, staff_shift=0.2)
-    releases.publish_due(h1)
-    return h1
 
 
 def test_the_gap_table_shows_the_change_since_the_compared_wave(gap_wave, earlier_wave):

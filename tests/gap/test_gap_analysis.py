@@ -73,7 +73,7 @@ def test_dimension_gap_is_computed_from_respondent_scores_with_the_half_rule(gap
 
 def test_cronbach_alpha_from_database_moments_equals_the_raw_data_formula(gap_wave):
     wave, submitted = gap_wave
-    from reports.stats.dimensions import cronbach_alpha
+    from reports.stats.reliability import cronbach_alpha
 
     result = services.gap_analysis(wave=wave)
     speed = next(d for d in result["dimensions"] if d["key"] == "speed")
@@ -86,6 +86,26 @@ def test_cronbach_alpha_from_database_moments_equals_the_raw_data_formula(gap_wa
         assert speed["alpha"][side]["n_complete"] == expected_lw["n"]
         assert speed["alpha"][side]["listwise"] == pytest.approx(expected_lw["alpha"], rel=1e-9)
         assert speed["alpha"][side]["pairwise"] == pytest.approx(expected_pw["alpha"], rel=1e-9)
+        # Feldt's interval with df from the complete cases (8 % of answers are N/A, so fewer than the rows).
+        n = expected_lw["n"]
+        assert n < len(rows)
+        low = 1 - (1 - expected_lw["alpha"]) * sps.f.ppf(0.975, n - 1, n - 1)
+        high = 1 - (1 - expected_lw["alpha"]) * sps.f.ppf(0.025, n - 1, n - 1)
+        assert speed["alpha"][side]["ci_low"] == pytest.approx(low, rel=1e-9)
+        assert speed["alpha"][side]["ci_high"] == pytest.approx(high, rel=1e-9)
+        assert speed[f"cronbach_alpha_listwise_ci_low_{side}"] == speed["alpha"][side]["ci_low"]
+
+
+def test_no_alpha_interval_is_shown_next_to_a_suppressed_dimension(gap_wave):
+    """The interval is a function of alpha, n_complete and m: it is blanked wherever alpha is (§3.3, §5)."""
+    wave, _ = gap_wave
+    result = services.gap_analysis(wave=wave, staff_filter={"department": "Legal"}, segments=False)
+    for dim in result["dimensions"]:
+        assert dim["report_status"] == "suppressed_anonymity"
+        for side in ("staff", "customer"):
+            assert dim["alpha"][side]["listwise"] is None
+            assert dim["alpha"][side]["ci_low"] is None and dim["alpha"][side]["ci_high"] is None
+            assert dim[f"cronbach_alpha_listwise_ci_low_{side}"] is None
 
 
 def test_a_small_staff_department_is_not_released_and_it_does_not_stand_alone_in_the_rest(gap_wave):

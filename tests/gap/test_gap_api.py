@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 
+import numpy as np
 import pytest
+from scipy import stats as sps
 
 from reports import services
 
@@ -58,6 +61,11 @@ def test_a_second_request_on_unchanged_data_is_served_from_the_cache(
         ({"compare_wave": "abc"}, "compare_wave"),
         ({"compare_wave": "999999"}, "compare_wave"),
         ({"dimension_correction": "bonferroni"}, "dimension_correction"),
+        ({"bootstrap": "jackknife"}, "bootstrap"),
+        ({"bootstrap": "bca", "bootstrap_reps": "10"}, "bootstrap_reps"),
+        ({"bootstrap": "bca", "bootstrap_reps": "1000000"}, "bootstrap_reps"),
+        ({"bootstrap": "percentile", "bootstrap_reps": "many"}, "bootstrap_reps"),
+        ({"bootstrap_reps": "2000"}, "bootstrap_reps"),
     ],
 )
 def test_bad_parameters_get_a_400_naming_the_field(analyst_client, url, params, field):
@@ -171,3 +179,133 @@ def test_a_cached_gap_never_outlives_a_change_of_what_it_shows(analyst_client, o
     Wave.objects.filter(pk=wave.pk).update(customer_segment_fields=fields)
     narrowed = analyst_client.get(url, {"segments": "true"}).json()
     assert "tier" not in {entry["field"] for entry in narrowed["segments"]["customer"]}
+
+
+DID_FIELDS = {"key", "n_staff_wave1", "n_customer_wave1", "n_staff_wave2", "n_customer_wave2", "gap_wave1",
+              "gap_wave1_ci_low", "gap_wave1_ci_high", "gap_wave2", "gap_wave2_ci_low", "gap_wave2_ci_high", "did",
+              "se", "df", "t", "p", "ci_low", "ci_high", "ci_excludes_zero", "report_status", "undefined"}
+
+
+def _answers(wave, side: str, key: str) -> list[int]:
+    from surveys.models import Answer
+
+    return list(Answer.objects.filter(response__wave=wave, response__side=side, response__release__isnull=False,
+                                      item__key=key, value__isnull=False).values_list("value", flat=True))
+
+
+def test_the_change_of_each_gap_carries_everything_the_engine_computes(analyst_client, gap_wave, earlier_wave, url):
+    """docs/methods.md §7: n per side per wave, each wave's gap with its interval, ci_excludes_zero and the
+    top-box change reach the API exactly as the engine computes them."""
+    wave, _ = gap_wave
+    body = analyst_client.get(url, {"compare_wave": earlier_wave.pk, "segments": "false"}).json()
+    expected = services.gap_analysis(wave=wave, compare_wave=earlier_wave, segments=False)["did"]
+    assert body["did"]["compare_wave"] == {"id": earlier_wave.pk, "name": "H1 earlier"}
+    for level in ("items", "dimensions"):
+        assert [e["key"] for e in body["did"][level]] == [e["key"] for e in expected[level]]
+        for got, want in zip(body["did"][level], expected[level], strict=True):
+            fields = DID_FIELDS | ({"topbox_did"} if level == "items" else set())
+            assert set(got) == fields
+            assert got == {k: want[k] for k in fields}
+    # Against scipy and a hand computation on each wave's released answers to s1: the published answers (the
+    # ORM, not the count tables) less those the disclosure layer withholds (each wave's own item entry says how
+    # many; here the earlier wave's small blocks); then the released counts of each wave's own entry.
+    s1 = next(e for e in body["did"]["items"] if e["key"] == "s1")
+    groups = []
+    for w in (earlier_wave, wave):
+        entry = next(i for i in services.gap_analysis(wave=w, segments=False)["items"] if i["key"] == "s1")
+        for side in ("staff", "customer"):
+            assert entry[f"n_{side}"] == len(_answers(w, side, "s1")) - entry["withheld"][side]
+            groups.append(np.repeat([1, 2, 3, 4, 5], entry[f"counts_{side}"]))
+    assert [s1[f"n_{g}"] for g in ("staff_wave1", "customer_wave1", "staff_wave2", "customer_wave2")] == [
+        len(g) for g in groups]
+    for w, (staff, cust) in (("wave1", groups[:2]), ("wave2", groups[2:])):
+        ref = sps.ttest_ind(staff, cust, equal_var=False).confidence_interval(0.95)
+        assert s1[f"gap_{w}_ci_low"] == pytest.approx(ref.low, rel=1e-9)
+        assert s1[f"gap_{w}_ci_high"] == pytest.approx(ref.high, rel=1e-9)
+    assert s1["ci_excludes_zero"] is (s1["ci_low"] > 0 or s1["ci_high"] < 0)
+    assert s1["did"] == pytest.approx((groups[2].mean() - groups[3].mean()) - (groups[0].mean() - groups[1].mean()))
+    shares = [np.isin(g, (4, 5)).mean() for g in groups]  # the item's top box
+    tb = s1["topbox_did"]
+    assert tb["diff"] == pytest.approx((shares[2] - shares[3]) - (shares[0] - shares[1]), rel=1e-12)
+    se = math.sqrt(sum(p * (1 - p) / len(g) for p, g in zip(shares, groups, strict=True)))
+    assert tb["se"] == pytest.approx(se, rel=1e-12)
+    assert tb["ci_low"] == pytest.approx(tb["diff"] - sps.norm.ppf(0.975) * se, rel=1e-9)
+    assert tb["low_base"] is (min(len(g) for g in groups) < 30)
+
+
+def test_the_change_of_a_hidden_staff_group_tells_nothing(analyst_client, earlier_wave, url):
+    """Legal (3 staff) is released in neither wave: its change is suppressed, with no staff n (not even 0, which
+    would say "nobody" where there are three) and no number, top box included (docs/methods.md §5.1)."""
+    body = analyst_client.get(url, {"compare_wave": earlier_wave.pk, "staff": "department:Legal",
+                                    "segments": "false"}).json()
+    entries = [*body["did"]["items"], *body["did"]["dimensions"]]
+    assert entries
+    for entry in entries:
+        assert entry["report_status"] == "suppressed_anonymity"
+        assert entry["n_staff_wave1"] is None and entry["n_staff_wave2"] is None
+        numbers = {k: v for k, v in entry.items() if k not in ("key", "report_status", "undefined")
+                   and not k.startswith("n_customer")}
+        numbers.update({f"topbox_did.{k}": v for k, v in (numbers.pop("topbox_did", None) or {}).items()})
+        assert all(v is None for v in numbers.values()), entry
+        assert "n_staff_wave1: this selection is not released (fewer than the threshold)" in entry["undefined"]
+        assert not any("no_data" in reason or "no responses" in reason for reason in entry["undefined"])
+
+
+STATS = ("gap", "cliffs_delta", "topbox_diff")
+
+
+def test_the_bootstrap_is_opt_in_seeded_and_the_librarys_on_each_items_counts(analyst_client, url):
+    """docs/methods.md §2.6: ?bootstrap adds, per item, the library's interval on the released counts, seed 0."""
+    from django.core.cache import cache
+
+    from reports.stats import bootstrap_from_counts
+
+    plain = analyst_client.get(url, {"segments": "false"}).json()
+    assert "bootstrap" not in plain["filters"] and all("bootstrap" not in i for i in plain["items"])
+    body = analyst_client.get(url, {"segments": "false", "bootstrap": "bca", "bootstrap_reps": "1000"}).json()
+    assert body["filters"]["bootstrap"] == {"method": "bca", "n_resamples": 1000, "seed": 0}
+    assert body["items"]
+    for item in body["items"]:
+        assert item["report_status"] in ("ok", "ok_low_base")
+        boot = item["bootstrap"]
+        assert (boot["method"], boot["n_resamples"], boot["seed"]) == ("bca", 1000, 0)
+        for stat in STATS:
+            ref = bootstrap_from_counts(item["counts_staff"], item["counts_customer"], item["levels"], statistic=stat,
+                                        topbox_levels=item["topbox"]["levels"], n_resamples=1000, seed=0, method="bca")
+            assert boot[stat] == {"ci_low": ref["ci_low"], "ci_high": ref["ci_high"]}, (item["key"], stat)
+        assert boot["gap"]["ci_low"] < item["gap"] < boot["gap"]["ci_high"]
+    # The same request computed afresh gives the same intervals; the plain view is untouched by it.
+    cache.clear()
+    again = analyst_client.get(url, {"segments": "false", "bootstrap": "bca", "bootstrap_reps": "1000"}).json()
+    assert again == body
+    assert analyst_client.get(url, {"segments": "false"}).json() == plain
+    other = analyst_client.get(url, {"segments": "false", "bootstrap": "percentile", "bootstrap_reps": "1000"}).json()
+    assert other["filters"]["bootstrap"]["method"] == "percentile"
+    assert [i["bootstrap"]["gap"] for i in other["items"]] != [i["bootstrap"]["gap"] for i in body["items"]]
+
+
+def test_without_bootstrap_a_view_keeps_its_cache_keys(gap_wave):
+    """The opt-in adds to the key only when asked for: the keys of every other view are what they were."""
+    import hashlib
+
+    from reports import counts, gap
+    from reports.api.gap_views import RENDER_NAME
+
+    wave, _ = gap_wave
+    view = gap.GapView(staff={"department": "Sales"}, weighted=True)
+    parts = [counts.analysis_fingerprint(wave), {"department": "Sales"}, {}, None, True, True, "en", "holm",
+             [wave.anonymity_threshold, wave.customer_threshold]]
+    before = tuple("gap:" + hashlib.sha256(json.dumps([*parts, name], sort_keys=True).encode()).hexdigest()
+                   for name in ("", RENDER_NAME))
+    assert gap._keys(wave, view, RENDER_NAME) == before
+    booted = gap.GapView(staff={"department": "Sales"}, weighted=True, bootstrap="bca", bootstrap_reps=2000)
+    assert set(gap._keys(wave, booted, RENDER_NAME)).isdisjoint(before)
+
+
+def test_a_hidden_group_gets_no_bootstrap_interval(analyst_client, url):
+    """The intervals are a function of the released counts only: where those are hidden, so are they."""
+    body = analyst_client.get(url, {"staff": "department:Legal", "bootstrap": "percentile",
+                                    "segments": "false"}).json()
+    for item in body["items"]:
+        assert item["report_status"] == "suppressed_anonymity"
+        assert all(item["bootstrap"][stat] == {"ci_low": None, "ci_high": None} for stat in STATS)

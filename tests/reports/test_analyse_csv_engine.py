@@ -158,6 +158,33 @@ def test_a_side_under_k_is_suppressed_whole_and_its_count_is_not_told(tmp_path):
     for entry in [*result["items"], *result["dimensions"], result["overall"]]:
         assert entry["n_staff"] is None and entry["mean_staff"] is None and entry["gap"] is None
     assert result["dimensions"][0]["alpha"]["staff"]["listwise"] is None
+    assert result["dimensions"][0]["alpha"]["staff"]["ci_low"] is None
+    assert result["dimensions"][0]["alpha"]["staff"]["ci_high"] is None
+
+
+def test_alpha_and_its_feldt_interval_of_a_file_with_skipped_items_equal_the_hand_computation(tmp_path):
+    """docs/methods.md §3.3: df from the respondents who answered all three items, not from every row."""
+    from tests.stats import reliability_sample as sample
+
+    def cells(side, rows):
+        return [[side, *("na" if v is None else v for v in r)] for r in rows]
+
+    path = _write(tmp_path, ["side", "a", "b", "c"], cells("staff", sample.STAFF) + cells("customer", sample.CUSTOMER))
+    result = _analyse(path, "--dimension", "abc=a,b,c")
+    dim = result["dimensions"][0]
+    assert dim["report_status"] == "ok_low_base"
+    for side in ("staff", "customer"):
+        want = sample.EXPECTED[side]
+        got = dim["alpha"][side]
+        assert got["n_complete"] == want["n_complete"] and got["status"] == "low_base"
+        assert got["listwise"] == pytest.approx(want["alpha"], rel=1e-12)
+        assert got["ci_low"] == pytest.approx(want["ci_low"], rel=1e-12)
+        assert got["ci_high"] == pytest.approx(want["ci_high"], rel=1e-12)
+    # The table of the command prints each side's alpha with its interval and complete cases.
+    buf = io.StringIO()
+    call_command("analyse_csv", str(path), "--dimension", "abc=a,b,c", stdout=buf)
+    text = buf.getvalue()
+    assert "0.90 [0.71, 0.97] n=11" in text and "0.87 [0.62, 0.97] n=10" in text
 
 
 def test_an_item_fewer_than_k_staff_answered_gives_no_staff_number(tmp_path):

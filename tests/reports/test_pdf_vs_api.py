@@ -99,6 +99,13 @@ def _check(pdf: bytes, api: dict, language: str) -> str:
             row = (f"{fmt_num(dim['mean_staff'])}{fmt_num(dim['mean_customer'])}{fmt_signed(dim['gap'])}"
                    f"{fmt_ci(dim['welch']['ci_low'], dim['welch']['ci_high'])}")
             assert squash(row) in flat, (dim["key"], row)
+            # Each side's alpha with its Feldt interval under it (docs/methods.md §3.3), as the API gives them.
+            for side in ("staff", "customer"):
+                alpha = dim["alpha"][side]
+                if alpha["listwise"] is not None:
+                    cell = (re.escape(fmt_num(alpha["listwise"])) + r"[*!]*"
+                            + re.escape(f"{fmt_num(alpha['ci_low'])}–{fmt_num(alpha['ci_high'])}"))
+                    assert re.search(cell, flat), (dim["key"], side, cell)
 
     # Every reportable item: n per side, means and gap; a reverse-keyed one carries its marker.
     for item in api["items"]:

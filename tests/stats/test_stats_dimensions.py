@@ -17,8 +17,10 @@ from reports.stats import (
     dimension_comparison,
     dimension_reliability,
     dimension_scores,
+    feldt_interval,
     unexplained_nulls,
 )
+from tests.stats import reliability_sample as sample
 
 L5 = [1, 2, 3, 4, 5]
 NAN = np.nan
@@ -95,6 +97,60 @@ def test_cronbach_alpha_matches_pingouin(seed):
         assert math.isclose(lw["alpha"], pg.cronbach_alpha(dfh, nan_policy="listwise")[0], rel_tol=1e-9)
     # pingouin: cronbach_alpha(df, nan_policy="pairwise")
     assert math.isclose(pw["alpha"], pg.cronbach_alpha(dfh, nan_policy="pairwise")[0], rel_tol=1e-9)
+
+
+@pytest.mark.parametrize("side", ["staff", "customer"])
+def test_feldt_interval_counts_complete_cases_not_rows_on_a_hand_computed_example(side):
+    rows = sample.STAFF if side == "staff" else sample.CUSTOMER
+    hand = sample.alpha_by_hand(rows)
+    for key, value in sample.EXPECTED[side].items():
+        assert hand[key] == pytest.approx(value, rel=1e-12), key
+    x = np.array([[NAN if v is None else v for v in r] for r in rows], dtype=float)
+    r = cronbach_alpha(x)
+    assert r["n"] == hand["n_complete"] < len(rows)
+    assert r["alpha"] == pytest.approx(hand["alpha"], rel=1e-12)
+    assert r["ci_low"] == pytest.approx(hand["ci_low"], rel=1e-12)
+    assert r["ci_high"] == pytest.approx(hand["ci_high"], rel=1e-12)
+    assert feldt_interval(hand["alpha"], hand["n_complete"], 3) == pytest.approx((hand["ci_low"], hand["ci_high"]))
+    rel = dimension_reliability(x, levels=L5)
+    assert rel["cronbach_alpha_listwise_ci_low"] == pytest.approx(hand["ci_low"], rel=1e-12)
+    assert rel["cronbach_alpha_listwise_ci_high"] == pytest.approx(hand["ci_high"], rel=1e-12)
+    # pingouin agrees once it is handed only the complete rows (its n is the number of rows it is given)...
+    frame = pd.DataFrame(x)
+    _, ci_complete = pg.cronbach_alpha(frame.dropna(), nan_policy="listwise")
+    assert tuple(ci_complete) == (round(hand["ci_low"], 3), round(hand["ci_high"], 3))
+    # ...and is too narrow when handed every row: its df count the respondents who skipped an item.
+    alpha_pg, ci_rows = pg.cronbach_alpha(frame, nan_policy="listwise")
+    assert alpha_pg == pytest.approx(hand["alpha"], rel=1e-12)
+    assert ci_rows[0] > hand["ci_low"] + 0.005 and ci_rows[1] < hand["ci_high"] - 0.002
+    if side == "staff":
+        assert tuple(ci_rows) == sample.PINGOUIN_STAFF_CI
+
+
+@pytest.mark.parametrize("args, message", [
+    ((0.8, 1, 3), "n_complete"), ((0.8, 10.5, 3), "n_complete"), ((0.8, 10, 1), "n_items"),
+    ((float("nan"), 10, 3), "alpha"), ((1.2, 10, 3), "alpha"),
+])
+def test_feldt_interval_refuses_what_has_no_interval(args, message):
+    with pytest.raises(ValueError, match=message):
+        feldt_interval(*args)
+
+
+def test_feldt_interval_is_the_fs_quantiles_and_widens_as_complete_cases_fall():
+    lo, hi = feldt_interval(0.7, 40, 5, ci=0.9)
+    assert lo == pytest.approx(1 - 0.3 * st.f.ppf(0.95, 39, 156), rel=1e-12)
+    assert hi == pytest.approx(1 - 0.3 * st.f.ppf(0.05, 39, 156), rel=1e-12)
+    assert lo < 0.7 < hi
+    narrow, wide = feldt_interval(0.7, 200, 5), feldt_interval(0.7, 20, 5)
+    assert wide[0] < narrow[0] and wide[1] > narrow[1]
+
+
+def test_a_reliability_without_listwise_alpha_explains_its_null_interval():
+    rng = np.random.default_rng(3)
+    r = dimension_reliability(correlated_answers(rng, 9, 4), levels=L5)
+    assert r["cronbach_alpha_listwise_ci_low"] is None and r["cronbach_alpha_listwise_ci_high"] is None
+    assert "cronbach_alpha_listwise_ci_low: fewer than 10 complete cases" in r["undefined"]
+    assert unexplained_nulls(r) == []
 
 
 def test_alpha_undefined_cases_have_reasons():

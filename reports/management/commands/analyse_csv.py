@@ -22,6 +22,7 @@ from reports import services
 from reports.file_formats import ExportTable, pivot_long, read_export
 from reports.file_labels import LabelsFileError, load_labels
 from reports.file_source import NA_DEFAULT, STAFF_K_FLOOR, FileLayout, detect_items, file_source
+from reports.filters import BOOTSTRAP_METHODS, BOOTSTRAP_REPS_DEFAULT, bootstrap_options
 from reports.gap_export import gap_rows, rows_to_csv, rows_to_text
 from surveys import errors
 from surveys.imports import describe_problems
@@ -61,10 +62,19 @@ class Command(BaseCommand):
         parser.add_argument("--compare", help="An earlier file of the same shape: the change of each gap.")
         parser.add_argument("--k-min", type=int, default=5,
                             help=f"Anonymity threshold of both sides (never below {STAFF_K_FLOOR}).")
+        parser.add_argument("--bootstrap", choices=BOOTSTRAP_METHODS,
+                            help="Add seeded bootstrap intervals to every item (docs/methods.md §2.6).")
+        parser.add_argument("--bootstrap-reps", type=int,
+                            help=f"Resamples of the bootstrap (default {BOOTSTRAP_REPS_DEFAULT}).")
         parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
         parser.add_argument("--out", help="Write to this file instead of standard output.")
 
     def handle(self, *args, **o):
+        try:
+            bootstrap_options(o.get("bootstrap"), o.get("bootstrap_reps"))  # checked before the file is read
+        except errors.ValidationFailed as exc:
+            raise CommandError("; ".join(f"--{k.replace('_', '-')}: {' '.join(v)}"
+                                         for k, v in exc.field_errors.items())) from None
         path = Path(o["file"])
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
@@ -88,7 +98,8 @@ class Command(BaseCommand):
             earlier = _read(earlier_path, o)
             compare = _source(earlier, _earlier_layout(earlier, layout), earlier_path.name)
         result = services.gap_analysis_of(source, compare=compare, weighted=layout.weight_column is not None,
-                                          segments=o["format"] == "json")
+                                          segments=o["format"] == "json", bootstrap=o.get("bootstrap"),
+                                          bootstrap_reps=o.get("bootstrap_reps"))
         if o["format"] == "json":
             result["file"] = {"tool": table.tool, "header_rows": table.header_rows,
                               "format": "long" if o["long"] else "wide", "items": list(layout.items),

@@ -1,4 +1,5 @@
-"""manage.py gap --wave <id|slug> [--staff f:v] [--customer f:v] [--compare W] [--format table|csv|json]"""
+"""manage.py gap --wave <id|slug> [--staff f:v] [--customer f:v] [--compare W] [--bootstrap percentile|bca
+[--bootstrap-reps N]] [--format table|csv|json]"""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from reports import services
+from reports.filters import BOOTSTRAP_METHODS, BOOTSTRAP_REPS_DEFAULT
 from reports.gap_export import gap_rows, rows_to_csv, rows_to_text
 from surveys import errors
 from surveys import services as survey_services
@@ -39,6 +41,10 @@ class Command(BaseCommand):
         parser.add_argument("--customer", action="append", help="Customer group filter field:value (repeatable).")
         parser.add_argument("--compare", help="Earlier wave (id or slug) for the change over time.")
         parser.add_argument("--weighted", action="store_true", help="Add customer-weighted results.")
+        parser.add_argument("--bootstrap", choices=BOOTSTRAP_METHODS,
+                            help="Add seeded bootstrap intervals to every item (docs/methods.md §2.6).")
+        parser.add_argument("--bootstrap-reps", type=int,
+                            help=f"Resamples of the bootstrap (default {BOOTSTRAP_REPS_DEFAULT}).")
         parser.add_argument("--lang", choices=["en", "ja"], default="en")
         parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
         parser.add_argument("--out", help="Write to this file instead of standard output.")
@@ -51,6 +57,7 @@ class Command(BaseCommand):
                 wave=wave, staff_filter=_filters(opts["staff"], "staff"),
                 customer_filter=_filters(opts["customer"], "customer"), compare_wave=compare,
                 weighted=opts["weighted"], language=opts["lang"], segments=opts["format"] == "json",
+                bootstrap=opts.get("bootstrap"), bootstrap_reps=opts.get("bootstrap_reps"),
             )
         except errors.KagamiError as exc:
             details = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.field_errors.items())
