@@ -279,6 +279,9 @@ def _dimension_row(dim: Mapping[str, Any], index: int, k_min: int) -> dict:
     return {
         "key": dim.get("key"),
         "name": dim.get("name") or dim.get("key"),
+        # An optional module set's dimension (e.g. the experience modules) is grouped under its name.
+        "module": dim.get("module") or "",
+        "module_name": dim.get("module_name") or dim.get("module") or "",
         "number": index + 1,
         "colour": DIMENSION_COLOURS[index % len(DIMENSION_COLOURS)],
         "item_keys": list(dim.get("item_keys") or []),
@@ -529,6 +532,9 @@ def _build(analysis: Mapping[str, Any], *, language: str, wave: Any, generated_a
     dims_raw = list(analysis.get("dimensions") or [])
     dim_index = {d.get("key"): i for i, d in enumerate(dims_raw)}
     dims = [_dimension_row(d, i, k["staff"]) for i, d in enumerate(dims_raw)]
+    for previous, d in zip([None, *dims], dims, strict=False):
+        # The first dimension of a module set opens its group in the tables ("Experience modules").
+        d["group_start"] = bool(d["module"]) and (previous is None or previous["module"] != d["module"])
     dims_by_key = {d["key"]: d for d in dims}
     items = [_item_row(i, language, dim_index, k["staff"]) for i in analysis.get("items") or []]
     rows_by_key = {r["key"]: r for r in items}

@@ -34,6 +34,7 @@ from reports.stats.segments import gap_difference_shared_comparator
 from reports.stats.weighting import weighted_item_comparison
 from surveys import disclosure, errors
 from surveys import services as survey_services
+from surveys.instruments.modules import module_label
 from surveys.models import Dimension, ItemKind, ItemPair, Language, Side, Wave
 
 SUPPRESSED = ("suppressed_anonymity", "suppressed_min_n", "suppressed_complementary")
@@ -196,9 +197,10 @@ class _Disclosed:
         self.outcomes = [i for i in source.items if i.kind != ItemKind.LIKERT]
         self.dimensions = list(source.dimensions)
         self.dim_items = {d.pk: list(source.dimension_items.get(d.pk, ())) for d in self.dimensions}
-        # The overall score: every dimension item of a respondent (pseudo-dimension 0).
+        # The overall score: every item of a core dimension of a respondent (pseudo-dimension 0); the
+        # dimensions of an optional module set (Dimension.module) stay out of it, as in the readers.
         self.overall = Dimension(pk=0, key="overall", name_en="Overall customer focus", name_ja="顧客志向（総合）")
-        in_a_dimension = {i.pk for items in self.dim_items.values() for i in items}
+        in_a_dimension = {i.pk for d in self.dimensions if not d.module for i in self.dim_items[d.pk]}
         self.dim_items[0] = [i for i in self.likert if i.pk in in_a_dimension]
         dim_item_ids = {d: [i.pk for i in items] for d, items in self.dim_items.items() if items or d == 0}
         # Only what the disclosure layer releases: blocks of at least k, per unit (surveys.disclosure).
@@ -280,6 +282,7 @@ def _dimension_entries(data: _Disclosed, *, staff_filter, customer_filter, langu
             complementary_suppressed=False,
         )
         res.update({"key": dim.key, "name": dim.name(language), "order": dim.order,
+                    "module": dim.module, "module_name": module_label(dim.module, language) if dim.module else "",
                     "item_keys": [i.key for i in items],
                     "withheld": data.withheld_n(f"dim:{dim.pk}", staff_filter, customer_filter)})
         res["alpha"] = {side: {"listwise": res.get(f"cronbach_alpha_listwise_{side}"),

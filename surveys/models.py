@@ -173,6 +173,9 @@ class Dimension(models.Model):
     name_en = models.CharField(max_length=200)
     description_ja = models.TextField(blank=True)
     description_en = models.TextField(blank=True)
+    # The optional module set this dimension came from (surveys.instruments.modules); blank for the core.
+    module = models.SlugField(max_length=40, blank=True, default="",
+                              help_text="Optional module set, e.g. experience_modules; blank for the core.")
 
     class Meta:
         ordering = ["instrument_id", "order", "id"]

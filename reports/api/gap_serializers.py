@@ -175,6 +175,10 @@ class GapDimensionSerializer(GapComparisonSerializer):
     key = serializers.CharField()
     name = serializers.CharField()
     order = serializers.IntegerField()
+    module = serializers.CharField(allow_blank=True, help_text="The optional module set the dimension belongs to "
+                                                                "(experience_modules); empty for the core.")
+    module_name = serializers.CharField(allow_blank=True, help_text="The module set's name in the result's "
+                                                                     "language; empty for the core.")
     item_keys = serializers.ListField(child=serializers.CharField())
     n_scored_staff = _int()
     n_scored_customer = _int()

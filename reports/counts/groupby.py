@@ -91,9 +91,9 @@ def dimension_score_table(wave: Wave, *, by_account_status: bool = False, overal
     (side, segment cell, dimension, s, c). The score is ``s / c``; the half
     rule (c ≥ ceil(m/2)) is applied by the caller, who knows m.
 
-    With ``overall`` every dimension item counts toward one score per
-    respondent (the overall customer-centricity score), reported with
-    ``dimension_id`` 0.
+    With ``overall`` every item of a core dimension (not of an optional module
+    set, ``Dimension.module``) counts toward one score per respondent (the
+    overall customer-centricity score), reported with ``dimension_id`` 0.
 
     Columns: ``side, dimension_id, s, c, seg__<key>…, [account_status], n, w, w2``.
     """
@@ -105,7 +105,7 @@ def dimension_score_table(wave: Wave, *, by_account_status: bool = False, overal
     inner = (
         Answer.objects.filter(
             response__wave=wave, response__release__isnull=False, value__isnull=False, item__kind=ItemKind.LIKERT,
-            item__dimension__isnull=False,
+            item__dimension__isnull=False, **({"item__dimension__module": ""} if overall else {}),
         )
         .annotate(rid=F("response_id"), side_=F("response__side"),
                   dim=Value(0) if overall else F("item__dimension_id"), **seg, **extra)

@@ -29,7 +29,8 @@ def one_pass_counts(wave: Wave) -> WaveCounts:
     """Every count table of the wave (published responses only) from one COPY of its responses."""
     seg_keys = table_segment_keys(wave)
     seg_cols = [segment_column(k) for k in seg_keys]
-    items = list(ItemPair.objects.filter(instrument_id=wave.instrument_id, retired_at__isnull=True).order_by("id"))
+    items = list(ItemPair.objects.filter(instrument_id=wave.instrument_id, retired_at__isnull=True)
+                 .select_related("dimension").order_by("id"))
     ids = np.array([i.pk for i in items], dtype=np.int64)
     m = len(items)
     levels = max((i.scale_max + 1 for i in items), default=1)  # answers are 0 … scale max (NPS starts at 0)
@@ -41,11 +42,14 @@ def one_pass_counts(wave: Wave) -> WaveCounts:
     # Positions (item-id order) of each dimension's items; dimension 0 is the overall score over all of them.
     dim_pos = {d: np.flatnonzero(likert_dim & np.array([i.dimension_id == d for i in items], dtype=bool))
                for d in dims}
-    overall_pos = np.flatnonzero(likert_dim)
+    # The overall score counts the core dimensions only (not an optional module set's: Dimension.module).
+    overall_pos = np.flatnonzero(likert_dim & np.array([i.dimension_id is not None and not i.dimension.module
+                                                        for i in items], dtype=bool))
     half = {d: -(-len(p) // 2) for d, p in dim_pos.items()}
     # Radix of a score key: (s, c) with 0 ≤ s ≤ Σ scale points and 0 ≤ c ≤ number of items.
-    s_radix = int(flip[overall_pos].sum()) + 1 if overall_pos.size else 1
-    c_radix = int(overall_pos.size) + 1
+    scored_pos = np.flatnonzero(likert_dim)  # every item some score sums (a dimension's or the overall)
+    s_radix = int(flip[scored_pos].sum()) + 1 if scored_pos.size else 1
+    c_radix = int(scored_pos.size) + 1
     dim_index = {d: k for k, d in enumerate([0, *dims])}
 
     answers, responses = DenseSum(3), DenseSum(1)

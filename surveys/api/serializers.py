@@ -20,6 +20,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from surveys import disclosure, respondents, selectors
+from surveys.instruments.modules import MODULE_CHOICES, module_rows
 from surveys.models import (
     OUTCOME_SCALES,
     AuditEvent,
@@ -196,7 +197,7 @@ class InstrumentSummarySerializer(serializers.ModelSerializer):
 class DimensionDetailSerializer(serializers.ModelSerializer):
     class Meta:
         model = Dimension
-        fields = ["key", "order", "name_ja", "name_en", "description_ja", "description_en"]
+        fields = ["key", "order", "name_ja", "name_en", "description_ja", "description_en", "module"]
 
 
 class ItemPairDetailSerializer(serializers.ModelSerializer):
@@ -234,6 +235,8 @@ class DimensionWriteSerializer(serializers.Serializer):
     name_en = serializers.CharField(max_length=200)
     description_ja = serializers.CharField(max_length=MAX_TEXT, allow_blank=True, required=False, default="")
     description_en = serializers.CharField(max_length=MAX_TEXT, allow_blank=True, required=False, default="")
+    module = serializers.ChoiceField(choices=MODULE_CHOICES, required=False, default="", allow_blank=True,
+                                     help_text="The optional module set the dimension belongs to; blank for the core.")
 
 
 class ItemPairWriteSerializer(serializers.Serializer):
@@ -375,6 +378,11 @@ class InstrumentUpdateSerializer(serializers.Serializer):
         if "items" in attrs:
             _check_contents(attrs["dimensions"], attrs["items"])
         return attrs
+
+
+class InstrumentModuleSerializer(serializers.Serializer):
+    module = serializers.ChoiceField(choices=MODULE_CHOICES,
+                                     help_text="experience_modules: sense, feel, think, act and relate.")
 
 
 class InstrumentCloneSerializer(serializers.Serializer):
@@ -541,13 +549,20 @@ class WaveWriteSerializer(serializers.ModelSerializer):
     customer_title_en = _title_field("customer", "en")
     customer_intro_ja = _intro_field("customer", "ja")
     customer_intro_en = _intro_field("customer", "en")
+    modules = serializers.ListField(
+        child=serializers.ChoiceField(choices=MODULE_CHOICES), required=False, write_only=True,
+        max_length=len(MODULE_CHOICES),
+        help_text="Creation only. Optional module sets the wave asks (experience_modules). When the chosen "
+                  "version lacks one, the wave runs on a new version of it derived with the module (or an "
+                  "earlier such derivation); the chosen version is never changed.",
+    )
 
     class Meta:
         model = Wave
         fields = ["organization", "instrument", "name", "slug", "opens_on", "closes_on", "languages",
                   "default_language", "anonymity_threshold", "anonymity_override_reason", "customer_threshold",
                   "staff_segment_fields", "customer_segment_fields", *respondents.RESPONDENT_TEXT_FIELDS,
-                  "previous_wave"]
+                  "previous_wave", "modules"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -577,6 +592,8 @@ class WaveWriteSerializer(serializers.ModelSerializer):
 
         if instance is None and instrument is not None and instrument.organization_id not in (None, org.pk):
             problems["instrument"] = ["This instrument belongs to another organization."]
+        if instance is not None and "modules" in attrs:
+            problems["modules"] = ["Modules are chosen when a wave is created: its questions never change."]
         opens_on, closes_on = current("opens_on"), current("closes_on")
         if opens_on and closes_on and closes_on < opens_on:
             problems["closes_on"] = ["Must not be before opens_on."]
@@ -589,6 +606,8 @@ class WaveWriteSerializer(serializers.ModelSerializer):
             problems["previous_wave"] = ["Must be another wave of the same organization."]
         if instrument is not None:
             item_keys = set(instrument.items.values_list("key", flat=True))
+            for module in attrs.get("modules") or []:
+                item_keys |= {item["key"] for item in module_rows(module)[1]}
             for name in ("staff_segment_fields", "customer_segment_fields"):
                 clashes = sorted(item_keys & {f["key"] for f in attrs.get(name, [])})
                 if clashes:

@@ -11,10 +11,12 @@ and ``audit`` the one writer of audit events. Callers import the names below fro
 from surveys.services.audit import audit_record
 from surveys.services.instruments import (
     INSTRUMENT_TEXT_FIELDS,
+    instrument_add_module,
     instrument_clone,
     instrument_create,
     instrument_ensure_editable,
     instrument_freeze,
+    instrument_modules,
     instrument_new_version,
     instrument_update,
 )
@@ -49,9 +51,10 @@ from surveys.services.waves import (
 __all__ = [
     "ACCOUNT_FIELDS", "ANONYMITY_OVERRIDE_BELOW", "ANONYMITY_OVERRIDE_REASON_MAX", "INSTRUMENT_TEXT_FIELDS",
     "MAX_COMMENT_LENGTH", "STAFF_EMAIL_REQUIRED", "WAVE_EDITABLE_FIELDS", "IssuedInvitation", "account_delete",
-    "account_save", "audit_record", "clean_segments", "instrument_clone", "instrument_create",
-    "instrument_ensure_editable", "instrument_freeze", "instrument_new_version", "instrument_update",
-    "invitation_by_token", "invitation_create", "membership_delete", "membership_set_role", "response_submit",
-    "segment_choice_problem", "staff_invitations_by_email_only", "survey_items", "validate_answers", "wave_close",
-    "wave_create", "wave_open", "wave_set_status", "wave_threshold_reason", "wave_update",
+    "account_save", "audit_record", "clean_segments", "instrument_add_module", "instrument_clone",
+    "instrument_create", "instrument_ensure_editable", "instrument_freeze", "instrument_modules",
+    "instrument_new_version", "instrument_update", "invitation_by_token", "invitation_create", "membership_delete",
+    "membership_set_role", "response_submit", "segment_choice_problem", "staff_invitations_by_email_only",
+    "survey_items", "validate_answers", "wave_close", "wave_create", "wave_open", "wave_set_status",
+    "wave_threshold_reason", "wave_update",
 ]

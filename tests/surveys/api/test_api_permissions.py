@@ -73,6 +73,8 @@ ENDPOINTS: list[Endpoint] = [
      lambda w: {"organization": w.org.pk}, _statuses(401, 201, 403, 403, 400)),
     ("instruments-version", "post", lambda w: f"/api/v1/instruments/{w.instrument.pk}/versions/", None,
      _statuses(401, 201, 403, 403, 404)),
+    ("instruments-modules", "post", lambda w: f"/api/v1/instruments/{w.editable.pk}/modules/",
+     lambda w: {"module": "experience_modules"}, _statuses(401, 200, 403, 403, 404)),
     ("instrument-items-list", "get", lambda w: f"/api/v1/instruments/{w.editable.pk}/items/", None,
      _statuses(401, 200, 200, 200, 404)),
     ("instrument-items-detail", "get",
@@ -194,7 +196,7 @@ def test_every_route_of_the_api_is_in_the_matrix():
         "api-auth-token", "api-me", "organization-list", "organization-detail", "membership-list",
         "membership-detail", "membership-invitation-list", "membership-invitation-detail",
         "membership-invitation-resend",
-        "instrument-list", "instrument-detail", "instrument-clone", "instrument-versions",
+        "instrument-list", "instrument-detail", "instrument-clone", "instrument-versions", "instrument-modules",
         "instrument-item-list", "instrument-item-detail", "instrument-item-retire",
         "wave-list", "wave-detail", "wave-open", "wave-close", "wave-reopen", "wave-invitation-list",
         "wave-invitation-import-file", "wave-invitation-remind", "wave-response-list", "wave-response-export",
@@ -205,7 +207,7 @@ def test_every_route_of_the_api_is_in_the_matrix():
         "report-job-pdf",
     }
     # api-auth-token is anonymous by nature and has its own tests (test_api_errors.py).
-    assert len({e[0] for e in ENDPOINTS}) == len(ENDPOINTS) == 57
+    assert len({e[0] for e in ENDPOINTS}) == len(ENDPOINTS) == 58
 
 
 def test_lists_never_show_another_organizations_objects(world, outsider_client, owner_client):
