@@ -211,7 +211,7 @@ class ItemPairDetailSerializer(serializers.ModelSerializer):
         model = ItemPair
         fields = ["id", "key", "order", "dimension", "kind", "construct", "staff_text_ja", "staff_text_en",
                   "customer_text_ja", "customer_text_en", "scale_points", "scale_min", "scale_max", "allow_na",
-                  "reverse_keyed", "topbox_levels", "is_headline", "is_retired", "retired_at"]
+                  "reverse_keyed", "topbox_levels", "is_headline", "touchpoint", "is_retired", "retired_at"]
         read_only_fields = fields
 
 
@@ -257,6 +257,9 @@ class ItemPairWriteSerializer(serializers.Serializer):
     topbox_levels = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=10), required=False,
                                           max_length=11, help_text="Defaults to the top two levels (NPS: 9, 10).")
     is_headline = serializers.BooleanField(default=False)
+    touchpoint = serializers.SlugField(max_length=40, allow_blank=True, required=False, default="",
+                                       help_text="Key of one of the organization's touchpoints (a moment of the "
+                                                 "customer journey); empty for none. Agreement items only.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         kind = attrs["kind"]
@@ -279,6 +282,9 @@ class ItemPairWriteSerializer(serializers.Serializer):
                 problems["dimension"] = ["Outcome items belong to no dimension."]
             if attrs.get("is_headline"):
                 problems["is_headline"] = ["The headline item is an agreement item."]
+            if attrs.get("touchpoint"):
+                problems["touchpoint"] = ["Outcome items carry no touchpoint: a touchpoint score averages "
+                                          "agreement items."]
         levels = attrs.get("topbox_levels")
         if levels is None or levels == []:
             levels = [9, 10] if kind == ItemKind.NPS else [high - 1, high]
@@ -388,6 +394,37 @@ class InstrumentModuleSerializer(serializers.Serializer):
 class InstrumentCloneSerializer(serializers.Serializer):
     organization = OrganizationChoiceField()
     key = serializers.SlugField(max_length=80, required=False, help_text="Defaults to the source's key.")
+
+
+# --------------------------------------------------------------------------- touchpoints
+
+
+class TouchpointSerializer(serializers.Serializer):
+    key = serializers.SlugField(max_length=40, read_only=True, help_text="What items carry; never changes.")
+    order = serializers.IntegerField(read_only=True, help_text="Position in the journey (0 first).")
+    name_ja = serializers.CharField(read_only=True)
+    name_en = serializers.CharField(read_only=True)
+    is_default = serializers.BooleanField(read_only=True,
+                                          help_text="The organization has not edited its list: these are the "
+                                                    "defaults (stored on the first edit).")
+
+
+class TouchpointCreateSerializer(serializers.Serializer):
+    key = serializers.SlugField(max_length=40)
+    name_ja = serializers.CharField(max_length=100)
+    name_en = serializers.CharField(max_length=100)
+    after = serializers.SlugField(max_length=40, required=False,
+                                  help_text="Insert right after this touchpoint; without it, last.")
+
+
+class TouchpointUpdateSerializer(serializers.Serializer):
+    name_ja = serializers.CharField(max_length=100, required=False)
+    name_en = serializers.CharField(max_length=100, required=False)
+
+
+class TouchpointReorderSerializer(serializers.Serializer):
+    keys = serializers.ListField(child=serializers.SlugField(max_length=40), min_length=1, max_length=40,
+                                 help_text="Every touchpoint's key once, in the new journey order.")
 
 
 # --------------------------------------------------------------------------- waves

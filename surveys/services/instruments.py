@@ -12,6 +12,7 @@ from django.utils import timezone
 from surveys import errors
 from surveys.instruments.modules import MODULES, module_rows
 from surveys.models import Dimension, Instrument, ItemPair, Organization
+from surveys.services.touchpoints import touchpoint_keys
 
 INSTRUMENT_TEXT_FIELDS = ("name_ja", "name_en", "description_ja", "description_en")
 
@@ -59,6 +60,26 @@ def instrument_clone(*, source: Instrument, organization: Organization, key: str
 
 
 @transaction.atomic
+def instrument_adopt_builtin(*, source: Instrument, organization: Organization) -> Instrument:
+    """The organization's copy of a built-in version that a wave runs on: an existing direct copy, else a new one.
+
+    A new copy is version 1 of the built-in's key, or, when the organization already has that key (a
+    copy of an earlier built-in version), its next version, so one key keeps every version of the
+    questionnaire together (the trend reads waves by key).
+    """
+    existing = (Instrument.objects.filter(organization=organization, based_on=source)
+                .order_by("version", "pk").first())
+    if existing is not None:
+        return existing
+    latest = (Instrument.objects.select_for_update().filter(organization=organization, key=source.key)
+              .order_by("-version").first())
+    if latest is None:
+        return instrument_clone(source=source, organization=organization)
+    return _copy_instrument(source=source, organization=organization, key=source.key, version=latest.version + 1,
+                            based_on=source)
+
+
+@transaction.atomic
 def instrument_new_version(*, instrument: Instrument) -> Instrument:
     """Create the next version of an organization's instrument, as an editable copy of ``instrument``."""
     if instrument.organization_id is None:
@@ -92,8 +113,18 @@ def instrument_freeze(*, instrument: Instrument) -> None:
         instrument.refresh_from_db(fields=["frozen_at"])
 
 
+def _check_touchpoints(*, organization_id: int, items: list[Mapping[str, Any]]) -> None:
+    """Every item's touchpoint is one of the organization's (ValidationFailed naming items[i].touchpoint)."""
+    keys = touchpoint_keys(organization_id=organization_id)
+    problems = [{"touchpoint": ["No touchpoint of this organization has this key."]}
+                if item.get("touchpoint") and item["touchpoint"] not in keys else {} for item in items]
+    if any(problems):
+        raise errors.ValidationFailed(field_errors={"items": problems})
+
+
 def _create_contents(*, instrument: Instrument, dimensions: list[Mapping[str, Any]],
                      items: list[Mapping[str, Any]]) -> None:
+    _check_touchpoints(organization_id=instrument.organization_id, items=items)
     dims: dict[str, Dimension] = {}
     for index, spec in enumerate(dimensions):
         dim = Dimension.objects.create(

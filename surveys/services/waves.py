@@ -14,7 +14,7 @@ from surveys.models import AnonymousLink, AuditEvent, Instrument, Organization, 
 from surveys.services.audit import audit_record
 from surveys.services.instruments import (
     instrument_add_module,
-    instrument_clone,
+    instrument_adopt_builtin,
     instrument_freeze,
     instrument_modules,
     instrument_new_version,
@@ -122,8 +122,7 @@ def wave_create(*, organization: Organization, instrument: Instrument, name: str
         threshold=threshold, reason=fields.get("anonymity_override_reason"))
     if instrument.organization_id is None:
         # A wave always runs on the organization's own copy, so later edits cannot touch other tenants.
-        existing = Instrument.objects.filter(organization=organization, based_on=instrument, version=1).first()
-        instrument = existing or instrument_clone(source=instrument, organization=organization)
+        instrument = instrument_adopt_builtin(source=instrument, organization=organization)
     if modules:
         instrument = _version_with_modules(base=instrument, modules=list(modules))
     wave = Wave.objects.create(organization=organization, instrument=instrument, name=name, slug=slug, **fields)
