@@ -193,6 +193,16 @@ class GapOverallSerializer(GapComparisonSerializer):
     item_keys = serializers.ListField(child=serializers.CharField())
 
 
+class GapTouchpointSerializer(GapComparisonSerializer):
+    """Staff vs customers at one moment of the journey: each respondent's mean over the touchpoint's agreement
+    items (half rule), compared as a dimension is; its own family, classified on the BH-adjusted Welch p."""
+
+    key = serializers.CharField()
+    name = serializers.CharField()
+    order = serializers.IntegerField(help_text="Position in the organization's journey (0 first).")
+    item_keys = serializers.ListField(child=serializers.CharField())
+
+
 class GapNpsSerializer(serializers.Serializer):
     promoters = _num()
     passives = _num()
@@ -383,6 +393,8 @@ class GapAnalysisSerializer(serializers.Serializer):
     headline = GapItemSerializer(allow_null=True)
     dimensions = GapDimensionSerializer(many=True)
     overall = GapOverallSerializer(allow_null=True)
+    touchpoints = GapTouchpointSerializer(many=True, help_text="In journey order; empty when no asked item "
+                                                               "carries a touchpoint.")
     outcomes = GapOutcomeSerializer(many=True)
     segments = GapSegmentsSerializer(allow_null=True)
     did = GapDidSerializer(allow_null=True)
