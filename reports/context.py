@@ -314,6 +314,41 @@ def _dimension_row(dim: Mapping[str, Any], index: int, k_min: int) -> dict:
     }
 
 
+def _touchpoint_row(tp: Mapping[str, Any], k_min: int, language: str) -> dict:
+    """One moment of the journey: its table row and its point of the journey chart."""
+    welch = tp.get("welch") or {}
+    adj = tp.get("p_adjusted") or {}
+    cls = (tp.get("classification") or {}).get("class") or "not_assessed"
+    status = tp.get("report_status")
+    reportable = status in REPORTABLE
+    name = tp.get("name") or tp.get("key") or ""
+    return {
+        "key": tp.get("key"),
+        "name": name,
+        "short_name": short(name, 9 if language == "ja" else 14),
+        "item_keys": list(tp.get("item_keys") or []),
+        "scale_points": tp.get("scale_points") or 5,
+        "report_status": status,
+        "status_label": status_label(status, k_min),
+        "reportable": reportable,
+        "n_staff": tp.get("n_staff") if reportable else None,
+        "n_customer": tp.get("n_customer") if reportable else None,
+        "mean_staff": tp.get("mean_staff") if reportable else None,
+        "mean_customer": tp.get("mean_customer") if reportable else None,
+        "gap": tp.get("gap") if reportable else None,
+        "ci_low": welch.get("ci_low") if reportable else None,
+        "ci_high": welch.get("ci_high") if reportable else None,
+        "class": cls,
+        "class_label": class_label(cls),
+        "mean_staff_display": fmt_num(tp.get("mean_staff")) if reportable else DASH,
+        "mean_customer_display": fmt_num(tp.get("mean_customer")) if reportable else DASH,
+        "gap_display": fmt_signed(tp.get("gap")) if reportable else DASH,
+        "ci_display": fmt_ci(welch.get("ci_low"), welch.get("ci_high")) if reportable else DASH,
+        "g_display": fmt_signed(tp.get("hedges_g")) if reportable else DASH,
+        "p_bh_display": fmt_p(adj.get("welch_bh")) if reportable else DASH,
+    }
+
+
 def _segments(analysis: Mapping[str, Any], dims: list[dict], k: Mapping[str, int],
               labels: Mapping[str, Mapping[str, str]]) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
@@ -626,6 +661,7 @@ def _build(analysis: Mapping[str, Any], *, language: str, wave: Any, generated_a
         "likert_rows": likert_rows,
         "not_reportable_items": [r for r in items if not r["reportable"]],
         "dimensions": dims,
+        "touchpoints": [_touchpoint_row(t, k["staff"], language) for t in analysis.get("touchpoints") or []],
         "segments": segments,
         "has_segments": has_segments,
         "segment_response_rows": segment_response_rows,

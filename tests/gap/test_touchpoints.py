@@ -156,3 +156,57 @@ def test_the_attacker_cannot_see_a_group_below_k_through_a_half_answered_touchpo
     # Nothing in the whole result of any view carries Sales's three billing answers.
     for view in (everyone, support_only, sales):
         assert view["billing"]["mean_staff"] in (None, pytest.approx(2.0))
+
+
+# --------------------------------------------------------------------------- the journey chart, page and PDF
+
+
+def test_the_journey_chart_draws_touchpoints_in_order_escapes_names_and_dashes_a_missing_one():
+    from reports.pdf.charts import journey_chart
+
+    rows = [{"name": "<b>First</b>", "mean_staff": 4.2, "mean_customer": 3.1, "gap": 1.1, "ci_low": 0.6,
+             "ci_high": 1.6, "gap_display": "+1.10"},
+            {"name": "Support", "mean_staff": None, "mean_customer": None, "gap": None, "gap_display": "—"},
+            {"name": "Billing", "mean_staff": 3.0, "mean_customer": 3.4, "gap": -0.4, "ci_low": -0.9,
+             "ci_high": 0.1, "gap_display": "−0.40"}]
+    svg = journey_chart(rows, staff_label="Staff", customer_label="Customers", gap_label="Gap", means_label="Mean",
+                        title="Customer journey")
+    assert "<b>" not in svg and "&lt;b&gt;First&lt;/b&gt;" in svg
+    assert svg.index("First") < svg.index("Support") < svg.index("Billing")
+    assert svg.count("<circle") == 3 and "\u2014" in svg  # two staff dots and the legend's; a dash for Support
+    assert "+1.10" in svg and "−0.40" in svg and 'aria-label="Customer journey"' in svg
+
+
+@pytest.mark.parametrize("lang,heading,support", [("en", "Customer journey", "Support"),
+                                                  ("ja", "カスタマージャーニー", "サポート")])
+def test_the_mirror_page_shows_the_journey_chart_and_table(org, owner, lang, heading, support):
+    from django.test import Client
+
+    wave = build(org)
+    client = Client()
+    client.force_login(owner)
+    html = client.get(f"/reports/waves/{wave.pk}/", {"lang": lang}).content.decode()
+    section = html[html.index('<section id="journey"'):]
+    section = section[:section.index("</section>")]
+    assert f">{heading}</h2>" in section and '<figure class="web-chart" id="journey-chart"><svg' in section
+    assert f'aria-label="{heading}"' in section
+    rows = [r for r in section.split('<tr class="') if 'id="touchpoint-' in r]
+    assert [r.split('id="touchpoint-')[1].split('"')[0] for r in rows] == ["support", "billing"]
+    result = gap_analysis(wave=wave, segments=False, language=lang)
+    from reports.formatting import fmt_signed
+
+    assert fmt_signed(result["touchpoints"][0]["gap"]) in rows[0] and support in rows[0]
+
+
+def test_the_pdf_has_the_journey_section_in_both_languages(org):
+    from reports.context import build_report_context
+    from reports.pdf.render import render_pdf
+    from tests.reports.conftest import pdf_text
+
+    wave = build(org)
+    for lang, words in (("en", ["Customer journey", "Touchpoint", "Support", "Billing"]),
+                        ("ja", ["カスタマージャーニー", "タッチポイント", "サポート", "請求・支払い"])):
+        ctx = build_report_context(gap_analysis(wave=wave, language=lang), language=lang, wave=wave)
+        text = "".join(pdf_text(render_pdf(ctx).pdf).split())
+        for word in words:
+            assert "".join(word.split()) in text, (lang, word)
