@@ -195,6 +195,9 @@ class InstrumentSummarySerializer(serializers.ModelSerializer):
 
 
 class DimensionDetailSerializer(serializers.ModelSerializer):
+    module = serializers.CharField(read_only=True, help_text="The optional module set (experience_modules); empty "
+                                                             "for the core.")
+
     class Meta:
         model = Dimension
         fields = ["key", "order", "name_ja", "name_en", "description_ja", "description_en", "module"]
@@ -206,6 +209,8 @@ class ItemPairDetailSerializer(serializers.ModelSerializer):
     scale_max = serializers.IntegerField(read_only=True)
     topbox_levels = serializers.ListField(child=serializers.IntegerField())
     is_retired = serializers.BooleanField(read_only=True, help_text="Kept, but not asked in this version's waves.")
+    touchpoint = serializers.CharField(read_only=True, help_text="The organization's touchpoint key this pair is "
+                                                                 "about; empty for none.")
 
     class Meta:
         model = ItemPair
