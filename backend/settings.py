@@ -194,6 +194,7 @@ SPECTACULAR_SETTINGS = {
         "ItemKindEnum": "surveys.models.ItemKind",
         "ImportJobStatusEnum": "surveys.models.ImportJob.Status",
         "ImportJobKindEnum": "surveys.models.ImportJob.Kind",
+        "ModuleEnum": "surveys.instruments.modules.MODULE_CHOICES",
     },
 }
 

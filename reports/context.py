@@ -285,6 +285,9 @@ def _dimension_row(dim: Mapping[str, Any], index: int, k_min: int) -> dict:
     return {
         "key": dim.get("key"),
         "name": dim.get("name") or dim.get("key"),
+        # An optional module set's dimension (e.g. the experience modules) is grouped under its name.
+        "module": dim.get("module") or "",
+        "module_name": dim.get("module_name") or dim.get("module") or "",
         "number": index + 1,
         "colour": DIMENSION_COLOURS[index % len(DIMENSION_COLOURS)],
         "item_keys": list(dim.get("item_keys") or []),
@@ -314,6 +317,41 @@ def _dimension_row(dim: Mapping[str, Any], index: int, k_min: int) -> dict:
         "g_magnitude": magnitude_label((dim.get("classification") or {}).get("hedges_g_magnitude")),
         "delta_display": fmt_signed(mwu.get("cliffs_delta")) if reportable else DASH,
         "p_holm_display": fmt_p(adj.get("welch_holm")) if reportable else DASH,
+    }
+
+
+def _touchpoint_row(tp: Mapping[str, Any], k_min: int, language: str) -> dict:
+    """One moment of the journey: its table row and its point of the journey chart."""
+    welch = tp.get("welch") or {}
+    adj = tp.get("p_adjusted") or {}
+    cls = (tp.get("classification") or {}).get("class") or "not_assessed"
+    status = tp.get("report_status")
+    reportable = status in REPORTABLE
+    name = tp.get("name") or tp.get("key") or ""
+    return {
+        "key": tp.get("key"),
+        "name": name,
+        "short_name": short(name, 9 if language == "ja" else 14),
+        "item_keys": list(tp.get("item_keys") or []),
+        "scale_points": tp.get("scale_points") or 5,
+        "report_status": status,
+        "status_label": status_label(status, k_min),
+        "reportable": reportable,
+        "n_staff": tp.get("n_staff") if reportable else None,
+        "n_customer": tp.get("n_customer") if reportable else None,
+        "mean_staff": tp.get("mean_staff") if reportable else None,
+        "mean_customer": tp.get("mean_customer") if reportable else None,
+        "gap": tp.get("gap") if reportable else None,
+        "ci_low": welch.get("ci_low") if reportable else None,
+        "ci_high": welch.get("ci_high") if reportable else None,
+        "class": cls,
+        "class_label": class_label(cls),
+        "mean_staff_display": fmt_num(tp.get("mean_staff")) if reportable else DASH,
+        "mean_customer_display": fmt_num(tp.get("mean_customer")) if reportable else DASH,
+        "gap_display": fmt_signed(tp.get("gap")) if reportable else DASH,
+        "ci_display": fmt_ci(welch.get("ci_low"), welch.get("ci_high")) if reportable else DASH,
+        "g_display": fmt_signed(tp.get("hedges_g")) if reportable else DASH,
+        "p_bh_display": fmt_p(adj.get("welch_bh")) if reportable else DASH,
     }
 
 
@@ -563,6 +601,9 @@ def _build(analysis: Mapping[str, Any], *, language: str, wave: Any, generated_a
     dims_raw = list(analysis.get("dimensions") or [])
     dim_index = {d.get("key"): i for i, d in enumerate(dims_raw)}
     dims = [_dimension_row(d, i, k["staff"]) for i, d in enumerate(dims_raw)]
+    for previous, d in zip([None, *dims], dims, strict=False):
+        # The first dimension of a module set opens its group in the tables ("Experience modules").
+        d["group_start"] = bool(d["module"]) and (previous is None or previous["module"] != d["module"])
     dims_by_key = {d["key"]: d for d in dims}
     items = [_item_row(i, language, dim_index, k["staff"]) for i in analysis.get("items") or []]
     rows_by_key = {r["key"]: r for r in items}
@@ -654,6 +695,7 @@ def _build(analysis: Mapping[str, Any], *, language: str, wave: Any, generated_a
         "likert_rows": likert_rows,
         "not_reportable_items": [r for r in items if not r["reportable"]],
         "dimensions": dims,
+        "touchpoints": [_touchpoint_row(t, k["staff"], language) for t in analysis.get("touchpoints") or []],
         "segments": segments,
         "has_segments": has_segments,
         "segment_response_rows": segment_response_rows,

@@ -38,6 +38,8 @@ class DisclosedTables:
     # Answers withheld per unit: side, unit ("item:<id>", "dim:<id>"), seg__… (released values), n.
     withheld: pd.DataFrame
     released_values: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # side → field → values
+    # Touchpoint scores, released exactly as dimension scores are (withheld as "tp:<key>").
+    touchpoint_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _text(value) -> str:
@@ -47,12 +49,14 @@ def _text(value) -> str:
 
 
 def disclose(counts: WaveCounts, *, fields: Mapping[str, list[str]], k: Mapping[str, int],
-             dim_items: Mapping[int, list[int]]) -> DisclosedTables:
+             dim_items: Mapping[int, list[int]], tp_items: Mapping[str, list[int]] | None = None) -> DisclosedTables:
     """Apply the block plan and the per-unit verdicts of each side to the wave's count tables.
 
     ``fields``: the segment field keys of each side; ``k``: each side's threshold;
-    ``dim_items``: the Likert item ids of each dimension (0: the overall score).
+    ``dim_items``: the Likert item ids of each dimension (0: the overall score); ``tp_items``: those of
+    each touchpoint (key), whose scores are score units like a dimension's.
     """
+    tp_items = dict(tp_items or {})
     seg_cols = [c for c in counts.responses.columns if c.startswith("seg__")]
     plans: dict[str, disclosure.BlockPlan] = {}
     blocks_of: dict[str, dict[disclosure.Atom, int]] = {}  # side → atom → block index
@@ -111,23 +115,33 @@ def disclose(counts: WaveCounts, *, fields: Mapping[str, list[str]], k: Mapping[
         data[BLOCK] = block[keep]
         return pd.DataFrame(data)
 
-    def scored_only(frame: pd.DataFrame) -> pd.DataFrame:
+    def scored_only(frame: pd.DataFrame, unit_col: str = "dimension_id",
+                    unit_items: Mapping = dim_items) -> pd.DataFrame:
         """Respondents with a score (the half rule, docs/methods.md §3.2): the others are in no score number."""
         if frame.empty:
             return frame
-        halves = {d: math.ceil(len(items) / 2) or 1 for d, items in dim_items.items()}
-        half = frame["dimension_id"].map(halves).fillna(1)
+        halves = {d: math.ceil(len(items) / 2) or 1 for d, items in unit_items.items()}
+        half = frame[unit_col].map(halves).fillna(1)
         return frame[frame["c"] >= half]
 
     responses = released(counts.responses)
     answers = released(counts.answers)
     scores = released(scored_only(counts.scores))
     overall = released(scored_only(counts.overall_scores))
+    tp_frame = counts.touchpoint_scores
+    touchpoints = (released(scored_only(tp_frame, "touchpoint", tp_items)) if len(tp_frame)
+                   else pd.DataFrame(columns=["side", "touchpoint", "s", "c", *seg_cols, "n", "w", "w2", BLOCK]))
+    # Touchpoint keys as integer units while the verdicts are taken (keep_units tests integers).
+    tp_keys = sorted(tp_items)
+    tp_code = {key: code for code, key in enumerate(tp_keys)}
+    touchpoints = touchpoints[touchpoints["touchpoint"].isin(tp_code)] if len(touchpoints) else touchpoints
+    touchpoints = touchpoints.assign(tp_unit=touchpoints["touchpoint"].map(tp_code).astype(np.int64)
+                                     if len(touchpoints) else pd.Series(dtype=np.int64))
 
     withheld: list[pd.DataFrame] = []
 
     def keep_units(frame: pd.DataFrame, unit_col: str, unit_prefix: str, allowed: dict[tuple[str, int], set[int]],
-                   ) -> pd.DataFrame:
+                   unit_name=str) -> pd.DataFrame:
         """Drop the rows of (side, unit, block) not allowed; record their respondents as withheld."""
         if frame.empty:
             return frame
@@ -144,7 +158,7 @@ def disclose(counts: WaveCounts, *, fields: Mapping[str, list[str]], k: Mapping[
         if len(hidden):
             seg = [c for c in seg_cols if c in hidden.columns]
             w = hidden.groupby(["side", unit_col, *seg], dropna=False)["n"].sum().reset_index()
-            w["unit"] = [f"{unit_prefix}{int(u)}" for u in w[unit_col]]
+            w["unit"] = [f"{unit_prefix}{unit_name(int(u))}" for u in w[unit_col]]
             withheld.append(w.drop(columns=[unit_col]))
         return frame[ok]
 
@@ -158,12 +172,13 @@ def disclose(counts: WaveCounts, *, fields: Mapping[str, list[str]], k: Mapping[
     answers = keep_units(answers, "item_id", "item:", item_allowed)
 
     # Dimension and overall scores: k scored respondents in the block, and every item of it released there.
-    def score_allowed(frame: pd.DataFrame) -> dict[tuple[str, int], set[int]]:
+    def score_allowed(frame: pd.DataFrame, unit_col: str = "dimension_id",
+                      items_of=lambda unit: dim_items.get(unit, [])) -> dict[tuple[str, int], set[int]]:
         out: dict[tuple[str, int], set[int]] = {}
         if frame.empty:
             return out
-        for (side, dim), rows in frame.groupby(["side", "dimension_id"], sort=False):
-            items = dim_items.get(int(dim), [])
+        for (side, dim), rows in frame.groupby(["side", unit_col], sort=False):
+            items = items_of(int(dim))
             scored = rows.groupby(BLOCK)["n"].sum()
             block_scored = {b: int(n) for b, n in scored.items()}
             item_blocks = [frozenset(item_allowed.get((side, i), set())) for i in items]
@@ -172,6 +187,10 @@ def disclose(counts: WaveCounts, *, fields: Mapping[str, list[str]], k: Mapping[
 
     scores = keep_units(scores, "dimension_id", "dim:", score_allowed(scores))
     overall = keep_units(overall, "dimension_id", "dim:", score_allowed(overall))
+    # Touchpoints exactly as dimensions: k scored respondents in the block and every item of it released there.
+    touchpoints = keep_units(touchpoints, "tp_unit", "tp:",
+                             score_allowed(touchpoints, "tp_unit", lambda unit: tp_items[tp_keys[unit]]),
+                             unit_name=lambda unit: tp_keys[unit]).drop(columns=["tp_unit"])
 
     withheld_frame = (pd.concat(withheld, ignore_index=True) if withheld
                       else pd.DataFrame(columns=["side", *seg_cols, "n", "unit"]))
@@ -184,5 +203,5 @@ def disclose(counts: WaveCounts, *, fields: Mapping[str, list[str]], k: Mapping[
     return DisclosedTables(
         answers=answers.drop(columns=drop), scores=scores.drop(columns=drop),
         overall_scores=overall.drop(columns=drop), responses=responses.drop(columns=drop), plans=plans,
-        withheld=withheld_frame, released_values=released_values,
+        withheld=withheld_frame, released_values=released_values, touchpoint_scores=touchpoints.drop(columns=drop),
     )

@@ -8,7 +8,7 @@ raw segment values: the count tables first pass through :func:`reports.disclosed
 and of a wave only published releases are read (:mod:`surveys.releases`).
 
 Why one file: one engine (about 700 lines) whose every part of a result — items, dimensions, overall,
-outcomes, segments, change, churn — reads the same disclosed tables through one selection memo
+touchpoints, outcomes, segments, change, churn — reads the same disclosed tables through one selection memo
 (:func:`_select`); split across modules, that private state would be shared between them.
 """
 
@@ -35,6 +35,7 @@ from reports.stats.segments import gap_difference_shared_comparator
 from reports.stats.weighting import weighted_item_comparison
 from surveys import disclosure, errors
 from surveys import services as survey_services
+from surveys.instruments.modules import module_label
 from surveys.models import Dimension, ItemKind, ItemPair, Language, Side, Wave
 
 SUPPRESSED = ("suppressed_anonymity", "suppressed_min_n", "suppressed_complementary")
@@ -197,16 +198,21 @@ class _Disclosed:
         self.outcomes = [i for i in source.items if i.kind != ItemKind.LIKERT]
         self.dimensions = list(source.dimensions)
         self.dim_items = {d.pk: list(source.dimension_items.get(d.pk, ())) for d in self.dimensions}
-        # The overall score: every dimension item of a respondent (pseudo-dimension 0).
+        # The overall score: every item of a core dimension of a respondent (pseudo-dimension 0); the
+        # dimensions of an optional module set (Dimension.module) stay out of it, as in the readers.
         self.overall = Dimension(pk=0, key="overall", name_en="Overall customer focus", name_ja="顧客志向（総合）")
-        in_a_dimension = {i.pk for items in self.dim_items.values() for i in items}
+        in_a_dimension = {i.pk for d in self.dimensions if not d.module for i in self.dim_items[d.pk]}
         self.dim_items[0] = [i for i in self.likert if i.pk in in_a_dimension]
         dim_item_ids = {d: [i.pk for i in items] for d, items in self.dim_items.items() if items or d == 0}
+        # Touchpoints (docs/methods.md §3.4): score units like dimensions, in the journey's order.
+        self.touchpoints = [t for t in source.touchpoints if source.touchpoint_items.get(t.key)]
+        self.tp_items = {t.key: list(source.touchpoint_items[t.key]) for t in self.touchpoints}
         # Only what the disclosure layer releases: blocks of at least k, per unit (surveys.disclosure).
         shown = disclose(counts, fields={side: [f["key"] for f in source.segment_fields(side)]
                                          for side in (Side.STAFF, Side.CUSTOMER)},
                          k={side: source.k(side) for side in (Side.STAFF, Side.CUSTOMER)},
-                         dim_items=dim_item_ids)
+                         dim_items=dim_item_ids,
+                         tp_items={key: [i.pk for i in items] for key, items in self.tp_items.items()})
         self.plans = shown.plans
         self.withheld = shown.withheld
         self._withheld_by_view: dict[tuple, dict[str, int]] = {}
@@ -229,6 +235,14 @@ class _Disclosed:
             for (side, dim_id), rows in scores.groupby(["side", "dimension_id"], sort=False):
                 m = math.ceil(len(self.dim_items.get(int(dim_id), [])) / 2) or 1
                 self.scored[(side, int(dim_id))] = rows[rows.c >= m]
+        # The same per (side, touchpoint key): the half rule over the touchpoint's items.
+        self.tp_scored: dict[tuple[str, str], pd.DataFrame] = {}
+        tp_scores = shown.touchpoint_scores
+        if len(tp_scores):
+            tp_scores = tp_scores.assign(score=tp_scores.s.astype(float) / tp_scores.c.astype(float))
+            for (side, key), rows in tp_scores.groupby(["side", "touchpoint"], sort=False):
+                m = math.ceil(len(self.tp_items.get(str(key), [])) / 2) or 1
+                self.tp_scored[(side, str(key))] = rows[rows.c >= m]
 
     def withheld_n(self, unit: str, staff_filter, customer_filter) -> dict[str, int]:
         """Respondents of the view whose answers to ``unit`` are withheld (their block gave fewer than k)."""
@@ -250,6 +264,14 @@ class _Disclosed:
     def score_array(self, side: str, flt, dim: Dimension) -> stats.CountedScores:
         """The group's respondent scores as (score, count): as large as the score table, never as the group."""
         rows = self.scored.get((side, dim.pk))
+        if rows is None:
+            return stats.CountedScores([], [])
+        rows = _select(rows, side, flt)
+        return stats.CountedScores(rows.score.to_numpy(dtype=float), rows.n.to_numpy(dtype=np.int64))
+
+    def touchpoint_score_array(self, side: str, flt, key: str) -> stats.CountedScores:
+        """A group's touchpoint scores as (score, count), as :meth:`score_array` gives a dimension's."""
+        rows = self.tp_scored.get((side, key))
         if rows is None:
             return stats.CountedScores([], [])
         rows = _select(rows, side, flt)
@@ -281,6 +303,7 @@ def _dimension_entries(data: _Disclosed, *, staff_filter, customer_filter, langu
             complementary_suppressed=False,
         )
         res.update({"key": dim.key, "name": dim.name(language), "order": dim.order,
+                    "module": dim.module, "module_name": module_label(dim.module, language) if dim.module else "",
                     "item_keys": [i.key for i in items],
                     "withheld": data.withheld_n(f"dim:{dim.pk}", staff_filter, customer_filter)})
         res["alpha"] = {side: {"listwise": res.get(f"cronbach_alpha_listwise_{side}"),
@@ -305,6 +328,27 @@ def _blank_alpha(entry: dict) -> None:
             if entry.get(f"{field}_{side}") is not None:
                 entry[f"{field}_{side}"] = None
                 entry["undefined"].append(f"{field}_{side}: not shown next to a suppressed cell")
+
+
+def _touchpoint_entries(data: _Disclosed, *, staff_filter, customer_filter, language: str) -> list[dict]:
+    """Staff vs customers per touchpoint, in journey order (docs/methods.md §3.4): the dimension comparison of
+    respondent touchpoint scores, its own family, classified on the Benjamini–Hochberg adjusted Welch p.
+
+    No Cronbach's alpha: a touchpoint groups the questions about one moment, it is not built as a scale.
+    """
+    k_staff, k_cust = data.source.k(Side.STAFF), data.source.k(Side.CUSTOMER)
+    entries = []
+    for order, tp in enumerate(data.touchpoints):
+        items = data.tp_items[tp.key]
+        res = dimension_comparison(
+            data.touchpoint_score_array(Side.STAFF, staff_filter, tp.key),
+            data.touchpoint_score_array(Side.CUSTOMER, customer_filter, tp.key),
+            levels=items[0].levels, k_min_staff=k_staff, k_min_customer=k_cust, complementary_suppressed=False,
+        )
+        res.update({"key": tp.key, "name": tp.name(language), "order": order, "item_keys": [i.key for i in items],
+                    "withheld": data.withheld_n(f"tp:{tp.key}", staff_filter, customer_filter)})
+        entries.append(res)
+    return stats.adjust_dimension_family(entries, classify_with="bh")
 
 
 def _reliability(data: _Disclosed, side: str, dim: Dimension, m_items: int) -> dict:
@@ -649,6 +693,8 @@ def gap_analysis_of(source: GapSource, *, staff_filter: Mapping[str, str] | None
                                          language=language, correction=dimension_correction),
         "overall": _overall_entry(data, staff_filter=staff_filter, customer_filter=customer_filter,
                                   language=language),
+        "touchpoints": _touchpoint_entries(data, staff_filter=staff_filter, customer_filter=customer_filter,
+                                           language=language),
         "outcomes": _outcome_entries(data, customer_filter=customer_filter, language=language),
         "segments": _segment_views(data, staff_filter=staff_filter, customer_filter=customer_filter,
                                    language=language, correction=dimension_correction) if segments else None,
@@ -664,7 +710,7 @@ def gap_analysis_of(source: GapSource, *, staff_filter: Mapping[str, str] | None
         if hidden:
             # A selection that is not released shows as suppressed, not as "no data": whether it is empty or
             # holds fewer than k people must not be told apart.
-            for entry in [*result["items"], *result["dimensions"], result["overall"]]:
+            for entry in [*result["items"], *result["dimensions"], result["overall"], *result["touchpoints"]]:
                 if entry is not None and entry.get("report_status") == "no_data":
                     _hide_side(entry, side)
     stats.check_json_safe(result)

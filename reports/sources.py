@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from reports import selectors
 from reports.counts import WaveCounts, wave_counts
 from surveys import releases
-from surveys.models import Dimension, ItemKind, ItemPair, Language, Side, Wave
+from surveys import selectors as survey_selectors
+from surveys.models import Dimension, ItemKind, ItemPair, Language, Side, Touchpoint, Wave
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,6 +46,9 @@ class GapSource:
     company: Mapping[str, str] = field(default_factory=dict)  # language → the name that replaces {company}
     release: Mapping[str, dict] = field(default_factory=dict)
     response_rates: Callable[[pd.DataFrame], dict] | None = None
+    # The touchpoints the items carry, in the organization's journey order, named (a file has none).
+    touchpoints: Sequence[Touchpoint] = ()
+    touchpoint_items: Mapping[str, Sequence[ItemPair]] = field(default_factory=dict)  # key → its Likert items
 
     def k(self, side: str) -> int:
         """The side's threshold: no number of the side is shown over fewer respondents."""
@@ -90,6 +94,10 @@ def wave_source(wave: Wave) -> GapSource:
     dimensions = list(wave.instrument.dimensions.order_by("order", "id"))
     likert = [i for i in items if i.kind == ItemKind.LIKERT]
     languages = (Language.EN, Language.JA)
+    by_touchpoint: dict[str, list[ItemPair]] = {}
+    for item in sorted(likert, key=lambda i: (i.order, i.pk)):  # questionnaire order, whatever the dimension
+        if item.touchpoint:
+            by_touchpoint.setdefault(item.touchpoint, []).append(item)
     return GapSource(
         counts=counts,
         items=items,
@@ -101,6 +109,9 @@ def wave_source(wave: Wave) -> GapSource:
         company={language: wave.organization.company_name(language) for language in languages},
         release={side: info.as_dict() for side, info in release.items()},
         response_rates=partial(_response_rates, wave),
+        touchpoints=survey_selectors.touchpoint_catalogue(organization_id=wave.organization_id,
+                                                          keys=list(by_touchpoint)),
+        touchpoint_items=by_touchpoint,
     )
 
 

@@ -290,6 +290,9 @@ def build_page(wave: Wave, options: ViewOptions, *, language: str, request: Any)
             mirror_rows, staff_label=_("Staff"), customer_label=_("Customers"), gap_label=_("Gap"),
             axis_label=_("Average answer (1 = strongly disagree)"), title=_("Mirror chart"),
         ) if mirror_rows else ""
+        from reports.pdf.render import journey_svg
+
+        journey = journey_svg(ctx)
         blind = sorted([r for r in ctx["items"] if r["class"] == "blind_spot" and _finite(r["gap"])],
                        key=lambda r: r["gap"], reverse=True)
         hidden = sorted([r for r in ctx["items"] if r["class"] == "hidden_strength" and _finite(r["gap"])],
@@ -304,6 +307,7 @@ def build_page(wave: Wave, options: ViewOptions, *, language: str, request: Any)
             "dimensions": [{**d, "link": "?" + options.query(dimension=d["key"])} for d in ctx["dimensions"]],
             "all_dimensions_link": "?" + options.query(dimension=""),
             "mirror_svg": mark_safe(mirror_svg),  # noqa: S308 — charts.* escapes every text it draws
+            "journey_svg": mark_safe(journey),  # noqa: S308 — the same chart as the PDF's, escaped likewise
             "all_blind_spots": blind,
             "all_hidden_strengths": hidden,
             "trend": build_trend(wave, options, language=language, request=request, current=result),

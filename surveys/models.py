@@ -173,10 +173,39 @@ class Dimension(models.Model):
     name_en = models.CharField(max_length=200)
     description_ja = models.TextField(blank=True)
     description_en = models.TextField(blank=True)
+    # The optional module set this dimension came from (surveys.instruments.modules); blank for the core.
+    module = models.SlugField(max_length=40, blank=True, default="",
+                              help_text="Optional module set, e.g. experience_modules; blank for the core.")
 
     class Meta:
         ordering = ["instrument_id", "order", "id"]
         constraints = [models.UniqueConstraint(fields=["instrument", "key"], name="dimension_unique_key")]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    def name(self, language: str) -> str:
+        return self.name_ja if language == Language.JA else self.name_en
+
+
+class Touchpoint(models.Model):
+    """A moment of the customer journey an organization measures (first contact, support, renewal, …).
+
+    Items carry a touchpoint by key (``ItemPair.touchpoint``); the organization's list gives the order
+    and names. Until an organization edits its list, the defaults are its list
+    (``surveys.instruments.journey.DEFAULT_TOUCHPOINTS``; written on the first edit by
+    ``surveys.services.touchpoints``).
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="touchpoints")
+    key = models.SlugField(max_length=40)
+    order = models.PositiveIntegerField(default=0)
+    name_ja = models.CharField(max_length=100)
+    name_en = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["organization_id", "order", "id"]
+        constraints = [models.UniqueConstraint(fields=["organization", "key"], name="touchpoint_unique_key")]
 
     def __str__(self) -> str:
         return self.name_en
@@ -229,6 +258,10 @@ class ItemPair(models.Model):
     topbox_levels = models.JSONField(default=list, blank=True,
                                      help_text="Scale levels counted as top box, e.g. [4, 5].")
     is_headline = models.BooleanField(default=False, help_text="The 'we deliver a superior experience' pair.")
+    # A key of the organization's touchpoints (Touchpoint), not a foreign key: the built-in instruments
+    # carry the default keys for every organization.
+    touchpoint = models.SlugField(max_length=40, blank=True, default="",
+                                  help_text="The moment of the customer journey this pair is about; blank for none.")
     # Set only while the version is editable (surveys.instruments.items): the waves of this version never ask it.
     retired_at = models.DateTimeField(null=True, blank=True, help_text="Retired: kept, but not asked.")
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from surveys import microdata, releases
+from surveys.instruments.journey import DEFAULT_TOUCHPOINTS
 from surveys.models import (
     Answer,
     AuditEvent,
@@ -29,6 +30,7 @@ from surveys.models import (
     Role,
     Side,
     SurveyResponse,
+    Touchpoint,
     Wave,
 )
 
@@ -236,3 +238,35 @@ def audit_event_list(*, org_ids: Iterable[int]) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(organization_id__in=list(org_ids)).select_related("wave").order_by(
         "-created_at", "-id"
     )
+
+
+def touchpoint_list(*, organization_id: int) -> list[Touchpoint]:
+    """The organization's touchpoints in journey order; the defaults (unsaved) until it first edits them.
+
+    Never writes: ``surveys.services.touchpoints`` stores the defaults on the first edit.
+    """
+    stored = list(Touchpoint.objects.filter(organization_id=organization_id).order_by("order", "id"))
+    if stored:
+        return stored
+    return [Touchpoint(organization_id=organization_id, order=index * 10, **spec)
+            for index, spec in enumerate(DEFAULT_TOUCHPOINTS, start=1)]
+
+
+def touchpoint_catalogue(*, organization_id: int, keys: Iterable[str]) -> list[Touchpoint]:
+    """The touchpoints named by ``keys`` (the keys items carry), in the organization's journey order.
+
+    A key missing from the organization's list (deleted after a frozen version used it) keeps its default
+    name, after the organization's own, in default order; a key neither knows is named by itself, last.
+    """
+    wanted = [k for k in dict.fromkeys(keys) if k]
+    listed = {t.key: t for t in touchpoint_list(organization_id=organization_id)}
+    defaults = {spec["key"]: (index, spec) for index, spec in enumerate(DEFAULT_TOUCHPOINTS)}
+    first = [t for t in listed.values() if t.key in wanted]
+    fallback = sorted((k for k in wanted if k not in listed and k in defaults), key=lambda k: defaults[k][0])
+    unknown = sorted(k for k in wanted if k not in listed and k not in defaults)
+    out = list(first)
+    out += [Touchpoint(organization_id=organization_id, **defaults[k][1]) for k in fallback]
+    out += [Touchpoint(organization_id=organization_id, key=k, name_ja=k, name_en=k) for k in unknown]
+    for position, touchpoint in enumerate(out):
+        touchpoint.order = position
+    return out

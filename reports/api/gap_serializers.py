@@ -204,6 +204,10 @@ class GapDimensionSerializer(GapComparisonSerializer):
     key = serializers.CharField()
     name = serializers.CharField()
     order = serializers.IntegerField()
+    module = serializers.CharField(allow_blank=True, help_text="The optional module set the dimension belongs to "
+                                                                "(experience_modules); empty for the core.")
+    module_name = serializers.CharField(allow_blank=True, help_text="The module set's name in the result's "
+                                                                     "language; empty for the core.")
     item_keys = serializers.ListField(child=serializers.CharField())
     n_scored_staff = _int()
     n_scored_customer = _int()
@@ -215,6 +219,16 @@ class GapOverallSerializer(GapComparisonSerializer):
 
     key = serializers.CharField()
     name = serializers.CharField()
+    item_keys = serializers.ListField(child=serializers.CharField())
+
+
+class GapTouchpointSerializer(GapComparisonSerializer):
+    """Staff vs customers at one moment of the journey: each respondent's mean over the touchpoint's agreement
+    items (half rule), compared as a dimension is; its own family, classified on the BH-adjusted Welch p."""
+
+    key = serializers.CharField()
+    name = serializers.CharField()
+    order = serializers.IntegerField(help_text="Position in the organization's journey (0 first).")
     item_keys = serializers.ListField(child=serializers.CharField())
 
 
@@ -460,6 +474,8 @@ class GapAnalysisSerializer(serializers.Serializer):
     headline = GapItemSerializer(allow_null=True)
     dimensions = GapDimensionSerializer(many=True)
     overall = GapOverallSerializer(allow_null=True)
+    touchpoints = GapTouchpointSerializer(many=True, help_text="In journey order; empty when no asked item "
+                                                               "carries a touchpoint.")
     outcomes = GapOutcomeSerializer(many=True)
     segments = GapSegmentsSerializer(allow_null=True)
     did = GapDidSerializer(allow_null=True)

@@ -51,7 +51,8 @@ def wave_counts(wave: Wave) -> WaveCounts:
     version = data_version(wave)
     if version is None:
         return wave_counts_compute(wave)
-    key = f"gapcounts:{wave.pk}:{version}:{wave.instrument_id}:" + hashlib.sha256(
+    # "gapcounts2": the tables gained touchpoint scores; tables kept under the old name lack them.
+    key = f"gapcounts2:{wave.pk}:{version}:{wave.instrument_id}:" + hashlib.sha256(
         json.dumps(segment_keys(wave), sort_keys=True).encode()).hexdigest()[:16]
     counts = cache.get(key)
     if counts is None:

@@ -92,9 +92,9 @@ def dimension_score_table(wave: Wave, *, by_account_status: bool = False, overal
     (side, segment cell, dimension, s, c). The score is ``s / c``; the half
     rule (c ≥ ceil(m/2)) is applied by the caller, who knows m.
 
-    With ``overall`` every dimension item counts toward one score per
-    respondent (the overall customer-centricity score), reported with
-    ``dimension_id`` 0.
+    With ``overall`` every item of a core dimension (not of an optional module
+    set, ``Dimension.module``) counts toward one score per respondent (the
+    overall customer-centricity score), reported with ``dimension_id`` 0.
 
     Columns: ``side, dimension_id, s, c, seg__<key>…, [account_status], n, w, w2``.
     """
@@ -106,7 +106,7 @@ def dimension_score_table(wave: Wave, *, by_account_status: bool = False, overal
     inner = (
         Answer.objects.filter(
             response__wave=wave, response__release__isnull=False, value__isnull=False, item__kind=ItemKind.LIKERT,
-            item__dimension__isnull=False,
+            item__dimension__isnull=False, **({"item__dimension__module": ""} if overall else {}),
         )
         .annotate(rid=F("response_id"), side_=F("response__side"),
                   dim=Value(0) if overall else F("item__dimension_id"), **seg, **extra)
@@ -127,6 +127,41 @@ def dimension_score_table(wave: Wave, *, by_account_status: bool = False, overal
         rows = cursor.fetchall()
     frame = pd.DataFrame.from_records(rows, columns=[*group_cols, "n", "w", "w2"])
     return frame.rename(columns={"side_": "side", "dim": "dimension_id"})
+
+
+def touchpoint_score_table(wave: Wave) -> pd.DataFrame:
+    """Respondent touchpoint scores, count-tabled (docs/methods.md §3.4): the overall score's table
+    (:func:`dimension_score_table`) with each respondent's sum and count over the asked agreement items of
+    one touchpoint in place of a dimension's.
+
+    Columns: ``side, touchpoint, s, c, seg__<key>…, n, w, w2``.
+    """
+    seg = _segment_annotations(wave, "response__")
+    weight = _weight_expr("response__")
+    inner = (
+        Answer.objects.filter(
+            response__wave=wave, response__release__isnull=False, value__isnull=False, item__kind=ItemKind.LIKERT,
+            item__instrument_id=wave.instrument_id, item__retired_at__isnull=True,
+        )
+        .exclude(item__touchpoint="")
+        .annotate(rid=F("response_id"), side_=F("response__side"), tp=F("item__touchpoint"), **seg)
+        .values("rid", "side_", "tp", *seg.keys())
+        .annotate(s=Sum(_recoded_value()), c=Count("value"), wt=Max(weight))
+        .order_by()
+    )
+    sql, params = compile_sql(inner)
+    q = connection.ops.quote_name
+    group_cols = ["side_", "tp", "s", "c", *seg.keys()]
+    cols = ", ".join(q(c) for c in group_cols)
+    outer = (
+        f"SELECT {cols}, COUNT(*) AS n, SUM({q('wt')}) AS w, SUM({q('wt')} * {q('wt')}) AS w2 "
+        f"FROM ({sql}) AS scores GROUP BY {cols}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(outer, params)
+        rows = cursor.fetchall()
+    frame = pd.DataFrame.from_records(rows, columns=[*group_cols, "n", "w", "w2"])
+    return frame.rename(columns={"side_": "side", "tp": "touchpoint"})
 
 
 def dimension_item_moments(wave: Wave, *, side: str, dimension_id: int,
@@ -231,4 +266,5 @@ def wave_counts_by_queries(wave: Wave) -> WaveCounts:
         responses=response_count_table(wave),
         moments=moments,
         accounts=account_scores(wave),
+        touchpoint_scores=touchpoint_score_table(wave),
     )

@@ -17,7 +17,14 @@ import numpy as np
 import pandas as pd
 
 from reports.counts.pgcopy import CopyReader
-from reports.counts.tables import PairMoments, WaveCounts, account_frame, segment_column, table_segment_keys
+from reports.counts.tables import (
+    PairMoments,
+    WaveCounts,
+    account_frame,
+    segment_column,
+    table_segment_keys,
+    touchpoint_items,
+)
 from reports.counts.tallies import DenseSum, SparseSum, weighted_columns
 from surveys.models import ItemKind, ItemPair, Side, Wave
 
@@ -29,7 +36,8 @@ def one_pass_counts(wave: Wave) -> WaveCounts:
     """Every count table of the wave (published responses only) from one COPY of its responses."""
     seg_keys = table_segment_keys(wave)
     seg_cols = [segment_column(k) for k in seg_keys]
-    items = list(ItemPair.objects.filter(instrument_id=wave.instrument_id, retired_at__isnull=True).order_by("id"))
+    items = list(ItemPair.objects.filter(instrument_id=wave.instrument_id, retired_at__isnull=True)
+                 .select_related("dimension").order_by("id"))
     ids = np.array([i.pk for i in items], dtype=np.int64)
     m = len(items)
     levels = max((i.scale_max + 1 for i in items), default=1)  # answers are 0 … scale max (NPS starts at 0)
@@ -41,15 +49,27 @@ def one_pass_counts(wave: Wave) -> WaveCounts:
     # Positions (item-id order) of each dimension's items; dimension 0 is the overall score over all of them.
     dim_pos = {d: np.flatnonzero(likert_dim & np.array([i.dimension_id == d for i in items], dtype=bool))
                for d in dims}
-    overall_pos = np.flatnonzero(likert_dim)
+    # The overall score counts the core dimensions only (not an optional module set's: Dimension.module).
+    overall_pos = np.flatnonzero(likert_dim & np.array([i.dimension_id is not None and not i.dimension.module
+                                                        for i in items], dtype=bool))
     half = {d: -(-len(p) // 2) for d, p in dim_pos.items()}
     # Radix of a score key: (s, c) with 0 ≤ s ≤ Σ scale points and 0 ≤ c ≤ number of items.
-    s_radix = int(flip[overall_pos].sum()) + 1 if overall_pos.size else 1
-    c_radix = int(overall_pos.size) + 1
+    # Touchpoint scores (docs/methods.md §3.4): each touchpoint's asked agreement items, keys in sorted order.
+    tp_units = touchpoint_items(items)
+    tp_keys = list(tp_units)
+    position_of = {i.pk: p for p, i in enumerate(items)}
+    tp_pos = {key: np.array([position_of[i] for i in ids], dtype=np.int64) for key, ids in tp_units.items()}
+    in_touchpoint = np.zeros(m, dtype=bool)
+    for positions in tp_pos.values():
+        in_touchpoint[positions] = True
+    # every item some score sums (a dimension's, the overall or a touchpoint's)
+    scored_pos = np.flatnonzero(likert_dim | in_touchpoint)
+    s_radix = int(flip[scored_pos].sum()) + 1 if scored_pos.size else 1
+    c_radix = int(scored_pos.size) + 1
     dim_index = {d: k for k, d in enumerate([0, *dims])}
 
     answers, responses = DenseSum(3), DenseSum(1)
-    scores, overall = SparseSum(3), SparseSum(3)
+    scores, overall, tp_scores = SparseSum(3), SparseSum(3), SparseSum(3)
     moments = {(side, d, complete): np.zeros((3 * len(p), 3 * len(p)))
                for d, p in dim_pos.items() for side in (Side.STAFF, Side.CUSTOMER) for complete in (True, False)}
     acct_dim, acct_item = DenseSum(2), DenseSum(2)  # keyed by the account's index in account_ids
@@ -141,6 +161,12 @@ def one_pass_counts(wave: Wave) -> WaveCounts:
             acct_dim.add(keys, np.ones(keys.size), values)
         if overall_pos.size:
             overall.add(*tally(0, overall_pos, cell)[2])
+        for t, key in enumerate(tp_keys):
+            s_t = recoded[:, tp_pos[key]].sum(axis=1)
+            c_t = valid[:, tp_pos[key]].sum(axis=1)
+            scored = np.flatnonzero(c_t > 0)
+            tp_key = ((cell[scored] * len(tp_keys) + t) * s_radix + s_t[scored]) * c_radix + c_t[scored]
+            tp_scores.add(*weighted_columns(tp_key, weight[scored]))
         rows_o, cols_o = np.nonzero(valid[:, outcome_pos] & linked[:, None])
         acct_item.add(acct[rows_o] * max(m, 1) + outcome_pos[cols_o], np.ones(rows_o.size),
                       x[rows_o, outcome_pos[cols_o]])
@@ -197,6 +223,10 @@ def one_pass_counts(wave: Wave) -> WaveCounts:
                                      merge=to_short)
     overall_frame = frame([c for c in score_order if c != "account_status"], cols, sums,
                           dimension_id=dim_ids[d], s=s_, c=c_)
+    cols, (t_, s_, c_), sums = unpack(tp_scores, shorts, long_names[:-1], max(len(tp_keys), 1), s_radix, c_radix,
+                                      merge=to_short)
+    tp_frame = frame(["side", "touchpoint", "s", "c", *seg_cols, "n", "w", "w2"], cols, sums,
+                     touchpoint=[tp_keys[int(t)] for t in t_], s=s_, c=c_)
     cols, _, sums = unpack(responses, shorts, long_names[:-1], merge=to_short)
     response_frame = frame(["side", *seg_cols, "n"], cols, sums)
 
@@ -227,4 +257,5 @@ def one_pass_counts(wave: Wave) -> WaveCounts:
         responses=response_frame,
         moments=moment_dicts,
         accounts=account_frame(account_rows),
+        touchpoint_scores=tp_frame,
     )

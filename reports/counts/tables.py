@@ -9,14 +9,15 @@ on items, levels, segment cells and accounts, never on the number of respondents
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from django.db.models import F
 from django.db.models.fields.json import KeyTextTransform
 
-from surveys.models import CustomerAccount, Side, Wave
+from surveys.models import CustomerAccount, ItemKind, ItemPair, Side, Wave
 
 # A pseudo segment carried by every count table: the response's channel, which tells the disclosure layer
 # whether its segment values come from the roster (surveys.disclosure.VERIFIED_CHANNELS). Not a valid field key.
@@ -98,6 +99,21 @@ class WaveCounts:
     responses: pd.DataFrame
     moments: dict[tuple[str, int, bool], dict[tuple[int, int], PairMoments]]
     accounts: pd.DataFrame
+    # Respondent touchpoint scores (docs/methods.md §3.4): columns side, touchpoint (its key), s, c, seg__…,
+    # n, w, w2 — the overall score's table with a touchpoint in place of the dimension. Empty for a file.
+    touchpoint_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def touchpoint_items(items: Iterable[ItemPair]) -> dict[str, list[int]]:
+    """Touchpoint key → the ids of its asked agreement items, keys sorted: the score units both readers count.
+
+    An item's touchpoint is the key it carries (``ItemPair.touchpoint``); outcome items never count.
+    """
+    out: dict[str, list[int]] = {}
+    for item in items:
+        if item.kind == ItemKind.LIKERT and item.touchpoint and item.retired_at is None:
+            out.setdefault(item.touchpoint, []).append(item.pk)
+    return {key: sorted(out[key]) for key in sorted(out)}
 
 
 

@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Count, F, IntegerField, Max, Sum, Value
 from django.db.models.functions import Cast, Coalesce
 
-from surveys.models import Answer, CustomerAccount, Invitation, SurveyResponse, Wave
+from surveys.models import Answer, CustomerAccount, Invitation, SurveyResponse, Touchpoint, Wave
 
 
 def data_version(wave: Wave) -> int | None:
@@ -74,6 +74,9 @@ def analysis_fingerprint(wave: Wave) -> str:
     org = wave.organization
     shown = [wave.name, wave.slug, wave.status, str(wave.opens_on), str(wave.closes_on), wave.anonymity_threshold,
              wave.customer_threshold, wave.staff_segment_fields, wave.customer_segment_fields, wave.previous_wave_id,
-             org.name, org.display_name_ja, org.display_name_en]
+             org.name, org.display_name_ja, org.display_name_en,
+             # The touchpoints' order and names, which the journey prints (stored rows; none: the defaults).
+             list(Touchpoint.objects.filter(organization_id=wave.organization_id).order_by("order", "id")
+                  .values_list("key", "name_ja", "name_en"))]
     digest = hashlib.sha256(json.dumps(shown, sort_keys=True, default=str).encode()).hexdigest()[:16]
     return f"{data_fingerprint(wave)}:{digest}"

@@ -1,4 +1,5 @@
-"""Vector charts for the PDF, drawn as SVG text (no matplotlib: faster, and every label stays real text).
+"""Vector charts for the PDF and the web mirror, drawn as SVG text (no matplotlib: faster, and every label stays
+real text).
 
 Every string that reaches the SVG goes through ``esc`` — wordings are written by
 admins and must never become markup. Shapes differ in form and lightness as
@@ -174,4 +175,98 @@ def likert_chart(rows: Sequence[dict], *, staff_label: str, customer_label: str,
                     f'stroke="{INK}" stroke-width="0.3"/>')
         body.append(_text(lx + 14, ly, label, size=7.5))
         lx += 14 + max(52, 6.2 * len(label)) if all(ord(ch) < 0x2E80 for ch in label) else 14 + 11 * len(label) + 10
+    return _svg(height, body, title)
+
+
+def journey_chart(rows: Sequence[dict], *, staff_label: str, customer_label: str, gap_label: str,
+                  means_label: str, title: str) -> str:
+    """The customer journey: touchpoints left to right in order; above, each side's mean (staff: solid line and
+    filled dots, customers: dashed line and open squares); below, the gap (staff − customers) as a bar with its
+    95 % interval. A touchpoint without numbers shows a dash and breaks the lines."""
+    k = max([int(r.get("scale_points") or 5) for r in rows] or [5])
+    left, right = 44.0, 16.0
+    top, means_h, gap_top, gap_h = 30.0, 130.0, 196.0, 110.0
+    label_y = gap_top + gap_h + 16
+    height = label_y + 40
+    n = max(len(rows), 1)
+    step = (WIDTH - left - right) / n
+
+    def x(i: int) -> float:
+        return left + step * (i + 0.5)
+
+    def y_mean(v: float) -> float:
+        return top + (k - min(max(v, 1.0), float(k))) / (k - 1) * means_h
+
+    spans = [abs(v) for r in rows for v in (r.get("gap"), r.get("ci_low"), r.get("ci_high")) if _finite(v)]
+    span = math.ceil(max(spans + [0.5]) * 4) / 4
+
+    def y_gap(v: float) -> float:
+        return gap_top + (span - max(-span, min(span, v))) / (2 * span) * gap_h
+
+    body = [_text(left, 12, means_label, size=8.5, weight="bold"),
+            _text(left, gap_top - 10, gap_label, size=8.5, weight="bold")]
+    for level in range(1, k + 1):
+        body.append(f'<line x1="{left}" y1="{y_mean(level):.1f}" x2="{WIDTH - right}" y2="{y_mean(level):.1f}" '
+                    f'stroke="{GRID}" stroke-width="0.6"/>')
+        body.append(_text(left - 6, y_mean(level) + 3, str(level), size=8, anchor="end"))
+    for tick in (-span, 0.0, span):
+        body.append(f'<line x1="{left}" y1="{y_gap(tick):.1f}" x2="{WIDTH - right}" y2="{y_gap(tick):.1f}" '
+                    f'stroke="{INK if tick == 0 else GRID}" stroke-width="{0.9 if tick == 0 else 0.6}"/>')
+        body.append(_text(left - 6, y_gap(tick) + 3, "0" if tick == 0 else f"{tick:+g}".replace("-", "\u2212"),
+                          size=8, anchor="end"))
+    for side, dash, staff in (("mean_staff", "", True), ("mean_customer", ' stroke-dasharray="4 3"', False)):
+        previous = None
+        for i, r in enumerate(rows):
+            v = r.get(side)
+            if not _finite(v):
+                previous = None
+                continue
+            if previous is not None:
+                body.append(f'<line x1="{x(previous[0]):.1f}" y1="{y_mean(previous[1]):.1f}" x2="{x(i):.1f}" '
+                            f'y2="{y_mean(v):.1f}" stroke="{INK}" stroke-width="1.3"{dash}/>')
+            previous = (i, v)
+        for i, r in enumerate(rows):
+            v = r.get(side)
+            if not _finite(v):
+                continue
+            if staff:
+                body.append(f'<circle cx="{x(i):.1f}" cy="{y_mean(v):.1f}" r="3.8" fill="{INK}"/>')
+            else:
+                body.append(f'<rect x="{x(i) - 3.4:.1f}" y="{y_mean(v) - 3.4:.1f}" width="6.8" height="6.8" '
+                            f'fill="#ffffff" stroke="{INK}" stroke-width="1.3"/>')
+    bar_w = min(26.0, step * 0.45)
+    for i, r in enumerate(rows):
+        gap = r.get("gap")
+        body.append(_text(x(i), label_y, r.get("short_name") or r.get("name", ""), size=8, anchor="middle"))
+        if not _finite(gap):
+            body.append(_text(x(i), y_gap(0) - 4, "\u2014", size=9, anchor="middle"))
+            continue
+        y0, y1 = sorted((y_gap(0), y_gap(gap)))
+        body.append(f'<rect x="{x(i) - bar_w / 2:.1f}" y="{y0:.1f}" width="{bar_w:.1f}" '
+                    f'height="{max(y1 - y0, 0.8):.1f}" fill="{gap_fill(gap)}" stroke="{INK}" stroke-width="0.6"/>')
+        if _finite(r.get("ci_low")) and _finite(r.get("ci_high")):
+            lo, hi = y_gap(r["ci_low"]), y_gap(r["ci_high"])
+            body.append(f'<line x1="{x(i):.1f}" y1="{lo:.1f}" x2="{x(i):.1f}" y2="{hi:.1f}" stroke="{INK}" '
+                        f'stroke-width="0.9"/>')
+            for end in (lo, hi):
+                body.append(f'<line x1="{x(i) - 3:.1f}" y1="{end:.1f}" x2="{x(i) + 3:.1f}" y2="{end:.1f}" '
+                            f'stroke="{INK}" stroke-width="0.9"/>')
+        body.append(_text(x(i) + bar_w / 2 + 2, y_gap(gap) + (10 if gap < 0 else -3), r.get("gap_display", ""),
+                          size=8, weight="bold" if r.get("class") in ("blind_spot", "hidden_strength") else "normal"))
+    ly = height - 10
+    lx = left
+    body.append(f'<circle cx="{lx:.1f}" cy="{ly - 3:.1f}" r="3.6" fill="{INK}"/>')
+    body.append(f'<line x1="{lx - 10:.1f}" y1="{ly - 3:.1f}" x2="{lx + 10:.1f}" y2="{ly - 3:.1f}" stroke="{INK}" '
+                f'stroke-width="1.3"/>')
+    body.append(_text(lx + 14, ly, staff_label, size=8.5))
+    lx += 110
+    body.append(f'<line x1="{lx - 10:.1f}" y1="{ly - 3:.1f}" x2="{lx + 10:.1f}" y2="{ly - 3:.1f}" stroke="{INK}" '
+                f'stroke-width="1.3" stroke-dasharray="4 3"/>')
+    body.append(f'<rect x="{lx - 3.4:.1f}" y="{ly - 6.4:.1f}" width="6.8" height="6.8" fill="#ffffff" '
+                f'stroke="{INK}" stroke-width="1.3"/>')
+    body.append(_text(lx + 14, ly, customer_label, size=8.5))
+    lx += 110
+    body.append(f'<line x1="{lx:.1f}" y1="{ly - 8:.1f}" x2="{lx:.1f}" y2="{ly + 2:.1f}" stroke="{INK}" '
+                f'stroke-width="0.9"/>')
+    body.append(_text(lx + 6, ly, "95% CI", size=8.5))
     return _svg(height, body, title)

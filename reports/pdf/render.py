@@ -108,6 +108,20 @@ def _chunks(rows: list, size: int) -> list[list]:
     return [rows[i : i + size] for i in range(0, len(rows), size)] or []
 
 
+def journey_svg(ctx: dict[str, Any]) -> str:
+    """The journey chart of a report context (touchpoints in order), in its language; "" without touchpoints.
+
+    Call inside ``translation.override(ctx["language"])``; the web mirror draws the same chart.
+    """
+    if not ctx.get("touchpoints"):
+        return ""
+    return charts.journey_chart(
+        ctx["touchpoints"], staff_label=_("Staff"), customer_label=_("Customers"),
+        gap_label=_("Gap (staff − customers) with 95% CI"), means_label=_("Average score (1 = strongly disagree)"),
+        title=_("Customer journey"),
+    )
+
+
 def render_html(ctx: dict[str, Any]) -> str:
     """The report's HTML for a context from ``reports.context.build_report_context``."""
     with translation.override(ctx["language"]):
@@ -126,10 +140,12 @@ def render_html(ctx: dict[str, Any]) -> str:
                                           level_labels=level_labels, title=_("Answer distributions")))
             for chunk in _chunks(ctx["likert_rows"], LIKERT_ROWS_PER_PAGE)
         ]
+        journey = journey_svg(ctx)
         # charts.* escapes every text it draws; the CSS strings are hex-escaped.
         page = {
             **ctx,
             "mirror_svg": mark_safe(mirror),  # noqa: S308
+            "journey_svg": mark_safe(journey),  # noqa: S308
             "likert_svgs": likert,
             "page_css": mark_safe(_page_css(ctx)),  # noqa: S308
             "stylesheet_url": (STATIC_DIR / "report.css").as_uri(),

@@ -20,6 +20,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from surveys import disclosure, respondents, selectors
+from surveys.instruments.modules import MODULE_CHOICES, module_rows
 from surveys.models import (
     OUTCOME_SCALES,
     AuditEvent,
@@ -194,9 +195,12 @@ class InstrumentSummarySerializer(serializers.ModelSerializer):
 
 
 class DimensionDetailSerializer(serializers.ModelSerializer):
+    module = serializers.CharField(read_only=True, help_text="The optional module set (experience_modules); empty "
+                                                             "for the core.")
+
     class Meta:
         model = Dimension
-        fields = ["key", "order", "name_ja", "name_en", "description_ja", "description_en"]
+        fields = ["key", "order", "name_ja", "name_en", "description_ja", "description_en", "module"]
 
 
 class ItemPairDetailSerializer(serializers.ModelSerializer):
@@ -205,12 +209,14 @@ class ItemPairDetailSerializer(serializers.ModelSerializer):
     scale_max = serializers.IntegerField(read_only=True)
     topbox_levels = serializers.ListField(child=serializers.IntegerField())
     is_retired = serializers.BooleanField(read_only=True, help_text="Kept, but not asked in this version's waves.")
+    touchpoint = serializers.CharField(read_only=True, help_text="The organization's touchpoint key this pair is "
+                                                                 "about; empty for none.")
 
     class Meta:
         model = ItemPair
         fields = ["id", "key", "order", "dimension", "kind", "construct", "staff_text_ja", "staff_text_en",
                   "customer_text_ja", "customer_text_en", "scale_points", "scale_min", "scale_max", "allow_na",
-                  "reverse_keyed", "topbox_levels", "is_headline", "is_retired", "retired_at"]
+                  "reverse_keyed", "topbox_levels", "is_headline", "touchpoint", "is_retired", "retired_at"]
         read_only_fields = fields
 
 
@@ -234,6 +240,8 @@ class DimensionWriteSerializer(serializers.Serializer):
     name_en = serializers.CharField(max_length=200)
     description_ja = serializers.CharField(max_length=MAX_TEXT, allow_blank=True, required=False, default="")
     description_en = serializers.CharField(max_length=MAX_TEXT, allow_blank=True, required=False, default="")
+    module = serializers.ChoiceField(choices=MODULE_CHOICES, required=False, default="", allow_blank=True,
+                                     help_text="The optional module set the dimension belongs to; blank for the core.")
 
 
 class ItemPairWriteSerializer(serializers.Serializer):
@@ -254,6 +262,9 @@ class ItemPairWriteSerializer(serializers.Serializer):
     topbox_levels = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=10), required=False,
                                           max_length=11, help_text="Defaults to the top two levels (NPS: 9, 10).")
     is_headline = serializers.BooleanField(default=False)
+    touchpoint = serializers.SlugField(max_length=40, allow_blank=True, required=False, default="",
+                                       help_text="Key of one of the organization's touchpoints (a moment of the "
+                                                 "customer journey); empty for none. Agreement items only.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         kind = attrs["kind"]
@@ -276,6 +287,9 @@ class ItemPairWriteSerializer(serializers.Serializer):
                 problems["dimension"] = ["Outcome items belong to no dimension."]
             if attrs.get("is_headline"):
                 problems["is_headline"] = ["The headline item is an agreement item."]
+            if attrs.get("touchpoint"):
+                problems["touchpoint"] = ["Outcome items carry no touchpoint: a touchpoint score averages "
+                                          "agreement items."]
         levels = attrs.get("topbox_levels")
         if levels is None or levels == []:
             levels = [9, 10] if kind == ItemKind.NPS else [high - 1, high]
@@ -377,9 +391,45 @@ class InstrumentUpdateSerializer(serializers.Serializer):
         return attrs
 
 
+class InstrumentModuleSerializer(serializers.Serializer):
+    module = serializers.ChoiceField(choices=MODULE_CHOICES,
+                                     help_text="experience_modules: sense, feel, think, act and relate.")
+
+
 class InstrumentCloneSerializer(serializers.Serializer):
     organization = OrganizationChoiceField()
     key = serializers.SlugField(max_length=80, required=False, help_text="Defaults to the source's key.")
+
+
+# --------------------------------------------------------------------------- touchpoints
+
+
+class TouchpointSerializer(serializers.Serializer):
+    key = serializers.SlugField(max_length=40, read_only=True, help_text="What items carry; never changes.")
+    order = serializers.IntegerField(read_only=True, help_text="Position in the journey (0 first).")
+    name_ja = serializers.CharField(read_only=True)
+    name_en = serializers.CharField(read_only=True)
+    is_default = serializers.BooleanField(read_only=True,
+                                          help_text="The organization has not edited its list: these are the "
+                                                    "defaults (stored on the first edit).")
+
+
+class TouchpointCreateSerializer(serializers.Serializer):
+    key = serializers.SlugField(max_length=40)
+    name_ja = serializers.CharField(max_length=100)
+    name_en = serializers.CharField(max_length=100)
+    after = serializers.SlugField(max_length=40, required=False,
+                                  help_text="Insert right after this touchpoint; without it, last.")
+
+
+class TouchpointUpdateSerializer(serializers.Serializer):
+    name_ja = serializers.CharField(max_length=100, required=False)
+    name_en = serializers.CharField(max_length=100, required=False)
+
+
+class TouchpointReorderSerializer(serializers.Serializer):
+    keys = serializers.ListField(child=serializers.SlugField(max_length=40), min_length=1, max_length=40,
+                                 help_text="Every touchpoint's key once, in the new journey order.")
 
 
 # --------------------------------------------------------------------------- waves
@@ -541,13 +591,20 @@ class WaveWriteSerializer(serializers.ModelSerializer):
     customer_title_en = _title_field("customer", "en")
     customer_intro_ja = _intro_field("customer", "ja")
     customer_intro_en = _intro_field("customer", "en")
+    modules = serializers.ListField(
+        child=serializers.ChoiceField(choices=MODULE_CHOICES), required=False, write_only=True,
+        max_length=len(MODULE_CHOICES),
+        help_text="Creation only. Optional module sets the wave asks (experience_modules). When the chosen "
+                  "version lacks one, the wave runs on a new version of it derived with the module (or an "
+                  "earlier such derivation); the chosen version is never changed.",
+    )
 
     class Meta:
         model = Wave
         fields = ["organization", "instrument", "name", "slug", "opens_on", "closes_on", "languages",
                   "default_language", "anonymity_threshold", "anonymity_override_reason", "customer_threshold",
                   "staff_segment_fields", "customer_segment_fields", *respondents.RESPONDENT_TEXT_FIELDS,
-                  "previous_wave"]
+                  "previous_wave", "modules"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -577,6 +634,8 @@ class WaveWriteSerializer(serializers.ModelSerializer):
 
         if instance is None and instrument is not None and instrument.organization_id not in (None, org.pk):
             problems["instrument"] = ["This instrument belongs to another organization."]
+        if instance is not None and "modules" in attrs:
+            problems["modules"] = ["Modules are chosen when a wave is created: its questions never change."]
         opens_on, closes_on = current("opens_on"), current("closes_on")
         if opens_on and closes_on and closes_on < opens_on:
             problems["closes_on"] = ["Must not be before opens_on."]
@@ -589,6 +648,8 @@ class WaveWriteSerializer(serializers.ModelSerializer):
             problems["previous_wave"] = ["Must be another wave of the same organization."]
         if instrument is not None:
             item_keys = set(instrument.items.values_list("key", flat=True))
+            for module in attrs.get("modules") or []:
+                item_keys |= {item["key"] for item in module_rows(module)[1]}
             for name in ("staff_segment_fields", "customer_segment_fields"):
                 clashes = sorted(item_keys & {f["key"] for f in attrs.get(name, [])})
                 if clashes:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from surveys.api import import_job_views, views
+from surveys.api import import_job_views, touchpoint_views, views
 
 router = SimpleRouter()
 router.register("organizations", views.OrganizationViewSet, basename="organization")
+router.register(r"organizations/(?P<organization_pk>[^/.]+)/touchpoints", touchpoint_views.TouchpointViewSet,
+                basename="organization-touchpoint")
 router.register("memberships", views.MembershipViewSet, basename="membership")
 router.register("membership-invitations", views.MembershipInvitationViewSet, basename="membership-invitation")
 router.register("instruments", views.InstrumentViewSet, basename="instrument")

@@ -241,6 +241,9 @@ class MembershipInvitationViewSet(KagamiAPIMixin, mixins.ListModelMixin, Generic
 
 # --------------------------------------------------------------------------- instruments
 
+_FROZEN_DOC = ("A version used by a wave (or built in) is frozen: 409 `instrument_frozen`, as for the version "
+               "itself; create a new version (`POST /instruments/{id}/versions/`) and change that.")
+
 
 @extend_schema_view(
     list=extend_schema(summary="Built-in instruments and your organizations' instruments",
@@ -345,6 +348,25 @@ class InstrumentViewSet(KagamiAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
         instrument = services.instrument_new_version(instrument=self.get_object())
         return self._detail(instrument, status.HTTP_201_CREATED)
 
+    @extend_schema(
+        summary="Add an optional module set to an editable version (admin)",
+        description=(
+            "`experience_modules` adds five dimensions (sense, feel, think, act, relate; module "
+            "`experience_modules`) of three matched pairs each after the version's own. 400 naming `module` "
+            "for an unknown module, one already present or a key the version already uses. " + _FROZEN_DOC
+            + " A wave can also ask for modules when it is created (`modules` on POST /waves/)."
+        ),
+        request=s.InstrumentModuleSerializer, responses={200: s.InstrumentDetailSerializer, **errs(*WRITE, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def modules(self, request: Request, pk: str) -> Response:
+        instrument = self.get_object()
+        serializer = s.InstrumentModuleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        instrument = services.instrument_add_module(instrument=instrument,
+                                                    module=serializer.validated_data["module"])
+        return self._detail(instrument)
+
 
 def _refuse_silent_replacement(instrument: Instrument, data: dict, partial: bool) -> None:
     # Replacing dimensions and items deletes every one of them: only a PUT that says so (issue 13, item 7).
@@ -367,8 +389,6 @@ def _refuse_silent_replacement(instrument: Instrument, data: dict, partial: bool
 
 INSTRUMENT_PK = OpenApiParameter("instrument_pk", OpenApiTypes.INT, OpenApiParameter.PATH,
                                  description="The instrument version's id.")
-_FROZEN_DOC = ("A version used by a wave (or built in) is frozen: 409 `instrument_frozen`, as for the version "
-               "itself; create a new version (`POST /instruments/{id}/versions/`) and change that.")
 # Set by the retire action only: a client that sends them is told so instead of being ignored.
 _ITEM_ACTION_FIELDS = ("retired_at", "is_retired")
 

@@ -23,13 +23,14 @@ from django.utils import timezone
 from surveys import errors
 from surveys.models import Dimension, Instrument, ItemPair
 from surveys.services import instrument_ensure_editable
+from surveys.services.touchpoints import touchpoint_keys
 
 MAX_ITEMS_PER_INSTRUMENT = 200  # as many as a whole instrument may be created with (serializers.MAX_ITEMS)
 
 # What a client may set on an item; the rest (id, scale_min/max, retired_at) is derived or has its own action.
 ITEM_WRITABLE_FIELDS = ("key", "order", "dimension", "kind", "construct", "staff_text_ja", "staff_text_en",
                         "customer_text_ja", "customer_text_en", "scale_points", "allow_na", "reverse_keyed",
-                        "topbox_levels", "is_headline")
+                        "topbox_levels", "is_headline", "touchpoint")
 
 
 class LastItem(errors.Conflict):
@@ -69,6 +70,11 @@ def _check_against_siblings(*, instrument: Instrument, spec: Mapping[str, Any],
         dimension = Dimension.objects.filter(instrument=instrument, key=spec["dimension"]).first()
         if dimension is None:
             problems["dimension"] = ["No dimension of this instrument has this key."]
+    touchpoint = spec.get("touchpoint") or ""
+    if touchpoint and (item is None or item.touchpoint != touchpoint) and touchpoint not in touchpoint_keys(
+            organization_id=instrument.organization_id):
+        problems["touchpoint"] = ["No touchpoint of this organization has this key (GET "
+                                  f"/api/v1/organizations/{instrument.organization_id}/touchpoints/)."]
     if spec.get("is_headline") and siblings.filter(is_headline=True, retired_at__isnull=True).exists():
         problems["is_headline"] = ["Only one item can be the headline; another item of this instrument is."]
     if problems:

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import transaction
 
-from surveys.instruments import builtin
+from surveys.instruments import builtin, journey
 
 
 def _models(apps: Any | None) -> tuple[Any, Any, Any]:
@@ -25,14 +25,26 @@ def _models(apps: Any | None) -> tuple[Any, Any, Any]:
     )
 
 
-def builtin_install(*, apps: Any | None = None, using: str = "default") -> tuple[Any, bool]:
-    """Create ``kagami-core`` v1 unless it exists; return (instrument, created).
+def _data(version: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The instrument's data and its item rows: v1 (:mod:`builtin`) or v2 (:mod:`journey`, with touchpoints)."""
+    if version == builtin.BUILTIN_VERSION:
+        return builtin.INSTRUMENT, builtin.item_rows()
+    if version == journey.BUILTIN_V2:
+        return journey.INSTRUMENT_V2, journey.item_rows_v2()
+    raise ValueError(f"no built-in version {version}")
+
+
+def builtin_install(*, apps: Any | None = None, using: str = "default",
+                    version: int = builtin.BUILTIN_VERSION) -> tuple[Any, bool]:
+    """Create ``kagami-core`` of ``version`` (1, or 2 with touchpoints) unless it exists; return (instrument, created).
 
     Idempotent: an existing built-in instrument of that key and version is left
     exactly as it is (waves run on organization copies, so it never changes).
+    v1's rows carry no touchpoint, so migration 0002's historical models (which
+    have no such field) can install it.
     """
     instrument_model, dimension_model, item_model = _models(apps)
-    data = builtin.INSTRUMENT
+    data, rows = _data(version)
     with transaction.atomic(using=using):
         existing = (
             instrument_model.objects.using(using)
@@ -63,7 +75,7 @@ def builtin_install(*, apps: Any | None = None, using: str = "default") -> tuple
                 description_ja=dim["description_ja"],
             )
         items = []
-        for row in builtin.item_rows():
+        for row in rows:
             fields = dict(row)
             dim_key = fields.pop("dimension")
             items.append(item_model(instrument=instrument, dimension=dimensions.get(dim_key), **fields))
@@ -71,7 +83,8 @@ def builtin_install(*, apps: Any | None = None, using: str = "default") -> tuple
     return instrument, True
 
 
-def builtin_instrument() -> Any:
-    """The built-in instrument (live model), installing it if a test flush or reset removed it."""
-    instrument, _ = builtin_install()
+def builtin_instrument(version: int = builtin.BUILTIN_VERSION) -> Any:
+    """The built-in instrument of ``version`` (live model; v1 unless asked), installing it if a test flush or
+    reset removed it."""
+    instrument, _ = builtin_install(version=version)
     return instrument

@@ -6,10 +6,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from surveys import errors
+from surveys.instruments.modules import MODULES, module_rows
 from surveys.models import Dimension, Instrument, ItemPair, Organization
+from surveys.services.touchpoints import touchpoint_keys
 
 INSTRUMENT_TEXT_FIELDS = ("name_ja", "name_en", "description_ja", "description_en")
 
@@ -57,6 +60,26 @@ def instrument_clone(*, source: Instrument, organization: Organization, key: str
 
 
 @transaction.atomic
+def instrument_adopt_builtin(*, source: Instrument, organization: Organization) -> Instrument:
+    """The organization's copy of a built-in version that a wave runs on: an existing direct copy, else a new one.
+
+    A new copy is version 1 of the built-in's key, or, when the organization already has that key (a
+    copy of an earlier built-in version), its next version, so one key keeps every version of the
+    questionnaire together (the trend reads waves by key).
+    """
+    existing = (Instrument.objects.filter(organization=organization, based_on=source)
+                .order_by("version", "pk").first())
+    if existing is not None:
+        return existing
+    latest = (Instrument.objects.select_for_update().filter(organization=organization, key=source.key)
+              .order_by("-version").first())
+    if latest is None:
+        return instrument_clone(source=source, organization=organization)
+    return _copy_instrument(source=source, organization=organization, key=source.key, version=latest.version + 1,
+                            based_on=source)
+
+
+@transaction.atomic
 def instrument_new_version(*, instrument: Instrument) -> Instrument:
     """Create the next version of an organization's instrument, as an editable copy of ``instrument``."""
     if instrument.organization_id is None:
@@ -90,8 +113,18 @@ def instrument_freeze(*, instrument: Instrument) -> None:
         instrument.refresh_from_db(fields=["frozen_at"])
 
 
+def _check_touchpoints(*, organization_id: int, items: list[Mapping[str, Any]]) -> None:
+    """Every item's touchpoint is one of the organization's (ValidationFailed naming items[i].touchpoint)."""
+    keys = touchpoint_keys(organization_id=organization_id)
+    problems = [{"touchpoint": ["No touchpoint of this organization has this key."]}
+                if item.get("touchpoint") and item["touchpoint"] not in keys else {} for item in items]
+    if any(problems):
+        raise errors.ValidationFailed(field_errors={"items": problems})
+
+
 def _create_contents(*, instrument: Instrument, dimensions: list[Mapping[str, Any]],
                      items: list[Mapping[str, Any]]) -> None:
+    _check_touchpoints(organization_id=instrument.organization_id, items=items)
     dims: dict[str, Dimension] = {}
     for index, spec in enumerate(dimensions):
         dim = Dimension.objects.create(
@@ -102,6 +135,7 @@ def _create_contents(*, instrument: Instrument, dimensions: list[Mapping[str, An
             name_en=spec["name_en"],
             description_ja=spec.get("description_ja", ""),
             description_en=spec.get("description_en", ""),
+            module=spec.get("module", ""),
         )
         dims[dim.key] = dim
     for index, spec in enumerate(items):
@@ -148,4 +182,56 @@ def instrument_update(*, instrument: Instrument, texts: Mapping[str, str],
         locked.items.all().delete()
         locked.dimensions.all().delete()
         _create_contents(instrument=locked, dimensions=dimensions, items=items)
+    return locked
+
+
+MAX_ITEMS_PER_VERSION = 200  # as many as a whole instrument may be created with (api serializers.MAX_ITEMS)
+
+
+def instrument_modules(*, instrument: Instrument) -> set[str]:
+    """The module sets whose dimensions ``instrument`` has (empty for the core alone)."""
+    return set(instrument.dimensions.exclude(module="").values_list("module", flat=True))
+
+
+@transaction.atomic
+def instrument_add_module(*, instrument: Instrument, module: str) -> Instrument:
+    """Add an optional module set (surveys.instruments.modules) to an editable organisation version.
+
+    Its dimensions come after the version's own, its items after the version's last item; nothing
+    else changes. Raises ValidationFailed naming ``module`` for an unknown module, one already present,
+    or a dimension or item key the version already uses; InstrumentFrozen (409, naming ``instrument``)
+    for a built-in version or one a wave uses (waves of a frozen version never change: derive a new
+    version first); Conflict ``too_many_items`` past the item limit.
+    """
+    if module not in MODULES:
+        raise errors.ValidationFailed(field_errors={"module": [
+            f"Unknown module; choose one of: {', '.join(sorted(MODULES))}."]})
+    locked = Instrument.objects.select_for_update().get(pk=instrument.pk)
+    try:
+        instrument_ensure_editable(instrument=locked)
+    except errors.InstrumentFrozen as exc:
+        raise errors.InstrumentFrozen(exc.detail, field_errors={"instrument": [
+            "A module is added to an editable organisation version only: clone the built-in instrument or "
+            "create a new version (POST /instruments/{id}/versions/) and add it there."]}) from None
+    if module in instrument_modules(instrument=locked):
+        raise errors.ValidationFailed(field_errors={"module": ["This version already has this module."]})
+    dimensions, items = module_rows(module)
+    clashes = sorted(
+        set(locked.dimensions.filter(key__in=[d["key"] for d in dimensions]).values_list("key", flat=True))
+        | set(locked.items.filter(key__in=[i["key"] for i in items]).values_list("key", flat=True)))
+    if clashes:
+        raise errors.ValidationFailed(field_errors={"module": [
+            f"This version already uses the module's keys: {', '.join(clashes)}."]})
+    if locked.items.count() + len(items) > MAX_ITEMS_PER_VERSION:
+        raise errors.Conflict(f"An instrument has at most {MAX_ITEMS_PER_VERSION} items.", code="too_many_items")
+    last_dim = locked.dimensions.aggregate(last=Max("order"))["last"] or 0
+    last_item = locked.items.aggregate(last=Max("order"))["last"] or 0
+    dims: dict[str, Dimension] = {}
+    for index, spec in enumerate(dimensions, start=1):
+        dims[spec["key"]] = Dimension.objects.create(instrument=locked, order=last_dim + 10 * index, **spec)
+    ItemPair.objects.bulk_create([
+        ItemPair(instrument=locked, dimension=dims[spec["dimension"]], order=last_item + 10 * index,
+                 **{name: value for name, value in spec.items() if name != "dimension"})
+        for index, spec in enumerate(items, start=1)
+    ])
     return locked

@@ -9,9 +9,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from surveys import errors
+from surveys.instruments.modules import MODULES, module_rows
 from surveys.models import AnonymousLink, AuditEvent, Instrument, Organization, Side, SurveyResponse, Wave, WaveStatus
 from surveys.services.audit import audit_record
-from surveys.services.instruments import instrument_clone, instrument_freeze
+from surveys.services.instruments import (
+    instrument_add_module,
+    instrument_adopt_builtin,
+    instrument_freeze,
+    instrument_modules,
+    instrument_new_version,
+)
 
 # A staff threshold below this is an override: set only with a written reason, and audited.
 ANONYMITY_OVERRIDE_BELOW = 5
@@ -67,13 +74,45 @@ def _audit_threshold_change(*, wave: Wave, user: Any, old_threshold: int | None,
     )
 
 
+def _version_with_modules(*, base: Instrument, modules: list[str]) -> Instrument:
+    """The organisation version a wave asking ``modules`` runs on, given the version chosen (``base``).
+
+    The one rule of "modules per wave": a wave asks its version's items, and a version a wave uses never
+    changes, so a module the chosen version lacks is never added to it. Instead the wave runs on a
+    version derived from it (``instrument_new_version``, next version number of the same key) with the
+    modules added; an earlier such derivation of ``base`` with exactly these modules and no other change
+    is reused, so repeated waves do not pile up versions. ``base`` itself stays as it was.
+    """
+    unknown = [m for m in modules if m not in MODULES]
+    if unknown:
+        raise errors.ValidationFailed(field_errors={"modules": [
+            f"Unknown module {unknown[0]!r}; choose from: {', '.join(sorted(MODULES))}."]})
+    present = instrument_modules(instrument=base)
+    missing = [m for m in dict.fromkeys(modules) if m not in present]
+    if not missing:
+        return base
+    wanted = present | set(missing)
+    n_items = base.items.count() + sum(len(module_rows(m)[1]) for m in missing)
+    derived = Instrument.objects.filter(organization_id=base.organization_id, key=base.key, based_on=base)
+    for candidate in derived.order_by("-version"):
+        if instrument_modules(instrument=candidate) == wanted and candidate.items.count() == n_items:
+            return candidate
+    version = instrument_new_version(instrument=base)
+    for module in missing:
+        instrument_add_module(instrument=version, module=module)
+    return version
+
+
 @transaction.atomic
 def wave_create(*, organization: Organization, instrument: Instrument, name: str, slug: str,
-                user: Any = None, **fields: Any) -> Wave:
+                user: Any = None, modules: list[str] | None = None, **fields: Any) -> Wave:
     """Create a draft wave and freeze the instrument version it uses.
 
-    A staff threshold below 5 needs ``anonymity_override_reason`` (wave_threshold_reason) and is
-    audited as ``user``. Raises ValidationFailed when the instrument belongs to another organization.
+    ``modules`` (e.g. ``["experience_modules"]``): optional module sets the wave asks besides the
+    version's own items; when the version lacks one, the wave runs on a version derived with it
+    (``_version_with_modules``). A staff threshold below 5 needs ``anonymity_override_reason``
+    (wave_threshold_reason) and is audited as ``user``. Raises ValidationFailed when the instrument
+    belongs to another organization or a module is unknown.
     """
     if instrument.organization_id not in (None, organization.pk):
         raise errors.ValidationFailed(field_errors={"instrument": ["Unknown instrument."]})
@@ -83,8 +122,9 @@ def wave_create(*, organization: Organization, instrument: Instrument, name: str
         threshold=threshold, reason=fields.get("anonymity_override_reason"))
     if instrument.organization_id is None:
         # A wave always runs on the organization's own copy, so later edits cannot touch other tenants.
-        existing = Instrument.objects.filter(organization=organization, based_on=instrument, version=1).first()
-        instrument = existing or instrument_clone(source=instrument, organization=organization)
+        instrument = instrument_adopt_builtin(source=instrument, organization=organization)
+    if modules:
+        instrument = _version_with_modules(base=instrument, modules=list(modules))
     wave = Wave.objects.create(organization=organization, instrument=instrument, name=name, slug=slug, **fields)
     instrument_freeze(instrument=instrument)
     for side in (Side.STAFF, Side.CUSTOMER):

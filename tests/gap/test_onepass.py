@@ -35,7 +35,7 @@ def _canon(frame: pd.DataFrame) -> list[tuple]:
 
 
 def _assert_same(one: tables.WaveCounts, ref: tables.WaveCounts) -> None:
-    for name in ("answers", "scores", "overall_scores", "responses", "accounts"):
+    for name in ("answers", "scores", "overall_scores", "responses", "accounts", "touchpoint_scores"):
         a, b = getattr(one, name), getattr(ref, name)
         assert list(a.columns) == list(b.columns), name
         assert len(a) == len(b), name
@@ -63,6 +63,35 @@ def test_one_pass_equals_the_per_table_queries_on_the_demo(demo_wave):
     one = onepass.one_pass_counts(demo_wave)
     assert not one.accounts.empty and one.answers.w.sum() != one.answers.n.sum()
     _assert_same(one, groupby.wave_counts_by_queries(demo_wave))
+
+
+@pytest.fixture
+def journey_wave(org):
+    """Built-in v2 (touchpoints on dimension items and on items outside every dimension) with the experience
+    modules (dimensions outside the overall score), answered by staff and customers."""
+    from surveys import releases, services
+    from surveys.instruments.loader import builtin_instrument
+    from tests.gap.test_experience_modules_gap import answer_wave
+
+    wave = services.wave_create(organization=org, instrument=builtin_instrument(2), name="Journey", slug="jrny",
+                                modules=["experience_modules"])
+    services.wave_open(wave=wave)
+    answer_wave(wave, n=9, seed=11)
+    releases.publish_due(wave)  # the readers read published responses only
+    return wave
+
+
+def test_one_pass_equals_the_per_table_queries_with_touchpoints_and_modules(journey_wave):
+    one = onepass.one_pass_counts(journey_wave)
+    assert set(one.touchpoint_scores.touchpoint) == {"first_contact", "purchase", "delivery", "onboarding",
+                                                    "first_value", "everyday_use", "support", "billing", "renewal"}
+    _assert_same(one, groupby.wave_counts_by_queries(journey_wave))
+    monkeypatch_chunk = pgcopy.CHUNK
+    try:
+        pgcopy.CHUNK = 4
+        _assert_same(onepass.one_pass_counts(journey_wave), one)
+    finally:
+        pgcopy.CHUNK = monkeypatch_chunk
 
 
 def test_one_pass_reads_in_chunks(gap_wave, monkeypatch):

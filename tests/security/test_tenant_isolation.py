@@ -143,6 +143,8 @@ def _value(name: str, prefix: str, target) -> str:
         ("token", "api/v1/public/forms/"): lambda: target.token,
         ("token", "accounts/reset/"): lambda: "set-password",
         ("instrument_pk", "api/v1/instruments/"): lambda: target.editable.pk,
+        ("organization_pk", "api/v1/organizations/"): lambda: target.org.pk,  # …/touchpoints/
+        ("key", "api/v1/organizations/"): lambda: "support",  # a default touchpoint every organization has
         ("pk", "api/v1/instruments/"): lambda: target.editable.items.order_by("pk").first().pk,  # …/items/{pk}/
         # A join link works for whoever holds it (the invitee); another tenant's real one is tested in
         # tests/security/test_membership_invitations.py. Here: an unknown token, no leak, no 5xx.

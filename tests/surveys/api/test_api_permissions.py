@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import pytest
 
+from surveys.instruments.journey import default_touchpoint_keys
 from tests.surveys.api.conftest import World, instrument_payload
 
 ROLES = ["anonymous", "admin", "analyst", "executive", "outsider"]
@@ -37,6 +38,16 @@ ENDPOINTS: list[Endpoint] = [
     ("organizations-list", "get", lambda w: "/api/v1/organizations/", None, _statuses(401, 200, 200, 200, 200)),
     ("organizations-detail", "get", lambda w: f"/api/v1/organizations/{w.org.pk}/", None,
      _statuses(401, 200, 200, 200, 404)),
+    ("touchpoints-list", "get", lambda w: f"/api/v1/organizations/{w.org.pk}/touchpoints/", None,
+     _statuses(401, 200, 200, 200, 404)),
+    ("touchpoints-create", "post", lambda w: f"/api/v1/organizations/{w.org.pk}/touchpoints/",
+     lambda w: {"key": "pilot", "name_ja": "試用", "name_en": "Pilot"}, _statuses(401, 201, 403, 403, 404)),
+    ("touchpoints-patch", "patch", lambda w: f"/api/v1/organizations/{w.org.pk}/touchpoints/support/",
+     lambda w: {"name_en": "Help desk"}, _statuses(401, 200, 403, 403, 404)),
+    ("touchpoints-delete", "delete", lambda w: f"/api/v1/organizations/{w.org.pk}/touchpoints/billing/", None,
+     _statuses(401, 204, 403, 403, 404)),
+    ("touchpoints-reorder", "post", lambda w: f"/api/v1/organizations/{w.org.pk}/touchpoints/reorder/",
+     lambda w: {"keys": list(reversed(default_touchpoint_keys()))}, _statuses(401, 200, 403, 403, 404)),
     ("memberships-list", "get", lambda w: "/api/v1/memberships/", None, _statuses(401, 200, 200, 403, 200)),
     ("memberships-detail", "get", lambda w: f"/api/v1/memberships/{w.analyst_membership.pk}/", None,
      _statuses(401, 200, 200, 403, 404)),
@@ -73,6 +84,8 @@ ENDPOINTS: list[Endpoint] = [
      lambda w: {"organization": w.org.pk}, _statuses(401, 201, 403, 403, 400)),
     ("instruments-version", "post", lambda w: f"/api/v1/instruments/{w.instrument.pk}/versions/", None,
      _statuses(401, 201, 403, 403, 404)),
+    ("instruments-modules", "post", lambda w: f"/api/v1/instruments/{w.editable.pk}/modules/",
+     lambda w: {"module": "experience_modules"}, _statuses(401, 200, 403, 403, 404)),
     ("instrument-items-list", "get", lambda w: f"/api/v1/instruments/{w.editable.pk}/items/", None,
      _statuses(401, 200, 200, 200, 404)),
     ("instrument-items-detail", "get",
@@ -191,10 +204,11 @@ def test_every_route_of_the_api_is_in_the_matrix():
     names = [p.name for module in (staff_urls, report_urls, gap_urls) for p in module.urlpatterns]
     assert len(names) == len(set(names))
     assert set(names) == {
-        "api-auth-token", "api-me", "organization-list", "organization-detail", "membership-list",
+        "api-auth-token", "api-me", "organization-list", "organization-detail", "organization-touchpoint-list",
+        "organization-touchpoint-detail", "organization-touchpoint-reorder", "membership-list",
         "membership-detail", "membership-invitation-list", "membership-invitation-detail",
         "membership-invitation-resend",
-        "instrument-list", "instrument-detail", "instrument-clone", "instrument-versions",
+        "instrument-list", "instrument-detail", "instrument-clone", "instrument-versions", "instrument-modules",
         "instrument-item-list", "instrument-item-detail", "instrument-item-retire",
         "wave-list", "wave-detail", "wave-open", "wave-close", "wave-reopen", "wave-invitation-list",
         "wave-invitation-import-file", "wave-invitation-remind", "wave-response-list", "wave-response-export",
@@ -205,7 +219,7 @@ def test_every_route_of_the_api_is_in_the_matrix():
         "report-job-pdf",
     }
     # api-auth-token is anonymous by nature and has its own tests (test_api_errors.py).
-    assert len({e[0] for e in ENDPOINTS}) == len(ENDPOINTS) == 57
+    assert len({e[0] for e in ENDPOINTS}) == len(ENDPOINTS) == 63
 
 
 def test_lists_never_show_another_organizations_objects(world, outsider_client, owner_client):
