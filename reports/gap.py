@@ -30,6 +30,10 @@ from surveys import services as survey_services
 from surveys.models import AuditEvent, Language, Wave
 
 CACHE_SECONDS = 24 * 3600
+# The shape of the engine's result. Part of every cache key, so that an analysis cached by an earlier release is
+# never handed to a later release's serializer (which would find its new sections missing): raise it whenever
+# gap_analysis gains, loses or renames a field. 2: health, touchpoints, alpha intervals, DiD fields (2026-12-07).
+ANALYSIS_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -52,14 +56,14 @@ class GapView:
                 "compare_wave": self.compare_wave.pk if self.compare_wave else None, "weighted": self.weighted}
 
 
-def _keys(wave: Wave, view: GapView, render_name: str) -> tuple[str, str]:
+def cache_keys(wave: Wave, view: GapView, render_name: str) -> tuple[str, str]:
     """The cache keys of the engine's result and of its rendering: the fingerprints are read once (on
     SQLite a fingerprint is a scan of the wave's aggregates)."""
     from reports import counts
 
     compare = view.compare_wave
     fingerprint = counts.analysis_fingerprint(wave) + ("|" + counts.analysis_fingerprint(compare) if compare else "")
-    parts = [fingerprint, dict(view.staff), dict(view.customer), compare.pk if compare else None, view.weighted,
+    parts = [ANALYSIS_FORMAT, fingerprint, dict(view.staff), dict(view.customer), compare.pk if compare else None, view.weighted,
              view.segments, view.language, view.dimension_correction,
              [wave.anonymity_threshold, wave.customer_threshold]]
     if view.bootstrap is not None:  # only when asked for: without it every key is what it always was
@@ -82,7 +86,7 @@ def gap_result(wave: Wave, view: GapView, *, render: Callable[[dict], Any] | Non
     releases.publish_due(wave)
     if view.compare_wave is not None:
         releases.publish_due(view.compare_wave)
-    key, rendered_key = _keys(wave, view, render_name)
+    key, rendered_key = cache_keys(wave, view, render_name)
     if render is not None:
         rendered = cache.get(rendered_key)
         if rendered is not None:

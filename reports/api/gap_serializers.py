@@ -3,6 +3,10 @@ parameters are :mod:`reports.api.gap_query`).
 
 They document (and render) what ``reports.services.gap_analysis`` returns; every
 number may be null, with the reason in the entry's ``undefined`` list.
+
+Why one file: it is one response schema, nested top to bottom (``GapAnalysisSerializer`` at the end holds
+every section), and it is read and reviewed against docs/methods.md §11 as a whole; split by section, each
+part would import the shared field shapes (Welch, Mann-Whitney, top box) and the contract would be scattered.
 """
 
 from __future__ import annotations

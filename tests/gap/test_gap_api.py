@@ -284,22 +284,24 @@ def test_the_bootstrap_is_opt_in_seeded_and_the_librarys_on_each_items_counts(an
     assert [i["bootstrap"]["gap"] for i in other["items"]] != [i["bootstrap"]["gap"] for i in body["items"]]
 
 
-def test_without_bootstrap_a_view_keeps_its_cache_keys(gap_wave):
-    """The opt-in adds to the key only when asked for: the keys of every other view are what they were."""
-    import hashlib
-
-    from reports import counts, gap
+def test_the_bootstrap_and_the_result_format_are_part_of_the_cache_keys(gap_wave, monkeypatch):
+    """Asked for, the bootstrap gets keys of its own (per method and resamples); not asked for, the view's keys
+    are those of the view that never heard of it. A result cached by a release with another result format is
+    never read: the format is part of every key."""
+    from reports import gap
     from reports.api.gap_views import RENDER_NAME
 
     wave, _ = gap_wave
-    view = gap.GapView(staff={"department": "Sales"}, weighted=True)
-    parts = [counts.analysis_fingerprint(wave), {"department": "Sales"}, {}, None, True, True, "en", "holm",
-             [wave.anonymity_threshold, wave.customer_threshold]]
-    before = tuple("gap:" + hashlib.sha256(json.dumps([*parts, name], sort_keys=True).encode()).hexdigest()
-                   for name in ("", RENDER_NAME))
-    assert gap._keys(wave, view, RENDER_NAME) == before
-    booted = gap.GapView(staff={"department": "Sales"}, weighted=True, bootstrap="bca", bootstrap_reps=2000)
-    assert set(gap._keys(wave, booted, RENDER_NAME)).isdisjoint(before)
+    plain = gap.cache_keys(wave, gap.GapView(staff={"department": "Sales"}, weighted=True), RENDER_NAME)
+    assert plain == gap.cache_keys(wave, gap.GapView(staff={"department": "Sales"}, weighted=True, bootstrap=None,
+                                                     bootstrap_reps=None), RENDER_NAME)
+    booted = {gap.cache_keys(wave, gap.GapView(staff={"department": "Sales"}, weighted=True, bootstrap=method,
+                                               bootstrap_reps=reps), RENDER_NAME)
+              for method in ("bca", "percentile") for reps in (1000, 2000)}
+    assert len(booted) == 4 and all(set(keys).isdisjoint(plain) for keys in booted)
+    monkeypatch.setattr(gap, "ANALYSIS_FORMAT", gap.ANALYSIS_FORMAT + 1)
+    assert set(gap.cache_keys(wave, gap.GapView(staff={"department": "Sales"}, weighted=True),
+                              RENDER_NAME)).isdisjoint(plain)
 
 
 def test_a_hidden_group_gets_no_bootstrap_interval(analyst_client, url):
