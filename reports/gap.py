@@ -63,8 +63,8 @@ def cache_keys(wave: Wave, view: GapView, render_name: str) -> tuple[str, str]:
 
     compare = view.compare_wave
     fingerprint = counts.analysis_fingerprint(wave) + ("|" + counts.analysis_fingerprint(compare) if compare else "")
-    parts = [ANALYSIS_FORMAT, fingerprint, dict(view.staff), dict(view.customer), compare.pk if compare else None, view.weighted,
-             view.segments, view.language, view.dimension_correction,
+    parts = [ANALYSIS_FORMAT, fingerprint, dict(view.staff), dict(view.customer), compare.pk if compare else None,
+             view.weighted, view.segments, view.language, view.dimension_correction,
              [wave.anonymity_threshold, wave.customer_threshold]]
     if view.bootstrap is not None:  # only when asked for: without it every key is what it always was
         parts.append({"bootstrap": view.bootstrap, "bootstrap_reps": view.bootstrap_reps})
