@@ -40,6 +40,7 @@ from django.db import connection, transaction
 
 from surveys import releases, services
 from surveys.bulk import BulkResponse, invitation_uses_bulk_load, invitations_bulk_load, responses_bulk_load
+from surveys.demo_journey import PILOT_SLUG, pilot_load
 from surveys.instruments.loader import builtin_instrument
 from surveys.models import (
     TENURE_LABELS,
@@ -247,14 +248,16 @@ BULK_FROM = 20_000  # responses in all; from here on PostgreSQL loads through CO
 
 
 def demo_load(*, seed: int = 42, customers: int = 400, staff: int | None = None, reset: bool = False,
-              progress: bool = False, bulk: bool | None = None) -> DemoSummary:
+              progress: bool = False, bulk: bool | None = None, journey_pilot: bool = False) -> DemoSummary:
     """Create the demo organization unless it exists, then return what to print.
 
     ``customers`` is the number of customer responses per wave; ``staff``
     defaults to 30 % of it (120 for 400). With ``reset`` an existing demo is
     deleted first. ``bulk`` (default: from BULK_FROM responses on) writes
     responses, answers and invitations with PostgreSQL COPY; the data are the
-    same. Raises ValueError for counts that cannot make a demo.
+    same. ``journey_pilot`` adds the third wave of surveys/demo_journey.py (v2 with touchpoints and the
+    experience modules; `make run` asks for it) unless it is there; the two seeded waves never change with it.
+    Raises ValueError for counts that cannot make a demo.
     """
     if customers < 10:
         raise ValueError("--responses must be at least 10.")
@@ -272,6 +275,11 @@ def demo_load(*, seed: int = 42, customers: int = 400, staff: int | None = None,
             org = _Generator(seed=seed, customers=customers, staff=staff, progress=progress, bulk=bulk).run()
             for wave in org.waves.all():
                 releases.publish_due(wave)  # the demo's results are published, as after a first read
+    if journey_pilot and not org.waves.filter(slug=PILOT_SLUG).exists():
+        with transaction.atomic():
+            pilot = pilot_load(org, staff_segment_fields=STAFF_SEGMENT_FIELDS,
+                               customer_segment_fields=CUSTOMER_SEGMENT_FIELDS)
+            releases.publish_due(pilot)
     summary = DemoSummary(created=created, organization=org, counts=demo_counts(org))
     summary.lines = _print_lines(org)
     return summary
@@ -365,6 +373,9 @@ def _print_lines(org: Organization) -> list[str]:
         f"admin: {base}/admin/",
         f"executive reports: {base}/reports/",
     ]
+    pilot = org.waves.filter(slug=PILOT_SLUG).first()
+    if pilot is not None:
+        lines.append(f"customer journey and experience modules (journey pilot): {base}/reports/waves/{pilot.pk}/")
     return lines
 
 

@@ -14,7 +14,8 @@ PROGRESS_FROM = 2000  # responses; below that the work takes a second or two
 
 class Command(BaseCommand):
     help = (
-        "Load the demo organization 'Kagami Demo' (slug demo) with two waves of synthetic responses. "
+        "Load the demo organization 'Kagami Demo' (slug demo) with two waves of synthetic responses "
+        "(a third with --journey-pilot). "
         "Idempotent: an existing demo is left as it is; --reset rebuilds it. Prints logins and links."
     )
 
@@ -23,13 +24,17 @@ class Command(BaseCommand):
         parser.add_argument("--responses", type=int, default=400, metavar="N",
                             help="Customer responses per wave (default 400); staff get 30 %% of N.")
         parser.add_argument("--reset", action="store_true", help="Delete the demo organization and users first.")
+        parser.add_argument("--journey-pilot", action="store_true",
+                            help="Add the third wave: questionnaire v2 with touchpoints and the experience modules "
+                                 "(60 staff, 160 customers; `make run` adds it).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         customers = options["responses"]
         staff = max(12, round(customers * 0.3))
         try:
             summary = demo_load(seed=options["seed"], customers=customers, staff=staff, reset=options["reset"],
-                                progress=2 * (customers + staff) >= PROGRESS_FROM)
+                                progress=2 * (customers + staff) >= PROGRESS_FROM,
+                                journey_pilot=options["journey_pilot"])
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         counts = summary.counts
