@@ -13,6 +13,23 @@ def _ok(flag: bool) -> str:
     return "met" if flag else "**missed**"
 
 
+def coverage_section(c: dict | None) -> list[str]:
+    """The section on bench/coverage.py's run: where and when, and what fell outside the targets."""
+    if not c:
+        return []
+    m = c["machine"]
+    lines = ["## Interval coverage and FDR", "",
+             f"`bench/coverage.py` (seed {c['seed']}, no database) on {c['date']}: {m['cores']} cores "
+             f"({m['cpu']}), {c['seconds'] / 60:.1f} min; R = {c['reps']['interval']:,} per item-interval cell, "
+             f"{c['reps']['did']:,} per DiD cell, {c['reps']['family']:,} per family scenario. The tables, each "
+             "figure with its Monte Carlo error: [`bench/COVERAGE.md`](COVERAGE.md); what they mean for the "
+             "methods: docs/methods.md §12.1.", "",
+             f"Outside the targets (95 % intervals within 94–96 %, 90 % within 89–91 %, FDR at most 5 %): "
+             f"{len(c['outside'])} cells{':' if c['outside'] else '.'}", ""]
+    lines += [f"- {x}" for x in c["outside"]]
+    return lines + [""]
+
+
 def write_results(r: dict) -> None:
     m = r["machine"]
     s = r["submissions"]
@@ -142,6 +159,7 @@ def write_results(r: dict) -> None:
             lines.append(f"| {label} | {what} | {fmt(m[f'with_{kind}_ms'])} | {fmt(m[f'without_{kind}_ms'])} | "
                          f"{m[f'ratio_{kind}']:.2f}× | {fmt(m[f'saving_{kind}_ms'])} |")
         lines.append("")
+    lines += coverage_section(r.get("coverage"))
     for n, e in r["sizes"].items():
         if e.get("explain_floor"):
             lines += [f"## EXPLAIN ANALYZE of the floor at {int(n):,} responses", "", "```", e["explain_floor"],
