@@ -17,7 +17,8 @@ is known exactly, and Kagami's own public statistics functions (``reports.stats`
 - ``welch_from_counts`` → ``benjamini_hochberg`` → ``classify_gap`` over a family of 20 items: the false
   discovery rate of the classification (§4, §8). This is the decision ``adjust_item_family`` makes; the first
   replicates of every family scenario are also run through ``item_comparison`` + ``adjust_item_family`` and the
-  classes must agree (else the script stops).
+  classes must agree (else the script stops). For comparison only, also the FDR if a discovery needed the
+  BH-adjusted ``mann_whitney_from_counts`` p as well (the robustness note "consistent", §2.9).
 
 Monte Carlo error: a coverage estimate p from R replicates has SE √(p(1 − p)/R); an FDR estimate (the mean of the
 false-discovery proportion over replicates) has SE = SD(proportion)/√R. Every cell draws from its own generator,
@@ -47,6 +48,7 @@ from reports.stats import (  # noqa: E402  (the path above first)
     classify_gap,
     did_from_counts,
     item_comparison,
+    mann_whitney_from_counts,
     materiality_delta,
     newcombe_interval,
     welch_from_counts,
@@ -136,6 +138,7 @@ def interval_cell(k: int, staff: str, customer: str, n_staff: int, n_customer: i
     b = rng.multinomial(n_customer, probs(k, customer), size=reps)
     gap, tb = true_gap(k, staff, customer), true_topbox_diff(k, staff, customer)
     defined = c95 = c90 = low95 = high95 = nc = 0
+    constant = int(((a > 0).sum(axis=1) == 1).sum())  # every staff answer on one level: no staff variance
     for i in range(reps):
         w = welch_from_counts(a[i], b[i], v)
         if w["ci_low"] is not None:
@@ -150,7 +153,8 @@ def interval_cell(k: int, staff: str, customer: str, n_staff: int, n_customer: i
             "reps": reps, "true_gap": gap, "true_topbox_diff": tb,
             "welch95": _rate(c95, defined), "welch90": _rate(c90, defined),
             "welch95_below": _rate(low95, defined), "welch95_above": _rate(high95, defined),
-            "welch_undefined": _rate(reps - defined, reps), "newcombe95": _rate(nc, reps)}
+            "welch_undefined": _rate(reps - defined, reps), "staff_constant": _rate(constant, reps),
+            "newcombe95": _rate(nc, reps)}
 
 
 # --------------------------------------------------------------------------- difference in differences
@@ -207,15 +211,18 @@ def draw_family_counts(rng, k: int, items, n: int, side: int, rho: float) -> np.
     return out
 
 
-def classify_family(k: int, a: np.ndarray, b: np.ndarray) -> list[str]:
-    """Each item's class: Welch p, BH over the family, then classify_gap (what adjust_item_family decides)."""
+def classify_family(k: int, a: np.ndarray, b: np.ndarray) -> tuple[list[str], list[bool]]:
+    """Each item's class: Welch p, BH over the family, then classify_gap (what adjust_item_family decides);
+    and whether the BH-adjusted Mann–Whitney p is also ≤ α (with a Welch discovery: robustness "consistent")."""
     v, delta = levels(k), materiality_delta(k)
     welch = [welch_from_counts(a[j], b[j], v) for j in range(len(a))]
     n_s, n_c = int(a[0].sum()), int(b[0].sum())
     status = "ok" if min(n_s, n_c) >= 30 else "ok_low_base"
     p_bh = benjamini_hochberg([w["p"] for w in welch])
-    return [classify_gap(w["gap"], p, w["ci90_low"], w["ci90_high"], delta=delta, status=status, alpha=ALPHA)
-            for w, p in zip(welch, p_bh, strict=True)]
+    classes = [classify_gap(w["gap"], p, w["ci90_low"], w["ci90_high"], delta=delta, status=status, alpha=ALPHA)
+               for w, p in zip(welch, p_bh, strict=True)]
+    mwu_bh = benjamini_hochberg([mann_whitney_from_counts(a[j], b[j])["p"] for j in range(len(a))])
+    return classes, [p is not None and p <= ALPHA for p in mwu_bh]
 
 
 def engine_classes(k: int, a: np.ndarray, b: np.ndarray) -> list[str]:
@@ -235,10 +242,11 @@ def family_cell(k: int, kind: str, n_staff: int, n_customer: int, rho: float, re
     null = np.abs(gaps) < 1e-12
     material = np.abs(gaps) >= materiality_delta(k) - 1e-12
     fdp, any_false, null_hits, real_hits, wrong_sign, aligned_material, undefined = [], 0, 0, 0, 0, 0, 0
+    fdp_confirmed, real_confirmed, null_by_item = [], 0, np.zeros(len(items), dtype=np.int64)
     for i in range(reps):
         a = draw_family_counts(rng, k, items, n_staff, 0, rho)
         b = draw_family_counts(rng, k, items, n_customer, 1, rho)
-        classes = classify_family(k, a, b)
+        classes, mwu_found = classify_family(k, a, b)
         if i < checked:
             engine = engine_classes(k, a, b)
             if engine != classes:
@@ -246,6 +254,10 @@ def family_cell(k: int, kind: str, n_staff: int, n_customer: int, rho: float, re
         found = np.array([c in DISCOVERIES for c in classes])
         false = found & null
         fdp.append(false.sum() / max(found.sum(), 1))
+        null_by_item += false
+        confirmed = found & np.array(mwu_found)
+        fdp_confirmed.append((confirmed & null).sum() / max(confirmed.sum(), 1))
+        real_confirmed += int((confirmed & ~null).sum())
         any_false += bool(false.any())
         null_hits += int(false.sum())
         real_hits += int((found & ~null).sum())
@@ -253,12 +265,17 @@ def family_cell(k: int, kind: str, n_staff: int, n_customer: int, rho: float, re
         wrong_sign += int(((signs * np.sign(gaps)) < 0).sum())
         aligned_material += int(sum(c == "aligned" for c, m in zip(classes, material, strict=True) if m))
         undefined += sum(c == "not_assessed" for c in classes)
-    fdp_arr = np.array(fdp)
+    fdp_arr, conf_arr = np.array(fdp), np.array(fdp_confirmed)
     m0, m1 = int(null.sum()), int((~null).sum())
     return {"scale": k, "family": kind, "items": len(items), "null_items": m0, "n_staff": n_staff,
             "n_customer": n_customer, "rho": rho, "reps": reps, "checked_against_engine": min(checked, reps),
             "true_gaps": gaps.tolist(),
             "fdr": {"rate": float(fdp_arr.mean()), "se": float(fdp_arr.std(ddof=1) / np.sqrt(reps)), "n": reps},
+            "fdr_mwu_confirmed": {"rate": float(conf_arr.mean()),
+                                  "se": float(conf_arr.std(ddof=1) / np.sqrt(reps)), "n": reps},
+            "power_mwu_confirmed": _rate(real_confirmed, m1 * reps) if m1 else None,
+            "false_positive_by_item": [{"staff": s, "customer": c, "rate": int(h) / reps}
+                                       for (s, c), h, z in zip(items, null_by_item, null, strict=True) if z],
             "any_false": _rate(any_false, reps), "false_positive_per_null_item": _rate(null_hits, m0 * reps),
             "power_per_real_item": _rate(real_hits, m1 * reps) if m1 else None,
             "wrong_sign_claims_per_real_item": _rate(wrong_sign, m1 * reps) if m1 else None,
