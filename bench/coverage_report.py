@@ -29,6 +29,23 @@ def share(entry: dict | None) -> str:
     return "0" if entry["rate"] == 0 else f"{100 * entry['rate']:.1f}"
 
 
+def summary(r: dict) -> list[dict]:
+    """Per method: how many cells fell outside its target, out of how many, and the lowest / highest figure."""
+    rows = []
+    for part, key, label, band in (("interval", "welch95", "Welch 95 %", TARGET_95),
+                                   ("interval", "welch90", "Welch 90 %", TARGET_90),
+                                   ("interval", "newcombe95", "Newcombe 95 %", TARGET_95),
+                                   ("did", "did95", "DiD 95 %", TARGET_95),
+                                   ("did", "topbox_did95", "top-box DiD 95 %", TARGET_95),
+                                   ("family", "fdr", "FDR of the classification", (0.0, FDR_LIMIT))):
+        rates = [c[key]["rate"] for c in r[part] if c[key]["rate"] is not None]
+        if rates:
+            rows.append({"method": label, "cells": len(rates), "target": list(band),
+                         "outside": sum(not band[0] <= x <= band[1] for x in rates),
+                         "lowest": min(rates), "highest": max(rates)})
+    return rows
+
+
 def misses(r: dict) -> list[str]:
     out = []
     for c in r["interval"]:

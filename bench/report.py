@@ -24,9 +24,12 @@ def coverage_section(c: dict | None) -> list[str]:
              f"{c['reps']['did']:,} per DiD cell, {c['reps']['family']:,} per family scenario. The tables, each "
              "figure with its Monte Carlo error: [`bench/COVERAGE.md`](COVERAGE.md); what they mean for the "
              "methods: docs/methods.md §12.1.", "",
-             f"Outside the targets (95 % intervals within 94–96 %, 90 % within 89–91 %, FDR at most 5 %): "
-             f"{len(c['outside'])} cells{':' if c['outside'] else '.'}", ""]
-    lines += [f"- {x}" for x in c["outside"]]
+             "| method | target | cells outside | lowest | highest |", "|---|---|---|---|---|"]
+    for row in c["summary"]:
+        low, high = row["target"]
+        target = f"≤ {100 * high:.0f} %" if low == 0 else f"{100 * low:.0f}–{100 * high:.0f} %"
+        lines.append(f"| {row['method']} | {target} | {row['outside']} of {row['cells']} | "
+                     f"{100 * row['lowest']:.1f} % | {100 * row['highest']:.1f} % |")
     return lines + [""]
 
 

@@ -187,9 +187,9 @@ def wrk(url: str, seconds: int, conns: int, body_file: str | None = None, csrf: 
 
 def coverage_summary(result: dict) -> dict:
     """What RESULTS.md says of bench/coverage.py's run (its own tables are in bench/COVERAGE.md)."""
-    from bench.coverage_report import misses
+    from bench.coverage_report import summary
 
-    return {k: result[k] for k in ("date", "machine", "seed", "reps", "seconds")} | {"outside": misses(result)}
+    return {k: result[k] for k in ("date", "machine", "seed", "reps", "seconds")} | {"summary": summary(result)}
 
 
 def main() -> None:
@@ -202,7 +202,7 @@ def main() -> None:
     parser.add_argument("--load-seconds", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--skip-coverage", action="store_true",
-                        help="leave out bench/coverage.py (about 30 minutes of CPU on 2 cores)")
+                        help="leave out bench/coverage.py (about 20-25 minutes on one core)")
     parser.add_argument("--only", choices=["all", "submissions", "mirror"], default="all",
                         help="submissions: the load test alone; mirror: the web mirror page of each size's wave "
                              "alone (waves loaded if missing); printed as JSON (RESULTS.md and results.json untouched)")

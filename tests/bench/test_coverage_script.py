@@ -14,6 +14,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from bench import coverage as cov
+from bench.coverage_report import misses, summary
 
 pytestmark = pytest.mark.no_database
 
@@ -161,3 +162,9 @@ def test_quick_command_line_writes_the_table_and_the_json(tmp_path, capsys):
                     "## The BH-adjusted classification"):
         assert heading in text
     assert "| 5 | 1000 |" in text  # the ceiling cell with staff n = 5 is in its table
+    # RESULTS.md's summary: one row per method, its count of misses the same as the list's
+    rows = {row["method"]: row for row in summary(printed)}
+    assert list(rows) == ["Welch 95 %", "Welch 90 %", "Newcombe 95 %", "DiD 95 %", "top-box DiD 95 %",
+                          "FDR of the classification"]
+    assert rows["Welch 95 %"]["cells"] == 3 and rows["FDR of the classification"]["cells"] == 2
+    assert sum(row["outside"] for row in rows.values()) == len(misses(printed))
