@@ -13,6 +13,26 @@ def _ok(flag: bool) -> str:
     return "met" if flag else "**missed**"
 
 
+def coverage_section(c: dict | None) -> list[str]:
+    """The section on bench/coverage.py's run: where and when, and what fell outside the targets."""
+    if not c:
+        return []
+    m = c["machine"]
+    lines = ["## Interval coverage and FDR", "",
+             f"`bench/coverage.py` (seed {c['seed']}, no database) on {c['date']}: {m['cores']} cores "
+             f"({m['cpu']}), {c['seconds'] / 60:.1f} min; R = {c['reps']['interval']:,} per item-interval cell, "
+             f"{c['reps']['did']:,} per DiD cell, {c['reps']['family']:,} per family scenario. The tables, each "
+             "figure with its Monte Carlo error: [`bench/COVERAGE.md`](COVERAGE.md); what they mean for the "
+             "methods: docs/methods.md §12.1.", "",
+             "| method | target | cells outside | lowest | highest |", "|---|---|---|---|---|"]
+    for row in c["summary"]:
+        low, high = row["target"]
+        target = f"≤ {100 * high:.0f} %" if low == 0 else f"{100 * low:.0f}–{100 * high:.0f} %"
+        lines.append(f"| {row['method']} | {target} | {row['outside']} of {row['cells']} | "
+                     f"{100 * row['lowest']:.1f} % | {100 * row['highest']:.1f} % |")
+    return lines + [""]
+
+
 def write_results(r: dict) -> None:
     m = r["machine"]
     s = r["submissions"]
@@ -142,6 +162,7 @@ def write_results(r: dict) -> None:
             lines.append(f"| {label} | {what} | {fmt(m[f'with_{kind}_ms'])} | {fmt(m[f'without_{kind}_ms'])} | "
                          f"{m[f'ratio_{kind}']:.2f}× | {fmt(m[f'saving_{kind}_ms'])} |")
         lines.append("")
+    lines += coverage_section(r.get("coverage"))
     for n, e in r["sizes"].items():
         if e.get("explain_floor"):
             lines += [f"## EXPLAIN ANALYZE of the floor at {int(n):,} responses", "", "```", e["explain_floor"],

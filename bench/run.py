@@ -5,8 +5,10 @@ floor and the full gap endpoint (cold, kept counts, cached repeat) with peak
 memory at each size; the executives' web mirror page through gunicorn (cold, a
 new filtered view, cached repeat) at each size; the full PDF at the largest
 size; submission throughput and latency through gunicorn against a trivial
-view's ceiling. Writes ``bench/RESULTS.md`` (and ``bench/results.json``,
-``bench/profile-*.txt``).
+view's ceiling; then the coverage of the statistical intervals and the false-discovery rate of the
+classification (``bench/coverage.py``, CPU only; ``--skip-coverage`` leaves it out). Writes
+``bench/RESULTS.md`` (and ``bench/results.json``, ``bench/profile-*.txt``; ``bench/COVERAGE.md`` and
+``bench/coverage.json`` from the coverage run).
 
 ``bench/run.sh --only mirror --sizes 10000`` measures the mirror page alone
 (printed as JSON; RESULTS.md and results.json untouched).
@@ -183,6 +185,13 @@ def wrk(url: str, seconds: int, conns: int, body_file: str | None = None, csrf: 
     return json.loads(line[5:])
 
 
+def coverage_summary(result: dict) -> dict:
+    """What RESULTS.md says of bench/coverage.py's run (its own tables are in bench/COVERAGE.md)."""
+    from bench.coverage_report import summary
+
+    return {k: result[k] for k in ("date", "machine", "seed", "reps", "seconds")} | {"summary": summary(result)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000,1000000")
@@ -192,6 +201,8 @@ def main() -> None:
                              "EXPLAIN only")
     parser.add_argument("--load-seconds", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--skip-coverage", action="store_true",
+                        help="leave out bench/coverage.py (about 20-25 minutes on one core)")
     parser.add_argument("--only", choices=["all", "submissions", "mirror"], default="all",
                         help="submissions: the load test alone; mirror: the web mirror page of each size's wave "
                              "alone (waves loaded if missing); printed as JSON (RESULTS.md and results.json untouched)")
@@ -348,6 +359,9 @@ def main() -> None:
     # Last: it empties the cache. Its form posts go to a wave of its own, so the measured wave never changes.
     log("process caches, each with and without it (bench/caches.py)")
     results["caches"] = sub_json([str(HERE / "caches.py"), "--wave", wave_slug])
+    if not args.skip_coverage:
+        log("interval coverage and FDR (bench/coverage.py, no database; writes bench/COVERAGE.md)")
+        results["coverage"] = coverage_summary(sub_json([str(HERE / "coverage.py")]))
     (HERE / "results.json").write_text(json.dumps(results, indent=1, default=str))
     from bench.report import write_results
 
