@@ -114,19 +114,8 @@ def dimension_score_table(wave: Wave, *, by_account_status: bool = False, overal
         .annotate(s=Sum(_recoded_value()), c=Count("value"), wt=Max(weight))
         .order_by()
     )
-    sql, params = compile_sql(inner)
-    q = connection.ops.quote_name
-    group_cols = ["side_", "dim", "s", "c", *seg.keys(), *extra.keys()]
-    cols = ", ".join(q(c) for c in group_cols)
-    outer = (
-        f"SELECT {cols}, COUNT(*) AS n, SUM({q('wt')}) AS w, SUM({q('wt')} * {q('wt')}) AS w2 "
-        f"FROM ({sql}) AS scores GROUP BY {cols}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(outer, params)
-        rows = cursor.fetchall()
-    frame = pd.DataFrame.from_records(rows, columns=[*group_cols, "n", "w", "w2"])
-    return frame.rename(columns={"side_": "side", "dim": "dimension_id"})
+    return _tabled_scores(inner, ["side_", "dim", "s", "c", *seg.keys(), *extra.keys()],
+                          {"side_": "side", "dim": "dimension_id"})
 
 
 def touchpoint_score_table(wave: Wave) -> pd.DataFrame:
@@ -149,9 +138,14 @@ def touchpoint_score_table(wave: Wave) -> pd.DataFrame:
         .annotate(s=Sum(_recoded_value()), c=Count("value"), wt=Max(weight))
         .order_by()
     )
+    return _tabled_scores(inner, ["side_", "tp", "s", "c", *seg.keys()], {"side_": "side", "tp": "touchpoint"})
+
+
+def _tabled_scores(inner, group_cols: list[str], names: dict[str, str]) -> pd.DataFrame:
+    """Per-respondent (s, c) rows of ``inner`` counted into a score table: n, SUM(weight), SUM(weight²) per
+    group — the one outer query of the dimension and the touchpoint score tables."""
     sql, params = compile_sql(inner)
     q = connection.ops.quote_name
-    group_cols = ["side_", "tp", "s", "c", *seg.keys()]
     cols = ", ".join(q(c) for c in group_cols)
     outer = (
         f"SELECT {cols}, COUNT(*) AS n, SUM({q('wt')}) AS w, SUM({q('wt')} * {q('wt')}) AS w2 "
@@ -160,8 +154,7 @@ def touchpoint_score_table(wave: Wave) -> pd.DataFrame:
     with connection.cursor() as cursor:
         cursor.execute(outer, params)
         rows = cursor.fetchall()
-    frame = pd.DataFrame.from_records(rows, columns=[*group_cols, "n", "w", "w2"])
-    return frame.rename(columns={"side_": "side", "tp": "touchpoint"})
+    return pd.DataFrame.from_records(rows, columns=[*group_cols, "n", "w", "w2"]).rename(columns=names)
 
 
 def dimension_item_moments(wave: Wave, *, side: str, dimension_id: int,
