@@ -32,8 +32,9 @@ if [ $# -eq 0 ]; then run "pip-audit" python scripts/audit_deps.py || exit 1; fi
 export DATABASE_URL="sqlite:///$(mktemp -d)/kagami-test.sqlite3"
 run "SQLite" python -m pytest -q -p no:cacheprovider "${parallel[@]}" "$@" || exit 1
 unset DATABASE_URL
-# Tests that touch no database (tests/conftest.py → NO_DATABASE: pure statistics, PDF rendering) ran
-# above; on PostgreSQL they would prove nothing new, so this pass deselects them.
+# Tests that touch no database (tests/conftest.py → NO_DATABASE: pure statistics, PDF rendering) and those
+# whose subject is what a page or PDF shows (RENDERING: Chromium, the PDF-vs-API checks) ran above; on
+# PostgreSQL they would prove nothing new, so this pass deselects them.
 KAGAMI_SKIP_NO_DATABASE_TESTS=1 \
   run "PostgreSQL 15" scripts/with_postgres.sh python -m pytest -q -p no:cacheprovider "${parallel[@]}" "$@" || exit 1
 echo "=== all suites passed in $(( $(date +%s) - start )) s ==="

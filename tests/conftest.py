@@ -21,7 +21,15 @@ from tests import factories as f
 # OpenAPI schema, and the settings checks (subprocesses with their own environment).
 NO_DATABASE = ("tests/stats/", "tests/reports/test_context.py", "tests/reports/test_pdf.py",
                "tests/test_openapi_schema.py", "tests/test_settings.py", "tests/security/test_disclosure_structure.py",
-               "tests/security/test_disclosure_policy.py", "tests/test_structure.py")
+               "tests/security/test_disclosure_policy.py", "tests/test_structure.py", "tests/diagnosis/test_scoring.py",
+               "tests/bench/test_coverage_script.py", "tests/reports/test_analyse_csv_exports.py",
+               "tests/reports/test_analyse_csv_segments.py")
+# Tests that use a database but whose subject is what a page, a PDF or the browser shows for an analysis, not how
+# the analysis was read: they run in the SQLite pass only. That each database reads the same count tables, and so
+# gives the same analysis, is proven on PostgreSQL by tests/gap/test_onepass.py (both readers, equal on random, the
+# demo's and the journey's waves) and the gap API tests; the cached and replica reads by their own tests.
+RENDERING = ("tests/browser/", "tests/reports/test_pdf_vs_api.py", "tests/reports/test_pdf_truth.py",
+             "tests/reports/test_demo_report.py", "tests/reports/test_web_mirror.py", "tests/diagnosis/test_pdf.py")
 # The slowest modules, slowest first. scripts/run_tests.sh hands whole modules to its two workers in
 # collection order (--dist loadscope --no-loadscope-reorder), the next one to whichever is nearly done:
 # starting the long ones first keeps both workers busy to the end. Only the order depends on this list.
@@ -50,6 +58,11 @@ def _in_no_database_path(path: Path, root: Path) -> bool:
     return _relative(path, root).startswith(NO_DATABASE)
 
 
+def _once_only(path: Path, root: Path) -> bool:
+    """Left out of scripts/run_tests.sh's PostgreSQL pass: it ran in the SQLite pass and proves nothing new there."""
+    return _relative(path, root).startswith(NO_DATABASE + RENDERING)
+
+
 def _run_rank(item: pytest.Item, root: Path) -> int:
     path = _relative(Path(str(item.path)), root)
     return next((rank for rank, prefix in enumerate(RUN_FIRST) if path.startswith(prefix)), len(RUN_FIRST))
@@ -58,7 +71,7 @@ def _run_rank(item: pytest.Item, root: Path) -> int:
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     # Not even imported when skipped: the statistics tests alone import pingouin and statsmodels,
     # seconds per worker.
-    if _skip_no_database() and _in_no_database_path(collection_path, config.rootpath):
+    if _skip_no_database() and _once_only(collection_path, config.rootpath):
         return True
     return None
 
@@ -73,9 +86,10 @@ def pytest_collection_modifyitems(config, items):
         if "no_database" in item.keywords:
             if item.get_closest_marker("django_db") or DB_FIXTURES & set(getattr(item, "fixturenames", ())):
                 raise pytest.UsageError(f"{item.nodeid} is marked no_database but asks for the database")
-            if _skip_no_database():  # named on the command line, so collected all the same
-                deselected.append(item)
-                continue
+        if _skip_no_database() and ("no_database" in item.keywords or _once_only(Path(str(item.path)),
+                                                                                config.rootpath)):
+            deselected.append(item)  # named on the command line, so collected all the same
+            continue
         kept.append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
