@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from reports.counts.groupby import wave_counts_by_queries
+from reports.counts.replica import counts_on_replica
 from reports.counts.tables import ACCOUNT_COLUMNS, CHANNEL_KEY, PairMoments, WaveCounts, segment_column, segment_keys
 from reports.counts.version import analysis_fingerprint, data_fingerprint, data_version
 from surveys.models import Wave
@@ -52,10 +53,22 @@ def wave_counts(wave: Wave) -> WaveCounts:
     if version is None:
         return wave_counts_compute(wave)
     # "gapcounts2": the tables gained touchpoint scores; tables kept under the old name lack them.
-    key = f"gapcounts2:{wave.pk}:{version}:{wave.instrument_id}:" + hashlib.sha256(
-        json.dumps(segment_keys(wave), sort_keys=True).encode()).hexdigest()[:16]
+    segments = hashlib.sha256(json.dumps(segment_keys(wave), sort_keys=True).encode()).hexdigest()[:16]
+
+    def key_at(v: int) -> str:
+        return f"gapcounts2:{wave.pk}:{v}:{wave.instrument_id}:{segments}"
+
+    key = key_at(version)
     counts = cache.get(key)
     if counts is None:
-        counts = wave_counts_compute(wave)
-        cache.set(key, counts, getattr(settings, "KAGAMI_GAP_COUNTS_CACHE_SECONDS", 7 * 24 * 3600))
+        ttl = getattr(settings, "KAGAMI_GAP_COUNTS_CACHE_SECONDS", 7 * 24 * 3600)
+        # On the streaming replica when one is configured and has replayed this version (reports.counts.replica);
+        # the tables are kept under the version they were read at, which is never older than the claimed one.
+        on_replica = counts_on_replica(wave, version, wave_counts_compute)
+        if on_replica is None:
+            counts = wave_counts_compute(wave)
+        else:
+            counts, seen = on_replica
+            key = key_at(seen)
+        cache.set(key, counts, ttl)
     return counts
