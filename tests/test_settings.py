@@ -66,6 +66,7 @@ def test_pgbouncer_mode_drops_what_would_outlive_a_transaction_and_a_replica_get
     # Without the flag nothing of it is set.
     result = _manage("shell", "-v", "0", "-c", "from django.conf import settings as s; d = s.DATABASES['default']; "
                      "print(d.get('DISABLE_SERVER_SIDE_CURSORS', False), 'prepare_threshold' in d['OPTIONS'], "
-                     "list(s.DATABASES), getattr(s, 'DATABASE_ROUTERS', []))", env=PRODUCTION)
+                     "list(s.DATABASES), getattr(s, 'DATABASE_ROUTERS', []))",
+                     env={**PRODUCTION, "KAGAMI_PGBOUNCER": "false", "KAGAMI_REPLICA_DATABASE_URL": ""})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "False", "['default']", "[]"]
