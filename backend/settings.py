@@ -153,6 +153,14 @@ STORAGES = {
     },
 }
 
+# Where saved files (the report PDFs) go: "filesystem" (MEDIA_ROOT, which must then be shared by every web
+# and worker host) or "database" (reports.storage.DatabaseStorage: PostgreSQL, readable from every host).
+KAGAMI_FILE_STORAGE = env_str("KAGAMI_FILE_STORAGE", "filesystem")
+if KAGAMI_FILE_STORAGE not in ("filesystem", "database"):
+    raise ImproperlyConfigured("KAGAMI_FILE_STORAGE must be 'filesystem' or 'database'")
+if KAGAMI_FILE_STORAGE == "database":
+    STORAGES["default"] = {"BACKEND": "reports.storage.DatabaseStorage"}
+
 # Request size limits: survey bodies and imports are small; anything larger is refused.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 10_485_760, minimum=1024)
