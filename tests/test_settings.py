@@ -44,6 +44,7 @@ def test_the_production_settings_pass_check_deploy_without_warnings():
         ("DATABASE_URL", "nosuchdb://x", "DATABASE_URL"),
         ("KAGAMI_REPLICA_DATABASE_URL", "sqlite:///replica.sqlite3", "KAGAMI_REPLICA_DATABASE_URL needs PostgreSQL"),
         ("KAGAMI_PGBOUNCER", "perhaps", "KAGAMI_PGBOUNCER='perhaps' is not a boolean"),
+        ("KAGAMI_FILE_STORAGE", "s3", "KAGAMI_FILE_STORAGE must be 'filesystem' or 'database'"),
     ],
 )
 def test_a_bad_environment_value_stops_start_up_naming_the_variable(variable, value, message):
