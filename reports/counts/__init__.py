@@ -5,7 +5,8 @@ One public entry, :func:`wave_counts`. PostgreSQL reads the wave in one pass
 database runs the GROUP BY reader (:mod:`reports.counts.groupby`), which is
 also the tests' reference. Either way Python receives count tables, never
 answer rows. The model of the tables is :mod:`reports.counts.tables`; the wave's
-data version, which keys every cache, is :mod:`reports.counts.version`.
+data version, which keys every cache, is :mod:`reports.counts.version`; the read
+on a streaming replica, never older than that version, is :mod:`reports.counts.replica`.
 """
 
 from __future__ import annotations
