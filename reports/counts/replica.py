@@ -1,5 +1,9 @@
 """A wave's count tables read on the streaming replica, never older than the data version they are kept under.
 
+Why: that read is the one heavy read of the gap, the mirror and the PDF (at a million responses its COPY
+is about 3.8 s of database time over three processes, EXPLAIN ANALYZE in bench/RESULTS.md); on a replica
+it leaves the primary to the writes.
+
 The caller has read the wave's data version on the primary (:func:`reports.counts.data_version`, one index
 lookup) and keeps the tables under it. Here, in one REPEATABLE READ transaction on the replica, the
 replica's own copy of that counter is read first and the tables after, from the same snapshot:
