@@ -91,6 +91,38 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+
+# PgBouncer in transaction mode between Kagami and PostgreSQL (README → Past one machine): a server
+# connection serves another client after every transaction, so nothing may outlive one. Server-side
+# cursors (named, WITH HOLD) and psycopg's automatic prepared statements would; SET LOCAL, transactional
+# advisory locks and the COPY inside a transaction do not.
+KAGAMI_PGBOUNCER = env_bool("KAGAMI_PGBOUNCER", False)
+
+
+def _pooled(db: dict) -> dict:
+    if KAGAMI_PGBOUNCER and db["ENGINE"] == "django.db.backends.postgresql":
+        db["DISABLE_SERVER_SIDE_CURSORS"] = True
+        db.setdefault("OPTIONS", {})["prepare_threshold"] = None
+    return db
+
+
+_pooled(DATABASES["default"])
+
+# A PostgreSQL streaming replica for the gap's count reads (backend/db_router.py, reports/counts/replica.py).
+_replica_url = env_str("KAGAMI_REPLICA_DATABASE_URL", "")
+if _replica_url:
+    try:
+        _replica = dj_database_url.parse(_replica_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"KAGAMI_REPLICA_DATABASE_URL is not a valid database URL: {exc}") from None
+    if _replica["ENGINE"] != "django.db.backends.postgresql" or DATABASES["default"]["ENGINE"] != _replica["ENGINE"]:
+        raise ImproperlyConfigured("KAGAMI_REPLICA_DATABASE_URL needs PostgreSQL for both DATABASE_URL and the replica")
+    # Tests: the replica alias reads the test database by replication (the test runner creates none on it).
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _pooled(_replica)
+    DATABASE_ROUTERS = ["backend.db_router.ReplicaRouter"]
+# How long a count read waits for a replica behind the wave's data version before reading the primary.
+KAGAMI_REPLICA_MAX_WAIT_MS = env_int("KAGAMI_REPLICA_MAX_WAIT_MS", 200, minimum=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -120,6 +152,14 @@ STORAGES = {
         )
     },
 }
+
+# Where saved files (the report PDFs) go: "filesystem" (MEDIA_ROOT, which must then be shared by every web
+# and worker host) or "database" (reports.storage.DatabaseStorage: PostgreSQL, readable from every host).
+KAGAMI_FILE_STORAGE = env_str("KAGAMI_FILE_STORAGE", "filesystem")
+if KAGAMI_FILE_STORAGE not in ("filesystem", "database"):
+    raise ImproperlyConfigured("KAGAMI_FILE_STORAGE must be 'filesystem' or 'database'")
+if KAGAMI_FILE_STORAGE == "database":
+    STORAGES["default"] = {"BACKEND": "reports.storage.DatabaseStorage"}
 
 # Request size limits: survey bodies and imports are small; anything larger is refused.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)

@@ -76,6 +76,19 @@ class ReportJob(models.Model):
         return f"kagami-{self.wave.slug}-{self.language}-{day}.pdf"
 
 
+class StoredFile(models.Model):
+    """A file kept in the database by :class:`reports.storage.DatabaseStorage` (KAGAMI_FILE_STORAGE=database),
+    so that a PDF rendered by a Celery worker on one host is downloaded from a web process on another."""
+
+    name = models.CharField(max_length=300, unique=True)
+    content = models.BinaryField()
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.size} bytes)"
+
+
 class WaveDataVersion(models.Model):
     """A change counter per wave, kept by PostgreSQL triggers (migration 0002): a free cache key.
 

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 purpose="${1:-run}"
 
 run_pkgs=(fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0)
-test_pkgs=(poppler-utils chromium chromium-driver redis-server postgresql-15)
+test_pkgs=(poppler-utils chromium chromium-driver redis-server postgresql-15 pgbouncer)
 pkgs=("${run_pkgs[@]}")
 [ "$purpose" = "test" ] && pkgs+=("${test_pkgs[@]}")
 

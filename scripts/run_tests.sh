@@ -37,4 +37,21 @@ unset DATABASE_URL
 # PostgreSQL they would prove nothing new, so this pass deselects them.
 KAGAMI_SKIP_NO_DATABASE_TESTS=1 \
   run "PostgreSQL 15" scripts/with_postgres.sh python -m pytest -q -p no:cacheprovider "${parallel[@]}" "$@" || exit 1
+# Past one machine (README): the same cluster with a streaming replica and PgBouncer in transaction mode in
+# front of it: the replica tests, a report rendered by a Celery worker on another "host" (its own MEDIA_ROOT),
+# and the concurrency tests that matter, all through the pooler (about two minutes on a loaded machine).
+# --reuse-db: the test database is not dropped at the end (PgBouncer holds server connections to it; the
+# cluster is thrown away anyway). Only for the whole suite, like the audit.
+if [ $# -eq 0 ]; then
+  KAGAMI_TEST_REPLICA=1 KAGAMI_TEST_PGBOUNCER=1 \
+    run "PostgreSQL 15: streaming replica and PgBouncer" scripts/with_postgres.sh \
+    python -m pytest -q -p no:cacheprovider --reuse-db \
+    tests/reports/test_replica.py tests/reports/test_remote_worker.py tests/security/test_pgbouncer.py \
+    tests/security/test_concurrency.py \
+    tests/surveys/test_public_api.py::test_concurrent_submissions_of_one_token_store_exactly_one_response \
+    tests/surveys/test_public_api.py::test_concurrent_html_submissions_of_one_token_show_already_answered_to_all_but_one \
+    tests/security/test_disclosure_releases.py::test_publishing_while_posts_arrive_neither_deadlocks_nor_loses_a_response \
+    tests/security/test_membership_invitations.py::test_many_people_accepting_one_invitation_at_once_make_exactly_one_member \
+    || exit 1
+fi
 echo "=== all suites passed in $(( $(date +%s) - start )) s ==="

@@ -5,7 +5,8 @@ One public entry, :func:`wave_counts`. PostgreSQL reads the wave in one pass
 database runs the GROUP BY reader (:mod:`reports.counts.groupby`), which is
 also the tests' reference. Either way Python receives count tables, never
 answer rows. The model of the tables is :mod:`reports.counts.tables`; the wave's
-data version, which keys every cache, is :mod:`reports.counts.version`.
+data version, which keys every cache, is :mod:`reports.counts.version`; the read
+on a streaming replica, never older than that version, is :mod:`reports.counts.replica`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from reports.counts.groupby import wave_counts_by_queries
+from reports.counts.replica import counts_on_replica
 from reports.counts.tables import ACCOUNT_COLUMNS, CHANNEL_KEY, PairMoments, WaveCounts, segment_column, segment_keys
 from reports.counts.version import analysis_fingerprint, data_fingerprint, data_version
 from surveys.models import Wave
@@ -52,10 +54,22 @@ def wave_counts(wave: Wave) -> WaveCounts:
     if version is None:
         return wave_counts_compute(wave)
     # "gapcounts2": the tables gained touchpoint scores; tables kept under the old name lack them.
-    key = f"gapcounts2:{wave.pk}:{version}:{wave.instrument_id}:" + hashlib.sha256(
-        json.dumps(segment_keys(wave), sort_keys=True).encode()).hexdigest()[:16]
+    segments = hashlib.sha256(json.dumps(segment_keys(wave), sort_keys=True).encode()).hexdigest()[:16]
+
+    def key_at(v: int) -> str:
+        return f"gapcounts2:{wave.pk}:{v}:{wave.instrument_id}:{segments}"
+
+    key = key_at(version)
     counts = cache.get(key)
     if counts is None:
-        counts = wave_counts_compute(wave)
-        cache.set(key, counts, getattr(settings, "KAGAMI_GAP_COUNTS_CACHE_SECONDS", 7 * 24 * 3600))
+        ttl = getattr(settings, "KAGAMI_GAP_COUNTS_CACHE_SECONDS", 7 * 24 * 3600)
+        # On the streaming replica when one is configured and has replayed this version (reports.counts.replica);
+        # the tables are kept under the version they were read at, which is never older than the claimed one.
+        on_replica = counts_on_replica(wave, version, wave_counts_compute)
+        if on_replica is None:
+            counts = wave_counts_compute(wave)
+        else:
+            counts, seen = on_replica
+            key = key_at(seen)
+        cache.set(key, counts, ttl)
     return counts

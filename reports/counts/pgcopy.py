@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connections, router, transaction
 
 from reports.counts.tables import CHANNEL_KEY, Chunk
 from surveys.models import Side, SurveyResponse, Wave
@@ -92,8 +92,9 @@ class CopyReader:
 
     def __iter__(self) -> Iterator[Chunk]:
         sql, params = packed_sql(self.wave)
+        connection = _connection()
         # Inside a transaction; the accounts' side of the join is hashed, given the memory not to spill.
-        with transaction.atomic(), connection.cursor() as cursor:
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL work_mem = '{settings.KAGAMI_GAP_WORK_MEM}'")  # validated in settings
             batches: queue.Queue = queue.Queue(maxsize=2)
             stop = threading.Event()
@@ -212,7 +213,7 @@ class CopyReader:
         if texts and self.seg_keys:
             # The segment values exactly as the count queries extract them (``segments ->> key``).
             cols = ", ".join("s::jsonb ->> %s" for _ in self.seg_keys)
-            with connection.cursor() as cursor:
+            with _connection().cursor() as cursor:
                 cursor.execute(f"SELECT {cols} FROM unnest(%s::text[]) WITH ORDINALITY AS t(s, i) ORDER BY i",
                                [*self.seg_keys, texts])
                 values = [tuple(r) for r in cursor.fetchall()]
@@ -224,6 +225,11 @@ class CopyReader:
             named = statuses[status] if status >= 0 else self._odd_status[-1 - status]
             out.append((Side.STAFF if staff else Side.CUSTOMER, *values[seg], named))
         return out
+
+
+def _connection():
+    """Where responses are read: the primary, or the replica inside ``backend.db_router.replica_reads``."""
+    return connections[router.db_for_read(SurveyResponse)]
 
 
 def _strip_header(first: bytes) -> bytes:

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from django.db import connection
+from django.db import connections
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -32,15 +32,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def tests_database_url() -> str:
+def tests_database_url(alias: str = "default") -> str:
     """A DATABASE_URL for the database this test process is connected to (the test database)."""
-    s = connection.settings_dict
+    s = connections[alias].settings_dict
     auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 def base_env(media_root: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "CELERY_"))}
+    if "replica" in connections:  # a streaming replica (KAGAMI_TEST_REPLICA=1): of the test database too
+        env["KAGAMI_REPLICA_DATABASE_URL"] = tests_database_url("replica")
     env.update({
         "DJANGO_SETTINGS_MODULE": "backend.settings_test",
         "DATABASE_URL": tests_database_url(),
