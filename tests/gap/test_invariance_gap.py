@@ -14,7 +14,8 @@ import pytest
 from reports import services
 from reports.stats import invariance as inv
 from surveys import models as m
-from surveys import releases, services as survey_services
+from surveys import releases
+from surveys import services as survey_services
 from surveys.bulk import BulkResponse, responses_bulk_load
 from tests import factories as f
 
@@ -171,3 +172,44 @@ def test_one_new_staff_response_changes_nothing_of_the_verdict(analyst_client, u
                                       segments={"department": "Sales"})])
     after = analyst_client.get(url, {"segments": "false", "invariance": "true"}).json()
     assert [d["invariance"] for d in after["dimensions"]] == [d["invariance"] for d in before["dimensions"]]
+
+
+# --------------------------------------------------------------------------- the mirror page and the PDF
+
+
+def _row(html: str, key: str) -> str:
+    start = html.index(f'id="dim-{key}"')
+    return html[start:html.index("</tr>", start)]
+
+
+@pytest.mark.parametrize(("lang", "badge"), [("en", "Gap not comparable"), ("ja", "ギャップ比較不可")])
+def test_the_mirror_flags_the_dimension_whose_gap_is_not_comparable(analyst, wave, lang, badge):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(analyst)
+    response = client.get(f"/reports/waves/{wave.pk}/", {"lang": lang})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert badge in _row(html, "service")
+    assert badge not in _row(html, "culture") and badge not in _row(html, "speed")
+    note = html[html.index('id="invariance-note"'):]
+    note = note[:note.index("</div>")]
+    assert "Speed" in note or "speed" in note  # each dimension's verdict or why there is none
+
+
+@pytest.mark.parametrize(("lang", "badge", "untestable"),
+                         [("en", "Gap not comparable", "fewer than 3 questions"),
+                          ("ja", "ギャップ比較不可", "設問が3問未満")])
+def test_the_pdf_dimension_table_flags_it_too(wave, lang, badge, untestable):
+    import io
+
+    from pypdf import PdfReader
+
+    from reports.jobs import build_report
+
+    rendered = build_report(wave=wave, language=lang, options={}, progress=lambda *a: None)
+    text = "\n".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(rendered.pdf)).pages)
+    flat = "".join(text.split())
+    assert "".join(badge.split()) in flat
+    assert "".join(untestable.split()) in flat
