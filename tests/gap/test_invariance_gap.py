@@ -213,3 +213,22 @@ def test_the_pdf_dimension_table_flags_it_too(wave, lang, badge, untestable):
     flat = "".join(text.split())
     assert "".join(badge.split()) in flat
     assert "".join(untestable.split()) in flat
+
+
+def test_the_command_prints_each_dimensions_verdict_when_asked(wave, inv_data):
+    import io
+
+    from django.core.management import call_command
+
+    plain = io.StringIO()
+    call_command("gap", "--wave", str(wave.pk), stdout=plain)
+    assert "Measurement invariance" not in plain.getvalue()
+    out = io.StringIO()
+    call_command("gap", "--wave", str(wave.pk), "--invariance", stdout=out)
+    section = out.getvalue().split("Measurement invariance")[1]
+    lines = {line.split()[1]: line for line in section.splitlines() if line.startswith("dimension ")}
+    ref = _reference(inv_data, "service")
+    assert lines["culture"].split()[2:4] == ["scalar", "yes"]
+    assert lines["service"].split()[2:4] == [ref["level"], "no"]
+    assert f"{ref['steps'][2]['cfi']:.3f}" in lines["service"]
+    assert lines["speed"].split()[2:4] == ["not_testable", "no"]
