@@ -64,7 +64,9 @@ def inv_data(django_db_setup, django_db_blocker):
                 answers = [(items[c].pk, int(v)) for c, v in enumerate(stored)]
                 if r == 0:  # one N/A: this respondent is not a complete case of culture
                     answers[1] = (items[1].pk, None)
-                rows.append(BulkResponse(wave_id=wave.pk, side=side, answers=answers,
+                # Staff departments count as verified ("demo" channel: from the roster), so a department is a
+                # released view (disclosure P5).
+                rows.append(BulkResponse(wave_id=wave.pk, side=side, answers=answers, channel="demo",
                                          segments={"department": "Sales" if r % 2 else "Support"}
                                          if side == "staff" else {}))
         responses_bulk_load(rows)
@@ -232,3 +234,12 @@ def test_the_command_prints_each_dimensions_verdict_when_asked(wave, inv_data):
     assert lines["service"].split()[2:4] == [ref["level"], "no"]
     assert f"{ref['steps'][2]['cfi']:.3f}" in lines["service"]
     assert lines["speed"].split()[2:4] == ["not_testable", "no"]
+
+
+def test_the_verdict_is_a_whole_side_figure_the_same_in_every_released_view(analyst_client, url):
+    """Attacker: compare the verdict across filters to isolate a group. It is not computed per filter, so every
+    released view shows the same block, and there is nothing to take a difference of."""
+    whole = analyst_client.get(url, {"segments": "false", "invariance": "true"}).json()
+    sales = analyst_client.get(url, {"segments": "false", "invariance": "true", "staff": "department:Sales"}).json()
+    assert all(d["report_status"] in ("ok", "ok_low_base") for d in sales["dimensions"])
+    assert [d["invariance"] for d in sales["dimensions"]] == [d["invariance"] for d in whole["dimensions"]]
