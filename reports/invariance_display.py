@@ -48,13 +48,13 @@ def invariance_display(dim: Mapping[str, Any]) -> dict[str, Any] | None:
     scalar = steps.get("scalar") or {}
     detail = _level_label(block.get("level")) if tested else _status_label(status)
     if tested and scalar.get("delta_cfi") is not None:
-        detail += " (" + _("scalar step: ΔCFI %(cfi)s, ΔRMSEA %(rmsea)s") % {
-            "cfi": fmt_signed(scalar.get("delta_cfi"), 3), "rmsea": fmt_signed(scalar.get("delta_rmsea"), 3)} + ")"
+        detail += _(" (scalar step: ΔCFI %(cfi)s, ΔRMSEA %(rmsea)s)") % {
+            "cfi": fmt_signed(scalar.get("delta_cfi"), 3), "rmsea": fmt_signed(scalar.get("delta_rmsea"), 3)}
     return {
         "status": status,
         "tested": tested,
         "level": block.get("level"),
         "flag": flag,
         "badge": _("Gap not comparable") if flag else "",
-        "detail": _("Measurement invariance") + ": " + detail if detail else "",
+        "detail": _("Measurement invariance: %(detail)s") % {"detail": detail} if detail else "",
     }
