@@ -332,7 +332,7 @@ def _side_moments(data: _Disclosed, side: str, dim: Dimension, items: list[ItemP
     cross = np.zeros((len(ids), len(ids)))
     for a, i in enumerate(ids):
         for b, j in enumerate(ids):
-            mo = listwise.get((min(i, j), max(i, j)))
+            mo = listwise.get((i, j)) or listwise.get((j, i))  # each pair once, in either order
             if mo is None:
                 return None
             cross[a, b] = mo.sum_ij
