@@ -42,6 +42,7 @@ from reports.formatting import (
     short,
     status_label,
 )
+from reports.invariance_display import invariance_display
 from reports.pdf.charts import gap_fill
 
 REPORTABLE = ("ok", "ok_low_base")
@@ -309,6 +310,7 @@ def _dimension_row(dim: Mapping[str, Any], index: int, k_min: int) -> dict:
         "class_label": class_label(cls),
         "alpha_staff": alpha_side("staff"),
         "alpha_customer": alpha_side("customer"),
+        "invariance": invariance_display(dim),  # None unless the view asked for it (docs/methods.md §3.5)
         "mean_staff_display": fmt_num(dim.get("mean_staff")) if reportable else DASH,
         "mean_customer_display": fmt_num(dim.get("mean_customer")) if reportable else DASH,
         "gap_display": fmt_signed(dim.get("gap")) if reportable else DASH,

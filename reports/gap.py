@@ -50,6 +50,8 @@ class GapView:
     # Opt-in bootstrap intervals of the items (docs/methods.md §2.6): a method and its number of resamples.
     bootstrap: str | None = None
     bootstrap_reps: int | None = None
+    # Opt-in measurement invariance of each dimension between the sides (docs/methods.md §3.5).
+    invariance: bool = False
 
     def audit_details(self) -> dict[str, Any]:
         return {"staff": dict(self.staff), "customer": dict(self.customer), "segments": self.segments,
@@ -68,6 +70,8 @@ def cache_keys(wave: Wave, view: GapView, render_name: str) -> tuple[str, str]:
              [wave.anonymity_threshold, wave.customer_threshold]]
     if view.bootstrap is not None:  # only when asked for: without it every key is what it always was
         parts.append({"bootstrap": view.bootstrap, "bootstrap_reps": view.bootstrap_reps})
+    if view.invariance:  # the same: only when asked for
+        parts.append({"invariance": True})
 
     def key(name: str) -> str:
         return "gap:" + hashlib.sha256(json.dumps([*parts, name], sort_keys=True).encode()).hexdigest()
@@ -97,7 +101,7 @@ def gap_result(wave: Wave, view: GapView, *, render: Callable[[dict], Any] | Non
             wave=wave, staff_filter=view.staff, customer_filter=view.customer, compare_wave=view.compare_wave,
             weighted=view.weighted, segments=view.segments, language=view.language,
             dimension_correction=view.dimension_correction, bootstrap=view.bootstrap,
-            bootstrap_reps=view.bootstrap_reps)
+            bootstrap_reps=view.bootstrap_reps, invariance=view.invariance)
         cache.set(key, result, CACHE_SECONDS)
     if render is None:
         return result

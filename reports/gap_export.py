@@ -131,6 +131,7 @@ def rows_to_text(result: dict) -> str:
                      f"{_ci(row['ci_low'], row['ci_high']):>16} {fmt_p_value(p):>7}  {status}")
     lines += _reliability_lines(rows, width)
     lines += _bootstrap_lines(result, rows, width)
+    lines += _invariance_lines(result, width)
     did = result.get("did")
     if did:
         name = (did.get("compare_wave") or {}).get("name", "")
@@ -167,6 +168,24 @@ def _reliability_lines(rows: list[dict], width: int) -> list[str]:
     for row in dims:
         lines.append(f"{row['level']:10} {row['key']!s:{width}} {_alpha_cell(row, 'staff'):>26} "
                      f"{_alpha_cell(row, 'customer'):>26}")
+    return lines
+
+
+def _invariance_lines(result: dict, width: int) -> list[str]:
+    """Each dimension's measurement invariance between the sides, when asked for (§3.5)."""
+    if not (result.get("filters") or {}).get("invariance"):
+        return []
+    lines = ["", "Measurement invariance (ML multi-group CFA; the mean gap reads as a gap only at scalar)", "",
+             f"{'':10} {'key':{width}} {'level':>12} {'gap readable':>12} {'n staff':>8} {'n cust':>8}  "
+             "CFI / RMSEA per level, or why untested"]
+    for dim in result.get("dimensions") or []:
+        block = dim.get("invariance") or {}
+        n = block.get("n_complete") or {}
+        fits = " ".join(f"{s['level']} {s['cfi']:.3f}/{'—' if s['rmsea'] is None else format(s['rmsea'], '.3f')}"
+                        for s in block.get("steps") or [])
+        lines.append(f"{'dimension':10} {dim['key']!s:{width}} {block.get('level') or block.get('status', '—'):>12} "
+                     f"{'yes' if block.get('mean_gap_interpretable') else 'no':>12} {_fmt(n.get('staff')):>8} "
+                     f"{_fmt(n.get('customer')):>8}  {fits or block.get('reason') or ''}")
     return lines
 
 

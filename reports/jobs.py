@@ -190,7 +190,8 @@ def build_report(*, wave: Wave, language: str, options: Mapping[str, Any],
     progress(10, "analysis")
     analysis = gap_analysis(wave=wave, compare_wave=compare, weighted=bool(options.get("weighted")),
                             segments=bool(options.get("segments", True)), language=language,
-                            staff_filter=options.get("staff") or None, customer_filter=options.get("customer") or None)
+                            staff_filter=options.get("staff") or None, customer_filter=options.get("customer") or None,
+                            invariance=True)  # the dimension table flags gaps that are not comparable (§3.5)
     progress(40, "context")
     ctx = build_report_context(analysis, language=language, wave=wave)
     progress(55, "charts")

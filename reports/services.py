@@ -31,6 +31,7 @@ from reports.stats.churn import churn_comparison
 from reports.stats.did import did_from_counts, did_from_scores
 from reports.stats.dimensions import dimension_comparison
 from reports.stats.health import LOW_HEALTH_BELOW, health_association
+from reports.stats.invariance import GroupMoments, measurement_invariance
 from reports.stats.segments import gap_difference_shared_comparator
 from reports.stats.weighting import weighted_item_comparison
 from surveys import disclosure, errors
@@ -287,7 +288,7 @@ class _Disclosed:
 
 
 def _dimension_entries(data: _Disclosed, *, staff_filter, customer_filter, language: str,
-                       correction: str) -> list[dict]:
+                       correction: str, invariance: bool = False) -> list[dict]:
     k_staff, k_cust = data.source.k(Side.STAFF), data.source.k(Side.CUSTOMER)
     entries = []
     for dim in data.dimensions:
@@ -313,14 +314,50 @@ def _dimension_entries(data: _Disclosed, *, staff_filter, customer_filter, langu
                                "n_complete": rel[side]["n_complete_cases"],
                                "status": rel[side]["cronbach_alpha_display"]}
                         for side in ("staff", "customer")}
+        if invariance:  # opt-in (docs/methods.md §3.5): a whole-side figure, like alpha
+            res["invariance"] = _invariance(data, dim, items)
         if res["report_status"] in SUPPRESSED:
             _blank_alpha(res)
         entries.append(res)
     return stats.adjust_dimension_family(entries, classify_with=correction)
 
 
+def _side_moments(data: _Disclosed, side: str, dim: Dimension, items: list[ItemPair]) -> GroupMoments | None:
+    """One side's n, item means and covariance over its complete cases, from the listwise cross-product sums."""
+    listwise = data.moments.get((side, dim.pk, True), {})
+    ids = [i.pk for i in items]
+    diag = [listwise.get((i, i)) for i in ids]
+    if any(mo is None or mo.n == 0 for mo in diag):
+        return None
+    cross = np.zeros((len(ids), len(ids)))
+    for a, i in enumerate(ids):
+        for b, j in enumerate(ids):
+            mo = listwise.get((i, j)) or listwise.get((j, i))  # each pair once, in either order
+            if mo is None:
+                return None
+            cross[a, b] = mo.sum_ij
+    return GroupMoments.from_sums(diag[0].n, np.array([mo.sum_i for mo in diag]), cross)
+
+
+def _invariance(data: _Disclosed, dim: Dimension, items: list[ItemPair]) -> dict:
+    """Measurement invariance of a dimension between the sides (docs/methods.md §3.5), over the same data as
+    alpha: each side's published complete cases, only for a side that is released at all."""
+    staff = _side_moments(data, Side.STAFF, dim, items)
+    customer = _side_moments(data, Side.CUSTOMER, dim, items)
+    return measurement_invariance(staff, customer, n_items=len(items))
+
+
+def _blank_invariance(entry: dict) -> None:
+    """Nothing of the invariance verdict next to a suppressed cell, as for alpha (§3.5, §5)."""
+    if "invariance" in entry:
+        entry["invariance"] = {"status": "not_shown", "level": None, "mean_gap_interpretable": False, "steps": [],
+                               "n_complete": {"staff": None, "customer": None},
+                               "min_n": entry["invariance"]["min_n"], "reason": "not shown next to a suppressed cell"}
+
+
 def _blank_alpha(entry: dict) -> None:
     """Reliability is a whole-side figure, but nothing at all is shown next to a suppressed cell (§3.3, §5)."""
+    _blank_invariance(entry)
     for side in ("staff", "customer"):
         entry["alpha"][side].update({"listwise": None, "ci_low": None, "ci_high": None, "pairwise": None})
         for field in ("cronbach_alpha_listwise", "cronbach_alpha_listwise_ci_low", "cronbach_alpha_listwise_ci_high",
@@ -619,7 +656,7 @@ def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
                  customer_filter: Mapping[str, str] | None = None, compare_wave: Wave | None = None,
                  weighted: bool = False, segments: bool = True, language: str = Language.EN,
                  dimension_correction: str = "holm", bootstrap: str | None = None,
-                 bootstrap_reps: int | None = None) -> dict[str, Any]:
+                 bootstrap_reps: int | None = None, invariance: bool = False) -> dict[str, Any]:
     """The whole gap analysis of one comparison view of a wave (see module docstring and docs/methods.md §11):
     the wave's source (:func:`reports.sources.wave_source`: what is due published, then read) through
     :func:`gap_analysis_of`.
@@ -638,7 +675,7 @@ def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
                            compare=wave_source(compare_wave) if compare_wave is not None else None,
                            weighted=weighted, segments=segments, language=language,
                            dimension_correction=dimension_correction, bootstrap=bootstrap,
-                           bootstrap_reps=bootstrap_reps)
+                           bootstrap_reps=bootstrap_reps, invariance=invariance)
 
 
 def _check_correction(dimension_correction: str) -> None:
@@ -650,7 +687,7 @@ def gap_analysis_of(source: GapSource, *, staff_filter: Mapping[str, str] | None
                     customer_filter: Mapping[str, str] | None = None, compare: GapSource | None = None,
                     weighted: bool = False, segments: bool = True, language: str = Language.EN,
                     dimension_correction: str = "holm", bootstrap: str | None = None,
-                    bootstrap_reps: int | None = None) -> dict[str, Any]:
+                    bootstrap_reps: int | None = None, invariance: bool = False) -> dict[str, Any]:
     """The whole gap analysis of one comparison view of a source — a wave's or a file's — with ``compare``
     an earlier source for the change of each gap (docs/methods.md §7, §11).
 
@@ -690,7 +727,8 @@ def gap_analysis_of(source: GapSource, *, staff_filter: Mapping[str, str] | None
         "items": items,
         "headline": next((i for i in items if i["is_headline"]), None),
         "dimensions": _dimension_entries(data, staff_filter=staff_filter, customer_filter=customer_filter,
-                                         language=language, correction=dimension_correction),
+                                         language=language, correction=dimension_correction,
+                                         invariance=invariance),
         "overall": _overall_entry(data, staff_filter=staff_filter, customer_filter=customer_filter,
                                   language=language),
         "touchpoints": _touchpoint_entries(data, staff_filter=staff_filter, customer_filter=customer_filter,
@@ -706,6 +744,8 @@ def gap_analysis_of(source: GapSource, *, staff_filter: Mapping[str, str] | None
     }
     if boot is not None:
         result["filters"]["bootstrap"] = dict(boot)
+    if invariance:
+        result["filters"]["invariance"] = True
     for side, hidden in hidden_group.items():
         if hidden:
             # A selection that is not released shows as suppressed, not as "no data": whether it is empty or
@@ -722,7 +762,7 @@ def _hide_side(entry: dict, side: str) -> None:
     """Blank every number of one side of an entry whose selection is not released (reliability is whole-side)."""
     def blank(node, path: str) -> None:
         for key, value in list(node.items()):
-            if key in (f"{side}_text", "alpha", "withheld") or key.startswith("cronbach_alpha") \
+            if key in (f"{side}_text", "alpha", "withheld", "invariance") or key.startswith("cronbach_alpha") \
                     or key == f"n_complete_cases_{side}":
                 continue
             if side in key.lower():

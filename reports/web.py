@@ -113,10 +113,10 @@ def parse_options(wave: Wave, query: QueryDict) -> ViewOptions:
 # --------------------------------------------------------------------------- the engine
 
 
-def gap_view(options: ViewOptions, *, language: str, segments: bool = True) -> gap.GapView:
-    """The gap service's view of the page's options."""
+def gap_view(options: ViewOptions, *, language: str, segments: bool = True, invariance: bool = False) -> gap.GapView:
+    """The gap service's view of the page's options (the mirror itself asks for the invariance verdict)."""
     return gap.GapView(staff=options.staff, customer=options.customer, compare_wave=options.compare_wave,
-                       weighted=options.weighted, segments=segments, language=language)
+                       weighted=options.weighted, segments=segments, language=language, invariance=invariance)
 
 
 # --------------------------------------------------------------------------- trend
@@ -279,7 +279,7 @@ def build_page(wave: Wave, options: ViewOptions, *, language: str, request: Any)
     from reports.context import build_report_context
     from reports.pdf import charts
 
-    result = gap.gap_read(wave, gap_view(options, language=language), user=request.user, via="page")
+    result = gap.gap_read(wave, gap_view(options, language=language, invariance=True), user=request.user, via="page")
     ctx = build_report_context(result, language=language, wave=wave)
     with translation.override(language):
         dims_by_key = {d["key"]: d for d in ctx["dimensions"]}

@@ -34,6 +34,11 @@ class GapQuerySerializer(serializers.Serializer):
         required=False, min_value=BOOTSTRAP_REPS_MIN, max_value=BOOTSTRAP_REPS_MAX,
         help_text=f"Resamples of the bootstrap (default {BOOTSTRAP_REPS_DEFAULT}); only with bootstrap.")
 
+    invariance = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Opt-in: test each dimension's measurement invariance between the sides (configural, metric, "
+                  "scalar; docs/methods.md §3.5) and say whether its mean gap can be read as a gap.")
+
     def validate(self, attrs):
         if "bootstrap_reps" in attrs and not attrs.get("bootstrap"):
             raise serializers.ValidationError({"bootstrap_reps": ["Only with bootstrap=percentile or bootstrap=bca."]})

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from reports.api.invariance_serializers import GapInvarianceSerializer
 from reports.filters import BOOTSTRAP_METHODS
 
 
@@ -216,6 +217,7 @@ class GapDimensionSerializer(GapComparisonSerializer):
     n_scored_staff = _int()
     n_scored_customer = _int()
     alpha = GapAlphaSerializer()
+    invariance = GapInvarianceSerializer(required=False, help_text="Only when the request asks for ?invariance=true.")
 
 
 class GapOverallSerializer(GapComparisonSerializer):
@@ -442,6 +444,7 @@ class GapFiltersSerializer(serializers.Serializer):
     compare_wave_id = _int()
     dimension_correction = serializers.CharField()
     bootstrap = GapBootstrapOptionsSerializer(required=False, help_text="Only when the request asks for ?bootstrap.")
+    invariance = serializers.BooleanField(required=False, help_text="True when the request asks for ?invariance=true.")
 
 
 class GapThresholdsSerializer(serializers.Serializer):

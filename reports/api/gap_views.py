@@ -38,7 +38,10 @@ class WaveGapView(WaveNestedMixin, APIView):
             "and no number at all. `release` says which release of each side the numbers show; an entry's "
             "`withheld` counts the respondents of the view whose answers to that item or dimension are held "
             "back because their block gave fewer than k. With `bootstrap=percentile|bca` each item also carries "
-            "seeded bootstrap intervals of its gap, Cliff's delta and top-box difference (docs/methods.md §2.6)."
+            "seeded bootstrap intervals of its gap, Cliff's delta and top-box difference (docs/methods.md §2.6). "
+            "With `invariance=true` each dimension carries its measurement invariance between the sides "
+            "(configural, metric, scalar fit indices and the level reached) and `mean_gap_interpretable`, "
+            "false where the gap of the means should not be read as a gap (docs/methods.md §3.5)."
         ),
         parameters=[GapQuerySerializer, WAVE_PK],
         responses={200: GapAnalysisSerializer, **errs(400, *DETAIL)},
@@ -50,7 +53,7 @@ class WaveGapView(WaveNestedMixin, APIView):
             "staff": request.query_params.getlist("staff"),
             "customer": request.query_params.getlist("customer"),
             **{k: request.query_params[k] for k in ("compare_wave", "weighted", "segments", "dimension_correction",
-                                                     "lang", "bootstrap", "bootstrap_reps")
+                                                     "lang", "bootstrap", "bootstrap_reps", "invariance")
                if k in request.query_params},
         })
         query.is_valid(raise_exception=True)
@@ -62,6 +65,7 @@ class WaveGapView(WaveNestedMixin, APIView):
             compare_wave=compare_wave_of(wave, params.get("compare_wave")),
             weighted=params["weighted"], segments=params["segments"], language=params["lang"],
             dimension_correction=params["dimension_correction"],
-            bootstrap=boot["method"] if boot else None, bootstrap_reps=boot["n_resamples"] if boot else None)
+            bootstrap=boot["method"] if boot else None, bootstrap_reps=boot["n_resamples"] if boot else None,
+            invariance=params["invariance"])
         body = gap.gap_read(wave, view, user=request.user, via="api", render=_render, render_name=RENDER_NAME)
         return Response(body)

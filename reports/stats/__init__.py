@@ -28,6 +28,7 @@ Dimensions and reliability (§3)
     dimension_reliability      per-side alpha summary with the §3.3 display rules
     dimension_comparison       dimension gap from scores (same contract as items)
     alpha_interpretation       poor / questionable / acceptable
+    invariance.measurement_invariance  configural / metric / scalar two-group CFA of a dimension (§3.5)
 Segments, waves, weights, churn (§6, §7, §9)
     gap_difference_shared_comparator  gap(1) − gap(2) sharing the comparator (Welch)
     gap_difference_independent        difference of gaps, four independent groups

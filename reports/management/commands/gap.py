@@ -1,5 +1,5 @@
 """manage.py gap --wave <id|slug> [--staff f:v] [--customer f:v] [--compare W] [--bootstrap percentile|bca
-[--bootstrap-reps N]] [--format table|csv|json]"""
+[--bootstrap-reps N]] [--invariance] [--format table|csv|json]"""
 
 from __future__ import annotations
 
@@ -45,6 +45,9 @@ class Command(BaseCommand):
                             help="Add seeded bootstrap intervals to every item (docs/methods.md §2.6).")
         parser.add_argument("--bootstrap-reps", type=int,
                             help=f"Resamples of the bootstrap (default {BOOTSTRAP_REPS_DEFAULT}).")
+        parser.add_argument("--invariance", action="store_true",
+                            help="Test each dimension's measurement invariance between the sides (docs/methods.md "
+                                 "§3.5): table and json.")
         parser.add_argument("--lang", choices=["en", "ja"], default="en")
         parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
         parser.add_argument("--out", help="Write to this file instead of standard output.")
@@ -58,6 +61,7 @@ class Command(BaseCommand):
                 customer_filter=_filters(opts["customer"], "customer"), compare_wave=compare,
                 weighted=opts["weighted"], language=opts["lang"], segments=opts["format"] == "json",
                 bootstrap=opts.get("bootstrap"), bootstrap_reps=opts.get("bootstrap_reps"),
+                invariance=opts["invariance"],
             )
         except errors.KagamiError as exc:
             details = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.field_errors.items())
