@@ -17,9 +17,10 @@ so that a change in the machine's load falls on both; the figures are the median
   result is not cached, with the wave's count tables kept vs after ``cache.clear()`` (bench/gap_once.py
   ``--cold``). The result cache is missed by renaming the wave (``QuerySet.update``, no signal) before the
   request: the name is part of the result's key, not of the counts'. The name is restored at the end.
-  The tables are kept only where the data version is trigger-kept (PostgreSQL); elsewhere both modes
-  compute them, ``active`` is false, and ``compute_ms`` (the counting alone) is what keeping them would
-  save there, against ``fingerprint_ms``, what their key would cost on every request.
+  The tables are kept only where the data version is trigger-kept (PostgreSQL, and SQLite since
+  reports.counts.sqlite_version); elsewhere both modes compute them, ``active`` is false, and
+  ``compute_ms`` (the counting alone) is what keeping them would save there, against ``fingerprint_ms``,
+  what their key would cost on every request.
 - ``gap_results`` (the gap endpoint's result cache): the same request repeated unchanged, against the
   "with" request of ``wave_counts``.
 

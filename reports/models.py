@@ -90,14 +90,15 @@ class StoredFile(models.Model):
 
 
 class WaveDataVersion(models.Model):
-    """A change counter per wave, kept by PostgreSQL triggers (migration 0002): a free cache key.
+    """A change counter per wave, kept by triggers (PostgreSQL: migrations 0002, 0004; SQLite:
+    reports.counts.sqlite_version): a free cache key.
 
-    Every statement that inserts, updates or deletes a wave's responses or
+    Every statement (on SQLite: every row) that inserts, updates or deletes a wave's responses or
     answers — or its organization's customer accounts, whose status feeds the
     churn view — adds one, in the same transaction. Reading it costs one index
     lookup, where hashing the data costs a scan of every answer. Nothing here
     points at a response, so it says nothing about who answered when.
-    Not maintained on SQLite (no triggers there): callers fall back to a scan.
+    Where the triggers are missing, callers fall back to a scan.
     """
 
     wave_id = models.BigIntegerField(primary_key=True)

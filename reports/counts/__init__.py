@@ -46,9 +46,8 @@ def wave_counts(wave: Wave) -> WaveCounts:
     (bench/caches.py, 2026-12-07: PostgreSQL 15 and Redis, 2 shared AMD EPYC cores
     at load average ~7; 1.4-2.4x over two runs). At a million responses it is
     1.8 s against 8.2 s (make bench, bench/NOTES.md).
-    Kept only where the version is trigger-kept (PostgreSQL). Elsewhere the key
-    would be the scanned fingerprint: on SQLite, 70 ms against 6.1 s of counting
-    at 2,000 responses (same script), so the scan alone does not explain the limit.
+    Kept wherever the version is trigger-kept (PostgreSQL; SQLite since the
+    triggers of reports.counts.sqlite_version); elsewhere computed per request.
     """
     version = data_version(wave)
     if version is None:

@@ -1,8 +1,9 @@
 """A wave's data version: the one answer to "have this wave's responses changed?", for every cache.
 
-On PostgreSQL triggers keep a change counter per wave (``reports.WaveDataVersion``,
-migration ``reports/0002``): reading it is one index lookup. Elsewhere a
-fingerprint is hashed from aggregates over the wave's responses and answers.
+Triggers keep a change counter per wave (``reports.WaveDataVersion``): on PostgreSQL
+(migrations ``reports/0002``, ``0004``) and on SQLite (:mod:`reports.counts.sqlite_version`);
+reading it is one index lookup. Where no trigger keeps it, a fingerprint is hashed
+from aggregates over the wave's responses and answers.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from surveys.models import Answer, CustomerAccount, Invitation, SurveyResponse, 
 
 def data_version(wave: Wave) -> int | None:
     """The wave's trigger-kept change counter (``reports.WaveDataVersion``); None where no trigger keeps it."""
+    if connection.vendor == "sqlite":
+        return _sqlite_version(wave)
     if connection.vendor != "postgresql":
         return None
     # Whether the triggers are installed is asked with the lookup, in one round trip, not remembered per
@@ -38,10 +41,21 @@ def data_version(wave: Wave) -> int | None:
     return version or 0
 
 
+def _sqlite_version(wave: Wave) -> int | None:
+    # The triggers of reports.counts.sqlite_version; asked with the lookup, like PostgreSQL's, since a schema
+    # change after the last migrate may have dropped them (then: None, and callers scan).
+    from reports.counts import sqlite_version
+    from reports.models import WaveDataVersion
+
+    if not sqlite_version.installed(connection):
+        return None
+    return WaveDataVersion.objects.filter(wave_id=wave.pk).values_list("version", flat=True).first() or 0
+
+
 def data_fingerprint(wave: Wave) -> str:
     """Changes whenever the wave's data change (responses, answers, invitations, its organisation's accounts).
 
-    On PostgreSQL it is the trigger-kept change counter (one index lookup);
+    Where triggers keep it (PostgreSQL, SQLite), the change counter (one index lookup);
     elsewhere a hash of aggregates over the same tables.
     """
     version = data_version(wave)

@@ -1,0 +1,84 @@
+"""The wave's data version on SQLite: the triggers that keep ``reports.WaveDataVersion`` there.
+
+Why it pays: SQLite is the database of ``make run`` and of small deployments.
+Without a data version there, every gap request recounted every answer of the wave
+(the count tables could not be kept), and the analysis cache was keyed by a
+fingerprint of aggregates (sums of answer values, last submission) that two
+different sets of answers can share; a counter that every change moves cannot.
+
+PostgreSQL keeps the counter with statement-level triggers made by migrations
+(``reports/0002``, ``0004``). SQLite differs in two ways that decide the design:
+its triggers are row-level (each changed row moves its wave's counter by one;
+callers compare versions for equality, never their size), and changing a table's
+schema rebuilds the table, which drops its triggers. So the triggers are not a
+migration but are made (``CREATE TRIGGER IF NOT EXISTS``) after every ``migrate``
+(``post_migrate``, :mod:`reports.apps`); and since rows changed in between, by a
+data migration on a rebuilt table, moved no counter, every wave's counter is moved
+once then, which retires whatever a cache holds.
+
+Same tables and events as on PostgreSQL: responses and answers (insert, update,
+delete), customer accounts (update, delete: every wave of the organisation; a new
+account has no responses yet), invitations (insert, delete: a mailing changes no
+number shown). An answer whose response is already gone moves nothing (the
+response's own deletion did).
+"""
+
+from __future__ import annotations
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+_TOUCH = ("INSERT OR IGNORE INTO reports_wavedataversion (wave_id, version) SELECT id, 0 FROM surveys_wave "
+          "WHERE id IN ({waves}); "
+          "UPDATE reports_wavedataversion SET version = version + 1 WHERE wave_id IN ({waves});")
+_WAVES = {
+    "surveys_surveyresponse": "SELECT {row}.wave_id",
+    "surveys_answer": "SELECT wave_id FROM surveys_surveyresponse WHERE id = {row}.response_id",
+    "surveys_customeraccount": "SELECT id FROM surveys_wave WHERE organization_id = {row}.organization_id",
+    "surveys_invitation": "SELECT {row}.wave_id",
+}
+_EVENTS = {
+    "surveys_surveyresponse": ("INSERT", "UPDATE", "DELETE"),
+    "surveys_answer": ("INSERT", "UPDATE", "DELETE"),
+    "surveys_customeraccount": ("UPDATE", "DELETE"),
+    "surveys_invitation": ("INSERT", "DELETE"),
+}
+# The rows an event can see: an update touches the wave the row was in and the one it is in now.
+_ROWS = {"INSERT": ("NEW",), "UPDATE": ("OLD", "NEW"), "DELETE": ("OLD",)}
+
+TRIGGER_PREFIX = "kagami_version_"
+TRIGGER_NAMES = tuple(f"{TRIGGER_PREFIX}{table}_{event.lower()}" for table, events in _EVENTS.items()
+                      for event in events)
+
+
+def _statements() -> list[str]:
+    out = []
+    for table, events in _EVENTS.items():
+        for event in events:
+            body = " ".join(_TOUCH.format(waves=_WAVES[table].format(row=row)) for row in _ROWS[event])
+            out.append(f"CREATE TRIGGER IF NOT EXISTS {TRIGGER_PREFIX}{table}_{event.lower()} AFTER {event} "
+                       f"ON {table} FOR EACH ROW BEGIN {body} END;")
+    return out
+
+
+def install(connection: BaseDatabaseWrapper) -> bool:
+    """Make the triggers (those missing) and move every wave's counter once. False if not SQLite or not migrated."""
+    if connection.vendor != "sqlite":
+        return False
+    tables = set(connection.introspection.table_names())
+    if not ({"reports_wavedataversion", "surveys_wave"} | set(_EVENTS)) <= tables:
+        return False
+    with connection.cursor() as cursor:
+        for statement in _statements():
+            cursor.execute(statement)
+        cursor.execute("INSERT OR IGNORE INTO reports_wavedataversion (wave_id, version) "
+                       "SELECT id, 0 FROM surveys_wave")
+        cursor.execute("UPDATE reports_wavedataversion SET version = version + 1")
+    return True
+
+
+def installed(connection: BaseDatabaseWrapper) -> bool:
+    """Whether every trigger is there (a schema change since the last ``migrate`` may have dropped some)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN "
+                       f"({', '.join(['%s'] * len(TRIGGER_NAMES))})", list(TRIGGER_NAMES))
+        return cursor.fetchone()[0] == len(TRIGGER_NAMES)

@@ -1,0 +1,88 @@
+"""The wave's data version on SQLite (reports.counts.sqlite_version): every change that can change a number moves
+it; the count tables are kept under it; a schema change that drops the triggers makes callers scan, never serve
+stale tables."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from reports import counts
+from reports.counts import sqlite_version
+from surveys import models as m
+from tests import factories as f
+
+pytestmark = [pytest.mark.django_db, pytest.mark.skipif("connection.vendor != 'sqlite'")]
+
+
+@pytest.fixture
+def wave(org):
+    wave = f.WaveFactory(organization=org)
+    f.ItemPairFactory(dimension=f.DimensionFactory(instrument=wave.instrument))
+    return wave
+
+
+def _answered(wave, side="customer", value=3, account=None):
+    response = f.SurveyResponseFactory(wave=wave, side=side, customer_account=account)
+    item = wave.instrument.items.first()
+    return response, m.Answer.objects.create(response=response, item=item, value=value)
+
+
+def test_the_triggers_are_there_after_migrate():
+    assert sqlite_version.installed(connection)
+
+
+def test_every_change_that_can_change_a_number_moves_the_version(wave, org):
+    seen = [counts.data_version(wave)]
+
+    def moved() -> bool:
+        seen.append(counts.data_version(wave))
+        return seen[-1] != seen[-2]
+
+    account = m.CustomerAccount.objects.create(organization=org, name="Acme", external_id="a-1")
+    assert not moved()  # a new account has no responses yet
+    response, answer = _answered(wave, account=account)
+    assert moved()
+    answer.value = 4
+    answer.save()
+    assert moved()
+    m.SurveyResponse.objects.filter(pk=response.pk).update(weight=2.0)
+    assert moved()
+    m.CustomerAccount.objects.filter(pk=account.pk).update(health_score=40)
+    assert moved()
+    invitation = m.Invitation.objects.create(wave=wave, side="staff")
+    assert moved()
+    invitation.delete()
+    assert moved()
+    answer.delete()
+    assert moved()
+    response.delete()
+    assert moved()
+    other = f.WaveFactory(organization=f.OrganizationFactory(slug="elsewhere"))
+    f.ItemPairFactory(dimension=f.DimensionFactory(instrument=other.instrument))
+    _answered(other)
+    assert not moved()  # another wave's data leave this one's version alone
+
+
+def test_the_counts_are_kept_under_the_version_and_recounted_when_it_moves(wave):
+    _answered(wave, value=2)
+    first = counts.wave_counts(wave)
+    with CaptureQueriesContext(connection) as kept:
+        counts.wave_counts(wave)
+    assert len(kept) <= 2, [q["sql"] for q in kept]  # the trigger check and the version: no counting
+    _answered(wave, value=5)
+    with CaptureQueriesContext(connection) as recounted:
+        counts.wave_counts(wave)
+    assert len(recounted) > 2
+    assert first is not None
+
+
+def test_a_schema_change_that_drops_a_trigger_makes_the_reads_scan_until_the_next_migrate(wave):
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER {sqlite_version.TRIGGER_NAMES[0]}")
+    assert counts.data_version(wave) is None
+    assert ":v" not in counts.data_fingerprint(wave)  # the scanned fingerprint, not a version
+    call_command("migrate", verbosity=0)
+    assert counts.data_version(wave) is not None
