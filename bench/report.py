@@ -21,9 +21,9 @@ def coverage_section(c: dict | None) -> list[str]:
     runs = c.get("runs") or {}
     if len({(x["date"], x["seed"]) for x in runs.values()}) > 1:  # parts re-run on their own (--parts)
         when = "; ".join(f"{part} on {x['date']} (seed {x['seed']}, R = {x['reps']:,}, {x['seconds'] / 60:.1f} min"
-                         f"{' for the whole run' if x.get('whole_run') else ''})" for part, x in runs.items())
-        head = (f"`bench/coverage.py` (no database), its parts recorded separately: {when}; "
-                f"{m['cores']} cores ({m['cpu']}).")
+                         f"{' for the whole run' if x.get('whole_run') else ''}, {x.get('machine', m)['cores']} "
+                         f"cores, {x.get('machine', m)['cpu']})" for part, x in runs.items())
+        head = f"`bench/coverage.py` (no database), its parts recorded separately: {when}."
     else:
         head = (f"`bench/coverage.py` (seed {c['seed']}, no database) on {c['date']}: {m['cores']} cores "
                 f"({m['cpu']}), {c['seconds'] / 60:.1f} min; R = {c['reps']['interval']:,} per item-interval cell, "
