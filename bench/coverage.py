@@ -4,6 +4,9 @@
                                         # and bench/coverage.json
     python bench/coverage.py --quick    # a few cells with small R (seconds); prints the JSON line, writes nothing
     python bench/coverage.py --quick --out-dir /tmp/x   # the same, and writes its COVERAGE.md / coverage.json there
+    python bench/coverage.py --parts did,family         # only those parts; the other parts' figures are kept from
+                                                        # the coverage.json already in the output folder, each part
+                                                        # saying which run (date, load, seed, R) it comes from
 
 No database and no Django: answers are drawn as multinomial counts over the Likert levels from populations whose
 level probabilities are fixed below, so every true value (mean gap, top-box difference, difference in differences)
@@ -13,12 +16,13 @@ is known exactly, and Kagami's own public statistics functions (``reports.stats`
   "aligned", docs/methods.md §8);
 - ``newcombe_interval`` on the top-box counts: coverage of the 95 % interval of the top-box difference (§2.5);
 - ``did_from_counts``: coverage of the 95 % interval of the wave-over-wave change of the mean gap and of the
-  top-box change (§7);
-- ``welch_from_counts`` → ``benjamini_hochberg`` → ``classify_gap`` over a family of 20 items: the false
-  discovery rate of the classification (§4, §8). This is the decision ``adjust_item_family`` makes; the first
-  replicates of every family scenario are also run through ``item_comparison`` + ``adjust_item_family`` and the
-  classes must agree (else the script stops). For comparison only, also the FDR if a discovery needed the
-  BH-adjusted ``mann_whitney_from_counts`` p as well (the robustness note "consistent", §2.9).
+  top-box change (the MOVER interval from four Wilson intervals, §7);
+- ``welch_from_counts`` and ``mann_whitney_from_counts`` → ``benjamini_hochberg`` on each → ``classify_gap`` over a
+  family of 20 items: the false discovery rate of the classification (§4, §8), where a discovery needs both
+  adjusted p ≤ α. This is the decision ``adjust_item_family`` makes; the first replicates of every family scenario
+  are also run through ``item_comparison`` + ``adjust_item_family`` and the classes must agree (else the script
+  stops). For comparison only, also the FDR and power of the rule before (a discovery on the BH-adjusted Welch p
+  alone).
 
 Monte Carlo error: a coverage estimate p from R replicates has SE √(p(1 − p)/R); an FDR estimate (the mean of the
 false-discovery proportion over replicates) has SE = SD(proportion)/√R. Every cell draws from its own generator,
@@ -212,17 +216,19 @@ def draw_family_counts(rng, k: int, items, n: int, side: int, rho: float) -> np.
 
 
 def classify_family(k: int, a: np.ndarray, b: np.ndarray) -> tuple[list[str], list[bool]]:
-    """Each item's class: Welch p, BH over the family, then classify_gap (what adjust_item_family decides);
-    and whether the BH-adjusted Mann–Whitney p is also ≤ α (with a Welch discovery: robustness "consistent")."""
+    """Each item's class: Welch and Mann–Whitney p, BH over the family for each, then classify_gap (what
+    adjust_item_family decides); and, for comparison, whether the BH-adjusted Welch p alone is ≤ α (a discovery
+    under the rule before, docs/methods.md §12.1)."""
     v, delta = levels(k), materiality_delta(k)
     welch = [welch_from_counts(a[j], b[j], v) for j in range(len(a))]
     n_s, n_c = int(a[0].sum()), int(b[0].sum())
     status = "ok" if min(n_s, n_c) >= 30 else "ok_low_base"
     p_bh = benjamini_hochberg([w["p"] for w in welch])
-    classes = [classify_gap(w["gap"], p, w["ci90_low"], w["ci90_high"], delta=delta, status=status, alpha=ALPHA)
-               for w, p in zip(welch, p_bh, strict=True)]
     mwu_bh = benjamini_hochberg([mann_whitney_from_counts(a[j], b[j])["p"] for j in range(len(a))])
-    return classes, [p is not None and p <= ALPHA for p in mwu_bh]
+    classes = [classify_gap(w["gap"], p, w["ci90_low"], w["ci90_high"], p_adjusted_mwu=pm, delta=delta,
+                            status=status, alpha=ALPHA)
+               for w, p, pm in zip(welch, p_bh, mwu_bh, strict=True)]
+    return classes, [p is not None and p <= ALPHA for p in p_bh]
 
 
 def engine_classes(k: int, a: np.ndarray, b: np.ndarray) -> list[str]:
@@ -242,11 +248,12 @@ def family_cell(k: int, kind: str, n_staff: int, n_customer: int, rho: float, re
     null = np.abs(gaps) < 1e-12
     material = np.abs(gaps) >= materiality_delta(k) - 1e-12
     fdp, any_false, null_hits, real_hits, wrong_sign, aligned_material, undefined = [], 0, 0, 0, 0, 0, 0
-    fdp_confirmed, real_confirmed, null_by_item = [], 0, np.zeros(len(items), dtype=np.int64)
+    fdp_welch, real_welch, null_by_item = [], 0, np.zeros(len(items), dtype=np.int64)
+    welch_inconclusive = 0
     for i in range(reps):
         a = draw_family_counts(rng, k, items, n_staff, 0, rho)
         b = draw_family_counts(rng, k, items, n_customer, 1, rho)
-        classes, mwu_found = classify_family(k, a, b)
+        classes, welch_found = classify_family(k, a, b)
         if i < checked:
             engine = engine_classes(k, a, b)
             if engine != classes:
@@ -255,9 +262,10 @@ def family_cell(k: int, kind: str, n_staff: int, n_customer: int, rho: float, re
         false = found & null
         fdp.append(false.sum() / max(found.sum(), 1))
         null_by_item += false
-        confirmed = found & np.array(mwu_found)
-        fdp_confirmed.append((confirmed & null).sum() / max(confirmed.sum(), 1))
-        real_confirmed += int((confirmed & ~null).sum())
+        alone = np.array(welch_found)
+        fdp_welch.append((alone & null).sum() / max(alone.sum(), 1))
+        real_welch += int((alone & ~null).sum())
+        welch_inconclusive += int((alone & ~found).sum())
         any_false += bool(false.any())
         null_hits += int(false.sum())
         real_hits += int((found & ~null).sum())
@@ -265,15 +273,16 @@ def family_cell(k: int, kind: str, n_staff: int, n_customer: int, rho: float, re
         wrong_sign += int(((signs * np.sign(gaps)) < 0).sum())
         aligned_material += int(sum(c == "aligned" for c, m in zip(classes, material, strict=True) if m))
         undefined += sum(c == "not_assessed" for c in classes)
-    fdp_arr, conf_arr = np.array(fdp), np.array(fdp_confirmed)
+    fdp_arr, welch_arr = np.array(fdp), np.array(fdp_welch)
     m0, m1 = int(null.sum()), int((~null).sum())
     return {"scale": k, "family": kind, "items": len(items), "null_items": m0, "n_staff": n_staff,
             "n_customer": n_customer, "rho": rho, "reps": reps, "checked_against_engine": min(checked, reps),
             "true_gaps": gaps.tolist(),
             "fdr": {"rate": float(fdp_arr.mean()), "se": float(fdp_arr.std(ddof=1) / np.sqrt(reps)), "n": reps},
-            "fdr_mwu_confirmed": {"rate": float(conf_arr.mean()),
-                                  "se": float(conf_arr.std(ddof=1) / np.sqrt(reps)), "n": reps},
-            "power_mwu_confirmed": _rate(real_confirmed, m1 * reps) if m1 else None,
+            "fdr_welch_alone": {"rate": float(welch_arr.mean()),
+                                "se": float(welch_arr.std(ddof=1) / np.sqrt(reps)), "n": reps},
+            "power_welch_alone": _rate(real_welch, m1 * reps) if m1 else None,
+            "welch_alone_made_inconclusive": _rate(welch_inconclusive, len(items) * reps),
             "false_positive_by_item": [{"staff": s, "customer": c, "rate": int(h) / reps}
                                        for (s, c), h, z in zip(items, null_by_item, null, strict=True) if z],
             "any_false": _rate(any_false, reps), "false_positive_per_null_item": _rate(null_hits, m0 * reps),
@@ -320,24 +329,71 @@ def machine() -> dict:
             "scipy": scipy.__version__, "load_average_at_start": os.getloadavg()}
 
 
+PARTS = ("interval", "did", "family")
+
+
 def run(*, quick: bool, seed: int, reps: int, did_reps: int, family_reps: int, checked: int,
-        log=lambda msg: None) -> dict:
+        parts: tuple[str, ...] = PARTS, log=lambda msg: None) -> dict:
+    """Run ``parts`` of the plan. ``runs`` says, per part run, when, where (load), with which seed and R, and how
+    long it took; a part not run has an empty list and no entry in ``runs``."""
+    unknown = set(parts) - set(PARTS)
+    if unknown or not parts:
+        raise ValueError(f"parts must be a non-empty subset of {PARTS}, got {parts!r}")
     started = time.perf_counter()
     todo = plan(quick)
+    part_reps = {"interval": reps, "did": did_reps, "family": family_reps}
     out: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "seed": seed,
-                 "quick": quick, "reps": {"interval": reps, "did": did_reps, "family": family_reps},
+                 "quick": quick, "reps": part_reps, "parts": [x for x in PARTS if x in parts],
                  "populations": {str(k): {n: list(p) for n, p in pops.items()} for k, pops in POPULATIONS.items()},
-                 "topbox": {str(k): list(t) for k, t in TOPBOX.items()}, "interval": [], "did": [], "family": []}
-    for spec in todo["interval"]:
-        out["interval"].append(interval_cell(*spec, reps=reps, seed=seed))
-        log(f"interval {spec}")
-    for spec in todo["did"]:
-        out["did"].append(did_cell(*spec, reps=did_reps, seed=seed))
-        log(f"did {spec}")
-    for spec in todo["family"]:
-        out["family"].append(family_cell(*spec, reps=family_reps, seed=seed, checked=checked))
-        log(f"family {spec}")
+                 "topbox": {str(k): list(t) for k, t in TOPBOX.items()}, "interval": [], "did": [], "family": [],
+                 "runs": {}}
+    cells = {"interval": lambda spec: interval_cell(*spec, reps=reps, seed=seed),
+             "did": lambda spec: did_cell(*spec, reps=did_reps, seed=seed),
+             "family": lambda spec: family_cell(*spec, reps=family_reps, seed=seed, checked=checked)}
+    for part in out["parts"]:
+        t0 = time.perf_counter()
+        run_info = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "seed": seed, "quick": quick,
+                    "reps": part_reps[part], "load_average_at_start": os.getloadavg()}
+        for spec in todo[part]:
+            out[part].append(cells[part](spec))
+            log(f"{part} {spec}")
+        out["runs"][part] = run_info | {"seconds": round(time.perf_counter() - t0, 1)}
     out["seconds"] = round(time.perf_counter() - started, 1)
+    return out
+
+
+def runs_of(result: dict) -> dict:
+    """Per part, the run its figures come from. A result written before ``runs`` existed was one full run: its
+    top-level date, seed and R hold for every part (its time is the whole run's, marked ``whole_run``)."""
+    if "runs" in result:
+        return result["runs"]
+    m = result["machine"]
+    return {part: {"date": result["date"], "seed": result["seed"], "quick": result["quick"],
+                   "reps": result["reps"][part], "load_average_at_start": m["load_average_at_start"],
+                   "seconds": result["seconds"], "whole_run": True} for part in PARTS}
+
+
+def merged(new: dict, old: dict | None) -> dict:
+    """``new`` with the parts it did not run taken from ``old`` (figures and provenance unchanged)."""
+    if old is None:
+        missing = [p for p in PARTS if p not in new["parts"]]
+        if missing:
+            raise ValueError(f"no earlier coverage.json to take the parts {missing} from")
+        return new
+    if old["populations"] != new["populations"] or old["topbox"] != new["topbox"]:
+        raise ValueError("the earlier coverage.json used other populations; run every part again")
+    if old["quick"] != new["quick"]:
+        raise ValueError("the earlier coverage.json is from a run of the other mode (--quick or not)")
+    out = dict(new)
+    old_runs = runs_of(old)
+    out["runs"] = {}
+    for part in PARTS:
+        if part in new["parts"]:
+            out["runs"][part] = new["runs"][part]
+        else:
+            out[part] = old[part]
+            out["runs"][part] = old_runs[part] | {"machine": old["machine"]}
+    out["reps"] = {part: out["runs"][part]["reps"] for part in PARTS}
     return out
 
 
@@ -353,8 +409,14 @@ def main(argv: list[str] | None = None) -> None:
                         "adjust_item_family (default 20; quick 3)")
     parser.add_argument("--out-dir", type=Path, help="where COVERAGE.md and coverage.json go (default bench/; "
                         "--quick writes only with this)")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help="comma-separated parts to run: interval, did, family (default all). With fewer, the "
+                        "other parts are kept from the coverage.json already in the output folder")
     args = parser.parse_args(argv)
     q = args.quick
+    parts = tuple(x.strip() for x in args.parts.split(",") if x.strip())
+    if set(parts) - set(PARTS) or not parts:
+        parser.error(f"--parts: choose from {', '.join(PARTS)}")
     t0 = time.perf_counter()
 
     def log(msg: str) -> None:
@@ -362,12 +424,15 @@ def main(argv: list[str] | None = None) -> None:
 
     result = run(quick=q, seed=args.seed, reps=args.reps or (400 if q else 8000),
                  did_reps=args.did_reps or (200 if q else 5000), family_reps=args.family_reps or (60 if q else 2000),
-                 checked=args.checked if args.checked is not None else (3 if q else 20), log=log)
+                 checked=args.checked if args.checked is not None else (3 if q else 20), parts=parts, log=log)
     out_dir = args.out_dir or (None if q else HERE)
     if out_dir is not None:
         from bench.coverage_report import markdown
 
         out_dir.mkdir(parents=True, exist_ok=True)
+        if set(parts) != set(PARTS):
+            earlier = out_dir / "coverage.json"
+            result = merged(result, json.loads(earlier.read_text()) if earlier.exists() else None)
         (out_dir / "coverage.json").write_text(json.dumps(result, indent=1))
         (out_dir / "COVERAGE.md").write_text(markdown(result))
         log(f"wrote {out_dir / 'COVERAGE.md'} and coverage.json")

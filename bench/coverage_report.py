@@ -78,19 +78,43 @@ def real_gaps(r: dict) -> str:
     return "; ".join(f"scale {k}: {', '.join(f'{g:+.3f}' for g in gaps)}" for k, gaps in seen.items()) or "none run"
 
 
+PART_NAMES = {"interval": "Item intervals (Welch, Newcombe)", "did": "DiD (mean and top box)",
+              "family": "Classification over families of 20 items"}
+
+
+def provenance(r: dict) -> list[str]:
+    """Which run each part's figures come from: date, seed, R, time, load, machine (a part kept from an earlier
+    run by ``--parts`` says so)."""
+    from bench.coverage import PARTS, runs_of
+
+    runs = runs_of(r)
+    lines = ["| part | recorded (UTC) | seed | R | run time | load average at start | machine |",
+             "|---|---|---|---|---|---|---|"]
+    for part in PARTS:
+        if part not in runs:
+            continue
+        x = runs[part]
+        m = x.get("machine", r["machine"])
+        took = f"{x['seconds'] / 60:.1f} min" + (" (the whole run)" if x.get("whole_run") else "")
+        lines.append(f"| {PART_NAMES[part]} | {x['date']}{' (quick mode)' if x['quick'] else ''} | {x['seed']} | "
+                     f"{x['reps']:,} | {took} | {', '.join(f'{v:.2f}' for v in x['load_average_at_start'])} | "
+                     f"{m['cores']} cores ({m['cpu']}); Python {m['python']}, numpy {m['numpy']}, "
+                     f"scipy {m['scipy']} |")
+    return lines
+
+
 def markdown(r: dict) -> str:
-    m = r["machine"]
-    reps = r["reps"]
     lines = [
         "# Interval coverage and false discoveries (`bench/coverage.py`)",
         "",
-        f"Recorded on {r['date']} with seed {r['seed']}{' (quick mode)' if r['quick'] else ''}; run time "
-        f"{r['seconds'] / 60:.1f} min on {m['cores']} cores ({m['cpu']}), load average at start "
-        f"{', '.join(f'{x:.2f}' for x in m['load_average_at_start'])}; Python {m['python']}, numpy {m['numpy']}, "
-        f"scipy {m['scipy']}.",
+        "Each part's figures come from the run named here (`--parts` re-runs some parts and keeps the others; "
+        "every cell draws from its own generator seeded by the seed and the cell's name, so a part re-run with the "
+        "same seed and R draws the same samples):",
         "",
-        f"Replicates: R = {reps['interval']:,} per item-interval cell, {reps['did']:,} per DiD cell, "
-        f"{reps['family']:,} per family scenario. Every figure is given as estimate ± its Monte Carlo SE "
+        *provenance(r),
+        "",
+        "R is the number of replicates per cell (item interval, DiD) or per family scenario. Every figure is given "
+        "as estimate ± its Monte Carlo SE "
         "(√(p(1 − p)/R) for a coverage, SD/√R for an FDR), in per cent. **Bold**: outside 94–96 % for a 95 % "
         "interval, outside 89–91 % for the 90 % interval, or an FDR above 5 %. What the figures mean for the "
         "methods, and the caveats they lead to: docs/methods.md §12.1.",
@@ -138,14 +162,15 @@ def markdown(r: dict) -> str:
         c0 = cells[0]
         lines += [f"### Scale {k}: {' / '.join(pops)} (true DiD {c0['true_did']:+.3f}, true top-box DiD "
                   f"{c0['true_topbox_did']:+.3f})", "",
-                  "| staff n | customers n | DiD 95 % (Satterthwaite t) | top-box DiD 95 % (normal) | "
+                  "| staff n | customers n | DiD 95 % (Satterthwaite t) | top-box DiD 95 % (MOVER–Wilson) | "
                   "top-box undefined % |", "|---|---|---|---|---|"]
         for c in cells:
             lines.append(f"| {c['n_staff']} | {c['n_customer']} | {pct(c['did95'], TARGET_95)} | "
                          f"{pct(c['topbox_did95'], TARGET_95)} | {share(c['topbox_did_undefined'])} |")
         lines.append("")
     lines += ["## The BH-adjusted classification over a family of 20 items (§4, §8)", "",
-              "A discovery is a class of blind_spot, hidden_strength or minor_gap (BH-adjusted Welch p ≤ 0.05); "
+              "A discovery is a class of blind_spot, hidden_strength or minor_gap: the BH-adjusted Welch p and the "
+              "BH-adjusted Mann–Whitney p both ≤ 0.05 (the engine's rule, §8); "
               "a false one is a discovery on an item whose true gap is 0. *all_null*: 20 items with no gap "
               "(FDR = the chance of any false flag). *mixed*: 15 null items and 5 real gaps "
               f"({real_gaps(r)}; the last is exactly δ). ρ: the correlation of a respondent's "
@@ -153,17 +178,20 @@ def markdown(r: dict) -> str:
               "items with |gap| ≥ δ called aligned (the equivalence rule's error, ≤ 5 % by construction at "
               "gap = δ). Classes checked against `adjust_item_family` on the first "
               f"{r['family'][0]['checked_against_engine'] if r['family'] else 0} replicates of each scenario.",
-              "*MW confirms*: the same, counting a discovery only when the BH-adjusted Mann–Whitney p is also "
-              "≤ 0.05 (the robustness note \"consistent\", §2.9) — not what the engine does, shown for comparison.",
+              "*Welch alone*: the same draws, counting a discovery on the BH-adjusted Welch p alone (the rule "
+              "before; shown for comparison). *Made inconclusive*: the share of all items that Welch alone would "
+              "have flagged and the engine calls inconclusive.",
               "", "| scale | family | staff n | customers n | ρ | FDR | any false flag | per null item | "
-              "power per real item | wrong sign | aligned on \\|gap\\| ≥ δ | FDR, MW confirms | power, MW confirms |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "power per real item | wrong sign | aligned on \\|gap\\| ≥ δ | FDR, Welch alone | "
+              "power, Welch alone | made inconclusive |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for c in r["family"]:
         lines.append(f"| {c['scale']} | {c['family']} | {c['n_staff']} | {c['n_customer']} | {c['rho']} | "
                      f"{pct(c['fdr'], limit=FDR_LIMIT)} | {pct(c['any_false'])} | "
                      f"{pct(c['false_positive_per_null_item'])} | {pct(c['power_per_real_item'])} | "
                      f"{pct(c['wrong_sign_claims_per_real_item'])} | {pct(c['aligned_per_material_item'])} | "
-                     f"{pct(c['fdr_mwu_confirmed'], limit=FDR_LIMIT)} | {pct(c['power_mwu_confirmed'])} |")
+                     f"{pct(c['fdr_welch_alone'], limit=FDR_LIMIT)} | {pct(c['power_welch_alone'])} | "
+                     f"{pct(c['welch_alone_made_inconclusive'])} |")
     lines += ["", "False flags per null item, by population (the same population on both sides), averaged over "
               "the scenario's null items of that population:", "",
               "| scale | family | staff n | customers n | ρ | " + " | ".join(POP_ORDER) + " |",

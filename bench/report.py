@@ -18,12 +18,19 @@ def coverage_section(c: dict | None) -> list[str]:
     if not c:
         return []
     m = c["machine"]
+    runs = c.get("runs") or {}
+    if len({(x["date"], x["seed"]) for x in runs.values()}) > 1:  # parts re-run on their own (--parts)
+        when = "; ".join(f"{part} on {x['date']} (seed {x['seed']}, R = {x['reps']:,}, {x['seconds'] / 60:.1f} min"
+                         f"{' for the whole run' if x.get('whole_run') else ''}, {x.get('machine', m)['cores']} "
+                         f"cores, {x.get('machine', m)['cpu']})" for part, x in runs.items())
+        head = f"`bench/coverage.py` (no database), its parts recorded separately: {when}."
+    else:
+        head = (f"`bench/coverage.py` (seed {c['seed']}, no database) on {c['date']}: {m['cores']} cores "
+                f"({m['cpu']}), {c['seconds'] / 60:.1f} min; R = {c['reps']['interval']:,} per item-interval cell, "
+                f"{c['reps']['did']:,} per DiD cell, {c['reps']['family']:,} per family scenario.")
     lines = ["## Interval coverage and FDR", "",
-             f"`bench/coverage.py` (seed {c['seed']}, no database) on {c['date']}: {m['cores']} cores "
-             f"({m['cpu']}), {c['seconds'] / 60:.1f} min; R = {c['reps']['interval']:,} per item-interval cell, "
-             f"{c['reps']['did']:,} per DiD cell, {c['reps']['family']:,} per family scenario. The tables, each "
-             "figure with its Monte Carlo error: [`bench/COVERAGE.md`](COVERAGE.md); what they mean for the "
-             "methods: docs/methods.md §12.1.", "",
+             head + " The tables, each figure with its Monte Carlo error: [`bench/COVERAGE.md`](COVERAGE.md); what "
+             "they mean for the methods: docs/methods.md §12.1.", "",
              "| method | target | cells outside | lowest | highest |", "|---|---|---|---|---|"]
     for row in c["summary"]:
         low, high = row["target"]

@@ -187,9 +187,11 @@ def wrk(url: str, seconds: int, conns: int, body_file: str | None = None, csrf: 
 
 def coverage_summary(result: dict) -> dict:
     """What RESULTS.md says of bench/coverage.py's run (its own tables are in bench/COVERAGE.md)."""
+    from bench.coverage import runs_of
     from bench.coverage_report import summary
 
-    return {k: result[k] for k in ("date", "machine", "seed", "reps", "seconds")} | {"summary": summary(result)}
+    return {k: result[k] for k in ("date", "machine", "seed", "reps", "seconds")} | {
+        "summary": summary(result), "runs": runs_of(result)}
 
 
 def main() -> None:

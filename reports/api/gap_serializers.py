@@ -290,10 +290,11 @@ class GapSegmentsSerializer(serializers.Serializer):
 
 
 class GapTopBoxDidSerializer(serializers.Serializer):
-    """Change of the top-box gap: (p_S2 − p_C2) − (p_S1 − p_C1), normal interval (docs/methods.md §7)."""
+    """Change of the top-box gap: (p_S2 − p_C2) − (p_S1 − p_C1), MOVER interval from the four groups' Wilson limits
+    (docs/methods.md §7)."""
 
     diff = _num()
-    se = _num()
+    se = _num(help_text="Normal-approximation SE of diff, √Σ p(1 − p)/n; the interval is not diff ± 1.96·se.")
     ci_low = _num()
     ci_high = _num()
     low_base = serializers.BooleanField(allow_null=True, help_text="A group has fewer than 30 answers.")

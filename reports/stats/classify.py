@@ -31,6 +31,7 @@ def classify_gap(
     ci90_low: float | None,
     ci90_high: float | None,
     *,
+    p_adjusted_mwu: float | None,
     delta: float,
     status: str = "ok",
     alpha: float = 0.05,
@@ -46,6 +47,10 @@ def classify_gap(
         headlines); None if undefined.
     ci90_low, ci90_high : float or None
         90 % Welch CI of the gap (TOST equivalence at 5 %).
+    p_adjusted_mwu : float or None
+        The Mann–Whitney p of the same comparison, adjusted over the same
+        family with the same method as ``p_adjusted``. A gap is a discovery
+        only when this one is ≤ α as well; None (undefined) never confirms.
     delta : float
         Materiality margin, see :func:`materiality_delta` (0.25 on 5 points,
         0.375 on 7 points).
@@ -63,14 +68,19 @@ def classify_gap(
     Checked in order::
 
         not_assessed     status not ok / ok_low_base, or Welch undefined
-        blind_spot       gap > 0, p ≤ α, gap ≥ δ
-        hidden_strength  gap < 0, p ≤ α, |gap| ≥ δ
-        minor_gap        p ≤ α, |gap| < δ
+        (significant     p ≤ α and p_mwu ≤ α: both adjusted tests agree)
+        blind_spot       significant, gap > 0, gap ≥ δ
+        hidden_strength  significant, gap < 0, |gap| ≥ δ
+        minor_gap        significant, |gap| < δ
+        inconclusive     p ≤ α but not p_mwu ≤ α (Welch alone)
         aligned          −δ < ci90_low and ci90_high < δ
         inconclusive     otherwise
 
     "aligned" needs equivalence evidence; a non-significant test alone is
-    "inconclusive".
+    "inconclusive". Requiring the Mann–Whitney p as well keeps the false
+    discovery rate of the classes at or below α where the Welch p alone,
+    in the far tail BH uses, did not (few staff, answers piled at the top;
+    docs/methods.md §12.1).
 
     References
     ----------
@@ -78,9 +88,13 @@ def classify_gap(
 
     Examples
     --------
-    >>> classify_gap(0.53, 0.09, 0.02, 1.04, delta=0.25)
+    >>> classify_gap(0.53, 0.09, 0.02, 1.04, p_adjusted_mwu=0.2, delta=0.25)
     'inconclusive'
-    >>> classify_gap(0.02, 0.8, -0.1, 0.14, delta=0.25)
+    >>> classify_gap(0.61, 0.001, 0.4, 0.82, p_adjusted_mwu=0.004, delta=0.25)
+    'blind_spot'
+    >>> classify_gap(0.61, 0.001, 0.4, 0.82, p_adjusted_mwu=0.09, delta=0.25)
+    'inconclusive'
+    >>> classify_gap(0.02, 0.8, -0.1, 0.14, p_adjusted_mwu=0.7, delta=0.25)
     'aligned'
     """
     alpha = _as_alpha(alpha)
@@ -94,12 +108,15 @@ def classify_gap(
         raise ValueError(f"ci90_low ({ci90_low}) must not exceed ci90_high ({ci90_high})")
     if not 0 <= p_adjusted <= 1:
         raise ValueError(f"p_adjusted must be in [0, 1], got {p_adjusted!r}")
-    significant = p_adjusted <= alpha
-    if significant and gap > 0 and gap >= delta:
-        return "blind_spot"
-    if significant and gap < 0 and -gap >= delta:
-        return "hidden_strength"
-    if significant:
+    if p_adjusted_mwu is not None and not (_finite(p_adjusted_mwu) and 0 <= p_adjusted_mwu <= 1):
+        raise ValueError(f"p_adjusted_mwu must be None or in [0, 1], got {p_adjusted_mwu!r}")
+    if p_adjusted <= alpha:
+        if p_adjusted_mwu is None or p_adjusted_mwu > alpha:
+            return "inconclusive"  # Welch alone: not confirmed by the ordinal test
+        if gap > 0 and gap >= delta:
+            return "blind_spot"
+        if gap < 0 and -gap >= delta:
+            return "hidden_strength"
         return "minor_gap"
     if -delta < ci90_low and ci90_high < delta:
         return "aligned"

@@ -25,10 +25,11 @@ from ._core import (
     _t_sf2,
     _topbox_mask,
     _welch,
+    _wilson,
     tabulate,
 )
 
-__all__ = ["did_from_counts", "did_from_scores", "contrast_status"]
+__all__ = ["did_from_counts", "did_from_scores", "contrast_status", "mover_interval"]
 
 _GROUPS = ("staff_wave1", "customer_wave1", "staff_wave2", "customer_wave2")
 
@@ -78,6 +79,25 @@ def linear_contrast(groups, coefs, alpha):
         "se": se, "df": df, "t": t, "p": _t_sf2(t, df),
         "ci_low": est - tcrit * se, "ci_high": est + tcrit * se,
     }  # fmt: skip
+
+
+def mover_interval(xs: Sequence[int], ns: Sequence[int], coefs: Sequence[float], z: float) -> tuple[float, float]:
+    """MOVER limits of Σ c_j p_j over independent proportions, from each p_j's Wilson limits.
+
+    ``L = θ − √Σ (c_j p_j − min(c_j l_j, c_j u_j))²``, ``U = θ + √Σ (max(c_j l_j, c_j u_j) − c_j p_j)²``
+    (Zou & Donner 2008; Zou, Huang & Zhang 2009); with two groups and c = (1, −1) it is Newcombe's interval.
+    Clipped to the range Σ c_j p_j can take.
+    """
+    est = lower = upper = 0.0
+    for x, n, c in zip(xs, ns, coefs, strict=True):
+        p = x / n
+        lo, hi = _wilson(x, n, z)
+        est += c * p
+        lower += (c * p - min(c * lo, c * hi)) ** 2
+        upper += (max(c * lo, c * hi) - c * p) ** 2
+    floor = sum(min(c, 0.0) for c in coefs)
+    ceiling = sum(max(c, 0.0) for c in coefs)
+    return max(floor, est - math.sqrt(lower)), min(ceiling, est + math.sqrt(upper))
 
 
 def _did(groups, *, alpha, k1, k2, topbox=None) -> dict[str, Any]:
@@ -135,16 +155,14 @@ def _did(groups, *, alpha, k1, k2, topbox=None) -> dict[str, Any]:
         tb["diff"] = (ps[2] - ps[3]) - (ps[0] - ps[1])
         tb["low_base"] = bool(min(ns) < 30)
         var = sum(p * (1 - p) / n for p, n in zip(ps, ns, strict=True))
-        if status == "insufficient_data":
-            pass
-        elif var > 0:
-            tb["se"] = math.sqrt(var)
-            tb["ci_low"] = tb["diff"] - z * tb["se"]
-            tb["ci_high"] = tb["diff"] + z * tb["se"]
-        else:
-            reasons.add("topbox_did.se", "every top-box share is 0 or 1")
-            reasons.add("topbox_did.ci_low", "every top-box share is 0 or 1")
-            reasons.add("topbox_did.ci_high", "every top-box share is 0 or 1")
+        if status != "insufficient_data":
+            # the interval is MOVER from the four Wilson limits, not Δp ± z·SE: the normal interval undercovered
+            # with few staff (docs/methods.md §12.1); it stays defined when every share is 0 or 1
+            tb["ci_low"], tb["ci_high"] = mover_interval(xs, ns, (-1, 1, 1, -1), z)
+            if var > 0:
+                tb["se"] = math.sqrt(var)
+            else:
+                reasons.add("topbox_did.se", "every top-box share is 0 or 1")
     out["undefined"] = list(reasons.items)
     _ensure_reasons(out, f"{status} (fewer than 2 answers in a group)")
     return _jsonify(out)
@@ -190,12 +208,15 @@ def did_from_counts(
     ``df = (Σ q_j)²/Σ(q_j²/(n_j − 1))``, t-based CI. Waves are treated as
     independent cross-sections. Equals the interaction coefficient of
     ``OLS(y ~ staff + wave2 + staff:wave2)`` and its HC2 SE. Top-box:
-    ``Δp = (p_S2 − p_C2) − (p_S1 − p_C1)``, ``SE² = Σ p_j(1 − p_j)/n_j``, normal CI
-    (``low_base`` when any n_j < 30).
+    ``Δp = (p_S2 − p_C2) − (p_S1 − p_C1)``, ``SE² = Σ p_j(1 − p_j)/n_j`` (for
+    reference), and the MOVER interval from the four groups' Wilson limits
+    (:func:`mover_interval`; ``low_base`` when any n_j < 30).
 
     References
     ----------
-    docs/methods.md §7.
+    docs/methods.md §7. Zou GY, Donner A (2008). Construction of confidence
+    limits about effect measures: a general approach. Stat Med 27:1693–1702.
+    Newcombe RG (1998). Stat Med 17:873–890.
 
     Examples
     --------

@@ -59,18 +59,18 @@ def _adjust_family(
     for r in out:
         cls = r["classification"]
         welch = r.get("welch") or {}
-        p_cls = r["p_adjusted"].get(f"welch_{classify_with}")
+        pw = r["p_adjusted"].get(f"welch_{classify_with}")
+        pm = r["p_adjusted"].get(f"mwu_{classify_with}")
         cls["class"] = classify_gap(
             r.get("gap"),
-            p_cls,
+            pw,
             welch.get("ci90_low"),
             welch.get("ci90_high"),
+            p_adjusted_mwu=pm,
             delta=cls["delta"],
             status=r["report_status"],
             alpha=alpha,
         )
-        pw = r["p_adjusted"].get(f"welch_{classify_with}")
-        pm = r["p_adjusted"].get(f"mwu_{classify_with}")
         if pw is None or pm is None:
             cls["robustness"] = None
             r["undefined"].append(
@@ -105,8 +105,10 @@ def adjust_item_family(
     For each test, only items with a reportable status (ok, ok_low_base,
     no_variance) and a defined p enter the family; ``m`` counts only those.
     The top-box family uses ``topbox.p_primary`` (z or Fisher). Classification
-    uses the BH-adjusted Welch p (§8); ``classification.robustness`` is
-    "mixed" when BH-adjusted Welch and Mann–Whitney disagree on significance.
+    uses the BH-adjusted Welch p, and a discovery (blind spot, hidden strength,
+    minor gap) needs the BH-adjusted Mann–Whitney p ≤ α as well (§8);
+    ``classification.robustness`` is "mixed" when BH-adjusted Welch and
+    Mann–Whitney disagree on significance.
 
     References
     ----------
@@ -136,7 +138,9 @@ def adjust_dimension_family(
         :func:`dimension_comparison` results of one comparison view.
     alpha : float, default 0.05
     classify_with : {"holm", "bh"}, default "holm"
-        Which adjusted Welch p drives the classification. Holm is the default
+        Which adjustment drives the classification: the Welch p and, to
+        confirm a discovery, the Mann–Whitney p of the scores, both adjusted
+        this way. Holm is the default
         because dimension classes are the headline claims quoted externally
         (§4); both adjusted values are always reported.
 

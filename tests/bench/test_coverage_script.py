@@ -90,20 +90,34 @@ def test_did_coverage_equals_a_hand_computation_on_the_same_draws():
 @pytest.mark.filterwarnings("ignore:Precision loss occurred:RuntimeWarning")  # scipy, on constant groups
 @pytest.mark.parametrize("rho", [0.0, 0.5])
 def test_fdr_equals_statsmodels_bh_on_the_same_draws(rho):
-    k, kind, n1, n2, reps, seed = 5, "mixed", 10, 60, 15, 5
+    k, kind, n1, n2, reps, seed = 5, "mixed", 10, 60, 40, 5
     cell = cov.family_cell(k, kind, n1, n2, rho, reps=reps, seed=seed, checked=2)
     rng = cov.cell_rng(seed, "family", k, kind, n1, n2, rho)
     items = cov.family_items(k, kind)
     null = np.array([abs(g) < 1e-12 for g in cell_gaps(k, kind)])
     v = np.arange(1, 6)
-    fdp = []
+    fdp, fdp_alone, real, real_alone, dropped = [], [], 0, 0, 0
     for _ in range(reps):
         a = cov.draw_family_counts(rng, k, items, n1, 0, rho)
         b = cov.draw_family_counts(rng, k, items, n2, 1, rho)
-        p = [stats.ttest_ind(np.repeat(v, a[j]), np.repeat(v, b[j]), equal_var=False).pvalue for j in range(20)]
-        reject = multipletests(p, alpha=0.05, method="fdr_bh")[0]
-        fdp.append((reject & null).sum() / max(reject.sum(), 1))
+        xs = [(np.repeat(v, a[j]), np.repeat(v, b[j])) for j in range(20)]
+        p = [stats.ttest_ind(x, y, equal_var=False).pvalue for x, y in xs]
+        p_mw = [stats.mannwhitneyu(x, y, alternative="two-sided", method="asymptotic", use_continuity=True).pvalue
+                for x, y in xs]
+        alone = multipletests(p, alpha=0.05, method="fdr_bh")[0]
+        # the engine's rule (§8): both BH-adjusted p ≤ 0.05
+        both = alone & multipletests(p_mw, alpha=0.05, method="fdr_bh")[0]
+        fdp_alone.append((alone & null).sum() / max(alone.sum(), 1))
+        fdp.append((both & null).sum() / max(both.sum(), 1))
+        real += (both & ~null).sum()
+        real_alone += (alone & ~null).sum()
+        dropped += (alone & ~both).sum()
+    assert cell["fdr_welch_alone"]["rate"] == pytest.approx(float(np.mean(fdp_alone)), abs=1e-12)
     assert cell["fdr"]["rate"] == pytest.approx(float(np.mean(fdp)), abs=1e-12)
+    assert cell["power_per_real_item"]["rate"] == pytest.approx(real / (5 * reps), abs=1e-12)
+    assert cell["power_welch_alone"]["rate"] == pytest.approx(real_alone / (5 * reps), abs=1e-12)
+    assert cell["welch_alone_made_inconclusive"]["rate"] == pytest.approx(dropped / (20 * reps), abs=1e-12)
+    assert dropped > 0  # the two rules differ on these draws, so the check above tells them apart
     assert cell["checked_against_engine"] == 2
 
 
@@ -136,18 +150,25 @@ def test_known_answers_within_monte_carlo_error():
     assert small["welch95_above"]["rate"] >= 0.75**5 - 4 * math.sqrt(0.75**5 * (1 - 0.75**5) / reps)
     assert small["welch95"]["rate"] < 0.85
     # a family with no real gap, independent items and n large enough for nearly continuous, valid p-values:
-    # BH's FDR is then q·m0/m = 5 % (and the chance of any false flag, as every discovery is false)
+    # BH's FDR on Welch alone is then q·m0/m = 5 % (and the chance of any false flag, as every discovery is
+    # false); requiring Mann–Whitney as well can only remove discoveries, so the engine's FDR is at most that
     fam = cov.family_cell(5, "all_null", 500, 5000, 0.0, reps=150, seed=8, checked=1)
-    assert _within(fam["fdr"]["rate"], 0.05, 150), fam["fdr"]
+    assert _within(fam["fdr_welch_alone"]["rate"], 0.05, 150), fam["fdr_welch_alone"]
+    assert fam["fdr"]["rate"] <= fam["fdr_welch_alone"]["rate"]
     assert fam["fdr"]["rate"] == fam["any_false"]["rate"]
 
 
 def test_seeded_runs_are_reproducible_and_the_seed_matters():
     kwargs = dict(quick=True, reps=60, did_reps=30, family_reps=6, checked=1)
     first, again, other = (cov.run(seed=s, **kwargs) for s in (11, 11, 12))
-    strip = ("date", "machine", "seconds", "seed")
+    strip = ("date", "machine", "seconds", "seed", "runs")
     assert {k: v for k, v in first.items() if k not in strip} == {k: v for k, v in again.items() if k not in strip}
     assert first["interval"] != other["interval"]
+    # a part run on its own draws what it draws in a full run (each cell has its own generator)
+    alone = cov.run(seed=11, parts=("did",), **kwargs)
+    assert alone["did"] == first["did"] and alone["interval"] == [] and list(alone["runs"]) == ["did"]
+    with pytest.raises(ValueError, match="parts"):
+        cov.run(seed=11, parts=("intervals",), **kwargs)
 
 
 def test_quick_command_line_writes_the_table_and_the_json(tmp_path, capsys):
@@ -168,3 +189,28 @@ def test_quick_command_line_writes_the_table_and_the_json(tmp_path, capsys):
                           "FDR of the classification"]
     assert rows["Welch 95 %"]["cells"] == 3 and rows["FDR of the classification"]["cells"] == 2
     assert sum(row["outside"] for row in rows.values()) == len(misses(printed))
+
+
+def test_parts_rerun_keeps_the_other_parts_and_says_where_each_comes_from(tmp_path, capsys):
+    small = ["--quick", "--reps", "40", "--did-reps", "20", "--family-reps", "4", "--out-dir", str(tmp_path)]
+    cov.main(small)
+    first = json.loads((tmp_path / "coverage.json").read_text())
+    cov.main([*small[:-2], "--family-reps", "6", "--parts", "family", "--seed", "99", "--out-dir", str(tmp_path)])
+    capsys.readouterr()
+    second = json.loads((tmp_path / "coverage.json").read_text())
+    assert second["interval"] == first["interval"] and second["did"] == first["did"]  # kept as they were
+    assert second["family"] != first["family"] and second["family"][0]["reps"] == 6
+    assert second["runs"]["interval"]["date"] == first["runs"]["interval"]["date"]
+    assert second["runs"]["family"]["seed"] == 99 and second["runs"]["interval"]["seed"] == first["seed"]
+    assert second["reps"] == {"interval": 40, "did": 20, "family": 6}
+    text = (tmp_path / "COVERAGE.md").read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| Item intervals") or
+            line.startswith("| Classification over")]
+    assert "| 20261217 | 40 |" in rows[0] and "| 99 | 6 |" in rows[1]
+    # a result written before per-part runs existed is read as one run for every part
+    legacy = {k: v for k, v in first.items() if k != "runs"}
+    assert set(cov.runs_of(legacy)) == set(cov.PARTS) and cov.runs_of(legacy)["did"]["whole_run"]
+    # nothing to merge with: a part cannot be left out
+    with pytest.raises(ValueError, match="no earlier coverage.json"):
+        cov.merged(cov.run(quick=True, seed=1, reps=10, did_reps=5, family_reps=2, checked=0, parts=("did",)),
+                   None)

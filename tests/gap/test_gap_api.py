@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 from scipy import stats as sps
+from statsmodels.stats.proportion import proportion_confint
 
 from reports import services
 
@@ -229,7 +230,14 @@ def test_the_change_of_each_gap_carries_everything_the_engine_computes(analyst_c
     assert tb["diff"] == pytest.approx((shares[2] - shares[3]) - (shares[0] - shares[1]), rel=1e-12)
     se = math.sqrt(sum(p * (1 - p) / len(g) for p, g in zip(shares, groups, strict=True)))
     assert tb["se"] == pytest.approx(se, rel=1e-12)
-    assert tb["ci_low"] == pytest.approx(tb["diff"] - sps.norm.ppf(0.975) * se, rel=1e-9)
+    # the interval: MOVER from each group's Wilson limits (statsmodels), signs (−, +, +, −) (docs/methods.md §7)
+    wilson = [proportion_confint(int(np.isin(g, (4, 5)).sum()), len(g), method="wilson") for g in groups]
+    below = [p - lo for p, (lo, _) in zip(shares, wilson, strict=True)]
+    above = [hi - p for p, (_, hi) in zip(shares, wilson, strict=True)]
+    low = tb["diff"] - math.sqrt(above[0] ** 2 + below[1] ** 2 + below[2] ** 2 + above[3] ** 2)
+    high = tb["diff"] + math.sqrt(below[0] ** 2 + above[1] ** 2 + above[2] ** 2 + below[3] ** 2)
+    assert tb["ci_low"] == pytest.approx(low, rel=1e-9)
+    assert tb["ci_high"] == pytest.approx(high, rel=1e-9)
     assert tb["low_base"] is (min(len(g) for g in groups) < 30)
 
 

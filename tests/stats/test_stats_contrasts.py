@@ -10,6 +10,7 @@ import pingouin as pg
 import pytest
 import scipy.stats as st
 import statsmodels.api as sm
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from reports.stats import (
     bootstrap_from_counts,
@@ -24,6 +25,7 @@ from reports.stats import (
     weighted_item_comparison,
     weighted_summary_from_counts,
 )
+from reports.stats.did import mover_interval
 
 L5 = [1, 2, 3, 4, 5]
 
@@ -104,7 +106,53 @@ def test_did_suppression_and_degenerate_cases():
     assert r["did"] == -2.0 and r["se"] is None and r["p"] is None
     assert "se: all four groups have zero variance" in r["undefined"]
     assert r["topbox_did"]["diff"] == -1.0 and r["topbox_did"]["se"] is None
+    # the MOVER interval does not need a non-zero SE: Wilson limits of 0/10 and 10/10 have width
+    assert -2.0 < r["topbox_did"]["ci_low"] < -1.0 < r["topbox_did"]["ci_high"] < 0.0
+    assert "topbox_did.se: every top-box share is 0 or 1" in r["undefined"]
     contract(r)
+
+
+def _wilson_by_hand(x, n, z=1.959963984540054):
+    # Wilson (1927): (x + z²/2)/(n + z²) ± z/(n + z²) · √(x(n − x)/n + z²/4)
+    centre = (x + z * z / 2) / (n + z * z)
+    half = z / (n + z * z) * math.sqrt(x * (n - x) / n + z * z / 4)
+    return centre - half, centre + half
+
+
+def test_topbox_did_interval_is_mover_from_four_wilson_intervals_by_hand():
+    # top box = levels 4-5. staff wave 1: 7 of 12; customers wave 1: 40 of 100; staff wave 2: 11 of 12;
+    # customers wave 2: 45 of 100.  Δp = (11/12 − 0.45) − (7/12 − 0.40) = 0.28333…
+    s1, c1, s2, c2 = [1, 2, 2, 4, 3], [10, 20, 30, 25, 15], [0, 0, 1, 5, 6], [5, 20, 30, 30, 15]
+    x, n = [7, 40, 11, 45], [12, 100, 12, 100]
+    r = did_from_counts(s1, c1, s2, c2, L5, topbox_levels=[4, 5])
+    contract(r)
+    p = [xi / ni for xi, ni in zip(x, n, strict=True)]
+    wl = [_wilson_by_hand(xi, ni) for xi, ni in zip(x, n, strict=True)]
+    # statsmodels agrees on each group's Wilson limits
+    for (lo, hi), xi, ni in zip(wl, x, n, strict=True):
+        ref = proportion_confint(xi, ni, alpha=0.05, method="wilson")
+        assert close(lo, ref[0]) and close(hi, ref[1])
+    diff = (p[2] - p[3]) - (p[0] - p[1])
+    assert close(r["topbox_did"]["diff"], diff) and close(diff, 0.2833333333333333)
+    # Zou & Donner: the lower limit takes each term's distance to the limit that lowers the sum
+    # (the lower Wilson limit of a + group, the upper of a − group), the upper limit the other way round
+    (l1, u1), (l2, u2), (l3, u3), (l4, u4) = wl
+    lower = diff - math.sqrt((u1 - p[0]) ** 2 + (p[1] - l2) ** 2 + (p[2] - l3) ** 2 + (u4 - p[3]) ** 2)
+    upper = diff + math.sqrt((p[0] - l1) ** 2 + (u2 - p[1]) ** 2 + (u3 - p[2]) ** 2 + (p[3] - l4) ** 2)
+    assert close(r["topbox_did"]["ci_low"], lower) and close(r["topbox_did"]["ci_high"], upper)
+    assert round(lower, 4) == -0.0919 and round(upper, 4) == 0.5878  # asymmetric around 0.2833
+    # not the normal interval Δp ± 1.96·SE any more (that one is −0.0645 … 0.6312, symmetric); the SE is still given
+    se = math.sqrt(sum(pi * (1 - pi) / ni for pi, ni in zip(p, n, strict=True)))
+    assert close(r["topbox_did"]["se"], se)
+    assert round(diff - 1.959963984540054 * se, 4) == -0.0645 and not close(lower, diff - 1.959963984540054 * se)
+    assert r["topbox_did"]["low_base"] is True
+
+
+@pytest.mark.parametrize(("x1", "n1", "x2", "n2"), [(7, 12, 40, 100), (0, 5, 3, 20), (5, 5, 980, 1000)])
+def test_mover_with_two_groups_is_newcombes_interval(x1, n1, x2, n2):
+    lo, hi = mover_interval([x1, x2], [n1, n2], (1, -1), 1.959963984540054)
+    ref = confint_proportions_2indep(x1, n1, x2, n2, method="newcomb", compare="diff")
+    assert close(lo, ref[0]) and close(hi, ref[1])
 
 
 # --------------------------------------------------------------------------- #

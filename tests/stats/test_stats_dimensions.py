@@ -242,10 +242,10 @@ def test_dimension_family_uses_holm_for_classification_by_default():
         assert r["p_adjusted"]["welch_holm"] >= r["p_adjusted"]["welch_bh"]
         check_json_safe(r)
         assert unexplained_nulls(r) == []
-    # reconstruct: class follows the Holm p unless asked for BH
+    # reconstruct: class follows the Holm p unless asked for BH (Welch and Mann–Whitney, both adjusted that way)
     for h, b in zip(holm_out, bh_out, strict=True):
-        sig_h = h["p_adjusted"]["welch_holm"] <= 0.05
-        sig_b = b["p_adjusted"]["welch_bh"] <= 0.05
+        sig_h = h["p_adjusted"]["welch_holm"] <= 0.05 and h["p_adjusted"]["mwu_holm"] <= 0.05
+        sig_b = b["p_adjusted"]["welch_bh"] <= 0.05 and b["p_adjusted"]["mwu_bh"] <= 0.05
         assert (h["classification"]["class"] in ("blind_spot", "hidden_strength", "minor_gap")) == sig_h
         assert (b["classification"]["class"] in ("blind_spot", "hidden_strength", "minor_gap")) == sig_b
 

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from reports.stats import (
@@ -80,34 +81,54 @@ def test_delta_scales_with_the_number_of_points():
 
 
 @pytest.mark.parametrize(
-    ("args", "expected"),
+    ("args", "p_mwu", "expected"),
     [
-        ((0.30, 0.01, 0.10, 0.50), "blind_spot"),
-        ((0.25, 0.05, 0.05, 0.45), "blind_spot"),  # boundaries: gap = δ, p = α
-        ((-0.40, 0.001, -0.6, -0.2), "hidden_strength"),
-        ((0.10, 0.01, 0.05, 0.15), "minor_gap"),  # real but immaterial (not "aligned")
-        ((-0.10, 0.04, -0.15, -0.05), "minor_gap"),
-        ((0.02, 0.60, -0.10, 0.14), "aligned"),
-        ((0.02, 0.60, -0.30, 0.34), "inconclusive"),  # non-significant is not aligned
-        ((0.02, 0.60, -0.10, 0.25), "inconclusive"),  # CI must be strictly inside (−δ, δ)
-        ((0.40, 0.20, -0.10, 0.90), "inconclusive"),
+        ((0.30, 0.01, 0.10, 0.50), 0.02, "blind_spot"),
+        ((0.25, 0.05, 0.05, 0.45), 0.05, "blind_spot"),  # boundaries: gap = δ, p = α, MW p = α
+        ((-0.40, 0.001, -0.6, -0.2), 0.003, "hidden_strength"),
+        ((0.10, 0.01, 0.05, 0.15), 0.03, "minor_gap"),  # real but immaterial (not "aligned")
+        ((-0.10, 0.04, -0.15, -0.05), 0.01, "minor_gap"),
+        ((0.02, 0.60, -0.10, 0.14), 0.50, "aligned"),
+        ((0.02, 0.60, -0.10, 0.14), 0.01, "aligned"),  # MW alone is no discovery; equivalence still holds
+        ((0.02, 0.60, -0.30, 0.34), 0.70, "inconclusive"),  # non-significant is not aligned
+        ((0.02, 0.60, -0.10, 0.25), 0.70, "inconclusive"),  # CI must be strictly inside (−δ, δ)
+        ((0.40, 0.20, -0.10, 0.90), 0.01, "inconclusive"),
     ],
 )
-def test_classification_rules_in_order(args, expected):
-    assert classify_gap(*args, delta=0.25) == expected
+def test_classification_rules_in_order(args, p_mwu, expected):
+    assert classify_gap(*args, p_adjusted_mwu=p_mwu, delta=0.25) == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "p_mwu"),
+    [
+        ((0.30, 0.01, 0.10, 0.50), 0.06),  # would be blind_spot: Welch significant, MW just not
+        ((0.30, 0.01, 0.10, 0.50), None),  # MW undefined confirms nothing
+        ((-0.40, 0.001, -0.6, -0.2), 0.2),  # would be hidden_strength
+        ((0.10, 0.01, 0.05, 0.15), 0.5),  # would be minor_gap, even with its CI90 inside (−δ, δ): not aligned
+    ],
+)
+def test_welch_significant_without_mann_whitney_is_inconclusive(args, p_mwu):
+    assert classify_gap(*args, p_adjusted_mwu=p_mwu, delta=0.25) == "inconclusive"
+
+
+def test_mann_whitney_p_outside_the_unit_interval_is_refused():
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="p_adjusted_mwu"):
+            classify_gap(0.3, 0.01, 0.1, 0.5, p_adjusted_mwu=bad, delta=0.25)
 
 
 def test_classification_on_a_seven_point_scale_uses_the_scaled_delta():
     d7 = materiality_delta(7)
-    assert classify_gap(0.30, 0.01, 0.1, 0.5, delta=d7) == "minor_gap"
-    assert classify_gap(0.30, 0.01, 0.1, 0.5, delta=0.25) == "blind_spot"
-    assert classify_gap(0.0, 0.9, -0.36, 0.36, delta=d7) == "aligned"
+    assert classify_gap(0.30, 0.01, 0.1, 0.5, p_adjusted_mwu=0.01, delta=d7) == "minor_gap"
+    assert classify_gap(0.30, 0.01, 0.1, 0.5, p_adjusted_mwu=0.01, delta=0.25) == "blind_spot"
+    assert classify_gap(0.0, 0.9, -0.36, 0.36, p_adjusted_mwu=0.9, delta=d7) == "aligned"
 
 
 @pytest.mark.parametrize("status", ["no_variance", "insufficient_data", "suppressed_anonymity"])
 def test_not_assessed_is_checked_first(status):
-    assert classify_gap(0.9, 0.0001, 0.5, 1.3, delta=0.25, status=status) == "not_assessed"
-    assert classify_gap(0.9, None, None, None, delta=0.25) == "not_assessed"
+    assert classify_gap(0.9, 0.0001, 0.5, 1.3, p_adjusted_mwu=0.0001, delta=0.25, status=status) == "not_assessed"
+    assert classify_gap(0.9, None, None, None, p_adjusted_mwu=0.0001, delta=0.25) == "not_assessed"
 
 
 def test_classes_constant_lists_the_table_order():
@@ -180,7 +201,37 @@ def test_robustness_note_when_welch_and_mwu_disagree():
         expected = "consistent" if (pw <= 0.05) == (pm <= 0.05) else "mixed"
         assert r["classification"]["robustness"] == expected
         found_mixed |= expected == "mixed"
+        # a discovery needs both adjusted tests: Welch alone is inconclusive, MW alone is no discovery
+        discovery = r["classification"]["class"] in ("blind_spot", "hidden_strength", "minor_gap")
+        assert discovery == (pw <= 0.05 and pm <= 0.05)
+        if pw <= 0.05 < pm:
+            assert r["classification"]["class"] == "inconclusive"
     assert found_mixed
+
+
+def test_engine_calls_a_gap_that_only_welch_finds_inconclusive():
+    # 9 staff mostly at 4-5 against 26 customers split between 1 and 5: the mean gap is large (+1.11) and Welch
+    # finds it, but the customers' two camps make the rank test see no shift. A family of one, so the adjusted p
+    # equal the raw p, here recomputed with scipy on the expanded answers.
+    staff, customers = [0, 0, 1, 5, 3], [10, 1, 2, 2, 11]
+    x, y = np.repeat(L5, staff), np.repeat(L5, customers)
+    p_welch = stats.ttest_ind(x, y, equal_var=False).pvalue
+    p_mwu = stats.mannwhitneyu(x, y, alternative="two-sided", method="asymptotic", use_continuity=True).pvalue
+    assert p_welch < 0.05 < p_mwu  # the premise: 0.014 and 0.30
+    r = adjust_item_family([item_comparison(staff, customers, L5, [4, 5])])[0]
+    assert r["gap"] == pytest.approx(x.mean() - y.mean()) and r["gap"] > 0.25
+    assert r["p_adjusted"]["welch_bh"] == pytest.approx(p_welch, rel=1e-9)
+    assert r["p_adjusted"]["mwu_bh"] == pytest.approx(p_mwu, rel=1e-9)
+    assert r["classification"]["class"] == "inconclusive"  # Welch alone would have made it a blind_spot
+    assert r["classification"]["robustness"] == "mixed"
+    # every customer one level lower (1s and 2s pooled at 1): both tests now find the gap
+    moved = [11, 2, 2, 11, 0]
+    y2 = np.repeat(L5, moved)
+    assert stats.mannwhitneyu(x, y2, alternative="two-sided", method="asymptotic",
+                              use_continuity=True).pvalue < 0.05
+    r = adjust_item_family([item_comparison(staff, moved, L5, [4, 5])])[0]
+    assert r["classification"]["class"] == "blind_spot"
+    assert r["classification"]["robustness"] == "consistent"
 
 
 # --------------------------------------------------------------------------- #
