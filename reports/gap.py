@@ -25,7 +25,7 @@ from typing import Any
 from django.core.cache import cache
 
 from reports.filters import check_compare_wave
-from surveys import releases
+from surveys import internal, releases
 from surveys import services as survey_services
 from surveys.models import AuditEvent, Language, Wave
 
@@ -33,7 +33,8 @@ CACHE_SECONDS = 24 * 3600
 # The shape of the engine's result. Part of every cache key, so that an analysis cached by an earlier release is
 # never handed to a later release's serializer (which would find its new sections missing): raise it whenever
 # gap_analysis gains, loses or renames a field. 2: health, touchpoints, alpha intervals, DiD fields (2026-12-07).
-ANALYSIS_FORMAT = 2
+# 3: wave.kind and wave.department (internal waves).
+ANALYSIS_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,15 @@ class GapView:
     # Opt-in bootstrap intervals of the items (docs/methods.md §2.6): a method and its number of resamples.
     bootstrap: str | None = None
     bootstrap_reps: int | None = None
+    # Internal waves: the serving department shown (surveys/internal.py); required there, None elsewhere.
+    department: str | None = None
 
     def audit_details(self) -> dict[str, Any]:
-        return {"staff": dict(self.staff), "customer": dict(self.customer), "segments": self.segments,
-                "compare_wave": self.compare_wave.pk if self.compare_wave else None, "weighted": self.weighted}
+        details = {"staff": dict(self.staff), "customer": dict(self.customer), "segments": self.segments,
+                   "compare_wave": self.compare_wave.pk if self.compare_wave else None, "weighted": self.weighted}
+        if self.department is not None:
+            details["department"] = self.department
+        return details
 
 
 def cache_keys(wave: Wave, view: GapView, render_name: str) -> tuple[str, str]:
@@ -68,6 +74,8 @@ def cache_keys(wave: Wave, view: GapView, render_name: str) -> tuple[str, str]:
              [wave.anonymity_threshold, wave.customer_threshold]]
     if view.bootstrap is not None:  # only when asked for: without it every key is what it always was
         parts.append({"bootstrap": view.bootstrap, "bootstrap_reps": view.bootstrap_reps})
+    if view.department is not None:  # internal waves only: external keys stay what they were
+        parts.append({"department": view.department})
 
     def key(name: str) -> str:
         return "gap:" + hashlib.sha256(json.dumps([*parts, name], sort_keys=True).encode()).hexdigest()
@@ -82,6 +90,7 @@ def gap_result(wave: Wave, view: GapView, *, render: Callable[[dict], Any] | Non
     from reports import services  # numpy/pandas/scipy on the first computed view, not at import
 
     check_compare_wave(wave, view.compare_wave)
+    internal.check_department(wave, view.department)
     # Publish what is due before the key is taken: a cached answer is then the current release's.
     releases.publish_due(wave)
     if view.compare_wave is not None:
@@ -97,7 +106,7 @@ def gap_result(wave: Wave, view: GapView, *, render: Callable[[dict], Any] | Non
             wave=wave, staff_filter=view.staff, customer_filter=view.customer, compare_wave=view.compare_wave,
             weighted=view.weighted, segments=view.segments, language=view.language,
             dimension_correction=view.dimension_correction, bootstrap=view.bootstrap,
-            bootstrap_reps=view.bootstrap_reps)
+            bootstrap_reps=view.bootstrap_reps, department=view.department)
         cache.set(key, result, CACHE_SECONDS)
     if render is None:
         return result
@@ -120,13 +129,14 @@ def gap_read(wave: Wave, view: GapView, *, user: Any, via: str, render: Callable
 
 
 def segment_difference_read(wave: Wave, *, user: Any, via: str, side: str, field: str, first: str, second: str,
-                            language: str = Language.EN) -> dict[str, Any]:
+                            language: str = Language.EN, department: str | None = None) -> dict[str, Any]:
     """Does one segment's gap differ from another's (docs/methods.md §6), audited as a read (P7)."""
     from reports import services
 
     result = services.segment_difference(wave=wave, side=side, field=field, first=first, second=second,
-                                         language=language)
+                                         language=language, department=department)
     survey_services.audit_record(  # both sides compare with staff: a read of staff-derived data
         organization_id=wave.organization_id, user=user, action=AuditEvent.Action.SEGMENT_DIFFERENCE, wave=wave,
-        details={"via": via, "side": side, "field": field, "first": first, "second": second})
+        details={"via": via, "side": side, "field": field, "first": first, "second": second,
+                 **({"department": department} if department else {})})
     return result

@@ -17,8 +17,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from surveys import respondents, selectors, services
-from surveys.models import Invitation, ItemKind, ItemPair, Language, Side, Wave
+from surveys import internal, respondents, selectors, services
+from surveys.models import Invitation, ItemKind, ItemPair, Language, Wave
 
 NA = "na"
 COMMENT_MAX_LENGTH = services.MAX_COMMENT_LENGTH
@@ -310,7 +310,7 @@ class SurveyForm:
 
     @property
     def anonymity(self) -> list[str]:
-        if self.side != Side.STAFF:
+        if not internal.protected_side(self.wave, self.side):
             return []
         return anonymity_statement(self.wave, invited=self.invitation is not None, language=self.language)
 
