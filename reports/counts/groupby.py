@@ -51,7 +51,7 @@ def answer_count_table(wave: Wave, department: str | None = None) -> pd.DataFram
     seg = _segment_annotations(wave, "response__")
     weight = _weight_expr("response__")
     qs = (
-        Answer.objects.filter(**_scope(wave, department, "response__"), response__release__isnull=False,
+        Answer.objects.filter(response__release__isnull=False, **_scope(wave, department, "response__"),
                               value__isnull=False)
         .annotate(side_=F("response__side"), account_status=F("response__customer_account__status"), **seg)
         .values("side_", "item_id", "value", *seg.keys(), "account_status")
@@ -67,7 +67,7 @@ def response_count_table(wave: Wave, department: str | None = None) -> pd.DataFr
     """Respondents per side and segment cell. Columns: ``side, seg__<key>…, n``."""
     seg = _segment_annotations(wave, "")
     qs = (
-        SurveyResponse.objects.filter(**_scope(wave, department, ""), release__isnull=False)
+        SurveyResponse.objects.filter(release__isnull=False, **_scope(wave, department, ""))
         .annotate(side_=F("side"), **seg)
         .values("side_", *seg.keys())
         .annotate(n=Count("id"))
@@ -115,7 +115,7 @@ def dimension_score_table(wave: Wave, *, by_account_status: bool = False, overal
     weight = _weight_expr("response__")
     inner = (
         Answer.objects.filter(
-            **_scope(wave, department, "response__"), response__release__isnull=False, value__isnull=False,
+            response__release__isnull=False, **_scope(wave, department, "response__"), value__isnull=False,
             item__kind=ItemKind.LIKERT, item__dimension__isnull=False,
             **({"item__dimension__module": ""} if overall else {}),
         )
@@ -140,7 +140,7 @@ def touchpoint_score_table(wave: Wave, department: str | None = None) -> pd.Data
     weight = _weight_expr("response__")
     inner = (
         Answer.objects.filter(
-            **_scope(wave, department, "response__"), response__release__isnull=False, value__isnull=False,
+            response__release__isnull=False, **_scope(wave, department, "response__"), value__isnull=False,
             item__kind=ItemKind.LIKERT, item__instrument_id=wave.instrument_id, item__retired_at__isnull=True,
         )
         .exclude(item__touchpoint="")
@@ -180,8 +180,8 @@ def dimension_item_moments(wave: Wave, *, side: str, dimension_id: int, complete
                  .values_list("id", flat=True))
     if not items:
         return {}
-    base = Answer.objects.filter(**_scope(wave, department, "response__"), response__side=side,
-                                 response__release__isnull=False,
+    base = Answer.objects.filter(response__release__isnull=False, response__side=side,
+                                 **_scope(wave, department, "response__"),
                                  value__isnull=False, item_id__in=items)
     value_sql, value_params = compile_sql(base.annotate(x=_recoded_value()).values("response_id", "item_id", "x"))
     q = connection.ops.quote_name
@@ -220,8 +220,8 @@ def account_scores(wave: Wave, department: str | None = None) -> pd.DataFrame:
     """
     q = connection.ops.quote_name
     frames = []
-    linked = Answer.objects.filter(**_scope(wave, department, "response__"), response__side=Side.CUSTOMER,
-                                   response__release__isnull=False,
+    linked = Answer.objects.filter(response__release__isnull=False, response__side=Side.CUSTOMER,
+                                   **_scope(wave, department, "response__"),
                                    response__customer_account__isnull=False, value__isnull=False)
     dims = (ItemPair.objects.filter(instrument=wave.instrument, kind=ItemKind.LIKERT, dimension__isnull=False,
                                     retired_at__isnull=True)
