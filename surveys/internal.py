@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.db.models import Q
+
 from surveys import errors
 from surveys.models import Side, Wave, WaveKind
 
@@ -35,6 +37,11 @@ def protected_side(wave: Wave, side: str) -> bool:
     """Whether a side's respondents get every protection staff get: no invitation, account or time on their
     rows, no per-person status, no identifying row-level output, their own k, releases of at least k."""
     return side == Side.STAFF or is_internal(wave)
+
+
+def protected_q(prefix: str = "") -> Q:
+    """:func:`protected_side` as a query condition on rows with a ``side`` and a ``wave`` (invitations, responses)."""
+    return Q(**{f"{prefix}side": Side.STAFF}) | Q(**{f"{prefix}wave__kind": WaveKind.INTERNAL})
 
 
 def departments(wave: Wave) -> list[dict[str, str]]:

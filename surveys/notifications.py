@@ -24,7 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from surveys import errors, internal, invitation_batches, invitation_links
-from surveys.models import Invitation, Language, Side, Wave, WaveKind
+from surveys.models import Invitation, Language, Side, Wave
 from surveys.selectors import invitation_url
 from surveys.services import IssuedInvitation
 
@@ -183,7 +183,7 @@ def invitations_to_send(*, wave: Wave, side: str | None = None, reminder: bool =
     """
     qs = (
         Invitation.objects.filter(wave=wave, sent_at__isnull=not reminder)
-        .filter(Q(side=Side.STAFF) | Q(wave__kind=WaveKind.INTERNAL) | Q(use__isnull=True))
+        .filter(internal.protected_q() | Q(use__isnull=True))
         .exclude(email="")
         .select_related("wave", "wave__organization")
     )
