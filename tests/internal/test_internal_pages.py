@@ -39,7 +39,8 @@ def test_an_employee_sees_every_department_to_tick_in_both_languages(internal, l
     assert hr in text and hint in text
     assert 'name="used" value="hr"' in text and 'name="used" value="it"' in text
     assert 'name="hr__a_speed_fast"' in text and 'name="it__a_speed_fast"' in text
-    wording = "この部門は、私の依頼をすばやく処理してくれます。" if lang == "ja" else "This department handles my requests fast."
+    wording = ("この部門は、私の依頼をすばやく処理してくれます。" if lang == "ja"
+               else "This department handles my requests fast.")
     assert wording in text
 
 
