@@ -22,8 +22,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from surveys import errors, respondents, services
-from surveys.models import Channel, Language, Side
+from surveys import errors, internal, respondents, services
+from surveys.models import Channel, Language
 from surveys.public import throttling, tickets
 from surveys.public.forms import (
     NA,
@@ -89,8 +89,8 @@ def form_definition(target: Target, language: str) -> dict[str, Any]:
         "items": items,
         "segment_fields": segment_fields,
         "anonymity_statement": (
-            anonymity_statement(wave, invited=not target.anonymous, language=language)
-            if target.side == Side.STAFF else []
+            anonymity_statement(wave, invited=not target.anonymous, language=language, side=target.side)
+            if internal.protected_side(wave, target.side) else []
         ),
         "comment_max_length": services.MAX_COMMENT_LENGTH,
         "ticket": tickets.issue(wave, target.side) if target.guarded else None,
