@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from surveys import internal, releases, respondents, selectors, services
-from surveys.models import Invitation, ItemKind, ItemPair, Language, Wave
+from surveys.models import Invitation, ItemKind, ItemPair, Language, Side, Wave
 
 NA = "na"
 COMMENT_MAX_LENGTH = services.MAX_COMMENT_LENGTH
