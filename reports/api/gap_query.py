@@ -29,7 +29,7 @@ class GapQuerySerializer(serializers.Serializer):
     lang = serializers.ChoiceField(choices=Language.choices, required=False, default=Language.EN)
     department = serializers.CharField(
         max_length=40, required=False,
-        help_text="Internal waves (required there): the serving department whose mirror is shown, by key. "
+        help_text="Internal waves (required there): the serving department whose numbers are shown, by key. "
                   "Refused for an external wave.")
     bootstrap = serializers.ChoiceField(
         choices=list(BOOTSTRAP_METHODS), required=False,

@@ -23,7 +23,7 @@ class SegmentDifferenceQuerySerializer(serializers.Serializer):
     lang = serializers.ChoiceField(choices=["en", "ja"], required=False, default="en")
     department = serializers.CharField(
         max_length=40, required=False,
-        help_text="Internal waves (required there): the serving department whose mirror is shown, by key. "
+        help_text="Internal waves (required there): the serving department whose numbers are shown, by key. "
                   "Refused for an external wave.")
 
 

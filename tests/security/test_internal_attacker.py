@@ -179,3 +179,14 @@ def test_route_staff_invitation_cannot_carry_an_account_on_an_internal_wave(worl
 
     with pytest.raises(errors.ValidationFailed):
         services.invitation_create(wave=world.wave, side=C, email="x@example.com", customer_account=account)
+
+
+def test_route_json_form_an_invitation_cannot_store_a_departmentless_row_through_the_json_api(world, client):
+    token = services.invitation_create(wave=world.wave, side=C, email="json@example.com",
+                                       segments={"division": "Ops"}).token
+    before = m.SurveyResponse.objects.filter(wave=world.wave).count()
+    response = client.post(f"/api/v1/public/forms/{token}/", {"answers": {i.key: 1 for i in world.items}},
+                           content_type="application/json")
+    assert response.status_code == 400 and "departments" in json.dumps(response.json())
+    assert m.SurveyResponse.objects.filter(wave=world.wave).count() == before
+    assert not m.InvitationUse.objects.filter(invitation__email="json@example.com").exists()
