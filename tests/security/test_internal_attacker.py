@@ -190,3 +190,69 @@ def test_route_json_form_an_invitation_cannot_store_a_departmentless_row_through
     assert response.status_code == 400 and "departments" in json.dumps(response.json())
     assert m.SurveyResponse.objects.filter(wave=world.wave).count() == before
     assert not m.InvitationUse.objects.filter(invitation__email="json@example.com").exists()
+
+
+# --------------------------------------------------------------------------- the solver, per department
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_no_combination_of_a_departments_released_numbers_recovers_fewer_than_k_employees(org, seed):
+    """The exact attacker of test_disclosure_attacker.py, on a random internal wave: every view of every
+    department (all employees, each division; heatmaps inside), each number checked
+    to be the statistic of its set, then solved. A department's numbers are about its own rows only, and
+    each person has at most one row per department, so the unknowns are (person, department) answers and
+    each department is solved on its own."""
+    import random
+
+    from reports import services as gap
+    from tests.internal.conftest import make_internal_wave
+    from tests.security.test_disclosure_attacker import Knowledge, Semantics, read_view, recoverable_small_groups
+
+    rng = random.Random(seed)
+    w = make_internal_wave(org, k=3, slug=f"internal-solver-{seed}")
+    truth: list[dict] = []
+
+    def answers() -> dict:
+        return {i.key: ("na" if rng.random() < 0.15 else rng.randint(1, 5)) for i in w.items}
+
+    for department in ("hr", "it"):
+        for _ in range(rng.randint(3, 6)):
+            invitation = w.invite(S, served_department=department)
+            given = answers()
+            services.internal_submit(wave=w.wave, side=S, language="en", invitation=invitation,
+                                     ratings={department: given}, required=False)
+            truth.append({"side": "staff", "segments": {}, "channel": "invitation", "answers": given,
+                          "department": department})
+    divisions = ("Sales", "Ops", "R&D")
+    employees = 0
+    while employees < 16 or any(sum(1 for t in truth if t["side"] == "customer" and t["department"] == d) < 3
+                                for d in ("hr", "it")):
+        division = rng.choices(divisions, weights=(5, 3, 1))[0]
+        used = [d for d in ("hr", "it") if rng.random() < 0.6] or ["it"]
+        invitation = w.invite(C, division=division)
+        given = {d: answers() for d in used}
+        services.internal_submit(wave=w.wave, side=C, language="en", invitation=invitation, ratings=given,
+                                 required=False)
+        for d in used:
+            truth.append({"side": "customer", "segments": {"division": division}, "channel": "invitation",
+                          "answers": given[d], "department": d})
+        employees += 1
+
+    segment_views = 0
+    for department in ("hr", "it"):
+        rows = [t for t in truth if t["department"] == department]
+        sems = [Semantics(w.wave, rows), Semantics(w.wave, rows, blocks=False)]
+        know = Knowledge()
+        for customer_flt in ({}, *({"division": d} for d in divisions)):
+            body = gap.gap_analysis(wave=w.wave, department=department, customer_filter=customer_flt)
+            read_view(sems, know, body, {}, customer_flt)
+        assert know.checked > 50
+        assert sum(1 for r in rows if r["side"] == "customer") == body["response_counts"]["customer"] or \
+            body["response_counts"]["customer"] is None
+        n_customer = len(sems[0].rows("customer"))
+        segment_views += sum(1 for members in know.sets["customer"] if len(members) < n_customer)
+        for side in ("staff", "customer"):
+            small, recovered = recoverable_small_groups(know.sets[side], sems[0].k[side])
+            assert recovered == [], f"{department} {side}: groups of {[len(g) for g in recovered]} recovered"
+            assert small == [], f"{department} {side}: classes of {[len(c) for c in small]} told apart"
+    assert segment_views, "some division must be released inside a department, or the test proves little"
