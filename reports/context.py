@@ -72,7 +72,10 @@ def _mean_ci(mean: Any, sd: Any, n: Any) -> tuple[float | None, float | None]:
 # --------------------------------------------------------------------------- sections
 
 
-def _headline(item: Mapping[str, Any] | None, counts: Mapping[str, Any]) -> dict[str, Any] | None:
+def _headline(item: Mapping[str, Any] | None, counts: Mapping[str, Any],
+              department: str | None = None) -> dict[str, Any] | None:
+    """The headline pair's figures and sentence; ``department`` (an internal wave's, by name) words it for a
+    serving department's staff and the employees who used it."""
     if not item:
         return None
     tb = item.get("topbox") or {}
@@ -104,9 +107,15 @@ def _headline(item: Mapping[str, Any] | None, counts: Mapping[str, Any]) -> dict
         n_staff=item.get("n_staff"),
         n_customer=item.get("n_customer"),
     )
-    head["sentence"] = _(
-        "%(staff)s of staff say we deliver a superior experience; %(customer)s of customers agree."
-    ) % {"staff": head["staff_pct"], "customer": head["customer_pct"]}
+    if department:
+        head["sentence"] = _(
+            "%(staff)s of the staff of %(department)s say it helps employees do their jobs well; "
+            "%(customer)s of the employees who used it agree."
+        ) % {"staff": head["staff_pct"], "customer": head["customer_pct"], "department": department}
+    else:
+        head["sentence"] = _(
+            "%(staff)s of staff say we deliver a superior experience; %(customer)s of customers agree."
+        ) % {"staff": head["staff_pct"], "customer": head["customer_pct"]}
     head["ci_sentence"] = _(
         "95%% confidence intervals: staff %(staff_ci)s, customers %(customer_ci)s. "
         "Gap %(diff)s percentage points (95%% CI %(diff_ci)s)."
@@ -641,7 +650,7 @@ def _build(analysis: Mapping[str, Any], *, language: str, wave: Any, generated_a
             "smallest": min(n_reportable_dims, key=lambda d: d["gap"]),
         }
 
-    headline = _headline(analysis.get("headline"), counts)
+    headline = _headline(analysis.get("headline"), counts, (w.get("department") or {}).get("label"))
     blind_spots = _ranked(items, "blind_spot", reverse=True)
     hidden_strengths = _ranked(items, "hidden_strength", reverse=False)
     segments = _segments(analysis, dims, k, _segment_labels(wave, language))

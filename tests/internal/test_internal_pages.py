@@ -112,6 +112,11 @@ def test_the_web_mirror_shows_each_department_and_defaults_to_the_first(answered
     assert f'<strong aria-current="page">{label}</strong>' in text
     assert "?department=it" in text
     assert page.context["counts"]["customer"]["n"] == 3 and page.context["counts"]["staff"]["n"] == 3
+    headline = page.context["headline"]
+    assert headline["available"], headline
+    wording = "helps employees do their jobs well" if lang == "en" else "自部門は社員の仕事に役立っている"
+    assert wording in headline["sentence"] and headline["sentence"] in text
+    assert "superior experience" not in text
     it = client.get(f"/reports/waves/{answered.wave.pk}/", {"department": "it", "lang": lang})
     assert it.context["counts"]["staff"]["n"] in (None, 0)  # no IT staff answered: nothing shown
     assert it.context["counts"]["customer"]["n"] == 3
