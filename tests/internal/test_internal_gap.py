@@ -129,3 +129,25 @@ def test_a_three_person_department_at_k3(org, executive_client):
         small.answer(C, {"it": v - 2})
     body = _gap(executive_client, small.wave, department="it").json()
     assert body["response_counts"] == {"staff": 3, "customer": 3}
+
+
+def test_the_gap_command_takes_the_department_and_refuses_an_internal_wave_without_one(internal, tmp_path):
+    import json
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    for v in (4, 4, 5):
+        internal.answer(S, {"hr": v}, own="hr")
+        internal.answer(C, {"hr": v - 2})
+    with pytest.raises(CommandError, match="department"):
+        call_command("gap", "--wave", internal.wave.slug, stdout=StringIO())
+    out = StringIO()
+    call_command("gap", "--wave", internal.wave.slug, "--department", "hr", "--format", "json", stdout=out)
+    body = json.loads(out.getvalue())
+    assert body["wave"]["department"]["key"] == "hr" and body["response_counts"] == {"staff": 3, "customer": 3}
+    pdf = tmp_path / "hr.pdf"
+    call_command("render_report", "--wave", internal.wave.slug, "--department", "hr", "--lang", "en",
+                 "--out", str(pdf), "--no-progress", stdout=StringIO(), stderr=StringIO())
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert m.AuditEvent.objects.filter(wave=internal.wave, details__department="hr").count() == 2

@@ -45,6 +45,7 @@ class Command(BaseCommand):
                             help="Add seeded bootstrap intervals to every item (docs/methods.md §2.6).")
         parser.add_argument("--bootstrap-reps", type=int,
                             help=f"Resamples of the bootstrap (default {BOOTSTRAP_REPS_DEFAULT}).")
+        parser.add_argument("--department", help="Internal waves (required there): the serving department, by key.")
         parser.add_argument("--lang", choices=["en", "ja"], default="en")
         parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
         parser.add_argument("--out", help="Write to this file instead of standard output.")
@@ -58,6 +59,7 @@ class Command(BaseCommand):
                 customer_filter=_filters(opts["customer"], "customer"), compare_wave=compare,
                 weighted=opts["weighted"], language=opts["lang"], segments=opts["format"] == "json",
                 bootstrap=opts.get("bootstrap"), bootstrap_reps=opts.get("bootstrap_reps"),
+                department=opts.get("department"),
             )
         except errors.KagamiError as exc:
             details = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.field_errors.items())
@@ -66,7 +68,8 @@ class Command(BaseCommand):
         survey_services.audit_record(
             organization_id=wave.organization_id, user=None, action=AuditEvent.Action.GAP_VIEW, wave=wave,
             details={"via": "command", "staff": result["filters"]["staff"], "customer": result["filters"]["customer"],
-                     "compare_wave": compare.pk if compare else None, "format": opts["format"]})
+                     "compare_wave": compare.pk if compare else None, "format": opts["format"],
+                     **({"department": opts["department"]} if opts.get("department") else {})})
         if opts["format"] == "json":
             text = json.dumps(result, ensure_ascii=False, indent=2)
         elif opts["format"] == "csv":
