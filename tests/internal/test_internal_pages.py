@@ -174,3 +174,29 @@ def test_the_report_api_takes_the_department(answered, executive, monkeypatch):
     response = api.post(url, {"language": "en", "department": "it"}, format="json")
     assert response.status_code == 202, response.content
     assert ReportJob.objects.get(pk=response.json()["id"]).options["department"] == "it"
+
+
+def test_the_json_twin_lists_the_departments_and_takes_ratings(internal):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    token = _token(internal, C, division="Ops")
+    form = client.get(f"/api/v1/public/forms/{token}/", {"lang": "ja"}).json()
+    assert form["departments"] == [{"key": "hr", "label": "人事部"}, {"key": "it", "label": "情報システム部"}]
+    assert form["anonymity_statement"]  # employees are promised what staff are
+    bad = client.post(f"/api/v1/public/forms/{token}/", {"answers": {}}, format="json")
+    assert bad.status_code == 400 and "ratings" in bad.json()
+    answers = {i.key: 4 for i in internal.items}
+    wrong = client.post(f"/api/v1/public/forms/{token}/", {"ratings": {"it": {**answers, "speed_fast": 8}}},
+                        format="json")
+    assert wrong.status_code == 400 and "it.answers.speed_fast" in wrong.json()
+    ok = client.post(f"/api/v1/public/forms/{token}/", {"ratings": {"hr": answers, "it": answers}}, format="json")
+    assert ok.status_code == 201, ok.content
+    assert sorted(m.SurveyResponse.objects.filter(wave=internal.wave).values_list("served_department", flat=True)) \
+        == ["hr", "it"]
+    assert client.post(f"/api/v1/public/forms/{token}/", {"ratings": {"hr": answers}},
+                       format="json").status_code == 409
+    staff = _token(internal, S, served_department="it")
+    staff_form = client.get(f"/api/v1/public/forms/{staff}/", {"lang": "en"}).json()
+    assert staff_form["departments"] == [{"key": "it", "label": "IT"}]  # their own only, from the roster
+    assert client.get(f"/api/v1/public/waves/{internal.wave.slug}/customer/").status_code == 404
