@@ -17,7 +17,7 @@ run:
 	export DEBUG=$${DEBUG:-true} && \
 	export KAGAMI_PUBLIC_URL=$${KAGAMI_PUBLIC_URL:-http://127.0.0.1:$(PORT)} && \
 	$$venv/bin/python manage.py migrate --noinput -v 0 && \
-	$$venv/bin/python manage.py load_demo --journey-pilot && \
+	$$venv/bin/python manage.py load_demo --journey-pilot --internal-services && \
 	echo "" && echo "Kagami is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C to stop)" && \
 	exec $$venv/bin/python manage.py runserver 127.0.0.1:$(PORT) --noreload
 

@@ -231,6 +231,7 @@ SPECTACULAR_SETTINGS = {
         "SideEnum": "surveys.models.Side",
         "RoleEnum": "surveys.models.Role",
         "WaveStatusEnum": "surveys.models.WaveStatus",
+        "WaveKindEnum": "surveys.models.WaveKind",
         "ItemKindEnum": "surveys.models.ItemKind",
         "ImportJobStatusEnum": "surveys.models.ImportJob.Status",
         "ImportJobKindEnum": "surveys.models.ImportJob.Kind",

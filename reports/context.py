@@ -73,7 +73,10 @@ def _mean_ci(mean: Any, sd: Any, n: Any) -> tuple[float | None, float | None]:
 # --------------------------------------------------------------------------- sections
 
 
-def _headline(item: Mapping[str, Any] | None, counts: Mapping[str, Any]) -> dict[str, Any] | None:
+def _headline(item: Mapping[str, Any] | None, counts: Mapping[str, Any],
+              department: str | None = None) -> dict[str, Any] | None:
+    """The headline pair's figures and sentence; ``department`` (an internal wave's, by name) words it for a
+    serving department's staff and the employees who used it."""
     if not item:
         return None
     tb = item.get("topbox") or {}
@@ -105,9 +108,15 @@ def _headline(item: Mapping[str, Any] | None, counts: Mapping[str, Any]) -> dict
         n_staff=item.get("n_staff"),
         n_customer=item.get("n_customer"),
     )
-    head["sentence"] = _(
-        "%(staff)s of staff say we deliver a superior experience; %(customer)s of customers agree."
-    ) % {"staff": head["staff_pct"], "customer": head["customer_pct"]}
+    if department:
+        head["sentence"] = _(
+            "%(staff)s of the staff of %(department)s say it helps employees do their jobs well; "
+            "%(customer)s of the employees who used it agree."
+        ) % {"staff": head["staff_pct"], "customer": head["customer_pct"], "department": department}
+    else:
+        head["sentence"] = _(
+            "%(staff)s of staff say we deliver a superior experience; %(customer)s of customers agree."
+        ) % {"staff": head["staff_pct"], "customer": head["customer_pct"]}
     head["ci_sentence"] = _(
         "95%% confidence intervals: staff %(staff_ci)s, customers %(customer_ci)s. "
         "Gap %(diff)s percentage points (95%% CI %(diff_ci)s)."
@@ -643,7 +652,7 @@ def _build(analysis: Mapping[str, Any], *, language: str, wave: Any, generated_a
             "smallest": min(n_reportable_dims, key=lambda d: d["gap"]),
         }
 
-    headline = _headline(analysis.get("headline"), counts)
+    headline = _headline(analysis.get("headline"), counts, (w.get("department") or {}).get("label"))
     blind_spots = _ranked(items, "blind_spot", reverse=True)
     hidden_strengths = _ranked(items, "hidden_strength", reverse=False)
     segments = _segments(analysis, dims, k, _segment_labels(wave, language))
@@ -670,7 +679,8 @@ def _build(analysis: Mapping[str, Any], *, language: str, wave: Any, generated_a
         "organization": {"id": org.get("id"), "name": org.get("name", ""),
                          "company_name": org.get("company_name") or org.get("name", "")},
         "wave": {"id": w.get("id"), "name": w.get("name", ""), "slug": w.get("slug", ""),
-                 "status": w.get("status"), "opens_on": opens, "closes_on": closes, "field_dates": field_dates},
+                 "status": w.get("status"), "opens_on": opens, "closes_on": closes, "field_dates": field_dates,
+                 "kind": w.get("kind", "external"), "department": w.get("department")},
         "instrument": {"key": instrument.get("key"), "version": instrument.get("version"),
                        "name": instrument.get("name", "")},
         "language_name": {"ja": "日本語", "en": "English"}.get(language, language),

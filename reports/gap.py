@@ -25,7 +25,7 @@ from typing import Any
 from django.core.cache import cache
 
 from reports.filters import check_compare_wave
-from surveys import releases
+from surveys import internal, releases
 from surveys import services as survey_services
 from surveys.models import AuditEvent, Language, Wave
 
@@ -34,7 +34,8 @@ CACHE_SECONDS = 24 * 3600
 # never handed to a later release's serializer (which would find its new sections missing): raise it whenever
 # gap_analysis gains, loses or renames a field. 2: health, touchpoints, alpha intervals, DiD fields (2026-12-07).
 # 3: a class needs the adjusted Mann–Whitney p as well, the top-box DiD interval is MOVER (2026-12-07).
-ANALYSIS_FORMAT = 3
+# 4: wave.kind and wave.department (internal waves).
+ANALYSIS_FORMAT = 4
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,15 @@ class GapView:
     bootstrap_reps: int | None = None
     # Opt-in measurement invariance of each dimension between the sides (docs/methods.md §3.5).
     invariance: bool = False
+    # Internal waves: the serving department shown (surveys/internal.py); required there, None elsewhere.
+    department: str | None = None
 
     def audit_details(self) -> dict[str, Any]:
-        return {"staff": dict(self.staff), "customer": dict(self.customer), "segments": self.segments,
-                "compare_wave": self.compare_wave.pk if self.compare_wave else None, "weighted": self.weighted}
+        details = {"staff": dict(self.staff), "customer": dict(self.customer), "segments": self.segments,
+                   "compare_wave": self.compare_wave.pk if self.compare_wave else None, "weighted": self.weighted}
+        if self.department is not None:
+            details["department"] = self.department
+        return details
 
 
 def cache_keys(wave: Wave, view: GapView, render_name: str) -> tuple[str, str]:
@@ -73,6 +79,8 @@ def cache_keys(wave: Wave, view: GapView, render_name: str) -> tuple[str, str]:
         parts.append({"bootstrap": view.bootstrap, "bootstrap_reps": view.bootstrap_reps})
     if view.invariance:  # the same: only when asked for
         parts.append({"invariance": True})
+    if view.department is not None:  # internal waves only: external keys stay what they were
+        parts.append({"department": view.department})
 
     def key(name: str) -> str:
         return "gap:" + hashlib.sha256(json.dumps([*parts, name], sort_keys=True).encode()).hexdigest()
@@ -87,6 +95,7 @@ def gap_result(wave: Wave, view: GapView, *, render: Callable[[dict], Any] | Non
     from reports import services  # numpy/pandas/scipy on the first computed view, not at import
 
     check_compare_wave(wave, view.compare_wave)
+    internal.check_department(wave, view.department)
     # Publish what is due before the key is taken: a cached answer is then the current release's.
     releases.publish_due(wave)
     if view.compare_wave is not None:
@@ -103,6 +112,7 @@ def gap_result(wave: Wave, view: GapView, *, render: Callable[[dict], Any] | Non
             weighted=view.weighted, segments=view.segments, language=view.language,
             dimension_correction=view.dimension_correction, bootstrap=view.bootstrap,
             bootstrap_reps=view.bootstrap_reps, invariance=view.invariance)
+            bootstrap_reps=view.bootstrap_reps, department=view.department)
         cache.set(key, result, CACHE_SECONDS)
     if render is None:
         return result
@@ -125,13 +135,14 @@ def gap_read(wave: Wave, view: GapView, *, user: Any, via: str, render: Callable
 
 
 def segment_difference_read(wave: Wave, *, user: Any, via: str, side: str, field: str, first: str, second: str,
-                            language: str = Language.EN) -> dict[str, Any]:
+                            language: str = Language.EN, department: str | None = None) -> dict[str, Any]:
     """Does one segment's gap differ from another's (docs/methods.md §6), audited as a read (P7)."""
     from reports import services
 
     result = services.segment_difference(wave=wave, side=side, field=field, first=first, second=second,
-                                         language=language)
+                                         language=language, department=department)
     survey_services.audit_record(  # both sides compare with staff: a read of staff-derived data
         organization_id=wave.organization_id, user=user, action=AuditEvent.Action.SEGMENT_DIFFERENCE, wave=wave,
-        details={"via": via, "side": side, "field": field, "first": first, "second": second})
+        details={"via": via, "side": side, "field": field, "first": first, "second": second,
+                 **({"department": department} if department else {})})
     return result

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from reports.filters import check_compare_wave, view_filters
 from reports.models import ReportJob, ReportStatus
-from surveys import errors, releases
+from surveys import errors, internal, releases
 from surveys import services as survey_services
 from surveys.models import Answer, AuditEvent, CustomerAccount, Invitation, InvitationUse, SurveyResponse, Wave
 
@@ -50,9 +50,11 @@ class ReportNotReady(errors.Conflict):
 
 def report_options(*, wave: Wave, language: str, compare_wave: Wave | None = None, segments: bool = True,
                    weighted: bool = False, staff_filter: Mapping[str, str] | None = None,
-                   customer_filter: Mapping[str, str] | None = None) -> dict[str, Any]:
+                   customer_filter: Mapping[str, str] | None = None,
+                   department: str | None = None) -> dict[str, Any]:
     """The normalised options of a request (what makes two requests identical)."""
     check_compare_wave(wave, compare_wave)
+    department = internal.check_department(wave, department)
     if language not in ("ja", "en"):
         raise errors.ValidationFailed(field_errors={"language": ["Use 'ja' or 'en'."]})
     options = {"language": language, "compare_wave": compare_wave.pk if compare_wave else None,
@@ -60,6 +62,8 @@ def report_options(*, wave: Wave, language: str, compare_wave: Wave | None = Non
     if staff_filter or customer_filter:  # a filtered view (the web mirror's, or the API's staff=/customer=)
         staff, customer = view_filters(wave=wave, staff_filter=staff_filter, customer_filter=customer_filter)
         options.update(staff=dict(sorted(staff.items())), customer=dict(sorted(customer.items())))
+    if department is not None:  # internal waves only: an external request's options stay what they were
+        options["department"] = department
     return options
 
 
@@ -105,7 +109,7 @@ def report_job_request(*, wave: Wave, user: Any = None, language: str, compare_w
                        segments: bool = True, weighted: bool = False, dispatch: bool = True,
                        staff_filter: Mapping[str, str] | None = None,
                        customer_filter: Mapping[str, str] | None = None,
-                       via: str = "direct") -> tuple[ReportJob, bool]:
+                       via: str = "direct", department: str | None = None) -> tuple[ReportJob, bool]:
     """Ask for a report; returns ``(job, created)``.
 
     An identical request on unchanged data returns the existing job (finished
@@ -115,14 +119,15 @@ def report_job_request(*, wave: Wave, user: Any = None, language: str, compare_w
     """
     job, created = _job_for(wave=wave, user=user, language=language, compare_wave=compare_wave,
                             segments=segments, weighted=weighted, dispatch=dispatch,
-                            staff_filter=staff_filter, customer_filter=customer_filter)
+                            staff_filter=staff_filter, customer_filter=customer_filter, department=department)
     if getattr(user, "is_authenticated", False):
         survey_services.audit_record(
             organization_id=wave.organization_id, user=user, action=AuditEvent.Action.REPORT_REQUEST,
             wave=wave, details={"via": via, "report": str(job.pk), "language": job.language,
                                 "segments": bool(job.options.get("segments")),
                                 "weighted": bool(job.options.get("weighted")),
-                                "compare_wave": job.options.get("compare_wave"), "reused": not created})
+                                "compare_wave": job.options.get("compare_wave"), "reused": not created,
+                                **({"department": department} if department else {})})
     return job, created
 
 
@@ -141,10 +146,12 @@ def report_job_file(*, job: ReportJob, user: Any, via: str) -> Any:
 
 def _job_for(*, wave: Wave, user: Any, language: str, compare_wave: Wave | None, segments: bool, weighted: bool,
              dispatch: bool, staff_filter: Mapping[str, str] | None,
-             customer_filter: Mapping[str, str] | None) -> tuple[ReportJob, bool]:
+             customer_filter: Mapping[str, str] | None,
+             department: str | None = None) -> tuple[ReportJob, bool]:
     report_jobs_sweep_stale()
     options = report_options(wave=wave, language=language, compare_wave=compare_wave, segments=segments,
-                             weighted=weighted, staff_filter=staff_filter, customer_filter=customer_filter)
+                             weighted=weighted, staff_filter=staff_filter, customer_filter=customer_filter,
+                             department=department)
     o_hash = options_hash(wave, options)
     # Publish what is due first, outside the lock below: publishing takes the wave's data-version row, as
     # every post does, and waiting for it while holding the wave would deadlock with them.
@@ -191,7 +198,8 @@ def build_report(*, wave: Wave, language: str, options: Mapping[str, Any],
     analysis = gap_analysis(wave=wave, compare_wave=compare, weighted=bool(options.get("weighted")),
                             segments=bool(options.get("segments", True)), language=language,
                             staff_filter=options.get("staff") or None, customer_filter=options.get("customer") or None,
-                            invariance=True)  # the dimension table flags gaps that are not comparable (§3.5)
+                            invariance=True,  # the dimension table flags gaps that are not comparable (§3.5)
+                            department=options.get("department"))
     progress(40, "context")
     ctx = build_report_context(analysis, language=language, wave=wave)
     progress(55, "charts")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import QuerySet
 
 from reports.models import ReportJob
+from surveys import internal
 from surveys import selectors as survey_selectors
 from surveys.models import Invitation, InvitationUse, Role, Side, SurveyResponse, Wave
 
@@ -59,7 +60,7 @@ def response_rates(wave: Wave, responses: pd.DataFrame | None = None) -> dict[st
             total = int(responses.loc[responses["side"] == side, "n"].sum()) if len(responses) else 0
         else:
             total = SurveyResponse.objects.filter(wave=wave, side=side, release__isnull=False).count()
-        if side == Side.STAFF:
+        if internal.protected_side(wave, side):
             answered = None
             rate = min(1.0, total / invited) if invited else None
         else:

@@ -34,7 +34,7 @@ from reports.stats.health import LOW_HEALTH_BELOW, health_association
 from reports.stats.invariance import GroupMoments, measurement_invariance
 from reports.stats.segments import gap_difference_shared_comparator
 from reports.stats.weighting import weighted_item_comparison
-from surveys import disclosure, errors
+from surveys import disclosure, errors, internal
 from surveys import services as survey_services
 from surveys.instruments.modules import module_label
 from surveys.models import Dimension, ItemKind, ItemPair, Language, Side, Wave
@@ -656,7 +656,8 @@ def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
                  customer_filter: Mapping[str, str] | None = None, compare_wave: Wave | None = None,
                  weighted: bool = False, segments: bool = True, language: str = Language.EN,
                  dimension_correction: str = "holm", bootstrap: str | None = None,
-                 bootstrap_reps: int | None = None, invariance: bool = False) -> dict[str, Any]:
+                 bootstrap_reps: int | None = None, invariance: bool = False,
+                 department: str | None = None) -> dict[str, Any]:
     """The whole gap analysis of one comparison view of a wave (see module docstring and docs/methods.md §11):
     the wave's source (:func:`reports.sources.wave_source`: what is due published, then read) through
     :func:`gap_analysis_of`.
@@ -670,9 +671,14 @@ def gap_analysis(*, wave: Wave, staff_filter: Mapping[str, str] | None = None,
     _check_correction(dimension_correction)
     bootstrap_options(bootstrap, bootstrap_reps)
     check_compare_wave(wave, compare_wave)
-    source = wave_source(wave)
+    department = internal.check_department(wave, department)
+    if compare_wave is not None and internal.is_internal(compare_wave) != internal.is_internal(wave):
+        raise errors.ValidationFailed(field_errors={"compare_wave": ["Must be of the same kind (internal or not)."]})
+    if compare_wave is not None and department is not None:
+        internal.check_department(compare_wave, department, field="compare_wave")
+    source = wave_source(wave, department)
     return gap_analysis_of(source, staff_filter=staff_filter, customer_filter=customer_filter,
-                           compare=wave_source(compare_wave) if compare_wave is not None else None,
+                           compare=wave_source(compare_wave, department) if compare_wave is not None else None,
                            weighted=weighted, segments=segments, language=language,
                            dimension_correction=dimension_correction, bootstrap=bootstrap,
                            bootstrap_reps=bootstrap_reps, invariance=invariance)
@@ -780,7 +786,7 @@ def _hide_side(entry: dict, side: str) -> None:
 
 
 def segment_difference(*, wave: Wave, side: str, field: str, first: str, second: str,
-                       language: str = Language.EN) -> dict[str, Any]:
+                       language: str = Language.EN, department: str | None = None) -> dict[str, Any]:
     """Is the gap of one segment different from another's? (docs/methods.md §6, shared comparator)
 
     For two staff segments against the same customers the customer mean
@@ -795,6 +801,7 @@ def segment_difference(*, wave: Wave, side: str, field: str, first: str, second:
     """
     if side not in (Side.STAFF, Side.CUSTOMER):
         raise errors.ValidationFailed(field_errors={"side": ["Use 'staff' or 'customer'."]})
+    department = internal.check_department(wave, department)
     spec = next((f for f in wave.segment_fields(side) if f["key"] == field), None)
     if spec is None:
         raise errors.ValidationFailed(field_errors={"field": [f"'{field}' is not a {side} segment field."]})
@@ -805,7 +812,7 @@ def segment_difference(*, wave: Wave, side: str, field: str, first: str, second:
     if problems:
         raise errors.ValidationFailed(field_errors=problems)
     _memo_reset()
-    data = _Disclosed(wave_source(wave))
+    data = _Disclosed(wave_source(wave, department))
     k = data.source.k(side)
     suppressed_status = "suppressed_anonymity" if side == Side.STAFF else "suppressed_min_n"
 

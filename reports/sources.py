@@ -16,8 +16,8 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from reports import selectors
-from reports.counts import WaveCounts, wave_counts
-from surveys import releases
+from reports.counts import WaveCounts, department_counts, wave_counts
+from surveys import internal, releases
 from surveys import selectors as survey_selectors
 from surveys.models import Dimension, ItemKind, ItemPair, Language, Side, Touchpoint, Wave
 
@@ -71,9 +71,12 @@ def _language(language: str) -> str:
     return Language.JA if language == Language.JA else Language.EN
 
 
-def _wave_meta(wave: Wave, language: str) -> dict:
+def _wave_meta(wave: Wave, language: str, department: str | None = None) -> dict:
     inst = wave.instrument
     return {
+        "kind": wave.kind,
+        "department": ({"key": department, "label": internal.department_label(wave, department, language)}
+                       if department else None),
         "id": wave.pk, "name": wave.name, "slug": wave.slug, "status": wave.status,
         "opens_on": wave.opens_on.isoformat() if wave.opens_on else None,
         "closes_on": wave.closes_on.isoformat() if wave.closes_on else None,
@@ -84,11 +87,18 @@ def _wave_meta(wave: Wave, language: str) -> dict:
     }
 
 
-def wave_source(wave: Wave) -> GapSource:
-    """The wave's source: what is due published first, then its published responses' count tables."""
-    release = releases.publish_due(wave)
+def wave_source(wave: Wave, department: str | None = None) -> GapSource:
+    """The wave's source: what is due published first, then its published responses' count tables.
+
+    An internal wave is only ever analysed per serving department (surveys/internal.py): ``department`` is
+    required there (ValidationFailed otherwise) and refused for an external wave. Its source counts only the
+    rows about that department, at most one per person, and has no response rates (invitations are not
+    per department).
+    """
+    department = internal.check_department(wave, department)
+    release = releases.publish_due(wave, department)
     # Read once per data version and kept (reports.counts.wave_counts): only the statistics run per request.
-    counts = wave_counts(wave)
+    counts = wave_counts(wave) if department is None else department_counts(wave, department)
     items = list(wave.instrument.items.filter(retired_at__isnull=True)  # retired: never asked in this wave
                  .select_related("dimension").order_by("dimension__order", "order", "id"))
     dimensions = list(wave.instrument.dimensions.order_by("order", "id"))
@@ -105,10 +115,10 @@ def wave_source(wave: Wave) -> GapSource:
         dimension_items={d.pk: [i for i in likert if i.dimension_id == d.pk] for d in dimensions},
         thresholds={side: releases.threshold(wave, side) for side in SIDES},
         fields={side: wave.segment_fields(side) for side in SIDES},
-        meta={language: _wave_meta(wave, language) for language in languages},
+        meta={language: _wave_meta(wave, language, department) for language in languages},
         company={language: wave.organization.company_name(language) for language in languages},
         release={side: info.as_dict() for side, info in release.items()},
-        response_rates=partial(_response_rates, wave),
+        response_rates=partial(_response_rates, wave) if department is None else None,
         touchpoints=survey_selectors.touchpoint_catalogue(organization_id=wave.organization_id,
                                                           keys=list(by_touchpoint)),
         touchpoint_items=by_touchpoint,

@@ -124,7 +124,8 @@ def report_request(request: HttpRequest, wave_id: int, language: str) -> HttpRes
         job, _created = report_job_request(
             wave=wave, user=request.user, language=language, compare_wave=compare, weighted=weighted,
             staff_filter=parse_filter_strings(filters["staff"], "staff"),
-            customer_filter=parse_filter_strings(filters["customer"], "customer"), via="page")
+            customer_filter=parse_filter_strings(filters["customer"], "customer"), via="page",
+            department=request.POST.get("department") or None)
     except errors.ValidationFailed as exc:
         return _render(request, "reports/problem.html", {"problems": [
             (field, " ".join(messages)) for field, messages in exc.field_errors.items()]}, status=400)

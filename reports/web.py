@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from reports import gap
 from reports.filters import compare_wave_of
-from surveys import errors
+from surveys import errors, internal
 from surveys.models import Wave
 
 LANGUAGES = ("ja", "en")
@@ -53,13 +53,17 @@ class ViewOptions:
     compare_wave: Wave | None = None
     weighted: bool = False
     dimension: str = ""
+    department: str = ""  # internal waves: the serving department shown (surveys/internal.py)
 
     def query(self, **changes: Any) -> str:
         """The query string of this view (API spelling: ``staff=field:value``), with ``changes`` applied."""
         values = {"staff": self.staff, "customer": self.customer,
                   "compare_wave": self.compare_wave.pk if self.compare_wave else None,
-                  "weighted": self.weighted, "dimension": self.dimension, **changes}
+                  "weighted": self.weighted, "dimension": self.dimension, "department": self.department,
+                  **changes}
         pairs: list[tuple[str, str]] = []
+        if values["department"]:
+            pairs.append(("department", values["department"]))
         for side in ("staff", "customer"):
             pairs += [(side, f"{k}:{v}") for k, v in sorted(values[side].items())]
         if values["compare_wave"]:
@@ -105,6 +109,13 @@ def parse_options(wave: Wave, query: QueryDict) -> ViewOptions:
         problems["weighted"] = [_("Use 1 or 0.")]
     options.weighted = weighted in ("1", "true", "on")
     options.dimension = (query.get("dimension") or "").strip()[:100]
+    if internal.is_internal(wave):
+        # Each serving department has its own mirror; the first one until another is picked.
+        keys = internal.department_keys(wave)
+        options.department = (query.get("department") or "").strip()[:40] or (keys[0] if keys else "")
+        if options.department not in keys:
+            problems["department"] = [_("Choose one of the wave's serving departments.")]
+            options.department = keys[0] if keys else ""
     if problems:
         raise errors.ValidationFailed(field_errors=problems)
     return options
@@ -116,7 +127,8 @@ def parse_options(wave: Wave, query: QueryDict) -> ViewOptions:
 def gap_view(options: ViewOptions, *, language: str, segments: bool = True, invariance: bool = False) -> gap.GapView:
     """The gap service's view of the page's options (the mirror itself asks for the invariance verdict)."""
     return gap.GapView(staff=options.staff, customer=options.customer, compare_wave=options.compare_wave,
-                       weighted=options.weighted, segments=segments, language=language, invariance=invariance)
+                       weighted=options.weighted, segments=segments, language=language, invariance=invariance,
+                       department=options.department or None)
 
 
 # --------------------------------------------------------------------------- trend
@@ -203,7 +215,8 @@ def build_trend(wave: Wave, options: ViewOptions, *, language: str, request: Any
     dim_values: dict[str, list[dict]] = {}
     item_values: dict[str, list[dict]] = {}
     for index, w in enumerate(waves):
-        view = ViewOptions(staff=options.staff, customer=options.customer, weighted=options.weighted)
+        view = ViewOptions(staff=options.staff, customer=options.customer, weighted=options.weighted,
+                           department=options.department if internal.is_internal(w) else "")
         column = {"wave": w, "label": w.name, "current": w.pk == wave.pk, "problem": ""}
         columns.append(column)
         try:
@@ -267,7 +280,12 @@ def form_context(wave: Wave, options: ViewOptions, *, language: str, raw: QueryD
                     "choices": [str(c) for c in f.get("choices") or []], "value": value,
                 })
             sides.append({"side": side, "title": title, "fields": fields})
+        departments = [{"key": key, "label": internal.department_label(wave, key, language),
+                        "current": key == options.department,
+                        "link": "?" + options.query(department=key, dimension="")}
+                       for key in internal.department_keys(wave)]
     return {
+        "departments": departments,
         "filter_sides": sides,
         "compare_choices": [w for w in trend_waves(wave) if w.pk != wave.pk],
         "options": options,

@@ -24,7 +24,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from surveys import errors, services
+from surveys import errors, internal, services
 from surveys.models import (
     AnonymousLink,
     Answer,
@@ -418,7 +418,7 @@ class InvitationAdmin(admin.ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: Invitation | None = None) -> list[str]:
         fields = list(super().get_fields(request, obj))
-        if obj is not None and obj.side == Side.STAFF:
+        if obj is not None and internal.protected_side(obj.wave, obj.side):
             fields = [f for f in fields if f not in STAFF_HIDDEN_INVITATION_FIELDS]
         return fields
 
@@ -426,7 +426,7 @@ class InvitationAdmin(admin.ModelAdmin):
         fields = ["used", "created_at", "sent_at", "last_reminded_at", "reminder_count"]
         if obj is not None:
             fields += ["wave", "side", "customer_account"]
-            if obj.side == Side.STAFF:
+            if internal.protected_side(obj.wave, obj.side):
                 # A staff link goes only to the address it was created for: with another address, resending
                 # or reminding would mail a fresh link there for an unused invitation only (P1). To correct
                 # an address, delete the invitation and create a new one.
@@ -442,20 +442,20 @@ class InvitationAdmin(admin.ModelAdmin):
 
     @admin.display(boolean=True, description="Used")
     def used(self, obj: Invitation) -> bool | None:
-        if obj.pk is None or obj.side == Side.STAFF:
+        if obj.pk is None or internal.protected_side(obj.wave, obj.side):
             return None  # P1: never shown for staff
         return obj.is_used
 
     @admin.display(description="Reminders")
     def reminders(self, obj: Invitation) -> int | None:
-        return None if obj.side == Side.STAFF else obj.reminder_count  # P1: never shown for staff
+        return None if internal.protected_side(obj.wave, obj.side) else obj.reminder_count  # P1: never shown for staff
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[list, dict, set, list]:
         # A used invitation cascades to its InvitationUse, which the confirmation page would list (and which
         # the admin may not delete, so the deletion would be refused): for staff, only the invitation itself.
         objs = list(objs)
-        customers = [obj for obj in objs if obj.side != Side.STAFF]
-        staff = [obj for obj in objs if obj.side == Side.STAFF]
+        customers = [obj for obj in objs if not internal.protected_side(obj.wave, obj.side)]
+        staff = [obj for obj in objs if internal.protected_side(obj.wave, obj.side)]
         to_delete, counts, perms_needed, protected = super().get_deleted_objects(customers, request)
         if staff:
             staff_delete, _, staff_perms, staff_protected = super().get_deleted_objects(staff, request)
@@ -480,7 +480,7 @@ class InvitationAdmin(admin.ModelAdmin):
         obj.pk = issued.invitation.pk
         obj._state.adding = False
         obj.refresh_from_db()
-        if obj.side == Side.STAFF:
+        if internal.protected_side(obj.wave, obj.side):
             # Never shown (P1): kept, a staff link would say later whether its invitee answered.
             self.message_user(request, "The staff invitation's link is never shown: it is only emailed to its "
                                        "address, by send_invitations or the API's resend.", messages.INFO)
@@ -549,7 +549,7 @@ class SurveyResponseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: SurveyResponse | None = None) -> list[str]:
         fields = _all_fields(SurveyResponse)
-        if obj is None or obj.side == Side.STAFF:
+        if obj is None or internal.protected_side(obj.wave, obj.side):
             # Staff responses are unlinkable: no invitation, account or time, ever shown.
             fields = [f for f in fields if f not in STAFF_HIDDEN_RESPONSE_FIELDS]
         return fields

@@ -40,6 +40,7 @@ from django.db import connection, transaction
 
 from surveys import releases, services
 from surveys.bulk import BulkResponse, invitation_uses_bulk_load, invitations_bulk_load, responses_bulk_load
+from surveys.demo_internal import INTERNAL_SLUG, internal_load
 from surveys.demo_journey import PILOT_SLUG, pilot_load
 from surveys.instruments.loader import builtin_instrument
 from surveys.models import (
@@ -59,6 +60,7 @@ from surveys.models import (
     Side,
     SurveyResponse,
     Wave,
+    WaveStatus,
     hash_token,
 )
 
@@ -248,7 +250,8 @@ BULK_FROM = 20_000  # responses in all; from here on PostgreSQL loads through CO
 
 
 def demo_load(*, seed: int = 42, customers: int = 400, staff: int | None = None, reset: bool = False,
-              progress: bool = False, bulk: bool | None = None, journey_pilot: bool = False) -> DemoSummary:
+              progress: bool = False, bulk: bool | None = None, journey_pilot: bool = False,
+              internal_services: bool = False) -> DemoSummary:
     """Create the demo organization unless it exists, then return what to print.
 
     ``customers`` is the number of customer responses per wave; ``staff``
@@ -257,6 +260,8 @@ def demo_load(*, seed: int = 42, customers: int = 400, staff: int | None = None,
     responses, answers and invitations with PostgreSQL COPY; the data are the
     same. ``journey_pilot`` adds the third wave of surveys/demo_journey.py (v2 with touchpoints and the
     experience modules; `make run` asks for it) unless it is there; the two seeded waves never change with it.
+    ``internal_services`` likewise adds the internal-services wave of surveys/demo_internal.py (HR, IT, Finance
+    and General affairs rated by the employees; `make run` asks for it too).
     Raises ValueError for counts that cannot make a demo.
     """
     if customers < 10:
@@ -280,6 +285,9 @@ def demo_load(*, seed: int = 42, customers: int = 400, staff: int | None = None,
             pilot = pilot_load(org, staff_segment_fields=STAFF_SEGMENT_FIELDS,
                                customer_segment_fields=CUSTOMER_SEGMENT_FIELDS)
             releases.publish_due(pilot)
+    if internal_services and not org.waves.filter(slug=INTERNAL_SLUG).exists():
+        with transaction.atomic():
+            releases.publish_due(internal_load(org))
     summary = DemoSummary(created=created, organization=org, counts=demo_counts(org))
     summary.lines = _print_lines(org)
     return summary
@@ -376,7 +384,31 @@ def _print_lines(org: Organization) -> list[str]:
     pilot = org.waves.filter(slug=PILOT_SLUG).first()
     if pilot is not None:
         lines.append(f"customer journey and experience modules (journey pilot): {base}/reports/waves/{pilot.pk}/")
+    internal_wave = org.waves.filter(slug=INTERNAL_SLUG).first()
+    if internal_wave is not None:
+        lines.append(f"internal services mirror (HR, IT, Finance, General affairs): "
+                     f"{base}/reports/waves/{internal_wave.pk}/?department=finance")
+        token = _internal_employee_token(internal_wave)
+        if token:
+            lines.append(f"employee invitation of the internal wave (unused): {base}/r/{token}/")
     return lines
+
+
+def _internal_employee_token(wave: Wave) -> str | None:
+    """An unused employee invitation of the internal demo wave (derived like the others, so printable again)."""
+    if wave.status != WaveStatus.OPEN:
+        return None
+    for n in range(Invitation.objects.filter(wave=wave, side=Side.CUSTOMER).count() + 1):
+        token = demo_token(wave_slug=wave.slug, side=Side.CUSTOMER, n=n)
+        invitation = Invitation.objects.filter(token_hash=hash_token(token)).select_related("use").first()
+        if invitation is None:
+            Invitation.objects.create(wave=wave, side=Side.CUSTOMER, token_hash=hash_token(token),
+                                      email=f"employee-printed-{n:03d}@mirror-trading.example",
+                                      language=wave.default_language, segments={"division": "Sales"})
+            return token
+        if not invitation.is_used:
+            return token
+    return None  # pragma: no cover
 
 
 # --------------------------------------------------------------------------- the generator

@@ -11,6 +11,10 @@ published responses the gap engine reads, so the exports hide exactly what
 the gap hides. Customer rows are not promised anonymity (they come through
 invitations tied to accounts) and keep their identifying columns; they are
 published responses only.
+
+Internal waves (surveys/internal.py) release no row-level data at all, on either side: their rows are
+about one serving department each, a person may have several, and both sides are employees. Their
+results are the per-department gap only; the plans below release nothing and the lists are empty.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Prefetch, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
-from surveys import disclosure, releases
+from surveys import disclosure, internal, releases
 from surveys.models import Answer, Side, SurveyResponse, Wave
 
 WITHHELD = "withheld"  # an answer whose block gave fewer than k answers to the item
@@ -69,6 +73,8 @@ def side_plan(wave: Wave, side: str) -> SidePlan:
     fields = [f["key"] for f in wave.segment_fields(side)]
     k = releases.threshold(wave, side)
     published = SurveyResponse.objects.filter(wave=wave, side=side, release__isnull=False)
+    if internal.is_internal(wave):
+        published = published.none()  # no row-level data of an internal wave (module docstring)
     qs, names = _segment_values(published, fields)
     atoms: dict[disclosure.Atom, disclosure.AtomCount] = {}
     for row in qs.values(*names, "channel").annotate(n=Count("id")).order_by():
@@ -96,6 +102,8 @@ def published_responses(wave: Wave, side: str | None = None) -> QuerySet[SurveyR
     Each carries its staff segment values as the database reads them, for :meth:`SidePlan.atom`.
     """
     qs = SurveyResponse.objects.filter(wave=wave, release__isnull=False)
+    if internal.is_internal(wave):
+        qs = qs.none()  # no row-level data of an internal wave (module docstring)
     if side:
         qs = qs.filter(side=side)
     qs, _ = _segment_values(qs, [f["key"] for f in wave.segment_fields(Side.STAFF)])
@@ -123,7 +131,7 @@ def comment_groups(wave: Wave, side: str) -> list[CommentGroup]:
     if not plan.released:
         return []
     texts: dict[disclosure.Atom, list[str]] = {}
-    if side != Side.STAFF:
+    if not internal.protected_side(wave, side):
         qs, _ = _segment_values(SurveyResponse.objects.filter(wave=wave, side=side, release__isnull=False),
                                 plan.fields)
     else:

@@ -305,6 +305,14 @@ class ItemPair(models.Model):
         return getattr(self, field)
 
 
+class WaveKind(models.TextChoices):
+    """External: staff against the company's customers. Internal: a serving department's staff against the
+    employees it serves (docs/anonymity.md, "Internal services"); both sides are then protected like staff."""
+
+    EXTERNAL = "external", _("External customers")
+    INTERNAL = "internal", _("Internal customers")
+
+
 class WaveStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     OPEN = "open", _("Open")
@@ -358,6 +366,9 @@ class Wave(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True, help_text="Used in the anonymous links /s/<slug>/…")
     status = models.CharField(max_length=8, choices=WaveStatus.choices, default=WaveStatus.DRAFT)
+    kind = models.CharField(max_length=8, choices=WaveKind.choices, default=WaveKind.EXTERNAL)
+    # Internal waves: the serving departments rated, [{"key", "label_en", "label_ja"}] (surveys/internal.py).
+    served_departments = models.JSONField(default=list, blank=True)
     opens_on = models.DateField(null=True, blank=True)
     closes_on = models.DateField(null=True, blank=True)
     languages = models.JSONField(default=default_languages)
@@ -597,6 +608,9 @@ class SurveyResponse(models.Model):
     )
     # The release (surveys.disclosure) that published this response; null while it waits for the next one.
     release = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # Internal waves only: the serving department this response is about (the staff's own department on the
+    # self side, the department rated on the customer side). Such a row is unlinkable on both sides.
+    served_department = models.CharField(max_length=40, blank=True, default="")
 
     class Meta:
         ordering = ["wave_id", "submitted_on"]
@@ -607,6 +621,11 @@ class SurveyResponse(models.Model):
                 condition=Q(side="customer")
                 | (Q(invitation__isnull=True) & Q(customer_account__isnull=True) & Q(submitted_at__isnull=True)),
                 name="response_staff_unlinkable",
+            ),
+            models.CheckConstraint(
+                condition=Q(served_department="")
+                | (Q(invitation__isnull=True) & Q(customer_account__isnull=True) & Q(submitted_at__isnull=True)),
+                name="response_internal_unlinkable",
             ),
             models.CheckConstraint(condition=Q(weight__isnull=True) | Q(weight__gt=0), name="response_weight_positive"),
         ]
@@ -643,6 +662,8 @@ class Release(models.Model):
     n_added = models.PositiveIntegerField(help_text="Responses this release published.")
     n_total = models.PositiveIntegerField(help_text="Responses published up to and including this release.")
     at_close = models.BooleanField(default=False)
+    # Internal waves release per serving department (surveys/releases.py); "" for a whole side.
+    served_department = models.CharField(max_length=40, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -23,7 +23,7 @@ from django.core import mail
 from django.db.models import F, Q
 from django.utils import timezone
 
-from surveys import errors, invitation_batches, invitation_links
+from surveys import errors, internal, invitation_batches, invitation_links
 from surveys.models import Invitation, Language, Side, Wave
 from surveys.selectors import invitation_url
 from surveys.services import IssuedInvitation
@@ -183,7 +183,7 @@ def invitations_to_send(*, wave: Wave, side: str | None = None, reminder: bool =
     """
     qs = (
         Invitation.objects.filter(wave=wave, sent_at__isnull=not reminder)
-        .filter(Q(side=Side.STAFF) | Q(use__isnull=True))
+        .filter(internal.protected_q() | Q(use__isnull=True))
         .exclude(email="")
         .select_related("wave", "wave__organization")
     )
@@ -263,8 +263,9 @@ def invitations_deliver(*, wave: Wave, side: str | None = None, reminder: bool =
         targets, skipped = invitation_links.split_by_cooldown(targets)
         if progress and skipped:
             progress(len(skipped))
-    customers = [invitation for invitation in targets if invitation.side != Side.STAFF]
-    staff = [invitation for invitation in targets if invitation.side == Side.STAFF]
+    customers = [invitation for invitation in targets
+                 if not internal.protected_side(invitation.wave, invitation.side)]
+    staff = [invitation for invitation in targets if internal.protected_side(invitation.wave, invitation.side)]
     report = SendReport()
     issued: list[IssuedInvitation] = []
     for invitation in customers:
@@ -301,7 +302,7 @@ def invitation_send_again(*, invitation: Invitation, keep_previous: bool) -> Sen
     answer used or not, never a token (a used one is not mailed and its links are left as they are).
     Either: 409 ``wave_not_open`` unless the wave is open.
     """
-    if invitation.side == Side.STAFF:
+    if internal.protected_side(invitation.wave, invitation.side):
         invitation_batches.check_wave_sends(invitation.wave)
         sent = staff_invitation_resend(invitation=invitation, keep_previous=keep_previous)
         invitation.refresh_from_db()

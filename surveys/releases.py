@@ -16,13 +16,18 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from surveys import disclosure
+from surveys import disclosure, internal
 from surveys.models import Release, Side, SurveyResponse, Wave, WaveStatus
 
 
 def threshold(wave: Wave, side: str) -> int:
-    """The wave's k for a side: the anonymity threshold for staff, the customer threshold for customers."""
-    return int(wave.anonymity_threshold if side == Side.STAFF else wave.customer_threshold)
+    """The wave's k for a side: the anonymity threshold for staff, the customer threshold for customers
+    (for an internal wave's employees never below :data:`surveys.internal.MIN_EMPLOYEE_THRESHOLD`)."""
+    if side == Side.STAFF:
+        return int(wave.anonymity_threshold)
+    if internal.protected_side(wave, side):
+        return max(int(wave.customer_threshold), internal.MIN_EMPLOYEE_THRESHOLD)
+    return int(wave.customer_threshold)
 
 
 @dataclass(frozen=True)
@@ -45,14 +50,26 @@ class ReleaseInfo:
         return {"number": self.number, "published_at": self.published_at, "next": next_release}
 
 
-def publish_due(wave: Wave) -> dict[str, ReleaseInfo]:
-    """Publish each side's waiting responses if at least k are waiting; the current release of each side."""
+def publish_due(wave: Wave, department: str | None = None) -> dict[str, ReleaseInfo]:
+    """Publish each side's waiting responses if at least k are waiting; the current release of each side.
+
+    An internal wave releases per serving department: a department's rows are published when at least k of
+    them wait (one person has at most one row per department, so that is k people), and ``department``
+    names the department whose current release is returned.
+    """
+    if internal.is_internal(wave):
+        keys = internal.department_keys(wave)
+        for side in (Side.STAFF, Side.CUSTOMER):
+            for key in keys:
+                _publish_side(wave, side, key)
+        return {side: _publish_side(wave, side, department or "") for side in (Side.STAFF, Side.CUSTOMER)}
     return {side: _publish_side(wave, side) for side in (Side.STAFF, Side.CUSTOMER)}
 
 
-def _publish_side(wave: Wave, side: str) -> ReleaseInfo:
+def _publish_side(wave: Wave, side: str, department: str = "") -> ReleaseInfo:
     k = threshold(wave, side)
-    pending = SurveyResponse.objects.filter(wave=wave, side=side, release__isnull=True)
+    pending = SurveyResponse.objects.filter(wave=wave, side=side, release__isnull=True,
+                                            served_department=department)
     if disclosure.release_due(pending=pending.count(), k=k).due:
         with transaction.atomic():
             # FOR NO KEY UPDATE: publishers queue behind each other, while the foreign-key checks of posts
@@ -61,13 +78,15 @@ def _publish_side(wave: Wave, side: str) -> ReleaseInfo:
             # Counted again under the lock: another reader may have published meanwhile. The UPDATE
             # stamps what is committed now (at least the k counted); later commits wait for the next one.
             if disclosure.release_due(pending=pending.count(), k=k).due:
-                last = Release.objects.filter(wave=wave, side=side).aggregate(n=Max("number"), t=Max("n_total"))
+                last = Release.objects.filter(wave=wave, side=side).aggregate(n=Max("number"))
+                total = Release.objects.filter(wave=wave, side=side, served_department=department).aggregate(
+                    t=Max("n_total"))
                 number = (last["n"] or 0) + 1
                 stamped = pending.update(release=number)
                 Release.objects.create(wave=wave, side=side, number=number, n_added=stamped,
-                                       n_total=(last["t"] or 0) + stamped,
+                                       n_total=(total["t"] or 0) + stamped, served_department=department,
                                        at_close=wave.status == WaveStatus.CLOSED, created_at=timezone.now())
-    current = Release.objects.filter(wave=wave, side=side).order_by("-number").first()
+    current = Release.objects.filter(wave=wave, side=side, served_department=department).order_by("-number").first()
     return ReleaseInfo(side=side, number=current.number if current else 0,
                        published_at=current.created_at.isoformat() if current else None,
                        n_published=current.n_total if current else 0, k=k,

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from surveys import microdata, releases
+from surveys import internal, microdata, releases
 from surveys.instruments.journey import DEFAULT_TOUCHPOINTS
 from surveys.models import (
     Answer,
@@ -218,7 +218,7 @@ def wave_counts(*, wave: Wave) -> dict[str, dict[str, Any]]:
     for side in Side.values:
         n = invited.get(side, {}).get("n", 0)
         published = responses.get(side, 0)
-        if side == Side.STAFF:
+        if internal.protected_side(wave, side):
             answered = None
             rate = round(min(1.0, published / n), 4) if n else None
         else:

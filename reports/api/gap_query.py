@@ -27,6 +27,10 @@ class GapQuerySerializer(serializers.Serializer):
     dimension_correction = serializers.ChoiceField(choices=["holm", "bh"], required=False, default="holm",
                                                    help_text="Adjusted p that classifies dimensions (§4).")
     lang = serializers.ChoiceField(choices=Language.choices, required=False, default=Language.EN)
+    department = serializers.CharField(
+        max_length=40, required=False,
+        help_text="Internal waves (required there): the serving department whose numbers are shown, by key. "
+                  "Refused for an external wave.")
     bootstrap = serializers.ChoiceField(
         choices=list(BOOTSTRAP_METHODS), required=False,
         help_text="Opt-in: add seeded bootstrap intervals (percentile or BCa) to every item (docs/methods.md §2.6).")

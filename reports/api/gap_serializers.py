@@ -427,6 +427,11 @@ class GapInstrumentRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class GapDepartmentSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField(help_text="In the language of the view.")
+
+
 class GapWaveSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -436,6 +441,11 @@ class GapWaveSerializer(serializers.Serializer):
     closes_on = serializers.DateField(allow_null=True)
     organization = GapOrganizationRefSerializer()
     instrument = GapInstrumentRefSerializer()
+    kind = serializers.CharField(default="external", help_text="external, or internal (a serving department's "
+                                                               "staff against the employees it serves).")
+    department = GapDepartmentSerializer(
+        allow_null=True, default=None,
+        help_text="Internal waves: the serving department these numbers are about; null otherwise.")
 
 
 class GapFiltersSerializer(serializers.Serializer):

@@ -17,7 +17,7 @@ from reports.selectors import REPORT_READERS
 
 # The serialized body is cached next to the engine's result (reports.gap): rendering a whole analysis
 # is a cost on every repeat. A new name here whenever the serializer's output changes.
-RENDER_NAME = "api-v2"
+RENDER_NAME = "api-v3"  # v3: wave.kind and wave.department
 
 
 def _render(result: dict) -> dict:
@@ -37,7 +37,9 @@ class WaveGapView(WaveNestedMixin, APIView):
             "respondents (docs/anonymity.md). A selection that is not released shows as suppressed: its status, "
             "and no number at all. `release` says which release of each side the numbers show; an entry's "
             "`withheld` counts the respondents of the view whose answers to that item or dimension are held "
-            "back because their block gave fewer than k. With `bootstrap=percentile|bca` each item also carries "
+            "back because their block gave fewer than k. An internal wave (a serving department's staff against the "
+            "employees it serves) is shown per department only: `department=<key>` is required there. "
+            "With `bootstrap=percentile|bca` each item also carries "
             "seeded bootstrap intervals of its gap, Cliff's delta and top-box difference (docs/methods.md §2.6). "
             "With `invariance=true` each dimension carries its measurement invariance between the sides "
             "(configural, metric, scalar fit indices and the level reached) and `mean_gap_interpretable`, "
@@ -53,7 +55,8 @@ class WaveGapView(WaveNestedMixin, APIView):
             "staff": request.query_params.getlist("staff"),
             "customer": request.query_params.getlist("customer"),
             **{k: request.query_params[k] for k in ("compare_wave", "weighted", "segments", "dimension_correction",
-                                                     "lang", "bootstrap", "bootstrap_reps", "invariance")
+                                                     "lang", "bootstrap", "bootstrap_reps", "invariance",
+                                                     "department")
                if k in request.query_params},
         })
         query.is_valid(raise_exception=True)
@@ -66,6 +69,6 @@ class WaveGapView(WaveNestedMixin, APIView):
             weighted=params["weighted"], segments=params["segments"], language=params["lang"],
             dimension_correction=params["dimension_correction"],
             bootstrap=boot["method"] if boot else None, bootstrap_reps=boot["n_resamples"] if boot else None,
-            invariance=params["invariance"])
+            invariance=params["invariance"], department=params.get("department"))
         body = gap.gap_read(wave, view, user=request.user, via="api", render=_render, render_name=RENDER_NAME)
         return Response(body)

@@ -21,6 +21,10 @@ class SegmentDifferenceQuerySerializer(serializers.Serializer):
     first = serializers.CharField(max_length=120, help_text="First segment value, e.g. Sales.")
     second = serializers.CharField(max_length=120, help_text="Second segment value, e.g. Support.")
     lang = serializers.ChoiceField(choices=["en", "ja"], required=False, default="en")
+    department = serializers.CharField(
+        max_length=40, required=False,
+        help_text="Internal waves (required there): the serving department whose numbers are shown, by key. "
+                  "Refused for an external wave.")
 
 
 class SegmentDifferenceEntrySerializer(serializers.Serializer):
@@ -71,5 +75,6 @@ class WaveSegmentDifferenceView(WaveNestedMixin, APIView):
         params = query.validated_data
         result = gap.segment_difference_read(wave, user=request.user, via="api", side=params["side"],
                                              field=params["field"], first=params["first"],
-                                             second=params["second"], language=params["lang"])
+                                             second=params["second"], language=params["lang"],
+                                             department=params.get("department"))
         return Response(SegmentDifferenceSerializer(result).data)

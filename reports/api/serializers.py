@@ -28,6 +28,9 @@ class ReportJobCreateSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=200), required=False, default=list,
         help_text="Customer group of the report, as field:value (e.g. tier:Enterprise).",
     )
+    department = serializers.CharField(
+        max_length=40, required=False,
+        help_text="Internal waves (required there): the serving department the report is about, by key.")
 
 
 class ReportJobSerializer(serializers.ModelSerializer):

@@ -64,7 +64,7 @@ class WaveReportViewSet(WaveNestedMixin, mixins.ListModelMixin, GenericViewSet):
             wave=wave, user=request.user, language=data["language"], compare_wave=compare,
             segments=data["segments"], weighted=data["weighted"], via="api",
             staff_filter=parse_filter_strings(data["staff"], "staff"),
-            customer_filter=parse_filter_strings(data["customer"], "customer"))
+            customer_filter=parse_filter_strings(data["customer"], "customer"), department=data.get("department"))
         return Response(ReportJobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 

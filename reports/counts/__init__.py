@@ -25,7 +25,8 @@ from reports.counts.version import analysis_fingerprint, data_fingerprint, data_
 from surveys.models import Wave
 
 __all__ = ["ACCOUNT_COLUMNS", "CHANNEL_KEY", "PairMoments", "WaveCounts", "analysis_fingerprint", "data_fingerprint",
-           "data_version", "segment_column", "segment_keys", "wave_counts", "wave_counts_compute"]
+           "data_version", "department_counts", "segment_column", "segment_keys", "wave_counts",
+           "wave_counts_compute"]
 
 
 def wave_counts_compute(wave: Wave) -> WaveCounts:
@@ -35,6 +36,15 @@ def wave_counts_compute(wave: Wave) -> WaveCounts:
 
         return one_pass_counts(wave)
     return wave_counts_by_queries(wave)
+
+
+def department_counts(wave: Wave, department: str) -> WaveCounts:
+    """The count tables of one serving department of an internal wave (its published responses about it).
+
+    Read by the GROUP BY reader on every database and not kept: internal waves are small (a company's
+    employees), and the gap result computed from them is cached by :mod:`reports.gap` anyway.
+    """
+    return wave_counts_by_queries(wave, department=department)
 
 
 def wave_counts(wave: Wave) -> WaveCounts:

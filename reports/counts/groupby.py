@@ -28,12 +28,20 @@ def _segment_annotations(wave: Wave, prefix: str) -> dict:
     return {segment_column(key): segment_expression(key, prefix) for key in table_segment_keys(wave)}
 
 
+def _scope(wave: Wave, department: str | None, prefix: str) -> dict:
+    """The responses counted: the wave's, or only those about one serving department (internal waves)."""
+    scope: dict = {f"{prefix}wave": wave}
+    if department is not None:
+        scope[f"{prefix}served_department"] = department
+    return scope
+
+
 def _weight_expr(prefix: str):
     # A customer without a weight counts as 1 in weighted views; staff are never weighted.
     return Coalesce(F(f"{prefix}weight"), Value(1.0), output_field=FloatField())
 
 
-def answer_count_table(wave: Wave) -> pd.DataFrame:
+def answer_count_table(wave: Wave, department: str | None = None) -> pd.DataFrame:
     """Per-level counts of every item, per side, segment cell and account status (docs/methods.md §1.1).
 
     Columns: ``side, item_id, value, seg__<key>…, account_status, n, w, w2``
@@ -43,7 +51,8 @@ def answer_count_table(wave: Wave) -> pd.DataFrame:
     seg = _segment_annotations(wave, "response__")
     weight = _weight_expr("response__")
     qs = (
-        Answer.objects.filter(response__wave=wave, response__release__isnull=False, value__isnull=False)
+        Answer.objects.filter(response__release__isnull=False, **_scope(wave, department, "response__"),
+                              value__isnull=False)
         .annotate(side_=F("response__side"), account_status=F("response__customer_account__status"), **seg)
         .values("side_", "item_id", "value", *seg.keys(), "account_status")
         .annotate(n=Count("id"), w=Sum(weight), w2=Sum(weight * weight))
@@ -54,11 +63,11 @@ def answer_count_table(wave: Wave) -> pd.DataFrame:
     return frame.rename(columns={"side_": "side"})
 
 
-def response_count_table(wave: Wave) -> pd.DataFrame:
+def response_count_table(wave: Wave, department: str | None = None) -> pd.DataFrame:
     """Respondents per side and segment cell. Columns: ``side, seg__<key>…, n``."""
     seg = _segment_annotations(wave, "")
     qs = (
-        SurveyResponse.objects.filter(wave=wave, release__isnull=False)
+        SurveyResponse.objects.filter(release__isnull=False, **_scope(wave, department, ""))
         .annotate(side_=F("side"), **seg)
         .values("side_", *seg.keys())
         .annotate(n=Count("id"))
@@ -84,7 +93,8 @@ def compile_sql(qs) -> tuple[str, tuple]:
     return sql, tuple(params)
 
 
-def dimension_score_table(wave: Wave, *, by_account_status: bool = False, overall: bool = False) -> pd.DataFrame:
+def dimension_score_table(wave: Wave, *, by_account_status: bool = False, overall: bool = False,
+                          department: str | None = None) -> pd.DataFrame:
     """Respondent dimension scores, count-tabled (docs/methods.md §3.1–3.2).
 
     The inner query sums each respondent's recoded answers per dimension
@@ -105,8 +115,9 @@ def dimension_score_table(wave: Wave, *, by_account_status: bool = False, overal
     weight = _weight_expr("response__")
     inner = (
         Answer.objects.filter(
-            response__wave=wave, response__release__isnull=False, value__isnull=False, item__kind=ItemKind.LIKERT,
-            item__dimension__isnull=False, **({"item__dimension__module": ""} if overall else {}),
+            response__release__isnull=False, **_scope(wave, department, "response__"), value__isnull=False,
+            item__kind=ItemKind.LIKERT, item__dimension__isnull=False,
+            **({"item__dimension__module": ""} if overall else {}),
         )
         .annotate(rid=F("response_id"), side_=F("response__side"),
                   dim=Value(0) if overall else F("item__dimension_id"), **seg, **extra)
@@ -118,7 +129,7 @@ def dimension_score_table(wave: Wave, *, by_account_status: bool = False, overal
                           {"side_": "side", "dim": "dimension_id"})
 
 
-def touchpoint_score_table(wave: Wave) -> pd.DataFrame:
+def touchpoint_score_table(wave: Wave, department: str | None = None) -> pd.DataFrame:
     """Respondent touchpoint scores, count-tabled (docs/methods.md §3.4): the overall score's table
     (:func:`dimension_score_table`) with each respondent's sum and count over the asked agreement items of
     one touchpoint in place of a dimension's.
@@ -129,8 +140,8 @@ def touchpoint_score_table(wave: Wave) -> pd.DataFrame:
     weight = _weight_expr("response__")
     inner = (
         Answer.objects.filter(
-            response__wave=wave, response__release__isnull=False, value__isnull=False, item__kind=ItemKind.LIKERT,
-            item__instrument_id=wave.instrument_id, item__retired_at__isnull=True,
+            response__release__isnull=False, **_scope(wave, department, "response__"), value__isnull=False,
+            item__kind=ItemKind.LIKERT, item__instrument_id=wave.instrument_id, item__retired_at__isnull=True,
         )
         .exclude(item__touchpoint="")
         .annotate(rid=F("response_id"), side_=F("response__side"), tp=F("item__touchpoint"), **seg)
@@ -157,8 +168,8 @@ def _tabled_scores(inner, group_cols: list[str], names: dict[str, str]) -> pd.Da
     return pd.DataFrame.from_records(rows, columns=[*group_cols, "n", "w", "w2"]).rename(columns=names)
 
 
-def dimension_item_moments(wave: Wave, *, side: str, dimension_id: int,
-                           complete_only: bool) -> dict[tuple[int, int], PairMoments]:
+def dimension_item_moments(wave: Wave, *, side: str, dimension_id: int, complete_only: bool,
+                           department: str | None = None) -> dict[tuple[int, int], PairMoments]:
     """Cross-product sums for Cronbach's alpha of one dimension on one side (docs/methods.md §1.2, §3.3).
 
     With ``complete_only`` only respondents who answered every item of the
@@ -169,7 +180,8 @@ def dimension_item_moments(wave: Wave, *, side: str, dimension_id: int,
                  .values_list("id", flat=True))
     if not items:
         return {}
-    base = Answer.objects.filter(response__wave=wave, response__side=side, response__release__isnull=False,
+    base = Answer.objects.filter(response__release__isnull=False, response__side=side,
+                                 **_scope(wave, department, "response__"),
                                  value__isnull=False, item_id__in=items)
     value_sql, value_params = compile_sql(base.annotate(x=_recoded_value()).values("response_id", "item_id", "x"))
     q = connection.ops.quote_name
@@ -196,7 +208,7 @@ def dimension_item_moments(wave: Wave, *, side: str, dimension_id: int,
     }
 
 
-def account_scores(wave: Wave) -> pd.DataFrame:
+def account_scores(wave: Wave, department: str | None = None) -> pd.DataFrame:
     """One score per customer account and measure, for perception vs churn (docs/methods.md §10).
 
     Contacts are aggregated to their account first.
@@ -208,7 +220,8 @@ def account_scores(wave: Wave) -> pd.DataFrame:
     """
     q = connection.ops.quote_name
     frames = []
-    linked = Answer.objects.filter(response__wave=wave, response__side=Side.CUSTOMER, response__release__isnull=False,
+    linked = Answer.objects.filter(response__release__isnull=False, response__side=Side.CUSTOMER,
+                                   **_scope(wave, department, "response__"),
                                    response__customer_account__isnull=False, value__isnull=False)
     dims = (ItemPair.objects.filter(instrument=wave.instrument, kind=ItemKind.LIKERT, dimension__isnull=False,
                                     retired_at__isnull=True)
@@ -240,24 +253,26 @@ def account_scores(wave: Wave) -> pd.DataFrame:
     return account_frame(frames)
 
 
-def wave_counts_by_queries(wave: Wave) -> WaveCounts:
+def wave_counts_by_queries(wave: Wave, department: str | None = None) -> WaveCounts:
     """The same tables as :func:`reports.counts.onepass.one_pass_counts`, one SQL query per table, dimension and side.
 
     The reference the one-pass reader is tested against; about sixty queries,
-    several of them self-joins of the answers, so far slower on a large wave.
+    several of them self-joins of the answers, so far slower on a large wave. With ``department`` (internal
+    waves, surveys/internal.py) only the responses about that serving department are counted.
     """
     dims = list(ItemPair.objects.filter(instrument_id=wave.instrument_id, kind=ItemKind.LIKERT, retired_at__isnull=True,
                                         dimension__isnull=False).values_list("dimension_id", flat=True).distinct())
     moments = {
-        (side, int(dim), complete): dimension_item_moments(wave, side=side, dimension_id=dim, complete_only=complete)
+        (side, int(dim), complete): dimension_item_moments(wave, side=side, dimension_id=dim, complete_only=complete,
+                                                           department=department)
         for dim in sorted(set(dims)) for side in (Side.STAFF, Side.CUSTOMER) for complete in (True, False)
     }
     return WaveCounts(
-        answers=answer_count_table(wave),
-        scores=dimension_score_table(wave, by_account_status=True),
-        overall_scores=dimension_score_table(wave, overall=True),
-        responses=response_count_table(wave),
+        answers=answer_count_table(wave, department),
+        scores=dimension_score_table(wave, by_account_status=True, department=department),
+        overall_scores=dimension_score_table(wave, overall=True, department=department),
+        responses=response_count_table(wave, department),
         moments=moments,
-        accounts=account_scores(wave),
-        touchpoint_scores=touchpoint_score_table(wave),
+        accounts=account_scores(wave, department),
+        touchpoint_scores=touchpoint_score_table(wave, department),
     )

@@ -8,7 +8,7 @@ import django_filters as df
 from django import forms
 from django.db.models import Q, QuerySet
 
-from surveys import member_invitations
+from surveys import internal, member_invitations
 from surveys.models import (
     AuditEvent,
     CustomerAccount,
@@ -75,7 +75,7 @@ class InvitationFilter(df.FilterSet):
         fields = ["side", "status"]
 
     def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        staff = Q(side=Side.STAFF)
+        staff = internal.protected_q()  # staff, and the employees of an internal wave
         if value == "answered":
             return queryset.filter(~staff, use__isnull=False)
         return queryset.filter(staff | Q(use__isnull=True), sent_at__isnull=(value == "pending"))

@@ -19,7 +19,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from surveys import disclosure, respondents, selectors
+from surveys import disclosure, internal, respondents, selectors
 from surveys.instruments.modules import MODULE_CHOICES, module_rows
 from surveys.models import (
     OUTCOME_SCALES,
@@ -38,6 +38,7 @@ from surveys.models import (
     Side,
     SurveyResponse,
     Wave,
+    WaveKind,
 )
 
 MAX_TEXT = 2000
@@ -530,8 +531,20 @@ class WaveLinksSerializer(serializers.Serializer):
     customer = serializers.URLField()
 
 
+class ServedDepartmentSerializer(serializers.Serializer):
+    """A serving department of an internal wave (surveys/internal.py)."""
+
+    key = serializers.SlugField(max_length=40)
+    label_en = serializers.CharField(max_length=120)
+    label_ja = serializers.CharField(max_length=120, required=False, allow_blank=True)
+
+
 class WaveSerializer(serializers.ModelSerializer):
     """A wave; retrieve adds ``anonymous_links`` and ``counts`` (null in lists)."""
+
+    served_departments = ServedDepartmentSerializer(
+        many=True, read_only=True,
+        help_text="Internal waves: the serving departments rated; results are per department. Empty otherwise.")
 
     staff_segment_fields = SegmentFieldSerializer(many=True, read_only=True)
     customer_segment_fields = SegmentFieldSerializer(many=True, read_only=True)
@@ -541,8 +554,9 @@ class WaveSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Wave
-        fields = ["id", "organization", "instrument", "name", "slug", "status", "opens_on", "closes_on", "languages",
-                  "default_language", "anonymity_threshold", "anonymity_override_reason", "customer_threshold",
+        fields = ["id", "organization", "instrument", "name", "slug", "status", "kind", "served_departments",
+                  "opens_on", "closes_on", "languages", "default_language", "anonymity_threshold",
+                  "anonymity_override_reason", "customer_threshold",
                   "staff_segment_fields", "customer_segment_fields", *respondents.RESPONDENT_TEXT_FIELDS,
                   "previous_wave", "opened_at", "closed_at", "created_at", "anonymous_links", "counts"]
         read_only_fields = fields
@@ -599,9 +613,18 @@ class WaveWriteSerializer(serializers.ModelSerializer):
                   "earlier such derivation); the chosen version is never changed.",
     )
 
+    kind = serializers.ChoiceField(
+        choices=WaveKind.choices, required=False,
+        help_text="Creation only. external (default): staff vs customers. internal: a serving department's staff "
+                  "vs the employees it serves; both sides protected like staff, results per department.")
+    served_departments = ServedDepartmentSerializer(
+        many=True, required=False, max_length=30,
+        help_text="Creation only, internal waves: the serving departments (key, label_en, label_ja).")
+
     class Meta:
         model = Wave
-        fields = ["organization", "instrument", "name", "slug", "opens_on", "closes_on", "languages",
+        fields = ["organization", "instrument", "name", "slug", "kind", "served_departments", "opens_on", "closes_on",
+                  "languages",
                   "default_language", "anonymity_threshold", "anonymity_override_reason", "customer_threshold",
                   "staff_segment_fields", "customer_segment_fields", *respondents.RESPONDENT_TEXT_FIELDS,
                   "previous_wave", "modules"]
@@ -634,6 +657,9 @@ class WaveWriteSerializer(serializers.ModelSerializer):
 
         if instance is None and instrument is not None and instrument.organization_id not in (None, org.pk):
             problems["instrument"] = ["This instrument belongs to another organization."]
+        if instance is not None and ({"kind", "served_departments"} & set(attrs)):
+            for name in {"kind", "served_departments"} & set(attrs):
+                problems[name] = ["Chosen when a wave is created."]
         if instance is not None and "modules" in attrs:
             problems["modules"] = ["Modules are chosen when a wave is created: its questions never change."]
         opens_on, closes_on = current("opens_on"), current("closes_on")
@@ -741,14 +767,14 @@ class InvitationSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance: Invitation) -> dict[str, Any]:
         data = super().to_representation(instance)
-        if instance.side == Side.STAFF:
+        if internal.protected_side(instance.wave, instance.side):
             data["last_reminded_at"] = None
             data["reminder_count"] = None
         return data
 
     @extend_schema_field(serializers.ChoiceField(choices=INVITATION_STATUSES))
     def get_status(self, obj: Invitation) -> str:
-        if obj.side != Side.STAFF and obj.is_used:
+        if not internal.protected_side(obj.wave, obj.side) and obj.is_used:
             return "answered"
         return "sent" if obj.sent_at else "pending"
 

@@ -44,6 +44,7 @@ from surveys import (
     exports,
     import_jobs,
     imports,
+    internal,
     invitation_batches,
     member_invitations,
     microdata,
@@ -614,7 +615,8 @@ def _issued_payload(issued: list[services.IssuedInvitation], sent: int, skipped:
         "skipped": skipped,
         "invitations": [
             {"invitation": s.InvitationSerializer(item.invitation).data,
-             "link": None if item.invitation.side == Side.STAFF else selectors.invitation_url(token=item.token)}
+             "link": None if internal.protected_side(item.invitation.wave, item.invitation.side)
+             else selectors.invitation_url(token=item.token)}
             for item in issued
         ],
     }
@@ -725,7 +727,7 @@ class WaveInvitationViewSet(WaveNestedMixin, mixins.ListModelMixin, GenericViewS
         serializer.is_valid(raise_exception=True)
         side = serializer.validated_data["side"]
         report = notifications.invitations_deliver(wave=wave, side=side, reminder=True)
-        customers = side in (None, Side.CUSTOMER)
+        customers = side in (None, Side.CUSTOMER) and not internal.is_internal(wave)  # employees: as staff
         body: dict[str, Any] = report.as_dict() if customers else dict.fromkeys(report.as_dict())
         body["staff_queued"] = side in (None, Side.STAFF)
         body["skipped"] = report.skipped

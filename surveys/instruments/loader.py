@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import transaction
 
-from surveys.instruments import builtin, journey
+from surveys.instruments import builtin, internal, journey
 
 
 def _models(apps: Any | None) -> tuple[Any, Any, Any]:
@@ -25,8 +25,13 @@ def _models(apps: Any | None) -> tuple[Any, Any, Any]:
     )
 
 
-def _data(version: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The instrument's data and its item rows: v1 (:mod:`builtin`) or v2 (:mod:`journey`, with touchpoints)."""
+def _data(version: int, key: str = builtin.BUILTIN_KEY) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The instrument's data and its item rows: v1 (:mod:`builtin`) or v2 (:mod:`journey`, with touchpoints),
+    or the internal-services instrument (:mod:`internal`)."""
+    if key == internal.INTERNAL_KEY and version == internal.INTERNAL_VERSION:
+        return internal.INSTRUMENT_INTERNAL, internal.item_rows_internal()
+    if key != builtin.BUILTIN_KEY:
+        raise ValueError(f"no built-in instrument {key}")
     if version == builtin.BUILTIN_VERSION:
         return builtin.INSTRUMENT, builtin.item_rows()
     if version == journey.BUILTIN_V2:
@@ -35,7 +40,7 @@ def _data(version: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def builtin_install(*, apps: Any | None = None, using: str = "default",
-                    version: int = builtin.BUILTIN_VERSION) -> tuple[Any, bool]:
+                    version: int = builtin.BUILTIN_VERSION, key: str = builtin.BUILTIN_KEY) -> tuple[Any, bool]:
     """Create ``kagami-core`` of ``version`` (1, or 2 with touchpoints) unless it exists; return (instrument, created).
 
     Idempotent: an existing built-in instrument of that key and version is left
@@ -44,7 +49,7 @@ def builtin_install(*, apps: Any | None = None, using: str = "default",
     have no such field) can install it.
     """
     instrument_model, dimension_model, item_model = _models(apps)
-    data, rows = _data(version)
+    data, rows = _data(version, key)
     with transaction.atomic(using=using):
         existing = (
             instrument_model.objects.using(using)
@@ -87,4 +92,10 @@ def builtin_instrument(version: int = builtin.BUILTIN_VERSION) -> Any:
     """The built-in instrument of ``version`` (live model; v1 unless asked), installing it if a test flush or
     reset removed it."""
     instrument, _ = builtin_install(version=version)
+    return instrument
+
+
+def internal_instrument() -> Any:
+    """The built-in internal-services instrument (live model), installing it if a test flush removed it."""
+    instrument, _ = builtin_install(version=internal.INTERNAL_VERSION, key=internal.INTERNAL_KEY)
     return instrument

@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from surveys import errors, respondents, services
+from surveys import errors, internal, respondents, services
 from surveys.models import Channel, Language, Side
 from surveys.public import throttling, tickets
 from surveys.public.forms import (
@@ -89,12 +89,23 @@ def form_definition(target: Target, language: str) -> dict[str, Any]:
         "items": items,
         "segment_fields": segment_fields,
         "anonymity_statement": (
-            anonymity_statement(wave, invited=not target.anonymous, language=language)
-            if target.side == Side.STAFF else []
+            anonymity_statement(wave, invited=not target.anonymous, language=language, side=target.side)
+            if internal.protected_side(wave, target.side) else []
         ),
         "comment_max_length": services.MAX_COMMENT_LENGTH,
+        "departments": _departments(target, language),
         "ticket": tickets.issue(wave, target.side) if target.guarded else None,
     }
+
+
+def _departments(target: Target, language: str) -> list[dict[str, str]]:
+    """The departments an internal wave's respondent may rate: every one for an employee, their own for staff."""
+    wave = target.wave
+    keys = internal.department_keys(wave)
+    if target.side == Side.STAFF and target.invitation is not None:
+        own = str(target.invitation.segments.get(internal.DEPARTMENT_FIELD, ""))
+        keys = [k for k in keys if k == own]
+    return [{"key": key, "label": internal.department_label(wave, key, language)} for key in keys]
 
 
 _LANG_PARAM = OpenApiParameter(
@@ -168,6 +179,8 @@ class PublicFormAPIView(APIView):
         return response
 
     def check_open(self, request: Request, target: Target) -> None:
+        if target.anonymous and internal.is_internal(target.wave):
+            raise errors.NotFound()  # internal waves are answered by invitation only (surveys/internal.py)
         if not target.wave.is_collecting:
             raise errors.WaveNotCollecting()
         if target.invitation is not None and target.invitation.is_used:
@@ -199,6 +212,10 @@ class PublicFormAPIView(APIView):
             if unasked:
                 raise errors.ValidationFailed("Some segment values are not valid.", field_errors=unasked)
         language = pick_language(target.wave, data.get("language"), self.preferred_language(target))
+        if internal.is_internal(target.wave):
+            return self.post_internal(target, data, language)
+        if "answers" not in data:
+            raise errors.ValidationFailed(field_errors={"answers": ["This field is required."]})
         with tickets.guarded_submission(request, target.wave, target.side, anonymous=target.anonymous,
                                         ticket=data.get(tickets.TICKET_FIELD)):
             response = services.response_submit(
@@ -218,6 +235,21 @@ class PublicFormAPIView(APIView):
         if target.anonymous:
             throttling.mark_answered(result, target.wave, target.side, secure=request.is_secure())
         return result
+
+
+    def post_internal(self, target: Target, data: dict, language: str) -> Response:
+        """An internal wave's submission: one row per department rated (services.internal_submit)."""
+        if "ratings" not in data:
+            raise errors.ValidationFailed(field_errors={"ratings": [
+                "An internal wave takes ratings: department key → answers."]})
+        stored = services.internal_submit(
+            wave=target.wave, side=target.side, language=language, invitation=target.invitation,
+            channel=Channel.API,  # as any JSON submission: its segments count as self-declared (P5)
+            ratings={department: {key: (NA if isinstance(v, str) and v.strip().lower() == NA else v)
+                                  for key, v in answers.items()}
+                     for department, answers in data["ratings"].items()})
+        receipt = {"received": True, "language": stored[0].language, "submitted_on": stored[0].submitted_on}
+        return Response(PublicSubmissionReceiptSerializer(receipt).data, status=status.HTTP_201_CREATED)
 
 
 class PublicInvitationFormAPIView(PublicFormAPIView):

@@ -17,7 +17,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from surveys import respondents, selectors, services
+from surveys import internal, releases, respondents, selectors, services
 from surveys.models import Invitation, ItemKind, ItemPair, Language, Side, Wave
 
 NA = "na"
@@ -85,12 +85,14 @@ def na_label(language: str) -> str:
         return _("Don't know / not applicable")
 
 
-def anonymity_statement(wave: Wave, *, invited: bool, language: str) -> list[str]:
-    """How a staff respondent's anonymity is protected, as paragraphs in ``language``."""
+def anonymity_statement(wave: Wave, *, invited: bool, language: str, side: str = Side.STAFF) -> list[str]:
+    """How a protected respondent's anonymity is protected (staff; both sides of an internal wave), as paragraphs
+    in ``language``; k is the side's own threshold."""
+    k = releases.threshold(wave, side)
     with override(language):
         paragraphs = [
             _("Results are only ever shown for groups of at least %(k)s people; smaller groups are merged with "
-              "others or left out.") % {"k": wave.anonymity_threshold},
+              "others or left out.") % {"k": k},
         ]
         if invited:
             paragraphs.append(_("Your answers are never linked to your invitation, your name or your email "
@@ -99,7 +101,7 @@ def anonymity_statement(wave: Wave, *, invited: bool, language: str) -> list[str
             paragraphs.append(_("This link is shared with everyone: we do not ask for your name or email "
                                 "address, and your answers are never linked to you."))
         paragraphs.append(_("Results are published only in batches of at least %(k)s new answers, so nobody can "
-                            "tell from the timing which answers are yours.") % {"k": wave.anonymity_threshold})
+                            "tell from the timing which answers are yours.") % {"k": k})
         return paragraphs
 
 
@@ -310,9 +312,10 @@ class SurveyForm:
 
     @property
     def anonymity(self) -> list[str]:
-        if self.side != Side.STAFF:
+        if not internal.protected_side(self.wave, self.side):
             return []
-        return anonymity_statement(self.wave, invited=self.invitation is not None, language=self.language)
+        return anonymity_statement(self.wave, invited=self.invitation is not None, language=self.language,
+                                   side=self.side)
 
     @property
     def other_languages(self) -> list[tuple[str, str]]:

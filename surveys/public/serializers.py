@@ -55,6 +55,11 @@ class PublicSegmentFieldSerializer(serializers.Serializer):
     required = serializers.BooleanField()
 
 
+class PublicDepartmentSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+
+
 class PublicFormDefinitionSerializer(serializers.Serializer):
     wave = PublicFormWaveSerializer()
     side = serializers.ChoiceField(choices=Side.choices)
@@ -67,6 +72,11 @@ class PublicFormDefinitionSerializer(serializers.Serializer):
         child=serializers.CharField(), help_text="Staff forms: how anonymity is protected (paragraphs). Else empty."
     )
     comment_max_length = serializers.IntegerField()
+    departments = PublicDepartmentSerializer(
+        many=True, required=False,
+        help_text="Internal waves only (else empty): the serving departments this respondent may rate; submit "
+                  "their answers as ratings (department key → answers) instead of answers. Staff see only their "
+                  "own department.")
     ticket = serializers.CharField(
         allow_null=True,
         help_text="Staff anonymous link only (else null): a single-use ticket, valid for a few hours, that the "
@@ -95,8 +105,13 @@ class PublicAnswerValueField(serializers.Field):
 
 
 class PublicInvitationSubmissionSerializer(serializers.Serializer):
-    answers = serializers.DictField(child=PublicAnswerValueField(allow_null=True),
-                                    help_text="Item key → value or \"na\". Every item needs an answer.")
+    answers = serializers.DictField(child=PublicAnswerValueField(allow_null=True), required=False,
+                                    help_text="Item key → value or \"na\". Every item needs an answer. Required, "
+                                              "except on an internal wave (which takes ratings).")
+    ratings = serializers.DictField(
+        child=serializers.DictField(child=PublicAnswerValueField(allow_null=True)), required=False,
+        help_text="Internal waves only: department key → answers (item key → value or \"na\") for each "
+                  "department rated (employees: at least one; staff: their own).")
     comment = serializers.CharField(required=False, allow_blank=True, max_length=MAX_COMMENT_LENGTH, default="")
     language = serializers.ChoiceField(choices=Language.choices, required=False)
 

@@ -22,9 +22,9 @@ from django.utils.http import urlencode
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from surveys import errors, invitation_links, respondents, services
+from surveys import errors, internal, invitation_links, respondents, services
 from surveys.models import AnonymousLink, Channel, Language, WaveStatus
-from surveys.public import links, throttling, tickets
+from surveys.public import internal_form, links, throttling, tickets
 from surveys.public.forms import (
     HONEYPOT_FIELD,
     LANGUAGE_LABELS,
@@ -101,6 +101,8 @@ class PublicFormView(View):
     # ---------------------------------------------------------------- flow
 
     def check_open(self, request: HttpRequest, target: Target) -> None:
+        if target.anonymous and internal.is_internal(target.wave):
+            raise errors.NotFound()  # internal waves are answered by invitation only (surveys/internal.py)
         if not target.wave.is_collecting:
             raise errors.WaveNotCollecting()
         if target.invitation is not None and target.invitation.is_used:
@@ -161,6 +163,8 @@ class PublicFormView(View):
                 throttling.record_failure(request)
                 return HttpResponseRedirect(self.thanks_url(target, language, **kwargs))
 
+            if internal.is_internal(target.wave):
+                return self.submit_internal(request, target, language, **kwargs)
             # The whole form (every question's wording and choices) is built only to show errors.
             try:
                 with tickets.guarded_submission(request, target.wave, target.side, anonymous=target.anonymous,
@@ -204,9 +208,24 @@ class PublicFormView(View):
             throttling.mark_answered(response, target.wave, target.side, secure=request.is_secure())
         return response
 
+    def submit_internal(self, request: HttpRequest, target: Target, language: str, **kwargs) -> HttpResponse:
+        """An internal wave's post: one row per department rated (services.internal_submit), or the form again."""
+        try:
+            services.internal_submit(
+                wave=target.wave, side=target.side, language=language, invitation=target.invitation,
+                ratings=internal_form.posted_ratings(target.wave, target.side, request.POST, target.invitation))
+        except errors.ValidationFailed as exc:
+            form = self.make_form(target, language, data=request.POST)
+            form.apply_errors(exc.field_errors)
+            return self.render_form(request, target, form, status=400)
+        return HttpResponseRedirect(self.thanks_url(target, language, **kwargs))
+
     # ---------------------------------------------------------------- rendering
 
     def make_form(self, target: Target, language: str, data=None) -> SurveyForm:
+        if internal.is_internal(target.wave):
+            return internal_form.InternalSurveyForm(wave=target.wave, side=target.side, language=language,
+                                                    data=data, invitation=target.invitation)
         return SurveyForm(wave=target.wave, side=target.side, language=language, data=data,
                           ask_segments=target.anonymous, invitation=target.invitation)
 
@@ -219,7 +238,8 @@ class PublicFormView(View):
             usable = posted is not None and tickets.is_usable(posted, target.wave, target.side)
             ticket = posted if usable else tickets.issue(target.wave, target.side)
         response = _page(
-            request, "form.html", status, language=lang,
+            request, "internal_form.html" if internal.is_internal(target.wave) else "form.html", status,
+            language=lang,
             form=form, target=target, wave=target.wave, side=target.side,
             company=target.wave.organization.company_name(lang),
             title=respondents.respondent_title(target.wave, target.side, lang),

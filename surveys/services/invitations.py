@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from surveys import errors
+from surveys import errors, internal
 from surveys.models import CustomerAccount, Invitation, Side, Wave, hash_token, new_token
 from surveys.services.segments import clean_segments
 
@@ -53,12 +53,16 @@ def invitation_create(*, wave: Wave, side: str, email: str = "", name: str = "",
     Within ``staff_invitations_by_email_only``, a staff invitation without an email address is a
     ValidationFailed naming ``email``.
     """
-    if side == Side.STAFF and customer_account is not None:
+    if internal.protected_side(wave, side) and customer_account is not None:
         raise errors.ValidationFailed(field_errors={"customer_account": ["Staff invitations have no account."]})
     if side == Side.STAFF and not email.strip() and _staff_by_email_only.get():
         raise errors.ValidationFailed(field_errors={"email": [STAFF_EMAIL_REQUIRED]})
     if customer_account is not None and customer_account.organization_id != wave.organization_id:
         raise errors.ValidationFailed(field_errors={"customer_account": ["Unknown account."]})
+    if (internal.is_internal(wave) and side == Side.STAFF
+            and not (segments or {}).get(internal.DEPARTMENT_FIELD)):
+        raise errors.ValidationFailed(field_errors={f"segments.{internal.DEPARTMENT_FIELD}": [
+            "A staff invitation of an internal wave names the serving department its invitee works in."]})
     token = new_token()
     invitation = Invitation.objects.create(
         wave=wave,

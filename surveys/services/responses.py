@@ -9,7 +9,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from surveys import errors, selectors
+from surveys import errors, internal, selectors
 from surveys.models import (
     Channel,
     CustomerAccount,
@@ -100,6 +100,10 @@ def response_submit(*, wave: Wave, side: str, answers: Mapping[str, Any], langua
     """
     if not wave.is_collecting and channel != Channel.IMPORT:
         raise errors.WaveNotCollecting()
+    if internal.is_internal(wave):
+        # One submission of an internal wave rates several departments at once: internal_submit.
+        raise errors.ValidationFailed(field_errors={"departments": [
+            "An internal wave takes answers per serving department, through its invitations' forms only."]})
     if language not in wave.languages:
         language = wave.default_language
     comment = (comment or "").strip()
@@ -129,7 +133,7 @@ def response_submit(*, wave: Wave, side: str, answers: Mapping[str, Any], langua
             if value and key in {f["key"] for f in wave.segment_fields(side)}:
                 merged.setdefault(key, value)
 
-    is_staff = side == Side.STAFF
+    is_staff = internal.protected_side(wave, side)  # staff, or employees of an internal wave: unlinkable
     response = SurveyResponse(
         wave=wave,
         side=side,
@@ -168,7 +172,72 @@ def response_submit(*, wave: Wave, side: str, answers: Mapping[str, Any], langua
 
 
 _RESPONSE_FIELDS = ("id", "wave", "side", "language", "channel", "segments", "weight", "comment", "submitted_on",
-                    "submitted_at", "invitation", "customer_account")
+                    "submitted_at", "invitation", "customer_account", "served_department")
+
+
+def internal_submit(*, wave: Wave, side: str, ratings: Mapping[str, Mapping[str, Any]], language: str,
+                    invitation: Invitation | None, channel: str = Channel.INVITATION,
+                    required: bool = True) -> list[SurveyResponse]:
+    """Store one respondent's answers to an internal wave: one unlinkable row per department rated.
+
+    ``ratings``: department key → raw answers (as :func:`validate_answers` takes them). Staff rate their own
+    department only, which comes from their invitation (the roster's ``served_department``), never from the
+    form; employees rate each department they used, each once. Only invitations (and the demo) answer: an
+    anonymous link would let one person pad a department's group (P5). The invitation is used once for the
+    whole submission, in the same transaction as the rows, which carry no invitation, account, time or
+    comment (docs/anonymity.md, "Internal services"). Raises ValidationFailed naming
+    ``departments`` or ``<department>.answers.<item>``, AlreadyAnswered, WaveNotCollecting.
+    """
+    if not internal.is_internal(wave):
+        raise errors.ValidationFailed(field_errors={"departments": ["Only internal waves rate departments."]})
+    if not wave.is_collecting:
+        raise errors.WaveNotCollecting()
+    if invitation is None and channel != Channel.DEMO:
+        raise errors.ValidationFailed(field_errors={"departments": ["Internal waves are answered by invitation."]})
+    if invitation is not None and (invitation.wave_id != wave.pk or invitation.side != side):
+        raise errors.NotFound()
+    if language not in wave.languages:
+        language = wave.default_language
+    if side == Side.STAFF and invitation is not None:
+        own = str(invitation.segments.get(internal.DEPARTMENT_FIELD, ""))
+        if own not in internal.department_keys(wave):
+            raise errors.ValidationFailed(field_errors={"departments": [
+                "This invitation names no serving department of the wave."]})
+        if set(ratings) - {own}:
+            raise errors.ValidationFailed(field_errors={"departments": ["Staff answer for their own department."]})
+        ratings = {own: ratings.get(own, {})}
+    rated = internal.check_rated(wave, side, ratings.keys())
+    items = survey_items(wave=wave, side=side)
+    cleaned: dict[str, dict[int, int | None]] = {}
+    problems: dict[str, list[str]] = {}
+    for department in rated:
+        try:
+            cleaned[department] = validate_answers(items=items, answers=ratings[department], required=required)
+        except errors.ValidationFailed as exc:
+            problems.update({f"{department}.{name}": messages for name, messages in exc.field_errors.items()})
+    if problems:
+        raise errors.ValidationFailed("Some answers are not valid.", field_errors=problems)
+    segments = dict(invitation.segments) if invitation is not None else {}
+    segments.pop(internal.DEPARTMENT_FIELD, None)  # the department is the partition, not a segment value
+    stored: list[SurveyResponse] = []
+    with transaction.atomic():
+        if invitation is not None:
+            try:
+                with transaction.atomic():
+                    InvitationUse.objects.create(invitation=invitation)
+            except IntegrityError:
+                raise errors.AlreadyAnswered() from None
+        for department in rated:
+            response = SurveyResponse(
+                wave=wave, side=side, language=language, channel=channel, segments=segments, weight=None,
+                comment="", submitted_on=timezone.localdate(), submitted_at=None, invitation=None,
+                customer_account=None, served_department=department)
+            if not _response_insert(response, cleaned[department], require_open=True, anonymous_link_id=None):
+                raise errors.WaveNotCollecting()  # rolls back: the invitation stays unused
+            response._state.adding = False
+            response._state.db = connection.alias
+            stored.append(response)
+    return stored
 
 
 def _guard_sql(*, require_open: bool, with_link: bool) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from surveys import errors
+from surveys import errors, internal
 from surveys.models import Wave
 
 
@@ -33,6 +33,14 @@ def clean_segments(*, wave: Wave, side: str, segments: Mapping[str, Any] | None,
     cleaned: dict[str, str] = {}
     problems: dict[str, list[str]] = {}
     for key, value in segments.items():
+        if key == internal.DEPARTMENT_FIELD and internal.is_internal(wave) and side == "staff":
+            # The staff member's own serving department, from the roster (surveys/internal.py).
+            if str(value) not in internal.department_keys(wave):
+                problems[f"segments.{key}"] = ["Unknown department; one of: "
+                                               + ", ".join(internal.department_keys(wave)) + "."]
+            else:
+                cleaned[key] = str(value)
+            continue
         if key not in fields:
             if strict:
                 problems[f"segments.{key}"] = [f"'{key}' is not a {side} segment field of this wave."]

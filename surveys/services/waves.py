@@ -8,9 +8,19 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from surveys import errors
+from surveys import errors, internal
 from surveys.instruments.modules import MODULES, module_rows
-from surveys.models import AnonymousLink, AuditEvent, Instrument, Organization, Side, SurveyResponse, Wave, WaveStatus
+from surveys.models import (
+    AnonymousLink,
+    AuditEvent,
+    Instrument,
+    Organization,
+    Side,
+    SurveyResponse,
+    Wave,
+    WaveKind,
+    WaveStatus,
+)
 from surveys.services.audit import audit_record
 from surveys.services.instruments import (
     instrument_add_module,
@@ -103,6 +113,24 @@ def _version_with_modules(*, base: Instrument, modules: list[str]) -> Instrument
     return version
 
 
+def _check_kind(fields: dict[str, Any]) -> None:
+    """An internal wave needs its serving departments and a customer (employee) threshold of at least 3,
+    as staff; an external wave has no departments."""
+    kind = fields.get("kind") or WaveKind.EXTERNAL
+    if kind not in WaveKind.values:
+        raise errors.ValidationFailed(field_errors={"kind": ["Must be external or internal."]})
+    fields["kind"] = kind
+    if kind == WaveKind.INTERNAL:
+        fields["served_departments"] = internal.clean_departments(fields.get("served_departments"))
+        if int(fields.get("customer_threshold", 5)) < internal.MIN_EMPLOYEE_THRESHOLD:
+            raise errors.ValidationFailed(field_errors={"customer_threshold": [
+                f"An internal wave's customers are employees: at least {internal.MIN_EMPLOYEE_THRESHOLD}."]})
+    elif fields.get("served_departments"):
+        raise errors.ValidationFailed(field_errors={"served_departments": ["Only internal waves have them."]})
+    else:
+        fields["served_departments"] = []
+
+
 @transaction.atomic
 def wave_create(*, organization: Organization, instrument: Instrument, name: str, slug: str,
                 user: Any = None, modules: list[str] | None = None, **fields: Any) -> Wave:
@@ -117,6 +145,7 @@ def wave_create(*, organization: Organization, instrument: Instrument, name: str
     if instrument.organization_id not in (None, organization.pk):
         raise errors.ValidationFailed(field_errors={"instrument": ["Unknown instrument."]})
     fields.setdefault("anonymity_threshold", settings.KAGAMI_DEFAULT_ANONYMITY_THRESHOLD)
+    _check_kind(fields)
     threshold = fields["anonymity_threshold"]
     fields["anonymity_override_reason"] = wave_threshold_reason(
         threshold=threshold, reason=fields.get("anonymity_override_reason"))
@@ -155,6 +184,10 @@ def wave_update(*, wave: Wave, user: Any = None, **fields: Any) -> Wave:
     if unknown:
         raise errors.ValidationFailed(field_errors={name: ["This field cannot be changed."] for name in unknown})
     fields = dict(fields)
+    if (internal.is_internal(wave) and "customer_threshold" in fields
+            and int(fields["customer_threshold"]) < internal.MIN_EMPLOYEE_THRESHOLD):
+        raise errors.ValidationFailed(field_errors={"customer_threshold": [
+            f"An internal wave's customers are employees: at least {internal.MIN_EMPLOYEE_THRESHOLD}."]})
     previous: tuple[int, str] | None = None
     if {"anonymity_threshold", "anonymity_override_reason"} & set(fields):
         # The stored values, locked: the caller's instance may be stale (or, in the admin, already edited).

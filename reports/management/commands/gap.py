@@ -48,6 +48,7 @@ class Command(BaseCommand):
         parser.add_argument("--invariance", action="store_true",
                             help="Test each dimension's measurement invariance between the sides (docs/methods.md "
                                  "§3.5): table and json.")
+        parser.add_argument("--department", help="Internal waves (required there): the serving department, by key.")
         parser.add_argument("--lang", choices=["en", "ja"], default="en")
         parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
         parser.add_argument("--out", help="Write to this file instead of standard output.")
@@ -62,6 +63,7 @@ class Command(BaseCommand):
                 weighted=opts["weighted"], language=opts["lang"], segments=opts["format"] == "json",
                 bootstrap=opts.get("bootstrap"), bootstrap_reps=opts.get("bootstrap_reps"),
                 invariance=opts["invariance"],
+                department=opts.get("department"),
             )
         except errors.KagamiError as exc:
             details = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.field_errors.items())
@@ -70,7 +72,8 @@ class Command(BaseCommand):
         survey_services.audit_record(
             organization_id=wave.organization_id, user=None, action=AuditEvent.Action.GAP_VIEW, wave=wave,
             details={"via": "command", "staff": result["filters"]["staff"], "customer": result["filters"]["customer"],
-                     "compare_wave": compare.pk if compare else None, "format": opts["format"]})
+                     "compare_wave": compare.pk if compare else None, "format": opts["format"],
+                     **({"department": opts["department"]} if opts.get("department") else {})})
         if opts["format"] == "json":
             text = json.dumps(result, ensure_ascii=False, indent=2)
         elif opts["format"] == "csv":

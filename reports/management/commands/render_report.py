@@ -26,6 +26,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-segments", action="store_true", help="Leave out the segment heat maps.")
         parser.add_argument("--weighted", action="store_true", help="Weight customer answers.")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
+        parser.add_argument("--department", default=None,
+                            help="Internal waves (required there): the serving department, by key.")
 
     def _wave(self, ref: str) -> Wave:
         qs = Wave.objects.select_related("organization", "instrument", "previous_wave")
@@ -47,6 +49,8 @@ class Command(BaseCommand):
                 raise CommandError("The comparison wave belongs to another organization.")
         options = {"compare_wave": compare.pk if compare else None, "segments": not opts["no_segments"],
                    "weighted": opts["weighted"]}
+        if opts["department"]:
+            options["department"] = opts["department"]
         with tqdm(total=100, unit="%", desc=f"{wave.slug} ({opts['lang']})", disable=opts["no_progress"],
                   file=self.stderr._out) as bar:
 

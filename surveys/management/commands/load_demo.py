@@ -27,6 +27,9 @@ class Command(BaseCommand):
         parser.add_argument("--journey-pilot", action="store_true",
                             help="Add the third wave: questionnaire v2 with touchpoints and the experience modules "
                                  "(60 staff, 160 customers; `make run` adds it).")
+        parser.add_argument("--internal-services", action="store_true",
+                            help="Add the internal-services wave: HR, IT, Finance and General affairs rated by the "
+                                 "employees, one mirror per department (`make run` adds it).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         customers = options["responses"]
@@ -34,7 +37,8 @@ class Command(BaseCommand):
         try:
             summary = demo_load(seed=options["seed"], customers=customers, staff=staff, reset=options["reset"],
                                 progress=2 * (customers + staff) >= PROGRESS_FROM,
-                                journey_pilot=options["journey_pilot"])
+                                journey_pilot=options["journey_pilot"],
+                                internal_services=options["internal_services"])
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         counts = summary.counts
