@@ -111,8 +111,7 @@ def gap_result(wave: Wave, view: GapView, *, render: Callable[[dict], Any] | Non
             wave=wave, staff_filter=view.staff, customer_filter=view.customer, compare_wave=view.compare_wave,
             weighted=view.weighted, segments=view.segments, language=view.language,
             dimension_correction=view.dimension_correction, bootstrap=view.bootstrap,
-            bootstrap_reps=view.bootstrap_reps, invariance=view.invariance)
-            bootstrap_reps=view.bootstrap_reps, department=view.department)
+            bootstrap_reps=view.bootstrap_reps, invariance=view.invariance, department=view.department)
         cache.set(key, result, CACHE_SECONDS)
     if render is None:
         return result
