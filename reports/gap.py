@@ -33,7 +33,8 @@ CACHE_SECONDS = 24 * 3600
 # The shape of the engine's result. Part of every cache key, so that an analysis cached by an earlier release is
 # never handed to a later release's serializer (which would find its new sections missing): raise it whenever
 # gap_analysis gains, loses or renames a field. 2: health, touchpoints, alpha intervals, DiD fields (2026-12-07).
-ANALYSIS_FORMAT = 2
+# 3: drivers (key drivers and importance–performance grids).
+ANALYSIS_FORMAT = 3
 
 
 @dataclass(frozen=True)

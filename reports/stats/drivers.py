@@ -1,0 +1,245 @@
+"""Key drivers: how much of an account-level outcome each customer dimension accounts for (docs/methods.md §8.1).
+
+For one outcome (an NPS or renewal answer, the health score, or churned yes/no), one row per account:
+the account's customer score on each dimension (aggregated over its contacts, §10) as predictors. The
+R² of the least-squares fit with all of them is shared out among the predictors by the LMG / Shapley
+decomposition (Lindeman, Merenda & Gold 1980; Grömping 2006): each predictor's weight is its increase
+of R² when it joins a subset of the others, averaged over all orders in which the predictors can enter.
+The weights are never negative and add up to R², so correlated dimensions share credit instead of one
+of them taking it all (as a coefficient would).
+
+For churn the outcome is 0/1 and the fit a linear probability model; its R² is the share of the churn
+indicator's variance the scores account for, and decomposes the same way. Uncertainty: a seeded
+percentile bootstrap over accounts (every weight and R² recomputed on each resample).
+
+Every subset's R² comes from the covariance matrix, ``R²(S) = c_Sy' C_SS⁺ c_Sy / var(y)`` (the OLS R²
+with an intercept; ``⁺`` the pseudo-inverse, so a predictor that is constant in a resample adds
+nothing), computed for all resamples at once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ._core import _as_alpha, _as_k_min, _ensure_reasons, _jsonify, _Reasons
+
+__all__ = ["BOOTSTRAP_REPS", "BOOTSTRAP_SEED", "MIN_EXTRA_ACCOUNTS", "MAX_PREDICTORS", "key_drivers",
+           "lmg_weights", "subset_r2"]
+
+#: Resamples of the bootstrap over accounts, and its fixed seed (the same data give the same interval).
+BOOTSTRAP_REPS = 1000
+BOOTSTRAP_SEED = 20261207
+#: An outcome needs at least this many accounts more than it has predictors (10 residual degrees of freedom).
+MIN_EXTRA_ACCOUNTS = 10
+#: LMG visits every subset of the predictors (2^p); beyond this many it is refused.
+MAX_PREDICTORS = 12
+
+_REASONS = {
+    "no_data": "no_data (no account has the outcome and every predictor)",
+    "suppressed_min_n": "suppressed_min_n (fewer than k_min accounts, or for churn fewer than k_min in a group)",
+    "insufficient_data": "insufficient_data (too few accounts for this many predictors)",
+    "no_variance": "no_variance (every account has the same outcome)",
+}
+
+
+def _cov_stack(data: np.ndarray) -> np.ndarray:
+    """Covariance matrices (ddof 0) of a stack of samples, shape (B, n, q) → (B, q, q)."""
+    centred = data - data.mean(axis=1, keepdims=True)
+    return centred.transpose(0, 2, 1) @ centred / data.shape[1]
+
+
+def subset_r2(cov: np.ndarray) -> np.ndarray:
+    """R² of the OLS fit (with intercept) of the last variable on every subset of the others.
+
+    Parameters
+    ----------
+    cov : array, shape (q, q) or (B, q, q)
+        Covariance matrix (any normalisation) of p = q − 1 predictors followed by the outcome.
+
+    Returns
+    -------
+    array, shape (2^p,) or (2^p, B)
+        Entry ``m`` is the R² on the predictors whose bits are set in ``m`` (entry 0 is 0). NaN where
+        the outcome has no variance.
+    """
+    single = cov.ndim == 2
+    c = cov[None] if single else cov
+    p = c.shape[-1] - 1
+    var_y = c[:, p, p]
+    out = np.zeros((1 << p, c.shape[0]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for mask in range(1, 1 << p):
+            idx = [j for j in range(p) if mask >> j & 1]
+            c_ss = c[:, idx][:, :, idx]
+            c_sy = c[:, idx, p]
+            try:
+                beta = np.linalg.solve(c_ss, c_sy[..., None])[..., 0]
+            except np.linalg.LinAlgError:  # a constant predictor in some resample: the pseudo-inverse drops it
+                beta = np.einsum("bij,bj->bi", np.linalg.pinv(c_ss, hermitian=True), c_sy)
+            out[mask] = np.einsum("bi,bi->b", c_sy, beta) / var_y
+        out = np.clip(out, 0.0, 1.0)  # rounding can step a hair outside [0, 1]
+        out[:, ~(var_y > 0)] = np.nan
+    return out[:, 0] if single else out
+
+
+def lmg_weights(r2: np.ndarray, p: int) -> np.ndarray:
+    """LMG (Shapley) share of R² of each predictor from the R² of every subset (:func:`subset_r2`).
+
+    ``w_j = Σ_{S ∌ j} |S|! (p − |S| − 1)! / p! · (R²(S ∪ {j}) − R²(S))``; the weights sum to R²(all).
+    Returns shape (p,) or (p, B).
+    """
+    weights = np.zeros((p, *r2.shape[1:]))
+    size = [bin(m).count("1") for m in range(1 << p)]
+    factor = [math.factorial(s) * math.factorial(p - s - 1) / math.factorial(p) for s in range(p)]
+    for j in range(p):
+        bit = 1 << j
+        for mask in range(1 << p):
+            if not mask & bit:
+                weights[j] += factor[size[mask]] * (r2[mask | bit] - r2[mask])
+    return weights
+
+
+def _status(n: int, p: int, k: int, constant: bool, small_group: bool) -> str:
+    if n == 0 or p == 0:
+        return "no_data"
+    if n < k or small_group:
+        return "suppressed_min_n"
+    if n < p + MIN_EXTRA_ACCOUNTS:
+        return "insufficient_data"
+    if constant:
+        return "no_variance"
+    return "ok_low_base" if n < 30 else "ok"
+
+
+def key_drivers(
+    predictors: Sequence[Sequence[float | None]] | np.ndarray,
+    outcome: Sequence[float | None] | np.ndarray,
+    keys: Sequence[str],
+    *,
+    binary: bool = False,
+    k_min: int = 5,
+    alpha: float = 0.05,
+    reps: int = BOOTSTRAP_REPS,
+    seed: int = BOOTSTRAP_SEED,
+) -> dict[str, Any]:
+    """LMG relative importance of account-level predictors for one account-level outcome, with bootstrap CIs.
+
+    Parameters
+    ----------
+    predictors : 2-D array-like, one row per account, one column per predictor (None/NaN = missing)
+    outcome : 1-D array-like, one value per account (for ``binary`` 0/1; None/NaN = missing)
+    keys : the predictors' names, one per column
+    binary : bool
+        A 0/1 outcome (churn): both groups need ``k_min`` accounts.
+    k_min : int
+        The customer k: fewer accounts (or, for a binary outcome, fewer in either group) is
+        ``suppressed_min_n`` and nothing but the status is shown.
+    alpha : float
+        1 − the level of the percentile intervals.
+    reps, seed : the bootstrap's resamples and seed.
+
+    Returns
+    -------
+    dict
+        ``n_accounts`` (complete accounts), ``r2``, ``r2_ci_low``, ``r2_ci_high``, ``n_bootstrap``
+        (resamples with a defined R²), ``drivers`` (one per key, in the given order: ``key``, ``weight``
+        (its LMG share of R²), ``share`` (weight / R²), ``ci_low``, ``ci_high`` (of the weight),
+        ``correlation`` (Pearson r with the outcome: the direction), ``rank`` (1 = largest weight)),
+        ``report_status`` and ``undefined``.
+
+    Notes
+    -----
+    Accounts missing the outcome or any predictor are left out (listwise). Statuses: ``no_data``,
+    ``suppressed_min_n``, ``insufficient_data`` (fewer than p + :data:`MIN_EXTRA_ACCOUNTS` accounts),
+    ``no_variance`` (constant outcome), ``ok_low_base`` (under 30 accounts), ``ok``.
+
+    References
+    ----------
+    Lindeman RH, Merenda PF, Gold RZ (1980); Grömping U (2006) J Stat Softw 17(1); Efron & Tibshirani (1993).
+
+    Examples
+    --------
+    >>> x = [[1, 2], [2, 1], [3, 4], [4, 3], [5, 5], [2, 2], [3, 3], [4, 5], [1, 1], [5, 4], [3, 2], [2, 4]]
+    >>> y = [1, 2, 3, 3, 5, 2, 3, 4, 1, 5, 3, 2]
+    >>> r = key_drivers(x, y, ["a", "b"], k_min=5, reps=200)
+    >>> round(r["r2"], 3), [d["rank"] for d in r["drivers"]], r["report_status"]
+    (0.932, [1, 2], 'insufficient_data')
+    """
+    alpha = _as_alpha(alpha)
+    k = _as_k_min(k_min, "k_min")
+    if isinstance(reps, bool) or not isinstance(reps, (int, np.integer)) or reps < 1:
+        raise ValueError(f"reps must be an integer >= 1, got {reps!r}")
+    keys = list(keys)
+    try:
+        x = np.asarray([[math.nan if v is None else v for v in row] for row in predictors], dtype=float)
+        y = np.asarray([math.nan if v is None else v for v in outcome], dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError("predictors and outcome must hold numbers (None/NaN = missing)") from exc
+    if x.size == 0:
+        x = x.reshape(len(y), len(keys))
+    if x.ndim != 2 or y.ndim != 1 or x.shape != (len(y), len(keys)):
+        raise ValueError(f"predictors must be (accounts × {len(keys)} keys) and outcome one value per account")
+    if np.isinf(x).any() or np.isinf(y).any():
+        raise ValueError("predictors and outcome must be finite (None/NaN = missing)")
+    p = len(keys)
+    if p > MAX_PREDICTORS:
+        raise ValueError(f"at most {MAX_PREDICTORS} predictors, got {p}")
+    if binary and not np.isin(y[np.isfinite(y)], (0.0, 1.0)).all():
+        raise ValueError("a binary outcome must be 0 or 1")
+    complete = np.isfinite(y) & np.isfinite(x).all(axis=1)
+    x, y = x[complete], y[complete]
+    n = int(y.size)
+    small_group = binary and n > 0 and min(int(y.sum()), n - int(y.sum())) < k
+    status = _status(n, p, k, bool(n and np.ptp(y) == 0), small_group)
+    reasons = _Reasons()
+    shown = status in ("ok", "ok_low_base", "insufficient_data", "no_variance")
+    out: dict[str, Any] = {"n_accounts": n if shown else None, "r2": None, "r2_ci_low": None,
+                           "r2_ci_high": None, "n_bootstrap": None}
+    drivers = [{"key": key, "weight": None, "share": None, "ci_low": None, "ci_high": None,
+                "correlation": None, "rank": None} for key in keys]
+    if status in ("ok", "ok_low_base"):
+        data = np.column_stack([x, y])
+        r2_all = subset_r2(np.cov(data, rowvar=False))
+        weights = lmg_weights(r2_all, p)
+        r2 = float(r2_all[-1])
+        rng = np.random.default_rng(seed)
+        boot = data[rng.integers(0, n, size=(reps, n))]
+        r2_boot = subset_r2(_cov_stack(boot))
+        defined = np.isfinite(r2_boot[-1])
+        w_boot = lmg_weights(r2_boot[:, defined], p)
+        q = (alpha / 2, 1 - alpha / 2)
+        out.update(r2=r2, n_bootstrap=int(defined.sum()))
+        if defined.sum() >= 2:
+            out["r2_ci_low"], out["r2_ci_high"] = (float(v) for v in np.quantile(r2_boot[-1, defined], q))
+        else:
+            reasons.add("r2_ci_low", "fewer than 2 resamples with a defined R²")
+            reasons.add("r2_ci_high", "fewer than 2 resamples with a defined R²")
+        order = np.argsort(-weights, kind="stable")
+        for j, d in enumerate(drivers):
+            d["weight"] = float(weights[j])
+            d["share"] = float(weights[j] / r2) if r2 > 0 else None
+            if d["share"] is None:
+                reasons.add(f"drivers.{j}.share", "R² is 0: there is nothing to share")
+            if defined.sum() >= 2:
+                d["ci_low"], d["ci_high"] = (float(v) for v in np.quantile(w_boot[j], q))
+            else:
+                reasons.add(f"drivers.{j}.ci_low", "fewer than 2 resamples with a defined R²")
+                reasons.add(f"drivers.{j}.ci_high", "fewer than 2 resamples with a defined R²")
+            sd_x = x[:, j].std()
+            d["correlation"] = (float(np.corrcoef(x[:, j], y)[0, 1]) if sd_x > 0
+                                else reasons.num(f"drivers.{j}.correlation", None, "the predictor is constant"))
+            d["rank"] = int(np.flatnonzero(order == j)[0]) + 1
+    out["drivers"] = drivers
+    out["report_status"] = status
+    out["undefined"] = reasons.items
+    reason = _REASONS.get(status, "undefined")
+    for j, d in enumerate(drivers):  # a null inside the list gets its reason by index, as the rest
+        for field, value in d.items():
+            if value is None and not any(u.startswith(f"drivers.{j}.{field}:") for u in out["undefined"]):
+                out["undefined"].append(f"drivers.{j}.{field}: {reason}")
+    _ensure_reasons(out, reason)
+    return _jsonify(out)
