@@ -167,7 +167,7 @@ def key_drivers(
     >>> y = [1, 2, 3, 3, 5, 2, 3, 4, 1, 5, 3, 2]
     >>> r = key_drivers(x, y, ["a", "b"], k_min=5, reps=200)
     >>> round(r["r2"], 3), [d["rank"] for d in r["drivers"]], r["report_status"]
-    (0.932, [1, 2], 'insufficient_data')
+    (0.96, [1, 2], 'ok_low_base')
     """
     alpha = _as_alpha(alpha)
     k = _as_k_min(k_min, "k_min")
