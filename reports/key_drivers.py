@@ -35,10 +35,11 @@ def _grid(drivers: list[dict], dimensions: Mapping[str, Mapping[str, Any]]) -> d
     keys = [d["key"] for d in drivers]
     entries = [dimensions.get(k, {}) for k in keys]
     shown = [e.get("report_status") in GRID_STATUSES for e in entries]
-    performance = [e.get("mean_customer") if ok else None for e, ok in zip(entries, shown, strict=True)]
+    pairs = list(zip(entries, shown, strict=True))
+    performance = [e.get("mean_customer") if ok else None for e, ok in pairs]
     importance = [d["weight"] for d in drivers]
-    classes = [e.get("class") if ok else None for e, ok in zip(entries, shown, strict=True)]
-    gaps = [e.get("gap") if ok else None for e, ok in zip(entries, shown, strict=True)]
+    classes = [(e.get("classification") or {}).get("class") if ok else None for e, ok in pairs]
+    gaps = [e.get("gap") if ok else None for e, ok in pairs]
     grid = importance_performance(keys, performance, importance, classes=classes, gaps=gaps)
     for point, perf, imp, gap, cls in zip(grid["items"], performance, importance, gaps, classes, strict=True):
         point.update({"performance": perf if point["quadrant"] else None,

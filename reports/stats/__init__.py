@@ -62,8 +62,8 @@ from .churn import churn_comparison
 from .classify import CLASSES, classify_gap, importance_performance
 from .did import contrast_status, did_from_counts, did_from_scores
 from .dimensions import dimension_comparison, dimension_reliability, dimension_scores
-from .family import adjust_dimension_family, adjust_item_family
 from .drivers import key_drivers
+from .family import adjust_dimension_family, adjust_item_family
 from .health import health_association
 from .items import (
     describe_counts,
