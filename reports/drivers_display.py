@@ -43,24 +43,27 @@ def _t(x: float, y: float, text: str, *, size: float = 8, anchor: str = "start",
 
 def grid_chart(points: Sequence[Mapping[str, Any]], *, performance_split: float, importance_split: float,
                title: str, x_label: str, y_label: str) -> str:
-    """A 2 × 2 importance–performance chart: customer mean across, driver weight up, split at the means.
+    """A 2 × 2 importance–performance chart: customer mean across, driver weight up, split at the means. The
+    title is the chart's accessible name (the page's heading already shows it).
 
     ``points``: ``name``, ``performance``, ``importance``, ``blind_spot`` (filled dot) — points without both
     numbers are left out (the table lists them).
     """
-    left, right, top, bottom = 40.0, 12.0, 22.0, 34.0
+    left, right, top, bottom = 40.0, 12.0, 8.0, 34.0
     shown = [p for p in points if is_number(p.get("performance")) and is_number(p.get("importance"))]
     xs = [p["performance"] for p in shown] + [performance_split]
     ys = [p["importance"] for p in shown] + [importance_split]
-    x_lo, x_hi = min(xs) - 0.25, max(xs) + 0.25
-    y_hi = max(ys) * 1.15 or 1.0
+    pad = 0.2 * (max(xs) - min(xs)) + 0.25  # room for a point's name inside the frame
+    x_lo, x_hi = min(xs) - pad, max(xs) + pad
+    y_top = max(ys) * 1.25 or 1.0
+    y_lo = -0.15 * y_top  # the bottom quadrant names sit below zero, clear of the points
     width, height = CHART_W - left - right, CHART_H - top - bottom
 
     def px(v: float) -> float:
         return left + (v - x_lo) / (x_hi - x_lo) * width
 
     def py(v: float) -> float:
-        return top + (1 - v / y_hi) * height
+        return top + (y_top - v) / (y_top - y_lo) * height
 
     q = quadrant_labels()
     body = [f'<rect x="{left}" y="{top}" width="{width:.1f}" height="{height:.1f}" fill="#ffffff" '
@@ -74,7 +77,7 @@ def grid_chart(points: Sequence[Mapping[str, Any]], *, performance_split: float,
              _t(left + width - 4, top + 10, q["keep_up_the_good_work"], size=7.5, anchor="end"),
              _t(left + 4, top + height - 5, q["low_priority"], size=7.5),
              _t(left + width - 4, top + height - 5, q["possible_overkill"], size=7.5, anchor="end")]
-    for tick in (x_lo + 0.25, performance_split, x_hi - 0.25):
+    for tick in (min(xs), performance_split, max(xs)):
         body.append(_t(px(tick), top + height + 11, fmt_num(tick), size=7.5, anchor="middle"))
     for tick in (0.0, importance_split):
         body.append(_t(left - 4, py(tick) + 3, fmt_num(tick), size=7.5, anchor="end"))
@@ -89,7 +92,6 @@ def grid_chart(points: Sequence[Mapping[str, Any]], *, performance_split: float,
             body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#ffffff" stroke="{INK}" stroke-width="1.3"/>')
         anchor = "end" if x > left + width * 0.7 else "start"
         body.append(_t(x + (-6 if anchor == "end" else 6), y - 5, p.get("name", ""), size=7.5, anchor=anchor))
-    body.append(_t(left, 12, title, size=8.5, weight="bold"))
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {CHART_W:.0f} {CHART_H:.0f}" '
             f'width="{CHART_W:.0f}" height="{CHART_H:.0f}" role="img" aria-label="{esc(title)}">'
             + "".join(body) + "</svg>")
