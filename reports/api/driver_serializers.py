@@ -66,8 +66,10 @@ class GapDriverOutcomeSerializer(serializers.Serializer):
     drivers = GapDriverWeightSerializer(many=True)
     grid = GapGridSerializer(allow_null=True, help_text="The importance–performance grid with these weights as "
                                                         "importance; null without weights.")
-    report_status = serializers.ChoiceField(choices=["no_data", "suppressed_min_n", "insufficient_data",
-                                                     "no_variance", "ok_low_base", "ok"])
+    report_status = serializers.CharField(help_text="no_data, suppressed_min_n (fewer accounts than the customer "
+                                                    "k; for churn in either group), insufficient_data (fewer "
+                                                    "than predictors + min_extra_accounts), no_variance, "
+                                                    "ok_low_base (under 30 accounts) or ok.")
     undefined = serializers.ListField(child=serializers.CharField())
 
 
