@@ -72,15 +72,16 @@ def subset_r2(cov: np.ndarray) -> np.ndarray:
     var_y = c[:, p, p]
     out = np.zeros((1 << p, c.shape[0]))
     with np.errstate(invalid="ignore", divide="ignore"):
-        for mask in range(1, 1 << p):
-            idx = [j for j in range(p) if mask >> j & 1]
-            c_ss = c[:, idx][:, :, idx]
-            c_sy = c[:, idx, p]
+        for size in range(1, p + 1):  # every subset of one size in one batched solve
+            masks = [m for m in range(1, 1 << p) if bin(m).count("1") == size]
+            idx = np.array([[j for j in range(p) if m >> j & 1] for m in masks])
+            c_ss = c[:, idx[:, :, None], idx[:, None, :]]  # (B, subsets, size, size)
+            c_sy = c[:, idx, p]  # (B, subsets, size)
             try:
                 beta = np.linalg.solve(c_ss, c_sy[..., None])[..., 0]
             except np.linalg.LinAlgError:  # a constant predictor in some resample: the pseudo-inverse drops it
-                beta = np.einsum("bij,bj->bi", np.linalg.pinv(c_ss, hermitian=True), c_sy)
-            out[mask] = np.einsum("bi,bi->b", c_sy, beta) / var_y
+                beta = np.einsum("bkij,bkj->bki", np.linalg.pinv(c_ss, hermitian=True), c_sy)
+            out[masks] = (np.einsum("bki,bki->bk", c_sy, beta) / var_y[:, None]).T
         out = np.clip(out, 0.0, 1.0)  # rounding can step a hair outside [0, 1]
         out[:, ~(var_y > 0)] = np.nan
     return out[:, 0] if single else out
