@@ -27,12 +27,14 @@ import numpy as np
 
 from ._core import _as_alpha, _as_k_min, _ensure_reasons, _jsonify, _Reasons
 
-__all__ = ["BOOTSTRAP_REPS", "BOOTSTRAP_SEED", "MIN_EXTRA_ACCOUNTS", "MAX_PREDICTORS", "key_drivers",
-           "lmg_weights", "subset_r2"]
+__all__ = ["BOOTSTRAP_CHUNK_CELLS", "BOOTSTRAP_REPS", "BOOTSTRAP_SEED", "MIN_EXTRA_ACCOUNTS", "MAX_PREDICTORS",
+           "key_drivers", "lmg_weights", "subset_r2"]
 
 #: Resamples of the bootstrap over accounts, and its fixed seed (the same data give the same interval).
 BOOTSTRAP_REPS = 1000
 BOOTSTRAP_SEED = 20261207
+#: Resamples are processed in chunks of about this many (resample × account) cells, to bound memory.
+BOOTSTRAP_CHUNK_CELLS = 2_000_000
 #: An outcome needs at least this many accounts more than it has predictors (10 residual degrees of freedom).
 MIN_EXTRA_ACCOUNTS = 10
 #: LMG visits every subset of the predictors (2^p); beyond this many it is refused.
@@ -46,10 +48,28 @@ _REASONS = {
 }
 
 
-def _cov_stack(data: np.ndarray) -> np.ndarray:
-    """Covariance matrices (ddof 0) of a stack of samples, shape (B, n, q) → (B, q, q)."""
-    centred = data - data.mean(axis=1, keepdims=True)
-    return centred.transpose(0, 2, 1) @ centred / data.shape[1]
+def _bootstrap_r2(data: np.ndarray, reps: int, seed: int) -> np.ndarray:
+    """Every subset's R² (:func:`subset_r2`) on ``reps`` resamples of the rows, shape (2^p, reps).
+
+    Resamples are drawn as ``default_rng(seed).integers(0, n, size=(reps, n))`` would draw them, in chunks: each
+    resample's covariance comes from its frequency weights (``W @ X`` and ``W @ XX'``), so memory stays at
+    about ``chunk × n`` whatever the number of accounts.
+    """
+    n, q = data.shape
+    x = data - data.mean(axis=0)  # centred once: the moments below then lose no precision
+    products = (x[:, :, None] * x[:, None, :]).reshape(n, q * q)
+    rng = np.random.default_rng(seed)
+    chunk = max(1, min(reps, BOOTSTRAP_CHUNK_CELLS // max(n, 1)))
+    parts = []
+    for start in range(0, reps, chunk):
+        size = min(chunk, reps - start)
+        idx = rng.integers(0, n, size=(size, n))
+        weights = np.bincount((np.arange(size)[:, None] * n + idx).ravel(), minlength=size * n)
+        weights = weights.reshape(size, n).astype(float) / n
+        mean = weights @ x
+        cov = (weights @ products).reshape(size, q, q) - mean[:, :, None] * mean[:, None, :]
+        parts.append(subset_r2(cov))
+    return np.concatenate(parts, axis=1)
 
 
 def subset_r2(cov: np.ndarray) -> np.ndarray:
@@ -207,9 +227,7 @@ def key_drivers(
         r2_all = subset_r2(np.cov(data, rowvar=False))
         weights = lmg_weights(r2_all, p)
         r2 = float(r2_all[-1])
-        rng = np.random.default_rng(seed)
-        boot = data[rng.integers(0, n, size=(reps, n))]
-        r2_boot = subset_r2(_cov_stack(boot))
+        r2_boot = _bootstrap_r2(data, reps, seed)
         defined = np.isfinite(r2_boot[-1])
         w_boot = lmg_weights(r2_boot[:, defined], p)
         q = (alpha / 2, 1 - alpha / 2)

@@ -103,6 +103,19 @@ def test_the_bootstrap_is_a_percentile_interval_of_pingouin_weights_over_resampl
     assert again == got  # seeded: the same data give the same interval
 
 
+def test_resampling_in_chunks_gives_the_same_intervals(monkeypatch):
+    """Large account tables are resampled in chunks (bounded memory): the same resamples, the same result."""
+    from reports.stats import drivers
+
+    x, y = _correlated(50, 3, 12)
+    whole = key_drivers(x, y, ["a", "b", "c"], k_min=5, reps=70)
+    monkeypatch.setattr(drivers, "BOOTSTRAP_CHUNK_CELLS", 50 * 8)  # chunks of 8 resamples, the last one of 6
+    chunked = key_drivers(x, y, ["a", "b", "c"], k_min=5, reps=70)
+    assert chunked["drivers"] == [{**d, "ci_low": pytest.approx(d["ci_low"], rel=1e-9),
+                                   "ci_high": pytest.approx(d["ci_high"], rel=1e-9)} for d in whole["drivers"]]
+    assert chunked["r2_ci_low"] == pytest.approx(whole["r2_ci_low"], rel=1e-9)
+
+
 def test_churn_is_a_linear_probability_model_whose_r2_is_statsmodels():
     rng = np.random.default_rng(5)
     x = rng.uniform(1, 5, size=(50, 3))
