@@ -46,8 +46,8 @@ def grid_chart(points: Sequence[Mapping[str, Any]], *, performance_split: float,
     """A 2 × 2 importance–performance chart: customer mean across, driver weight up, split at the means. The
     title is the chart's accessible name (the page's heading already shows it).
 
-    ``points``: ``name``, ``performance``, ``importance``, ``blind_spot`` (filled dot) — points without both
-    numbers are left out (the table lists them).
+    ``points``: ``label`` (the dimension's number), ``performance``, ``importance``, ``blind_spot`` (filled
+    dot) — points without both numbers are left out (the table lists them).
     """
     left, right, top, bottom = 40.0, 12.0, 8.0, 34.0
     shown = [p for p in points if is_number(p.get("performance")) and is_number(p.get("importance"))]
@@ -90,14 +90,14 @@ def grid_chart(points: Sequence[Mapping[str, Any]], *, performance_split: float,
             body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{INK}"/>')
         else:
             body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#ffffff" stroke="{INK}" stroke-width="1.3"/>')
-        anchor = "end" if x > left + width * 0.7 else "start"
-        body.append(_t(x + (-6 if anchor == "end" else 6), y - 5, p.get("name", ""), size=7.5, anchor=anchor))
+        body.append(_t(x + 6, y - 4, p.get("label", ""), size=8, weight="bold"))
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {CHART_W:.0f} {CHART_H:.0f}" '
             f'width="{CHART_W:.0f}" height="{CHART_H:.0f}" role="img" aria-label="{esc(title)}">'
             + "".join(body) + "</svg>")
 
 
-def _outcome(outcome: Mapping[str, Any], names: Mapping[str, str], k_min: int) -> dict[str, Any]:
+def _outcome(outcome: Mapping[str, Any], names: Mapping[str, str], numbers: Mapping[str, int],
+             k_min: int) -> dict[str, Any]:
     ok = outcome.get("report_status") in REPORTABLE
     label = _outcome_label(outcome)
     grid = outcome.get("grid") or None
@@ -107,6 +107,7 @@ def _outcome(outcome: Mapping[str, Any], names: Mapping[str, str], k_min: int) -
     for d in sorted(outcome.get("drivers") or [], key=lambda d: d.get("rank") or 0):
         point = points.get(d["key"], {})
         rows.append({
+            "number": numbers.get(d["key"], ""),
             "name": names.get(d["key"], d["key"]),
             "weight_display": fmt_num(d.get("weight"), 3) if ok else DASH,
             "ci_display": fmt_ci(d.get("ci_low"), d.get("ci_high"), lambda v: fmt_num(v, 3)) if ok else DASH,
@@ -118,8 +119,9 @@ def _outcome(outcome: Mapping[str, Any], names: Mapping[str, str], k_min: int) -
     svg: SafeString | None = None
     if ok and grid and is_number(grid.get("performance_split")):
         svg = mark_safe(grid_chart(  # noqa: S308 — grid_chart escapes every text it draws
-            [{"name": names.get(key, key), "performance": p.get("performance"), "importance": p.get("importance"),
-              "blind_spot": p.get("class") == "blind_spot"} for key, p in points.items()],
+            [{"label": str(numbers.get(key, "")), "performance": p.get("performance"),
+              "importance": p.get("importance"), "blind_spot": p.get("class") == "blind_spot"}
+             for key, p in points.items()],
             performance_split=grid["performance_split"], importance_split=grid["importance_split"],
             title=label, x_label=_("Customer score (performance)"), y_label=_("Driver weight (importance)")))
     status = outcome.get("report_status")
@@ -133,6 +135,7 @@ def _outcome(outcome: Mapping[str, Any], names: Mapping[str, str], k_min: int) -
         "n": outcome.get("n_accounts") if outcome.get("n_accounts") is not None else DASH,
         "r2_display": fmt_num(outcome.get("r2"), 2) if ok else DASH,
         "r2_ci_display": fmt_ci(outcome.get("r2_ci_low"), outcome.get("r2_ci_high"), fmt_num) if ok else DASH,
+        "r2_adjusted_display": fmt_num(outcome.get("r2_adjusted"), 2) if ok else DASH,
         "drivers": rows,
         "svg": svg,
         "priority": [names.get(k, k) for k in (grid or {}).get("priority") or []],
@@ -146,6 +149,8 @@ def drivers_context(analysis: Mapping[str, Any], k_min: int) -> dict[str, Any] |
     if not drivers:
         return None
     names = {p["key"]: p["name"] for p in drivers.get("predictors") or []}
-    outcomes = [_outcome(o, names, k_min) for o in drivers.get("outcomes") or []]
+    # Numbered as in the dimension table and the mirror chart.
+    numbers = {d.get("key"): i + 1 for i, d in enumerate(analysis.get("dimensions") or [])}
+    outcomes = [_outcome(o, names, numbers, k_min) for o in drivers.get("outcomes") or []]
     return {"outcomes": outcomes, "reps": drivers.get("bootstrap_reps"),
             "any_reportable": any(o["reportable"] for o in outcomes)}

@@ -60,6 +60,8 @@ class GapDriverOutcomeSerializer(serializers.Serializer):
     n_accounts = _int(help_text="Accounts with the outcome and every dimension score; null below the customer k.")
     r2 = _num(help_text="R² of the least-squares fit of the outcome on all dimension scores (for churn: of the "
                         "0/1 churn indicator, a linear probability model).")
+    r2_adjusted = _num(help_text="Adjusted R² (Wherry): the in-sample r2 is optimistic when there are few accounts "
+                                 "per dimension.")
     r2_ci_low = _num(help_text="Percentile bootstrap interval of r2.")
     r2_ci_high = _num()
     n_bootstrap = _int(help_text="Resamples with a defined R² (a resample whose outcome is constant has none).")

@@ -166,7 +166,8 @@ def key_drivers(
     Returns
     -------
     dict
-        ``n_accounts`` (complete accounts), ``r2``, ``r2_ci_low``, ``r2_ci_high``, ``n_bootstrap``
+        ``n_accounts`` (complete accounts), ``r2``, ``r2_adjusted`` (Wherry: ``1 − (1 − R²)(n − 1)/(n − p − 1)``,
+        the in-sample R² is optimistic with few accounts per predictor), ``r2_ci_low``, ``r2_ci_high``, ``n_bootstrap``
         (resamples with a defined R²), ``drivers`` (one per key, in the given order: ``key``, ``weight``
         (its LMG share of R²), ``share`` (weight / R²), ``ci_low``, ``ci_high`` (of the weight),
         ``correlation`` (Pearson r with the outcome: the direction), ``rank`` (1 = largest weight)),
@@ -218,7 +219,7 @@ def key_drivers(
     status = _status(n, p, k, bool(n and np.ptp(y) == 0), small_group)
     reasons = _Reasons()
     shown = status in ("ok", "ok_low_base", "insufficient_data", "no_variance")
-    out: dict[str, Any] = {"n_accounts": n if shown else None, "r2": None, "r2_ci_low": None,
+    out: dict[str, Any] = {"n_accounts": n if shown else None, "r2": None, "r2_adjusted": None, "r2_ci_low": None,
                            "r2_ci_high": None, "n_bootstrap": None}
     drivers = [{"key": key, "weight": None, "share": None, "ci_low": None, "ci_high": None,
                 "correlation": None, "rank": None} for key in keys]
@@ -231,7 +232,7 @@ def key_drivers(
         defined = np.isfinite(r2_boot[-1])
         w_boot = lmg_weights(r2_boot[:, defined], p)
         q = (alpha / 2, 1 - alpha / 2)
-        out.update(r2=r2, n_bootstrap=int(defined.sum()))
+        out.update(r2=r2, r2_adjusted=1 - (1 - r2) * (n - 1) / (n - p - 1), n_bootstrap=int(defined.sum()))
         if defined.sum() >= 2:
             out["r2_ci_low"], out["r2_ci_high"] = (float(v) for v in np.quantile(r2_boot[-1, defined], q))
         else:

@@ -197,8 +197,8 @@ def test_the_schema_documents_every_drivers_field(client):
     assert "drivers" in schemas["GapAnalysis"]["properties"]
     assert {"predictors", "bootstrap_reps", "bootstrap_seed", "min_extra_accounts", "outcomes"} <= set(
         schemas["GapDrivers"]["properties"])
-    assert {"outcome", "kind", "label", "n_accounts", "r2", "r2_ci_low", "r2_ci_high", "n_bootstrap", "drivers",
-            "grid", "report_status", "undefined"} <= set(schemas["GapDriverOutcome"]["properties"])
+    assert {"outcome", "kind", "label", "n_accounts", "r2", "r2_adjusted", "r2_ci_low", "r2_ci_high", "n_bootstrap",
+            "drivers", "grid", "report_status", "undefined"} <= set(schemas["GapDriverOutcome"]["properties"])
     assert {"key", "weight", "share", "ci_low", "ci_high", "correlation", "rank"} <= set(
         schemas["GapDriverWeight"]["properties"])
     assert {"item", "quadrant", "performance", "importance", "gap", "class"} <= set(

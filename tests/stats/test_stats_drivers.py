@@ -45,7 +45,9 @@ def test_lmg_weights_are_pingouins_relative_importance():
     for d in got["drivers"]:
         assert d["weight"] == pytest.approx(ref.loc[d["key"], "relimp"], rel=1e-9), d["key"]
         assert d["share"] == pytest.approx(ref.loc[d["key"], "relimp_perc"] / 100, rel=1e-9)
-    assert got["r2"] == pytest.approx(sm.OLS(y, sm.add_constant(x)).fit().rsquared, rel=1e-10)
+    fit = sm.OLS(y, sm.add_constant(x)).fit()
+    assert got["r2"] == pytest.approx(fit.rsquared, rel=1e-10)
+    assert got["r2_adjusted"] == pytest.approx(fit.rsquared_adj, rel=1e-10)
     assert sum(d["weight"] for d in got["drivers"]) == pytest.approx(got["r2"], rel=1e-12)
     ranks = sorted(got["drivers"], key=lambda d: d["rank"])
     assert [d["weight"] for d in ranks] == sorted((d["weight"] for d in ranks), reverse=True)
