@@ -12,9 +12,8 @@ For churn the outcome is 0/1 and the fit a linear probability model; its R² is 
 indicator's variance the scores account for, and decomposes the same way. Uncertainty: a seeded
 percentile bootstrap over accounts (every weight and R² recomputed on each resample).
 
-Every subset's R² comes from the covariance matrix, ``R²(S) = c_Sy' C_SS⁺ c_Sy / var(y)`` (the OLS R²
-with an intercept; ``⁺`` the pseudo-inverse, so a predictor that is constant in a resample adds
-nothing), computed for all resamples at once.
+Every subset's R² comes from the covariance matrix, ``R²(S) = c_Sy' C_SS⁻¹ c_Sy / var(y)`` (the OLS R²
+with an intercept), by sweeping it in Gray-code order (:func:`subset_r2`), for all resamples at once.
 """
 
 from __future__ import annotations
@@ -72,6 +71,18 @@ def _bootstrap_r2(data: np.ndarray, reps: int, seed: int) -> np.ndarray:
     return np.concatenate(parts, axis=1)
 
 
+def _sweep(a: np.ndarray, k: int, act: np.ndarray, entering: bool) -> np.ndarray:
+    """Sweep the stacked symmetric matrices ``a`` on pivot ``k`` (in, or back out), where ``act`` is true."""
+    d = a[:, k, k]
+    col = a[:, :, k] / d[:, None]  # the matrix stays symmetric: row k is column k
+    new = a - col[:, :, None] * a[:, k, None, :]
+    sign = 1.0 if entering else -1.0
+    new[:, :, k] = sign * col
+    new[:, k, :] = sign * col
+    new[:, k, k] = -1.0 / d
+    return new if act.all() else np.where(act[:, None, None], new, a)
+
+
 def subset_r2(cov: np.ndarray) -> np.ndarray:
     """R² of the OLS fit (with intercept) of the last variable on every subset of the others.
 
@@ -85,23 +96,42 @@ def subset_r2(cov: np.ndarray) -> np.ndarray:
     array, shape (2^p,) or (2^p, B)
         Entry ``m`` is the R² on the predictors whose bits are set in ``m`` (entry 0 is 0). NaN where
         the outcome has no variance.
+
+    Notes
+    -----
+    The subsets are visited in Gray-code order, each one predictor away from the last, and the matrix is
+    swept on that predictor (in) or swept back (out) (Goodnight 1979): after sweeping the set S its outcome
+    entry is the residual variance ``var(y) − c_yS C_SS⁻¹ c_Sy``, so ``R²(S) = 1 − residual / var(y)``. One
+    O(q²) step per subset, for all resamples at once. A predictor that is (nearly) constant or collinear
+    with those already in — its remaining variance below 1e-10 of its own — is not swept: it adds nothing,
+    as with a pseudo-inverse.
     """
     single = cov.ndim == 2
-    c = cov[None] if single else cov
-    p = c.shape[-1] - 1
-    var_y = c[:, p, p]
-    out = np.zeros((1 << p, c.shape[0]))
+    a = np.array(cov[None] if single else cov, dtype=float)
+    p = a.shape[-1] - 1
+    var_y = a[:, p, p].copy()
+    own = np.diagonal(a, axis1=1, axis2=2)[:, :p].copy()
+    swept = np.zeros(own.shape, dtype=bool)
+    out = np.zeros((1 << p, a.shape[0]))
+    code = 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        for size in range(1, p + 1):  # every subset of one size in one batched solve
-            masks = [m for m in range(1, 1 << p) if bin(m).count("1") == size]
-            idx = np.array([[j for j in range(p) if m >> j & 1] for m in masks])
-            c_ss = c[:, idx[:, :, None], idx[:, None, :]]  # (B, subsets, size, size)
-            c_sy = c[:, idx, p]  # (B, subsets, size)
-            try:
-                beta = np.linalg.solve(c_ss, c_sy[..., None])[..., 0]
-            except np.linalg.LinAlgError:  # a constant predictor in some resample: the pseudo-inverse drops it
-                beta = np.einsum("bkij,bkj->bki", np.linalg.pinv(c_ss, hermitian=True), c_sy)
-            out[masks] = (np.einsum("bki,bki->bk", c_sy, beta) / var_y[:, None]).T
+        for step in range(1, 1 << p):
+            k = (step & -step).bit_length() - 1  # the bit that changes between consecutive Gray codes
+            code ^= 1 << k
+            if code >> k & 1:
+                act = a[:, k, k] > 1e-10 * own[:, k]
+                a = _sweep(a, k, act, True)
+                swept[:, k] = act
+            else:
+                a = _sweep(a, k, swept[:, k], False)
+                swept[:, k] = False
+                # A member left out as collinear with the one that left may now add something: sweep it in.
+                for j in range(p):
+                    waiting = ~swept[:, j] & (a[:, j, j] > 1e-10 * own[:, j]) if code >> j & 1 else None
+                    if waiting is not None and waiting.any():
+                        a = _sweep(a, j, waiting, True)
+                        swept[:, j] |= waiting
+            out[code] = 1.0 - a[:, p, p] / var_y
         out = np.clip(out, 0.0, 1.0)  # rounding can step a hair outside [0, 1]
         out[:, ~(var_y > 0)] = np.nan
     return out[:, 0] if single else out

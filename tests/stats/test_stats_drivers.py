@@ -149,6 +149,32 @@ def test_a_predictor_constant_in_some_resamples_still_gives_intervals():
     assert all(d["ci_low"] is not None and d["ci_low"] >= 0 for d in got["drivers"])
 
 
+@pytest.mark.parametrize("design", ["copy", "sum"])
+def test_exactly_collinear_predictors_give_statsmodels_r2_for_every_subset(design):
+    """Perfect collinearity (a column twice, or one the sum of two others): every subset's R² is statsmodels'
+    (pseudo-inverse) OLS R², whichever member entered first, and the weights average those over all orders."""
+    x, y = _correlated(40, 3, 13)
+    if design == "copy":
+        data = np.column_stack([x[:, 0], x[:, 0], x[:, 1]])
+    else:
+        data = np.column_stack([x[:, 0], x[:, 1], x[:, 0] + x[:, 1], x[:, 2]])
+    p = data.shape[1]
+    got = key_drivers(data, y, [f"x{j}" for j in range(p)], k_min=5, reps=50)
+
+    def r2(members) -> float:
+        return sm.OLS(y, sm.add_constant(data[:, sorted(members)])).fit().rsquared if members else 0.0
+
+    table = subset_r2(np.cov(np.column_stack([data, y]), rowvar=False))
+    for mask in range(1, 1 << p):
+        assert table[mask] == pytest.approx(r2([j for j in range(p) if mask >> j & 1]), rel=1e-9, abs=1e-12)
+    expected = np.zeros(p)
+    orders = list(itertools.permutations(range(p)))
+    for order in orders:
+        for pos, j in enumerate(order):
+            expected[j] += r2(order[:pos + 1]) - r2(order[:pos])
+    np.testing.assert_allclose([d["weight"] for d in got["drivers"]], expected / len(orders), rtol=1e-9)
+
+
 def test_fewer_accounts_than_k_show_nothing_but_the_status():
     x, y = _correlated(4, 2, 8)
     got = key_drivers(x, y, ["a", "b"], k_min=5, reps=20)
