@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from reports.drivers_display import drivers_context
 from reports.formatting import (
     DASH,
     LABEL_BUDGET,
@@ -714,6 +715,7 @@ def _build(analysis: Mapping[str, Any], *, language: str, wave: Any, generated_a
         "did": _did(analysis, rows_by_key, dims_by_key),
         "churn": _churn(analysis, dims_by_key),
         "health": _health(analysis, k["customer"]),
+        "drivers": drivers_context(analysis, k["customer"]),
         "outcomes": _outcomes(analysis, k["customer"]),
         "response_rates": _response_rates(analysis, k),
         "undefined_count": len(analysis.get("undefined") or []),

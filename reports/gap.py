@@ -35,7 +35,8 @@ CACHE_SECONDS = 24 * 3600
 # gap_analysis gains, loses or renames a field. 2: health, touchpoints, alpha intervals, DiD fields (2026-12-07).
 # 3: a class needs the adjusted Mann–Whitney p as well, the top-box DiD interval is MOVER (2026-12-07).
 # 4: wave.kind and wave.department (internal waves).
-ANALYSIS_FORMAT = 4
+# 5: drivers (key drivers and importance–performance grids).
+ANALYSIS_FORMAT = 5
 
 
 @dataclass(frozen=True)

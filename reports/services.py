@@ -26,6 +26,7 @@ from reports import stats
 from reports.counts import PairMoments
 from reports.disclosed import disclose
 from reports.filters import bootstrap_options, check_compare_wave, validate_filter
+from reports.key_drivers import drivers_section
 from reports.sources import GapSource, wave_source
 from reports.stats.churn import churn_comparison
 from reports.stats.did import did_from_counts, did_from_scores
@@ -649,6 +650,18 @@ def _health(data: _Disclosed, *, language: str) -> dict | None:
             "comparisons": comparisons}
 
 
+def _drivers(data: _Disclosed, dimensions: list[dict], *, language: str) -> dict | None:
+    """Key drivers of the account-level outcomes and their importance–performance grids (docs/methods.md §8.1):
+    the core dimensions (not the optional modules') as predictors."""
+    company = data.source.company_name(language)
+    return drivers_section(
+        data.accounts, k_customer=data.source.k(Side.CUSTOMER), dimensions=dimensions,
+        predictors=[(f"dim:{d.pk}", d.key, d.name(language)) for d in data.dimensions
+                    if data.dim_items[d.pk] and not d.module],
+        outcomes=[(f"item:{i.pk}", i.key, i.kind, _item_text(i, Side.CUSTOMER, language, company))
+                  for i in data.outcomes])
+
+
 # --------------------------------------------------------------------------- public
 
 
@@ -748,6 +761,7 @@ def gap_analysis_of(source: GapSource, *, staff_filter: Mapping[str, str] | None
         "health": _health(data, language=language),
         "undefined": undefined,
     }
+    result["drivers"] = _drivers(data, result["dimensions"], language=language)
     if boot is not None:
         result["filters"]["bootstrap"] = dict(boot)
     if invariance:

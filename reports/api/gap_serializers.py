@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from reports.api.driver_serializers import GapDriversSerializer
 from reports.api.invariance_serializers import GapInvarianceSerializer
 from reports.filters import BOOTSTRAP_METHODS
 
@@ -499,4 +500,7 @@ class GapAnalysisSerializer(serializers.Serializer):
     did = GapDidSerializer(allow_null=True)
     churn = GapChurnSerializer(allow_null=True)
     health = GapHealthSerializer(allow_null=True, help_text="Perception against the accounts' health scores.")
+    drivers = GapDriversSerializer(allow_null=True, help_text="Key drivers of the account-level outcomes and "
+                                                              "their importance–performance grids; null without "
+                                                              "accounts.")
     undefined = serializers.ListField(child=serializers.CharField())

@@ -38,6 +38,7 @@ Segments, waves, weights, churn (§6, §7, §9)
     weighted_item_comparison          staff vs weighted customers (+ weighted Cliff's δ)
     churn_comparison                  churned vs retained accounts' scores
     health_association                accounts' scores vs their health scores (Spearman, §10)
+    key_drivers                       LMG (Shapley) shares of R² of account-level outcomes, bootstrap CIs (§8.1)
 Status and suppression (§5)
     report_status              status code in the order of §5.3
     complementary_suppression  differencing rule across sibling groups
@@ -62,6 +63,7 @@ from .churn import churn_comparison
 from .classify import CLASSES, classify_gap, importance_performance
 from .did import contrast_status, did_from_counts, did_from_scores
 from .dimensions import dimension_comparison, dimension_reliability, dimension_scores
+from .drivers import key_drivers
 from .family import adjust_dimension_family, adjust_item_family
 from .health import health_association
 from .items import (
@@ -113,6 +115,7 @@ __all__ = [
     "hedges_g_magnitude",
     "holm",
     "importance_performance",
+    "key_drivers",
     "item_comparison",
     "mann_whitney_from_counts",
     "materiality_delta",
