@@ -11,7 +11,7 @@ PostgreSQL keeps the counter with statement-level triggers made by migrations
 its triggers are row-level (each changed row moves its wave's counter by one;
 callers compare versions for equality, never their size), and changing a table's
 schema rebuilds the table, which drops its triggers. So the triggers are not a
-migration but are made (``CREATE TRIGGER IF NOT EXISTS``) after every ``migrate``
+migration but are made again after every ``migrate``
 (``post_migrate``, :mod:`reports.apps`); and since rows changed in between, by a
 data migration on a rebuilt table, moved no counter, every wave's counter is moved
 once then, which retires whatever a cache holds.
@@ -27,8 +27,10 @@ from __future__ import annotations
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-_TOUCH = ("INSERT OR IGNORE INTO reports_wavedataversion (wave_id, version) SELECT id, 0 FROM surveys_wave "
-          "WHERE id IN ({waves}); "
+# Not INSERT OR IGNORE: inside a trigger SQLite applies the outer statement's conflict policy instead (an upsert's
+# ABORT), so a counter row that exists would fail the outer statement. Rows are inserted only where missing.
+_TOUCH = ("INSERT INTO reports_wavedataversion (wave_id, version) SELECT id, 0 FROM surveys_wave "
+          "WHERE id IN ({waves}) AND id NOT IN (SELECT wave_id FROM reports_wavedataversion); "
           "UPDATE reports_wavedataversion SET version = version + 1 WHERE wave_id IN ({waves});")
 _WAVES = {
     "surveys_surveyresponse": "SELECT {row}.wave_id",
@@ -51,17 +53,19 @@ TRIGGER_NAMES = tuple(f"{TRIGGER_PREFIX}{table}_{event.lower()}" for table, even
 
 
 def _statements() -> list[str]:
+    # Dropped and made again, not IF NOT EXISTS: a trigger left by an earlier body of this module is replaced.
     out = []
     for table, events in _EVENTS.items():
         for event in events:
             body = " ".join(_TOUCH.format(waves=_WAVES[table].format(row=row)) for row in _ROWS[event])
-            out.append(f"CREATE TRIGGER IF NOT EXISTS {TRIGGER_PREFIX}{table}_{event.lower()} AFTER {event} "
-                       f"ON {table} FOR EACH ROW BEGIN {body} END;")
+            name = f"{TRIGGER_PREFIX}{table}_{event.lower()}"
+            out.append(f"DROP TRIGGER IF EXISTS {name};")
+            out.append(f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW BEGIN {body} END;")
     return out
 
 
 def install(connection: BaseDatabaseWrapper) -> bool:
-    """Make the triggers (those missing) and move every wave's counter once. False if not SQLite or not migrated."""
+    """Make the triggers (again) and move every wave's counter once. False if not SQLite or not migrated."""
     if connection.vendor != "sqlite":
         return False
     tables = set(connection.introspection.table_names())
@@ -70,8 +74,8 @@ def install(connection: BaseDatabaseWrapper) -> bool:
     with connection.cursor() as cursor:
         for statement in _statements():
             cursor.execute(statement)
-        cursor.execute("INSERT OR IGNORE INTO reports_wavedataversion (wave_id, version) "
-                       "SELECT id, 0 FROM surveys_wave")
+        cursor.execute("INSERT INTO reports_wavedataversion (wave_id, version) SELECT id, 0 FROM surveys_wave "
+                       "WHERE id NOT IN (SELECT wave_id FROM reports_wavedataversion)")
         cursor.execute("UPDATE reports_wavedataversion SET version = version + 1")
     return True
 

@@ -86,3 +86,16 @@ def test_a_schema_change_that_drops_a_trigger_makes_the_reads_scan_until_the_nex
     assert ":v" not in counts.data_fingerprint(wave)  # the scanned fingerprint, not a version
     call_command("migrate", verbosity=0)
     assert counts.data_version(wave) is not None
+
+
+def test_an_upsert_of_accounts_moves_the_version_and_is_not_refused(wave, org):
+    """Inside a trigger SQLite applies the outer statement's conflict policy: an INSERT OR IGNORE of an existing
+    counter row under an account import's INSERT … ON CONFLICT DO UPDATE failed the import (UNIQUE constraint)."""
+    m.CustomerAccount.objects.create(organization=org, name="Acme", external_id="a-1")
+    _answered(wave)
+    before = counts.data_version(wave)
+    m.CustomerAccount.objects.bulk_create(
+        [m.CustomerAccount(organization=org, name="Acme Ltd", external_id="a-1", health_score=70)],
+        update_conflicts=True, unique_fields=["organization", "external_id"], update_fields=["name", "health_score"])
+    assert m.CustomerAccount.objects.get(external_id="a-1").name == "Acme Ltd"
+    assert counts.data_version(wave) != before
