@@ -16,11 +16,13 @@ k accounts (for churn k churned and k retained), and nothing names an account.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from reports import memo
 from reports.stats.classify import importance_performance
 from reports.stats.drivers import BOOTSTRAP_REPS, BOOTSTRAP_SEED, MIN_EXTRA_ACCOUNTS, key_drivers
 from reports.stats.health import HEALTH_SCALE
@@ -28,6 +30,8 @@ from reports.stats.health import HEALTH_SCALE
 __all__ = ["drivers_section"]
 
 GRID_STATUSES = ("ok", "ok_low_base")
+# Bump when key_drivers' result changes for the same inputs: results are kept under it (reports/memo.py).
+DRIVERS_FORMAT = 1
 
 
 def _grid(drivers: list[dict], dimensions: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -80,7 +84,9 @@ def drivers_section(accounts: pd.DataFrame, *, predictors: Sequence[tuple[str, s
     by_key = {d.get("key"): d for d in dimensions}
     results = []
     for key, kind, label, y, binary in targets:
-        res = key_drivers(x, y, keys, binary=binary, k_min=k_customer)
+        # A whole-side figure asked by every view: kept under its inputs (reports/memo.py says why it pays).
+        res = memo.kept("key_drivers", DRIVERS_FORMAT, [x, y, keys, binary, k_customer],
+                        partial(key_drivers, x, y, keys, binary=binary, k_min=k_customer))
         res.update({"outcome": key, "kind": kind, "label": label})
         res["grid"] = _grid(res["drivers"], by_key) if res["report_status"] in GRID_STATUSES else None
         if res["grid"] is None:

@@ -17,12 +17,13 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from reports import stats
+from reports import memo, stats
 from reports.counts import PairMoments
 from reports.disclosed import disclose
 from reports.filters import bootstrap_options, check_compare_wave, validate_filter
@@ -39,6 +40,9 @@ from surveys import disclosure, errors, internal
 from surveys import services as survey_services
 from surveys.instruments.modules import module_label
 from surveys.models import Dimension, ItemKind, ItemPair, Language, Side, Wave
+
+# Bump when measurement_invariance's result changes for the same inputs: results are kept under it (reports/memo.py).
+INVARIANCE_FORMAT = 1
 
 SUPPRESSED = ("suppressed_anonymity", "suppressed_min_n", "suppressed_complementary")
 
@@ -345,7 +349,10 @@ def _invariance(data: _Disclosed, dim: Dimension, items: list[ItemPair]) -> dict
     alpha: each side's published complete cases, only for a side that is released at all."""
     staff = _side_moments(data, Side.STAFF, dim, items)
     customer = _side_moments(data, Side.CUSTOMER, dim, items)
-    return measurement_invariance(staff, customer, n_items=len(items))
+    # The same for every view of the wave: kept under its inputs (reports/memo.py says why it pays).
+    inputs = [len(items)] + [(g.n, g.mean, g.cov) if g is not None else None for g in (staff, customer)]
+    return memo.kept("invariance", INVARIANCE_FORMAT, inputs,
+                     partial(measurement_invariance, staff, customer, n_items=len(items)))
 
 
 def _blank_invariance(entry: dict) -> None:
