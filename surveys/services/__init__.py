@@ -35,7 +35,13 @@ from surveys.services.organizations import (
     membership_delete,
     membership_set_role,
 )
-from surveys.services.responses import MAX_COMMENT_LENGTH, response_submit, survey_items, validate_answers
+from surveys.services.responses import (
+    MAX_COMMENT_LENGTH,
+    response_prepare,
+    response_submit,
+    survey_items,
+    validate_answers,
+)
 from surveys.services.segments import clean_segments, segment_choice_problem
 from surveys.services.touchpoints import (
     touchpoint_create,
@@ -62,7 +68,8 @@ __all__ = [
     "account_save", "audit_record", "clean_segments", "instrument_add_module", "instrument_clone",
     "instrument_create", "instrument_ensure_editable", "instrument_freeze", "instrument_modules",
     "instrument_new_version", "instrument_update", "invitation_by_token", "invitation_create", "membership_delete",
-    "membership_set_role", "response_submit", "segment_choice_problem", "staff_invitations_by_email_only",
+    "membership_set_role", "response_prepare", "response_submit", "segment_choice_problem",
+    "staff_invitations_by_email_only",
     "survey_items", "touchpoint_create", "touchpoint_delete", "touchpoint_keys", "touchpoint_reorder",
     "touchpoint_update", "validate_answers", "wave_close", "wave_create", "wave_open", "wave_set_status",
     "wave_threshold_reason", "wave_update",
