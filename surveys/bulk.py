@@ -52,10 +52,10 @@ _RESPONSE_COLUMNS = ("id", "wave_id", "side", "language", "channel", "segments",
 
 
 _NULL = "\\N"  # COPY text format's NULL
-# Kept by the PostgreSQL triggers of reports/0002 and reports/0003 (written here by the quiet-database mode
+# Kept by the PostgreSQL triggers of reports/0002, 0003 and 0005 (written here by the quiet-database mode
 # only, which switches the answer table's triggers off); named, not imported: reports depends on surveys.
 _VECTOR_TABLE = "reports_answervector"
-_VERSION_TABLE = "reports_wavedataversion"
+_VERSION_TABLE = "reports_waveversionshard"
 _ANSWER_TRIGGERS = ("kagami_vector_ins", "kagami_version_ins")
 
 
@@ -146,13 +146,14 @@ def _copy_vectors(raw, batch: list[BulkResponse]) -> None:
 
 
 def _bump_versions(wave_ids: list[int]) -> None:
-    """Move each wave's data version once, as the answer table's statement trigger does (reports/0002)."""
+    """Move each wave's data version once, as the answer table's statement trigger does (reports/0005)."""
     if not wave_ids:
         return
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {_VERSION_TABLE} (wave_id, version) SELECT w, 1 FROM unnest(%s::bigint[]) AS w ORDER BY w "
-            f"ON CONFLICT (wave_id) DO UPDATE SET version = {_VERSION_TABLE}.version + 1", [wave_ids])
+            f"INSERT INTO {_VERSION_TABLE} (wave_id, shard, version) "
+            "SELECT w, (txid_current() %% 16)::smallint, 1 FROM unnest(%s::bigint[]) AS w ORDER BY w "
+            f"ON CONFLICT (wave_id, shard) DO UPDATE SET version = {_VERSION_TABLE}.version + 1", [wave_ids])
 
 
 def _orm_load(rows: Iterable[BulkResponse], *, batch_size: int, progress: Progress) -> int:

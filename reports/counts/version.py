@@ -1,7 +1,7 @@
 """A wave's data version: the one answer to "have this wave's responses changed?", for every cache.
 
-On PostgreSQL triggers keep a change counter per wave (``reports.WaveDataVersion``,
-migration ``reports/0002``): reading it is one index lookup. Elsewhere a
+On PostgreSQL triggers keep a change counter per wave in shards (``reports.WaveVersionShard``,
+migrations ``reports/0002`` and ``reports/0005``): reading it is one index range scan. Elsewhere a
 fingerprint is hashed from aggregates over the wave's responses and answers.
 """
 
@@ -18,19 +18,20 @@ from surveys.models import Answer, CustomerAccount, Invitation, SurveyResponse, 
 
 
 def data_version(wave: Wave) -> int | None:
-    """The wave's trigger-kept change counter (``reports.WaveDataVersion``); None where no trigger keeps it."""
+    """The wave's trigger-kept change counter, the sum of its shards (``reports.WaveVersionShard``); None where
+    no trigger keeps it. Every committed change raises the sum, so a value names one committed state."""
     if connection.vendor != "postgresql":
         return None
     # Whether the triggers are installed is asked with the lookup, in one round trip, not remembered per
     # process: remembering saved 0.1-0.4 ms of CPU per call (bench/caches.py, 2026-12-07, PostgreSQL 15 on
     # 2 shared cores) against 20 ms for the cheapest gap request, within noise, so that cache was dropped.
     # 10 triggers: responses, answers and accounts (reports/0002: 8), invitations (reports/0004: 2).
-    from reports.models import WaveDataVersion
+    from reports.models import WaveVersionShard
 
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT (SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'kagami_version_%%') >= 10, "
-            f"(SELECT version FROM {connection.ops.quote_name(WaveDataVersion._meta.db_table)} "
+            f"(SELECT sum(version) FROM {connection.ops.quote_name(WaveVersionShard._meta.db_table)} "
             "WHERE wave_id = %s)", [wave.pk])
         installed, version = cursor.fetchone()
     if not installed:

@@ -104,7 +104,7 @@ def response_submit(*, wave: Wave, side: str, answers: Mapping[str, Any], langua
         customer_account=customer_account, submitted_on=submitted_on)
     if invitation is None and connection.vendor == "postgresql":
         # One statement, outside any transaction of ours: the version triggers' row lock
-        # (reports_wavedataversion, one row per wave) is held for that statement only.
+        # (reports_waveversionshard, one of a wave's 16 shards) is held for that statement only.
         stored = _response_insert(response, cleaned, require_open=channel != Channel.IMPORT,
                                   anonymous_link_id=anonymous_link_id)
     else:
