@@ -280,9 +280,12 @@ def main() -> None:
                              "alone (waves loaded if missing); printed as JSON (RESULTS.md and results.json untouched)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    # Read before this run overwrites results.json: RESULTS.md keeps the last coverage run under --skip-coverage.
+    # Read before this run overwrites results.json: RESULTS.md keeps the last coverage run under --skip-coverage
+    # (from results.json, else from bench/coverage.json, which bench/coverage.py writes itself).
     previous_coverage = (json.loads((HERE / "results.json").read_text()).get("coverage")
                          if (HERE / "results.json").exists() else None)
+    if previous_coverage is None and (HERE / "coverage.json").exists():
+        previous_coverage = coverage_summary(json.loads((HERE / "coverage.json").read_text()))
 
     import django
 
