@@ -27,9 +27,9 @@ CHUNK = 50_000
 ACCOUNTS = 2_000
 
 
-def bench_wave(n: int, *, seed: int = 7, progress=None) -> tuple[Wave, float]:
+def bench_wave(n: int, *, seed: int = 7, progress=None, slug: str = "") -> tuple[Wave, float]:
     """Create (or return) the bench wave of ``n`` responses, and the load time in seconds (0 if it existed)."""
-    slug = f"bench-{n}"
+    slug = slug or f"bench-{n}"
     existing = Wave.objects.filter(slug=slug).first()
     if existing is not None:
         return existing, 0.0

@@ -185,6 +185,74 @@ def wrk(url: str, seconds: int, conns: int, body_file: str | None = None, csrf: 
     return json.loads(line[5:])
 
 
+DURABILITY = ("fsync", "synchronous_commit", "full_page_writes")
+
+
+def durability_settings() -> dict:
+    """The server's durability settings as this connection sees them."""
+    from django.db import connection
+
+    with connection.cursor() as c:
+        out = {}
+        for name in DURABILITY:
+            c.execute(f"SHOW {name}")
+            out[name] = c.fetchone()[0]
+    return out
+
+
+class durability:  # noqa: N801  (used as a context manager, like contextlib's)
+    """Switch the running server to test-grade durability (all three off) for a block, and back.
+
+    All three settings take effect on a configuration reload (every backend, gunicorn's kept connections
+    included); a CHECKPOINT after switching back makes what was written meanwhile durable too.
+    """
+
+    def __init__(self, *, durable: bool) -> None:
+        self.durable = durable
+
+    def _set(self, value: str | None) -> None:
+        from django.db import connection
+
+        with connection.cursor() as c:
+            for name in DURABILITY:
+                c.execute(f"ALTER SYSTEM RESET {name}" if value is None else f"ALTER SYSTEM SET {name} = {value}")
+            c.execute("SELECT pg_reload_conf()")
+        time.sleep(1)  # backends apply the reload before their next statement; give the postmaster its turn
+        expected = {n: "on" for n in DURABILITY} if value is None else {n: value for n in DURABILITY}
+        for _ in range(50):
+            if durability_settings() == expected:
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"durability settings did not become {expected}: {durability_settings()}")
+
+    def __enter__(self) -> None:
+        self.before = durability_settings()
+        if self.before != {n: "on" for n in DURABILITY}:
+            raise RuntimeError(f"the bench expects production durability to start from, got {self.before}")
+        if not self.durable:
+            self._set("off")
+
+    def __exit__(self, *exc) -> None:
+        if not self.durable:
+            self._set(None)
+            from django.db import connection
+
+            with connection.cursor() as c:
+                c.execute("CHECKPOINT")
+
+
+def post_summary(ping: list[dict], post: list[dict]) -> dict:
+    """Medians of wrk's rounds of form posts, and their ratio to the trivial view's rounds of the same run."""
+    out = {"ping": ping, "post": post, "ping_rps": median([p["rps"] for p in ping]),
+           "post_rps": median([p["rps"] for p in post]),
+           "post_p50_ms": median([p["p50_ms"] for p in post]), "post_p95_ms": median([p["p95_ms"] for p in post]),
+           "post_p99_ms": median([p["p99_ms"] for p in post]),
+           "post_errors": sum(sum(p["errors"].values()) for p in post)}
+    out["ratio"] = out["post_rps"] / out["ping_rps"]
+    out["round_ratios"] = [q["rps"] / p["rps"] if p["rps"] else None for p, q in zip(ping, post, strict=True)]
+    return out
+
+
 def coverage_summary(result: dict) -> dict:
     """What RESULTS.md says of bench/coverage.py's run (its own tables are in bench/COVERAGE.md)."""
     from bench.coverage import runs_of
@@ -204,12 +272,22 @@ def main() -> None:
     parser.add_argument("--load-seconds", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--skip-coverage", action="store_true",
-                        help="leave out bench/coverage.py (about 20-25 minutes on one core)")
+                        help="leave out bench/coverage.py (about 20-25 minutes on one core); RESULTS.md keeps the "
+                             "last recorded coverage run, dated as it was")
+    parser.add_argument("--test-grade-load", type=int, default=100_000,
+                        help="responses loaded with test-grade durability (fsync off) for the bulk load's second "
+                             "column, before the sizes (0: none)")
     parser.add_argument("--only", choices=["all", "submissions", "mirror"], default="all",
                         help="submissions: the load test alone; mirror: the web mirror page of each size's wave "
                              "alone (waves loaded if missing); printed as JSON (RESULTS.md and results.json untouched)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    # Read before this run overwrites results.json: RESULTS.md keeps the last coverage run under --skip-coverage
+    # (from results.json, else from bench/coverage.json, which bench/coverage.py writes itself).
+    previous_coverage = (json.loads((HERE / "results.json").read_text()).get("coverage")
+                         if (HERE / "results.json").exists() else None)
+    if previous_coverage is None and (HERE / "coverage.json").exists():
+        previous_coverage = coverage_summary(json.loads((HERE / "coverage.json").read_text()))
 
     import django
 
@@ -224,7 +302,8 @@ def main() -> None:
     base = os.environ["KAGAMI_WEB_URL"]
     results: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
                      "args": vars(args), "sizes": {}}
-    log(f"machine: {results['machine']}")
+    results["durability"] = durability_settings()  # the headline's: production durability (bench/run.sh)
+    log(f"machine: {results['machine']}; durability {results['durability']}")
     if args.only == "mirror":
         pages = {}
         for n in sizes:
@@ -256,25 +335,28 @@ def main() -> None:
     # before anything is measured. The warm-up posts go to a wave of their own.
     wrk(f"{base}/bench/ping/", 5, args.concurrency)
     wrk(f"{base}/s/{warm_wave.slug}/customer/", 5, args.concurrency, str(body_file), csrf)
-    ping, post = [], []
+    # The headline is production durability (scripts/prod.sh starts PostgreSQL so, KAGAMI_PROD_DURABLE=1); the
+    # test-grade figures (fsync off) are a second column of the same rounds, switched by a configuration reload.
+    ping, post, post_tg = [], [], []
     for k in range(args.repeat):
-        log(f"load test {k + 1}/{args.repeat}: trivial view, then form posts ({args.load_seconds} s each)")
+        log(f"load test {k + 1}/{args.repeat}: trivial view, form posts durable, form posts test-grade "
+            f"({args.load_seconds} s each)")
         ping.append(wrk(f"{base}/bench/ping/", args.load_seconds, args.concurrency))
         post.append(wrk(f"{base}/s/{wave.slug}/customer/", args.load_seconds, args.concurrency, str(body_file), csrf))
+        with durability(durable=False):
+            post_tg.append(wrk(f"{base}/s/{wave.slug}/customer/", args.load_seconds, args.concurrency,
+                               str(body_file), csrf))
     body_file.unlink()
     stored = SurveyResponse.objects.filter(wave=wave).count()
-    results["submissions"] = {
-        "ping": ping, "post": post, "stored_responses": stored, "posted": sum(p["requests"] for p in post),
-        "ping_rps": median([p["rps"] for p in ping]), "post_rps": median([p["rps"] for p in post]),
-        "post_p50_ms": median([p["p50_ms"] for p in post]), "post_p95_ms": median([p["p95_ms"] for p in post]),
-        "post_p99_ms": median([p["p99_ms"] for p in post]),
-        "errors": sum(sum(p["errors"].values()) for p in post + ping),
+    results["submissions"] = s = post_summary(ping, post) | {
+        "durability": durability_settings(), "stored_responses": stored,
+        "posted": sum(p["requests"] for p in post + post_tg), "test_grade": post_summary(ping, post_tg),
     }
-    s = results["submissions"]
-    s["ratio"] = s["post_rps"] / s["ping_rps"]
-    s["round_ratios"] = [q["rps"] / p["rps"] if p["rps"] else None for p, q in zip(ping, post, strict=True)]
-    log(f"submissions: {s['post_rps']:.0f}/s vs ping {s['ping_rps']:.0f}/s (ratio {s['ratio']:.2f}), "
-        f"p99 {s['post_p99_ms']:.1f} ms, errors {s['errors']}, stored {stored} of {s['posted']}")
+    s["errors"] = sum(sum(p["errors"].values()) for p in post + post_tg + ping)
+    tg = s["test_grade"]
+    log(f"submissions (durable): {s['post_rps']:.0f}/s vs ping {s['ping_rps']:.0f}/s (ratio {s['ratio']:.2f}), "
+        f"p99 {s['post_p99_ms']:.1f} ms; test-grade {tg['post_rps']:.0f}/s (ratio {tg['ratio']:.2f}), p99 "
+        f"{tg['post_p99_ms']:.1f} ms; errors {s['errors']}, stored {stored} of {s['posted']}")
     log("profiling form posts in process (the same view, no gunicorn), against the trivial view")
     s["in_process"] = sub_json([str(HERE / "post_once.py"), "--wave", wave.slug,
                                 "--profile", str(HERE / "profile-post.txt")])
@@ -282,6 +364,15 @@ def main() -> None:
         s["load_average_at_end"] = os.getloadavg()
         print("JSON " + json.dumps({"machine": results["machine"], "submissions": s}, default=str))
         return
+
+    # ---------------------------------------------------------------- bulk load, test-grade (the second column)
+    if args.test_grade_load:
+        n = args.test_grade_load
+        log(f"loading {n} responses with test-grade durability (fsync off), a wave of their own")
+        with durability(durable=False):
+            _, tg_s = bench_wave(n, seed=8, slug=f"bench-test-grade-{n}")
+        results["test_grade_load"] = {"responses": n, "load_s": tg_s, "load_rate": n / tg_s}
+        log(f"  loaded in {tg_s:.1f} s ({n / tg_s:.0f} responses/s)")
 
     # ---------------------------------------------------------------- data, floor, gap
     for n in sizes:
@@ -364,6 +455,8 @@ def main() -> None:
     if not args.skip_coverage:
         log("interval coverage and FDR (bench/coverage.py, no database; writes bench/COVERAGE.md)")
         results["coverage"] = coverage_summary(sub_json([str(HERE / "coverage.py")]))
+    elif previous_coverage:  # the previous recording's coverage run, with its own date
+        results["coverage"] = previous_coverage | {"carried_over": True}
     (HERE / "results.json").write_text(json.dumps(results, indent=1, default=str))
     from bench.report import write_results
 

@@ -89,23 +89,33 @@ class StoredFile(models.Model):
         return f"{self.name} ({self.size} bytes)"
 
 
-class WaveDataVersion(models.Model):
-    """A change counter per wave, kept by triggers (PostgreSQL: migrations 0002, 0004; SQLite:
-    reports.counts.sqlite_version): a free cache key.
+class WaveVersionShard(models.Model):
+    """A wave's change counter, in shards, kept by triggers: a free cache key.
 
-    Every statement (on SQLite: every row) that inserts, updates or deletes a wave's responses or
-    answers — or its organization's customer accounts, whose status feeds the
-    churn view — adds one, in the same transaction. Reading it costs one index
-    lookup, where hashing the data costs a scan of every answer. Nothing here
-    points at a response, so it says nothing about who answered when.
-    Where the triggers are missing, callers fall back to a scan.
+    On PostgreSQL (migrations 0002, 0004, 0006) every statement that inserts,
+    updates or deletes a wave's responses or answers — or its organization's
+    customer accounts, whose status feeds the churn view, or its invitations —
+    adds one to one shard, in the same transaction. The wave's version is the
+    sum of its shards (``reports.counts.data_version``): every committed change
+    raises it, and reading it costs one index range scan, where hashing the
+    data costs a scan of every answer. The shard is the transaction's id modulo
+    16, so that concurrent form posts to one wave lock different rows: one row
+    per wave serialised their commits, each waiting for the one before it to
+    reach the disk (bench/NOTES.md). On SQLite (one writer at a time) row-level
+    triggers keep shard 0 (reports.counts.sqlite_version). Where the triggers are
+    missing, callers fall back to a scan. Nothing here points at a response, so
+    it says nothing about who answered when.
     """
 
-    wave_id = models.BigIntegerField(primary_key=True)
+    wave_id = models.BigIntegerField()
+    shard = models.SmallIntegerField()
     version = models.BigIntegerField(default=0)
 
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["wave_id", "shard"], name="wave_version_shard_unique")]
+
     def __str__(self) -> str:
-        return f"wave {self.wave_id} v{self.version}"
+        return f"wave {self.wave_id} shard {self.shard} v{self.version}"
 
 
 class AnswerVector(models.Model):

@@ -14,8 +14,10 @@ transaction, so a failed load leaves nothing behind.
 from __future__ import annotations
 
 import json
+import struct
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
@@ -51,6 +53,11 @@ _RESPONSE_COLUMNS = ("id", "wave_id", "side", "language", "channel", "segments",
 
 
 _NULL = "\\N"  # COPY text format's NULL
+# Kept by the PostgreSQL triggers of reports/0002, 0003 and 0005 (written here by the quiet-database mode
+# only, which switches the answer table's triggers off); named, not imported: reports depends on surveys.
+_VECTOR_TABLE = "reports_answervector"
+_VERSION_TABLE = "reports_waveversionshard"
+_ANSWER_TRIGGERS = ("kagami_vector_ins", "kagami_version_ins")
 
 
 def _batches(rows: Iterable, size: int) -> Iterator[list]:
@@ -63,29 +70,63 @@ def responses_bulk_load(rows: Iterable[BulkResponse], *, batch_size: int = 20_00
                         rebuild_answer_indexes: bool = False) -> int:
     """Insert responses with their answers; returns the number of responses written.
 
-    On PostgreSQL each batch is two COPY statements (responses, then answers).
-    ``rebuild_answer_indexes`` drops the answer table's foreign keys and
-    non-unique indexes for the load and re-creates them afterwards (one
-    validating pass instead of a check per row): for loading millions of rows
-    into a quiet database, never for a live one — it locks the answer table.
+    On PostgreSQL each batch is COPY statements, in one transaction: a failure anywhere leaves nothing.
+    The answer vectors and the wave's data version end as the triggers of migrations reports/0002 and
+    reports/0003 leave them.
+
+    ``rebuild_answer_indexes`` is the mode for loading millions of rows into a quiet database, never a live
+    one: it locks the response and answer tables until it commits. The answer table's foreign keys, unique
+    constraint and secondary indexes are dropped for the load and re-created afterwards (one sort and one
+    validating pass each instead of a check per row), the response table's foreign keys likewise, and the
+    answer table's statement triggers are switched off for the transaction: the loader writes the packed
+    vectors itself (``pack_answers``, byte for byte what the trigger computes) and moves each touched wave's
+    data version once at the end. Nobody else can write answers meanwhile (the table is locked), so no
+    write escapes the triggers. Without it, the triggers and per-row constraint checks do that work.
     On other databases the ORM's ``bulk_create`` does the same work.
     """
     if connection.vendor != "postgresql":
         return _orm_load(rows, batch_size=min(batch_size, 2000), progress=progress)
     with transaction.atomic():
-        saved = _drop_answer_extras() if rebuild_answer_indexes else None
+        saved = _drop_extras() if rebuild_answer_indexes else None
         total = 0
-        with connection.cursor() as cursor:
+        waves: set[int] = set()
+        with connection.cursor() as cursor, ThreadPoolExecutor(max_workers=1) as pool:
             raw = cursor.cursor  # psycopg 3 cursor: COPY needs it
+            # Two batches in flight: this thread reads the rows and builds the next batch's text while a
+            # second one sends the previous batch and waits for PostgreSQL to store it (the waiting releases
+            # the interpreter lock; the connection is used by one thread at a time).
+            pending: tuple[Future, int] | None = None
             for batch in _batches(rows, batch_size):
-                _copy_responses(raw, batch)
-                _copy_answers(raw, batch)
-                total += len(batch)
-                if progress:
-                    progress(len(batch))
+                answers = _answers_text(batch)
+                vectors = _vectors_text(batch) if saved is not None else None
+                if saved is not None:
+                    waves.update(r.wave_id for r in batch)
+                if pending is not None:
+                    total += _finished(pending, progress)
+                pending = (pool.submit(_copy_batch, raw, batch, answers, vectors), len(batch))
+            if pending is not None:
+                total += _finished(pending, progress)
         if saved is not None:
-            _restore_answer_extras(saved)
+            _restore_extras(saved)
+            _bump_versions(sorted(waves))
     return total
+
+
+def _finished(pending: tuple[Future, int], progress: Progress) -> int:
+    future, n = pending
+    future.result()  # the batch's COPY error, if any, raised here
+    if progress:
+        progress(n)
+    return n
+
+
+def _copy_batch(raw, batch: list[BulkResponse], answers: str, vectors: str | None) -> None:
+    _copy_responses(raw, batch)
+    with raw.copy(f"COPY {Answer._meta.db_table} (response_id, item_id, value) FROM STDIN") as copy:
+        copy.write(answers)
+    if vectors is not None:
+        with raw.copy(f"COPY {_VECTOR_TABLE} (response_id, wave_id, packed) FROM STDIN") as copy:
+            copy.write(vectors)
 
 
 def _copy_responses(raw, batch: list[BulkResponse]) -> None:
@@ -100,15 +141,38 @@ def _copy_responses(raw, batch: list[BulkResponse]) -> None:
             ))
 
 
-def _copy_answers(raw, batch: list[BulkResponse]) -> None:
-    table = Answer._meta.db_table
-    # Built as one text block: ~3x faster than write_row for millions of three-number rows.
+def _answers_text(batch: list[BulkResponse]) -> str:
+    # One text block: ~3x faster than write_row for millions of three-number rows.
     lines = []
     for r in batch:
         rid = str(r.id)
         lines.extend(f"{rid}\t{item}\t{_NULL if value is None else int(value)}\n" for item, value in r.answers)
-    with raw.copy(f"COPY {table} (response_id, item_id, value) FROM STDIN") as copy:
-        copy.write("".join(lines))
+    return "".join(lines)
+
+
+def pack_answers(answers: Iterable[tuple[int, int | None]]) -> bytes:
+    """A response's packed answer vector: for each answer in item-id order, the item id as a 4-byte and the
+    value as a 2-byte big-endian integer (-1 for N/A) — what the trigger of reports/0003 builds with
+    ``int4send`` and ``int2send`` (``reports.models.AnswerVector``)."""
+    ordered = sorted(answers, key=lambda a: a[0])
+    return struct.pack(">" + "ih" * len(ordered),
+                       *[x for item, value in ordered for x in (item, -1 if value is None else value)])
+
+
+def _vectors_text(batch: list[BulkResponse]) -> str:
+    # As the trigger: a vector for each response that has answers (a response without any gets none).
+    return "".join(f"{r.id}\t{r.wave_id}\t\\\\x{pack_answers(r.answers).hex()}\n" for r in batch if r.answers)
+
+
+def _bump_versions(wave_ids: list[int]) -> None:
+    """Move each wave's data version once, as the answer table's statement trigger does (reports/0005)."""
+    if not wave_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_VERSION_TABLE} (wave_id, shard, version) "
+            "SELECT w, (txid_current() %% 16)::smallint, 1 FROM unnest(%s::bigint[]) AS w ORDER BY w "
+            f"ON CONFLICT (wave_id, shard) DO UPDATE SET version = {_VERSION_TABLE}.version + 1", [wave_ids])
 
 
 def _orm_load(rows: Iterable[BulkResponse], *, batch_size: int, progress: Progress) -> int:
@@ -177,32 +241,42 @@ def invitation_uses_bulk_load(uses: Sequence[InvitationUse]) -> None:
 
 @dataclass
 class _Extras:
-    constraints: list[tuple[str, str]]
+    constraints: list[tuple[str, str, str]]  # table, name, definition
     indexes: list[str]
 
 
-def _drop_answer_extras() -> _Extras:
-    table = Answer._meta.db_table
+def _drop_extras() -> _Extras:
+    """Drop what makes each answer row cost a check or a random index write; switch the answer triggers off."""
+    answers, responses = Answer._meta.db_table, SurveyResponse._meta.db_table
+    constraints = []
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = %s::regclass AND contype = 'f'", [table])
-        constraints = list(cursor.fetchall())
+        for table, kinds in ((answers, ("f", "u")), (responses, ("f",))):
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype = ANY(%s) ORDER BY contype, conname", [table, list(kinds)])
+            constraints += [(table, name, definition) for name, definition in cursor.fetchall()]
         cursor.execute(
             "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-            "WHERE i.indrelid = %s::regclass AND NOT i.indisunique AND NOT i.indisprimary", [table])
-        indexes = list(cursor.fetchall())
-        for name, _ in constraints:
+            "WHERE i.indrelid = %s::regclass AND NOT i.indisunique AND NOT i.indisprimary", [answers])
+        found = list(cursor.fetchall())
+        # Foreign keys first: the answer table's unique constraint may back none of them, but the order keeps
+        # every DROP valid whatever the schema grows.
+        for table, name, _ in sorted(constraints, key=lambda c: c[2].startswith("UNIQUE")):
             cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-        for name, _ in indexes:
+        for name, _ in found:
             cursor.execute(f"DROP INDEX {name}")
-    return _Extras(constraints=constraints, indexes=[d for _, d in indexes])
+        for trigger in _ANSWER_TRIGGERS:
+            cursor.execute(f"ALTER TABLE {answers} DISABLE TRIGGER {trigger}")
+    return _Extras(constraints=constraints, indexes=[d for _, d in found])
 
 
-def _restore_answer_extras(saved: _Extras) -> None:
-    table = Answer._meta.db_table
+def _restore_extras(saved: _Extras) -> None:
+    answers = Answer._meta.db_table
     with connection.cursor() as cursor:
+        for trigger in _ANSWER_TRIGGERS:
+            cursor.execute(f"ALTER TABLE {answers} ENABLE TRIGGER {trigger}")
+        # The unique constraint before the foreign keys, the indexes after: each is one sort or one join.
+        for table, name, definition in sorted(saved.constraints, key=lambda c: not c[2].startswith("UNIQUE")):
+            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
         for definition in saved.indexes:
             cursor.execute(definition)
-        for name, definition in saved.constraints:
-            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')

@@ -637,8 +637,10 @@ class SurveyResponse(models.Model):
 class Answer(models.Model):
     """One answer; ``value`` is null for "don't know / not applicable"."""
 
-    response = models.ForeignKey(SurveyResponse, on_delete=models.CASCADE, related_name="answers")
-    item = models.ForeignKey(ItemPair, on_delete=models.PROTECT, related_name="answers")
+    # No index of their own: (response, item) and (item, value) below lead with them. Every answer row
+    # written is an index write fewer each (a form post writes 26; bench/NOTES.md).
+    response = models.ForeignKey(SurveyResponse, on_delete=models.CASCADE, related_name="answers", db_index=False)
+    item = models.ForeignKey(ItemPair, on_delete=models.PROTECT, related_name="answers", db_index=False)
     value = models.SmallIntegerField(null=True, blank=True)
 
     class Meta:

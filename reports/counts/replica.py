@@ -32,6 +32,7 @@ from django.db import DatabaseError, connection, connections, transaction
 
 from backend import db_router
 from reports.counts.tables import WaveCounts
+from reports.counts.version import version_on
 from surveys.models import Wave
 
 log = logging.getLogger(__name__)
@@ -67,14 +68,7 @@ def counts_on_replica(wave: Wave, claimed: int, compute: Callable[[Wave], WaveCo
 
 def replica_version(wave: Wave, alias: str) -> int:
     """The wave's data version as the replica has replayed it so far (0: no change replayed yet)."""
-    from reports.models import WaveDataVersion
-
-    conn = connections[alias]
-    with conn.cursor() as cursor:
-        cursor.execute(f"SELECT version FROM {conn.ops.quote_name(WaveDataVersion._meta.db_table)} "
-                       "WHERE wave_id = %s", [wave.pk])
-        row = cursor.fetchone()
-    return row[0] if row else 0
+    return version_on(wave, alias)
 
 
 def _read(wave: Wave, claimed: int, compute: Callable[[Wave], WaveCounts], alias: str) -> tuple[WaveCounts, int] | None:

@@ -1,4 +1,5 @@
-"""The wave's data version on SQLite: the triggers that keep ``reports.WaveDataVersion`` there.
+"""The wave's data version on SQLite: the triggers that keep ``reports.WaveVersionShard`` there (shard 0 only:
+SQLite has one writer at a time, so the shards that spread PostgreSQL's row locks would buy nothing).
 
 Why it pays: SQLite is the database of ``make run`` and of small deployments.
 Without a data version there, every gap request recounted every answer of the wave
@@ -7,7 +8,7 @@ fingerprint of aggregates (sums of answer values, last submission) that two
 different sets of answers can share; a counter that every change moves cannot.
 
 PostgreSQL keeps the counter with statement-level triggers made by migrations
-(``reports/0002``, ``0004``). SQLite differs in two ways that decide the design:
+(``reports/0002``, ``0004``, ``0006``). SQLite differs in two ways that decide the design:
 its triggers are row-level (each changed row moves its wave's counter by one;
 callers compare versions for equality, never their size), and changing a table's
 schema rebuilds the table, which drops its triggers. So the triggers are not a
@@ -29,9 +30,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 # Not INSERT OR IGNORE: inside a trigger SQLite applies the outer statement's conflict policy instead (an upsert's
 # ABORT), so a counter row that exists would fail the outer statement. Rows are inserted only where missing.
-_TOUCH = ("INSERT INTO reports_wavedataversion (wave_id, version) SELECT id, 0 FROM surveys_wave "
-          "WHERE id IN ({waves}) AND id NOT IN (SELECT wave_id FROM reports_wavedataversion); "
-          "UPDATE reports_wavedataversion SET version = version + 1 WHERE wave_id IN ({waves});")
+_TOUCH = ("INSERT INTO reports_waveversionshard (wave_id, shard, version) SELECT id, 0, 0 FROM surveys_wave "
+          "WHERE id IN ({waves}) AND id NOT IN (SELECT wave_id FROM reports_waveversionshard WHERE shard = 0); "
+          "UPDATE reports_waveversionshard SET version = version + 1 WHERE shard = 0 AND wave_id IN ({waves});")
 _WAVES = {
     "surveys_surveyresponse": "SELECT {row}.wave_id",
     "surveys_answer": "SELECT wave_id FROM surveys_surveyresponse WHERE id = {row}.response_id",
@@ -69,14 +70,15 @@ def install(connection: BaseDatabaseWrapper) -> bool:
     if connection.vendor != "sqlite":
         return False
     tables = set(connection.introspection.table_names())
-    if not ({"reports_wavedataversion", "surveys_wave"} | set(_EVENTS)) <= tables:
+    if not ({"reports_waveversionshard", "surveys_wave"} | set(_EVENTS)) <= tables:
         return False
     with connection.cursor() as cursor:
         for statement in _statements():
             cursor.execute(statement)
-        cursor.execute("INSERT INTO reports_wavedataversion (wave_id, version) SELECT id, 0 FROM surveys_wave "
-                       "WHERE id NOT IN (SELECT wave_id FROM reports_wavedataversion)")
-        cursor.execute("UPDATE reports_wavedataversion SET version = version + 1")
+        cursor.execute("INSERT INTO reports_waveversionshard (wave_id, shard, version) SELECT id, 0, 0 "
+                       "FROM surveys_wave "
+                       "WHERE id NOT IN (SELECT wave_id FROM reports_waveversionshard WHERE shard = 0)")
+        cursor.execute("UPDATE reports_waveversionshard SET version = version + 1 WHERE shard = 0")
     return True
 
 

@@ -1,9 +1,9 @@
 """A wave's data version: the one answer to "have this wave's responses changed?", for every cache.
 
-Triggers keep a change counter per wave (``reports.WaveDataVersion``): on PostgreSQL
-(migrations ``reports/0002``, ``0004``) and on SQLite (:mod:`reports.counts.sqlite_version`);
-reading it is one index lookup. Where no trigger keeps it, a fingerprint is hashed
-from aggregates over the wave's responses and answers.
+Triggers keep a change counter per wave (``reports.WaveVersionShard``): on PostgreSQL in shards
+(migrations ``reports/0002``, ``0004``, ``0006``; the version is the sum of the wave's shards, one index range
+scan), on SQLite in one shard (:mod:`reports.counts.sqlite_version`). Where no trigger keeps it, a fingerprint
+is hashed from aggregates over the wave's responses and answers.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Count, F, IntegerField, Max, Sum, Value
 from django.db.models.functions import Cast, Coalesce
 
@@ -19,7 +19,8 @@ from surveys.models import Answer, CustomerAccount, Invitation, SurveyResponse, 
 
 
 def data_version(wave: Wave) -> int | None:
-    """The wave's trigger-kept change counter (``reports.WaveDataVersion``); None where no trigger keeps it."""
+    """The wave's trigger-kept change counter, the sum of its shards (``reports.WaveVersionShard``); None where
+    no trigger keeps it. Every committed change raises the sum, so a value names one committed state."""
     if connection.vendor == "sqlite":
         return _sqlite_version(wave)
     if connection.vendor != "postgresql":
@@ -28,12 +29,12 @@ def data_version(wave: Wave) -> int | None:
     # process: remembering saved 0.1-0.4 ms of CPU per call (bench/caches.py, 2026-12-07, PostgreSQL 15 on
     # 2 shared cores) against 20 ms for the cheapest gap request, within noise, so that cache was dropped.
     # 10 triggers: responses, answers and accounts (reports/0002: 8), invitations (reports/0004: 2).
-    from reports.models import WaveDataVersion
+    from reports.models import WaveVersionShard
 
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT (SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'kagami_version_%%') >= 10, "
-            f"(SELECT version FROM {connection.ops.quote_name(WaveDataVersion._meta.db_table)} "
+            f"(SELECT sum(version) FROM {connection.ops.quote_name(WaveVersionShard._meta.db_table)} "
             "WHERE wave_id = %s)", [wave.pk])
         installed, version = cursor.fetchone()
     if not installed:
@@ -45,11 +46,25 @@ def _sqlite_version(wave: Wave) -> int | None:
     # The triggers of reports.counts.sqlite_version; asked with the lookup, like PostgreSQL's, since a schema
     # change after the last migrate may have dropped them (then: None, and callers scan).
     from reports.counts import sqlite_version
-    from reports.models import WaveDataVersion
 
     if not sqlite_version.installed(connection):
         return None
-    return WaveDataVersion.objects.filter(wave_id=wave.pk).values_list("version", flat=True).first() or 0
+    return _shard_sum(wave, connection)
+
+
+def _shard_sum(wave: Wave, conn) -> int:
+    from reports.models import WaveVersionShard
+
+    with conn.cursor() as cursor:
+        cursor.execute(f"SELECT sum(version) FROM {conn.ops.quote_name(WaveVersionShard._meta.db_table)} "
+                       "WHERE wave_id = %s", [wave.pk])
+        row = cursor.fetchone()
+    return (row[0] if row else None) or 0
+
+
+def version_on(wave: Wave, alias: str) -> int:
+    """The wave's data version as the database ``alias`` has it (a replica: as far as it has replayed)."""
+    return _shard_sum(wave, connections[alias])
 
 
 def data_fingerprint(wave: Wave) -> str:

@@ -38,6 +38,7 @@ from surveys.services.organizations import (
 from surveys.services.responses import (
     MAX_COMMENT_LENGTH,
     internal_submit,
+    response_prepare,
     response_submit,
     survey_items,
     validate_answers,
@@ -68,7 +69,7 @@ __all__ = [
     "account_save", "audit_record", "clean_segments", "instrument_add_module", "instrument_clone",
     "instrument_create", "instrument_ensure_editable", "instrument_freeze", "instrument_modules",
     "instrument_new_version", "instrument_update", "invitation_by_token", "invitation_create", "membership_delete",
-    "membership_set_role", "internal_submit", "response_submit", "segment_choice_problem",
+    "membership_set_role", "internal_submit", "response_prepare", "response_submit", "segment_choice_problem",
     "staff_invitations_by_email_only",
     "survey_items", "touchpoint_create", "touchpoint_delete", "touchpoint_keys", "touchpoint_reorder",
     "touchpoint_update", "validate_answers", "wave_close", "wave_create", "wave_open", "wave_set_status",

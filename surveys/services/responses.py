@@ -98,6 +98,44 @@ def response_submit(*, wave: Wave, side: str, answers: Mapping[str, Any], langua
     (400, per field) for bad answers, and AlreadyAnswered (409) for a used
     invitation — also when two submissions race (the database decides).
     """
+    response, cleaned = response_prepare(
+        wave=wave, side=side, answers=answers, language=language, channel=channel, comment=comment,
+        segments=segments, invitation=invitation, weight=weight, required=required,
+        customer_account=customer_account, submitted_on=submitted_on)
+    if invitation is None and connection.vendor == "postgresql":
+        # One statement, outside any transaction of ours: the version triggers' row lock
+        # (reports_waveversionshard, one of a wave's 16 shards) is held for that statement only.
+        stored = _response_insert(response, cleaned, require_open=channel != Channel.IMPORT,
+                                  anonymous_link_id=anonymous_link_id)
+    else:
+        with transaction.atomic():
+            if invitation is not None:
+                try:
+                    with transaction.atomic():
+                        InvitationUse.objects.create(invitation=invitation)
+                except IntegrityError:
+                    raise errors.AlreadyAnswered() from None
+            stored = _response_insert(response, cleaned, require_open=channel != Channel.IMPORT,
+                                      anonymous_link_id=anonymous_link_id)
+            if not stored:
+                raise errors.WaveNotCollecting()  # rolls back: the invitation stays unused
+    if not stored:
+        raise errors.WaveNotCollecting()
+    response._state.adding = False
+    response._state.db = connection.alias
+    return response
+
+
+def response_prepare(*, wave: Wave, side: str, answers: Mapping[str, Any], language: str,
+                     channel: str = Channel.ANONYMOUS, comment: str = "", segments: Mapping[str, Any] | None = None,
+                     invitation: Invitation | None = None, weight: float | None = None,
+                     required: bool = True, customer_account: CustomerAccount | None = None,
+                     submitted_on: dt.date | None = None) -> tuple[SurveyResponse, dict[int, int | None]]:
+    """``response_submit``'s checks and the row it would store, unsaved, with its answers (item id → value).
+
+    The COPY path of imports (``surveys.imports.responses``) stores what this returns, so that both
+    paths write the same rows; it raises what ``response_submit`` raises before storing.
+    """
     if not wave.is_collecting and channel != Channel.IMPORT:
         raise errors.WaveNotCollecting()
     if internal.is_internal(wave):
@@ -147,28 +185,7 @@ def response_submit(*, wave: Wave, side: str, answers: Mapping[str, Any], langua
         invitation=None if is_staff else invitation,
         customer_account=None if is_staff else account,
     )
-    if invitation is None and connection.vendor == "postgresql":
-        # One statement, outside any transaction of ours: the version triggers' row lock
-        # (reports_wavedataversion, one row per wave) is held for that statement only.
-        stored = _response_insert(response, cleaned, require_open=channel != Channel.IMPORT,
-                                  anonymous_link_id=anonymous_link_id)
-    else:
-        with transaction.atomic():
-            if invitation is not None:
-                try:
-                    with transaction.atomic():
-                        InvitationUse.objects.create(invitation=invitation)
-                except IntegrityError:
-                    raise errors.AlreadyAnswered() from None
-            stored = _response_insert(response, cleaned, require_open=channel != Channel.IMPORT,
-                                      anonymous_link_id=anonymous_link_id)
-            if not stored:
-                raise errors.WaveNotCollecting()  # rolls back: the invitation stays unused
-    if not stored:
-        raise errors.WaveNotCollecting()
-    response._state.adding = False
-    response._state.db = connection.alias
-    return response
+    return response, cleaned
 
 
 _RESPONSE_FIELDS = ("id", "wave", "side", "language", "channel", "segments", "weight", "comment", "submitted_on",

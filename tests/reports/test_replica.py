@@ -126,7 +126,7 @@ def test_writes_never_go_to_the_replica_and_a_refusing_replica_falls_back_to_the
     # fall back to the primary instead of failing the request.
     def writes(w: m.Wave):
         with connections["replica"].cursor() as cursor:
-            cursor.execute("INSERT INTO reports_wavedataversion (wave_id, version) VALUES (%s, 1)", [w.pk])
+            cursor.execute("INSERT INTO reports_waveversionshard (wave_id, shard, version) VALUES (%s, 0, 1)", [w.pk])
 
     assert counts_on_replica(wave, 0, writes) is None
     cache.clear()

@@ -362,6 +362,21 @@ def test_it_imports_customer_responses_through_the_submission_rule(wave, org):
     assert (second.customer_account, second.segments, second.comment) == (None, {"touch_model": "low"}, "遅い")
 
 
+@pytest.mark.parametrize("copy", [False, None], ids=["row-by-row", "default path"])
+def test_keyed_rows_naming_accounts_are_each_imported_once(wave, org, copy):
+    # Regression: the account's segment loop reused the name of the row's respondent key, so every row with
+    # an account was keyed by a segment name and all but the first were skipped as duplicates.
+    f.CustomerAccountFactory(organization=org, external_id="A-1", tier="Gold", touch_model="tech")
+    f.CustomerAccountFactory(organization=org, external_id="A-2", tier="SMB", touch_model="low")
+    text = "response_id,speed,account\nk1,4,A-1\nk2,3,A-2\nk3,2,A-1\n"
+    first = imports.import_responses(wave=wave, side="customer", data=csv_bytes(text), filename="r.csv", copy=copy)
+    assert (first.created, first.duplicates) == (3, [])
+    again = imports.import_responses(wave=wave, side="customer", data=csv_bytes(text), filename="r.csv", copy=copy)
+    assert (again.created, again.duplicates) == (0, [2, 3, 4])
+    assert sorted(m.SurveyResponse.objects.filter(wave=wave).values_list("customer_account__external_id", flat=True)) \
+        == ["A-1", "A-1", "A-2"]
+
+
 def test_imported_staff_responses_carry_nothing_linkable(wave):
     result = imports.import_responses(wave=wave, side="staff", data=csv_bytes("speed,ease,department\n3,4,営業\n"),
                                       filename="staff.csv")

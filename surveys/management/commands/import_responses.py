@@ -1,4 +1,5 @@
-"""manage.py import_responses --wave <id|slug> --side staff|customer FILE [--skip-bad-rows] [--allow-closed]"""
+"""manage.py import_responses --wave <id|slug> --side staff|customer FILE [--skip-bad-rows] [--allow-closed]
+[--quiet-database]"""
 
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ class Command(BaseCommand):
                             help="Import the good rows and report the bad ones instead of importing nothing.")
         parser.add_argument("--allow-closed", action="store_true",
                             help="Import into a closed wave (its results change; refused without this flag).")
+        parser.add_argument("--quiet-database", action="store_true",
+                            help="PostgreSQL, millions of rows: rebuild the answer table's constraints and indexes "
+                                 "once instead of checking each row. Locks the response and answer tables until "
+                                 "done: only when nobody else writes responses.")
 
     def handle(self, *args, **options) -> None:
         wave = wave_by_ref(options["wave"])
@@ -30,7 +35,8 @@ class Command(BaseCommand):
             try:
                 result = import_responses(wave=wave, side=options["side"], data=data, filename=options["file"],
                                           skip_bad_rows=options["skip_bad_rows"], progress=bar.update,
-                                          allow_closed=options["allow_closed"])
+                                          allow_closed=options["allow_closed"],
+                                          quiet_database=options["quiet_database"])
             except errors.ImportFailed as exc:
                 raise import_failed(exc) from None
         self.stdout.write(self.style.SUCCESS(f"Imported {result.created} {options['side']} response(s) "
