@@ -46,14 +46,15 @@ class BulkResponse:
     submitted_at: datetime | None = None
     invitation_id: int | None = None
     customer_account_id: int | None = None
+    served_department: str = ""  # internal waves only (surveys/internal.py); "" elsewhere
 
 
 _RESPONSE_COLUMNS = ("id", "wave_id", "side", "language", "channel", "segments", "weight", "comment",
-                     "submitted_on", "submitted_at", "invitation_id", "customer_account_id")
+                     "submitted_on", "submitted_at", "invitation_id", "customer_account_id", "served_department")
 
 
 _NULL = "\\N"  # COPY text format's NULL
-# Kept by the PostgreSQL triggers of reports/0002, 0003 and 0005 (written here by the quiet-database mode
+# Kept by the PostgreSQL triggers of reports/0002, 0003 and 0006 (written here by the quiet-database mode
 # only, which switches the answer table's triggers off); named, not imported: reports depends on surveys.
 _VECTOR_TABLE = "reports_answervector"
 _VERSION_TABLE = "reports_waveversionshard"
@@ -138,6 +139,7 @@ def _copy_responses(raw, batch: list[BulkResponse]) -> None:
                 r.id, r.wave_id, r.side, r.language, r.channel,
                 json.dumps(r.segments, ensure_ascii=False, separators=(",", ":")), r.weight, r.comment,
                 r.submitted_on or date.today(), r.submitted_at, r.invitation_id, r.customer_account_id,
+                r.served_department,
             ))
 
 
@@ -165,7 +167,7 @@ def _vectors_text(batch: list[BulkResponse]) -> str:
 
 
 def _bump_versions(wave_ids: list[int]) -> None:
-    """Move each wave's data version once, as the answer table's statement trigger does (reports/0005)."""
+    """Move each wave's data version once, as the answer table's statement trigger does (reports/0006)."""
     if not wave_ids:
         return
     with connection.cursor() as cursor:
