@@ -11,8 +11,9 @@ PostgreSQL keeps the counter with statement-level triggers made by migrations
 (``reports/0002``, ``0004``, ``0006``). SQLite differs in two ways that decide the design:
 its triggers are row-level (each changed row moves its wave's counter by one;
 callers compare versions for equality, never their size), and changing a table's
-schema rebuilds the table, which drops its triggers. So the triggers are not a
-migration but are made again after every ``migrate``
+schema rebuilds the table, which drops its triggers, and renaming a table fails on a
+trigger that names a table a migration has dropped. So the triggers are not a
+migration: they are dropped before every ``migrate`` and made again after it
 (``post_migrate``, :mod:`reports.apps`); and since rows changed in between, by a
 data migration on a rebuilt table, moved no counter, every wave's counter is moved
 once then, which retires whatever a cache holds.
@@ -80,6 +81,16 @@ def install(connection: BaseDatabaseWrapper) -> bool:
                        "WHERE id NOT IN (SELECT wave_id FROM reports_waveversionshard WHERE shard = 0)")
         cursor.execute("UPDATE reports_waveversionshard SET version = version + 1 WHERE shard = 0")
     return True
+
+
+def uninstall(connection: BaseDatabaseWrapper) -> None:
+    """Drop the triggers before ``migrate`` runs (``pre_migrate``): a migration that rebuilds, renames or drops
+    a table they name would otherwise fail on them (SQLite checks every trigger when a table is renamed)."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for name in TRIGGER_NAMES:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 
 def installed(connection: BaseDatabaseWrapper) -> bool:

@@ -99,3 +99,23 @@ def test_an_upsert_of_accounts_moves_the_version_and_is_not_refused(wave, org):
         update_conflicts=True, unique_fields=["organization", "external_id"], update_fields=["name", "health_score"])
     assert m.CustomerAccount.objects.get(external_id="a-1").name == "Acme Ltd"
     assert counts.data_version(wave) != before
+
+
+def test_migrate_drops_the_triggers_first_and_makes_them_again(wave):
+    """A trigger naming a table that a migration dropped made SQLite refuse the next table rename (seen when
+    reports/0006 replaced the counter table): migrate starts by dropping them (pre_migrate) and ends by making
+    them with the current body (post_migrate)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER {sqlite_version.TRIGGER_NAMES[0]}")
+        cursor.execute(f"CREATE TRIGGER {sqlite_version.TRIGGER_NAMES[0]} AFTER INSERT ON surveys_surveyresponse "
+                       "FOR EACH ROW BEGIN UPDATE reports_storedfile SET size = size WHERE id = -1; END")
+    sqlite_version.uninstall(connection)
+    assert not sqlite_version.installed(connection)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'kagami_version_%'")
+        assert cursor.fetchone()[0] == 0
+    call_command("migrate", verbosity=0)
+    assert sqlite_version.installed(connection)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sql FROM sqlite_master WHERE name = %s", [sqlite_version.TRIGGER_NAMES[0]])
+        assert "reports_waveversionshard" in cursor.fetchone()[0]
