@@ -189,6 +189,10 @@ def test_an_anonymous_submission_takes_segments_and_checks_them(anon_client, wav
 
 def test_token_guessing_through_the_api_is_rate_limited(wave, monkeypatch):
     monkeypatch.setattr(throttling, "FAILURE_LIMIT", 2)
+    # One window for the whole test: the counters are per clock-aligned window, and a run crossing
+    # a window boundary between its requests would start a fresh count.
+    monkeypatch.setattr(throttling, "FLOOD_WINDOW", 10**6)
+    monkeypatch.setattr(throttling, "FAILURE_WINDOW", 10**6)
     guesser = APIClient(REMOTE_ADDR="192.0.2.1")
     assert [guesser.get(f"/api/v1/public/forms/guess{n}/").status_code for n in range(2)] == [404, 404]
     blocked = guesser.get("/api/v1/public/forms/guess3/")

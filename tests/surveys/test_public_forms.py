@@ -393,6 +393,10 @@ def test_the_honeypot_quietly_discards_what_bots_post(client, wave):
 def test_an_address_that_keeps_guessing_gets_429_for_unknown_links_only(wave, monkeypatch):
     # Its valid links keep working (an office shares the address): tests/surveys/test_public_lockout.py.
     monkeypatch.setattr(throttling, "FAILURE_LIMIT", 3)
+    # One window for the whole test: the counters are per clock-aligned window, and a run crossing
+    # a window boundary between its requests would start a fresh count.
+    monkeypatch.setattr(throttling, "FLOOD_WINDOW", 10**6)
+    monkeypatch.setattr(throttling, "FAILURE_WINDOW", 10**6)
     guesser = Client(REMOTE_ADDR="198.51.100.9")
     assert [guesser.post(f"/r/guess{n}/", {}).status_code for n in range(3)] == [404, 404, 404]
     blocked = guesser.get("/r/guess4/")
@@ -406,6 +410,10 @@ def test_an_address_that_keeps_guessing_gets_429_for_unknown_links_only(wave, mo
 
 def test_a_flood_of_posts_from_one_address_is_capped(wave, monkeypatch):
     monkeypatch.setattr(throttling, "FLOOD_LIMIT", 5)
+    # One window for the whole test: the counters are per clock-aligned window, and a run crossing
+    # a window boundary between its requests would start a fresh count.
+    monkeypatch.setattr(throttling, "FLOOD_WINDOW", 10**6)
+    monkeypatch.setattr(throttling, "FAILURE_WINDOW", 10**6)
     codes = [Client().post(f"/s/{wave.slug}/customer/", form_post("customer")).status_code for _ in range(7)]
     assert codes == [302] * 5 + [429] * 2
     assert m.SurveyResponse.objects.count() == 5

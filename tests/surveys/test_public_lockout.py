@@ -50,6 +50,10 @@ def _staff_ticket_html(client: Client, wave: m.Wave) -> dict[str, str]:
 
 def test_an_office_keeps_answering_while_someone_at_its_address_guesses_links(wave, monkeypatch):
     monkeypatch.setattr(throttling, "FAILURE_LIMIT", 6)
+    # One window for the whole test: the counters are per clock-aligned window, and a run crossing
+    # a window boundary between its requests would start a fresh count.
+    monkeypatch.setattr(throttling, "FLOOD_WINDOW", 10**6)
+    monkeypatch.setattr(throttling, "FAILURE_WINDOW", 10**6)
     assert _guess(6) == [404] * 6
 
     # HTML: a colleague's invitation link, and both anonymous links, open and submit from the same address.
@@ -84,6 +88,10 @@ def test_an_office_keeps_answering_while_someone_at_its_address_guesses_links(wa
 
 def test_over_its_failure_budget_an_address_gets_429_for_unknown_links_and_keeps_being_counted(wave, monkeypatch):
     monkeypatch.setattr(throttling, "FAILURE_LIMIT", 4)
+    # One window for the whole test: the counters are per clock-aligned window, and a run crossing
+    # a window boundary between its requests would start a fresh count.
+    monkeypatch.setattr(throttling, "FLOOD_WINDOW", 10**6)
+    monkeypatch.setattr(throttling, "FAILURE_WINDOW", 10**6)
     assert _guess(4) == [404] * 4
     html = Client(REMOTE_ADDR=OFFICE).get("/r/another-guess/")
     assert html.status_code == 429 and int(html["Retry-After"]) > 0
@@ -104,6 +112,10 @@ def test_over_its_failure_budget_an_address_gets_429_for_unknown_links_and_keeps
 
 def test_the_flood_ceiling_still_applies_to_valid_links(wave, monkeypatch):
     monkeypatch.setattr(throttling, "FLOOD_LIMIT", 3)
+    # One window for the whole test: the counters are per clock-aligned window, and a run crossing
+    # a window boundary between its requests would start a fresh count.
+    monkeypatch.setattr(throttling, "FLOOD_WINDOW", 10**6)
+    monkeypatch.setattr(throttling, "FAILURE_WINDOW", 10**6)
     codes = [Client(REMOTE_ADDR=OFFICE).post(f"/s/{wave.slug}/customer/", form_post("customer")).status_code
              for _ in range(4)]
     assert codes == [302] * 3 + [429]

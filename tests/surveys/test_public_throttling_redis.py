@@ -78,6 +78,10 @@ def _refused(request, *, count: bool = True) -> bool:
 
 def test_a_flood_of_posts_is_capped_at_the_limit(monkeypatch):
     monkeypatch.setattr(throttling, "FLOOD_LIMIT", 5)
+    # One window for the whole test: the counters are per clock-aligned window, and a run crossing
+    # a window boundary between its requests would start a fresh count.
+    monkeypatch.setattr(throttling, "FLOOD_WINDOW", 10**6)
+    monkeypatch.setattr(throttling, "FAILURE_WINDOW", 10**6)
     assert [_refused(_post("198.51.100.1")) for _ in range(7)] == [False] * 5 + [True] * 2
     assert not _refused(_post("198.51.100.2"))
     # The counter is a plain integer the cache API reads back, and it expires with its window.
@@ -98,6 +102,10 @@ def _unknown_refused(request) -> bool:
 
 def test_an_address_past_its_failure_budget_gets_429_for_unknown_links_only(monkeypatch):
     monkeypatch.setattr(throttling, "FAILURE_LIMIT", 3)
+    # One window for the whole test: the counters are per clock-aligned window, and a run crossing
+    # a window boundary between its requests would start a fresh count.
+    monkeypatch.setattr(throttling, "FLOOD_WINDOW", 10**6)
+    monkeypatch.setattr(throttling, "FAILURE_WINDOW", 10**6)
     guesser = _post("203.0.113.7")
     assert [_unknown_refused(guesser) for _ in range(5)] == [False] * 3 + [True] * 2
     assert cache.get(throttling._window_key("fail", "203.0.113.7", throttling.FAILURE_WINDOW)[0]) == 5
@@ -126,6 +134,10 @@ def test_a_post_costs_one_round_trip_to_redis(monkeypatch):
 
 def test_a_form_post_through_redis_is_stored_and_counted(org, monkeypatch):
     monkeypatch.setattr(throttling, "FLOOD_LIMIT", 2)
+    # One window for the whole test: the counters are per clock-aligned window, and a run crossing
+    # a window boundary between its requests would start a fresh count.
+    monkeypatch.setattr(throttling, "FLOOD_WINDOW", 10**6)
+    monkeypatch.setattr(throttling, "FAILURE_WINDOW", 10**6)
     wave = open_wave(org)
     codes = [Client(REMOTE_ADDR="192.0.2.50").post(f"/s/{wave.slug}/customer/", form_post("customer")).status_code
              for _ in range(3)]
