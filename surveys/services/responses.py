@@ -110,11 +110,7 @@ def response_submit(*, wave: Wave, side: str, answers: Mapping[str, Any], langua
     else:
         with transaction.atomic():
             if invitation is not None:
-                try:
-                    with transaction.atomic():
-                        InvitationUse.objects.create(invitation=invitation)
-                except IntegrityError:
-                    raise errors.AlreadyAnswered() from None
+                _use_invitation(invitation)
             stored = _response_insert(response, cleaned, require_open=channel != Channel.IMPORT,
                                       anonymous_link_id=anonymous_link_id)
             if not stored:
@@ -192,6 +188,16 @@ _RESPONSE_FIELDS = ("id", "wave", "side", "language", "channel", "segments", "we
                     "submitted_at", "invitation", "customer_account", "served_department")
 
 
+def _use_invitation(invitation: Invitation) -> None:
+    """Mark the invitation used, inside the caller's transaction: the one exactly-once rule of both submission
+    paths (the unique InvitationUse row; a second use raises AlreadyAnswered and the caller's rows roll back)."""
+    try:
+        with transaction.atomic():
+            InvitationUse.objects.create(invitation=invitation)
+    except IntegrityError:
+        raise errors.AlreadyAnswered() from None
+
+
 def internal_submit(*, wave: Wave, side: str, ratings: Mapping[str, Mapping[str, Any]], language: str,
                     invitation: Invitation | None, channel: str = Channel.INVITATION,
                     required: bool = True) -> list[SurveyResponse]:
@@ -239,11 +245,7 @@ def internal_submit(*, wave: Wave, side: str, ratings: Mapping[str, Mapping[str,
     stored: list[SurveyResponse] = []
     with transaction.atomic():
         if invitation is not None:
-            try:
-                with transaction.atomic():
-                    InvitationUse.objects.create(invitation=invitation)
-            except IntegrityError:
-                raise errors.AlreadyAnswered() from None
+            _use_invitation(invitation)
         for department in rated:
             response = SurveyResponse(
                 wave=wave, side=side, language=language, channel=channel, segments=segments, weight=None,
