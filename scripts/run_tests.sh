@@ -39,7 +39,7 @@ KAGAMI_SKIP_NO_DATABASE_TESTS=1 \
   run "PostgreSQL 15" scripts/with_postgres.sh python -m pytest -q -p no:cacheprovider "${parallel[@]}" "$@" || exit 1
 # Past one machine (README): the same cluster with a streaming replica and PgBouncer in transaction mode in
 # front of it: the replica tests, a report rendered by a Celery worker on another "host" (its own MEDIA_ROOT),
-# and the concurrency tests that matter, all through the pooler (about two minutes on a loaded machine).
+# and the concurrency tests that matter, all through the pooler (50 s in a fresh-clone run on 2 cores, about three minutes on a loaded machine).
 # --reuse-db: the test database is not dropped at the end (PgBouncer holds server connections to it; the
 # cluster is thrown away anyway). Only for the whole suite, like the audit.
 if [ $# -eq 0 ]; then
