@@ -137,3 +137,27 @@ class AnswerVector(models.Model):
 
     def __str__(self) -> str:
         return f"answers of {self.response_id}"
+
+
+class KeptCounts(models.Model):
+    """A wave's count tables kept in the database, release by release (:mod:`reports.counts.kept`).
+
+    ``tables`` holds the count tables (:class:`reports.counts.tables.WaveCounts`, pickled) of exactly the
+    published responses with ``release <= basis[side]``; they are valid while ``signature`` (the format, the
+    instrument's items, the segment fields) and ``resets`` (the wave's reset counter: edits and deletions of
+    published responses, answers of published responses, account status changes — kept by triggers) are the
+    wave's current ones. A new release is added by reading only its responses. Like the version shards it
+    names no response: it is what the gap shows, in count form.
+    """
+
+    wave = models.OneToOneField("surveys.Wave", on_delete=models.CASCADE, related_name="+")
+    basis = models.JSONField(default=dict)
+    signature = models.CharField(max_length=64)
+    resets = models.BigIntegerField(default=0)
+    revision = models.BigIntegerField(default=0)
+    tables = models.BinaryField()
+    responses = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"kept counts of wave {self.wave_id} at {self.basis}"

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import pandas as pd
 from django.db import connection
-from django.db.models import Avg, Case, Count, F, FloatField, IntegerField, Max, Sum, Value, When
+from django.db.models import Case, Count, F, FloatField, IntegerField, Max, Q, Sum, Value, When
 from django.db.models.functions import Cast, Coalesce
 
 from reports.counts.tables import (
     PairMoments,
+    ReleaseSpan,
     WaveCounts,
-    account_frame,
+    account_sums_frame,
+    accounts_from_sums,
     segment_column,
     segment_expression,
     table_segment_keys,
@@ -28,11 +30,17 @@ def _segment_annotations(wave: Wave, prefix: str) -> dict:
     return {segment_column(key): segment_expression(key, prefix) for key in table_segment_keys(wave)}
 
 
-def _scope(wave: Wave, department: str | None, prefix: str) -> dict:
-    """The responses counted: the wave's, or only those about one serving department (internal waves)."""
-    scope: dict = {f"{prefix}wave": wave}
+def _scope(wave: Wave, department: str | None, prefix: str, span: ReleaseSpan | None = None) -> Q:
+    """The responses counted: the wave's published ones, or only those about one serving department (internal
+    waves), or only those of a span of releases (:class:`ReleaseSpan`)."""
+    scope = Q(**{f"{prefix}wave": wave, f"{prefix}release__isnull": False})
     if department is not None:
-        scope[f"{prefix}served_department"] = department
+        scope &= Q(**{f"{prefix}served_department": department})
+    if span is not None:
+        scope &= Q(**{f"{prefix}side": Side.STAFF, f"{prefix}release__gt": span.after[Side.STAFF],
+                      f"{prefix}release__lte": span.upto[Side.STAFF]}) | Q(
+            **{f"{prefix}side": Side.CUSTOMER, f"{prefix}release__gt": span.after[Side.CUSTOMER],
+               f"{prefix}release__lte": span.upto[Side.CUSTOMER]})
     return scope
 
 
@@ -41,7 +49,7 @@ def _weight_expr(prefix: str):
     return Coalesce(F(f"{prefix}weight"), Value(1.0), output_field=FloatField())
 
 
-def answer_count_table(wave: Wave, department: str | None = None) -> pd.DataFrame:
+def answer_count_table(wave: Wave, department: str | None = None, span: ReleaseSpan | None = None) -> pd.DataFrame:
     """Per-level counts of every item, per side, segment cell and account status (docs/methods.md §1.1).
 
     Columns: ``side, item_id, value, seg__<key>…, account_status, n, w, w2``
@@ -51,8 +59,7 @@ def answer_count_table(wave: Wave, department: str | None = None) -> pd.DataFram
     seg = _segment_annotations(wave, "response__")
     weight = _weight_expr("response__")
     qs = (
-        Answer.objects.filter(response__release__isnull=False, **_scope(wave, department, "response__"),
-                              value__isnull=False)
+        Answer.objects.filter(_scope(wave, department, "response__", span), value__isnull=False)
         .annotate(side_=F("response__side"), account_status=F("response__customer_account__status"), **seg)
         .values("side_", "item_id", "value", *seg.keys(), "account_status")
         .annotate(n=Count("id"), w=Sum(weight), w2=Sum(weight * weight))
@@ -63,11 +70,11 @@ def answer_count_table(wave: Wave, department: str | None = None) -> pd.DataFram
     return frame.rename(columns={"side_": "side"})
 
 
-def response_count_table(wave: Wave, department: str | None = None) -> pd.DataFrame:
+def response_count_table(wave: Wave, department: str | None = None, span: ReleaseSpan | None = None) -> pd.DataFrame:
     """Respondents per side and segment cell. Columns: ``side, seg__<key>…, n``."""
     seg = _segment_annotations(wave, "")
     qs = (
-        SurveyResponse.objects.filter(release__isnull=False, **_scope(wave, department, ""))
+        SurveyResponse.objects.filter(_scope(wave, department, "", span))
         .annotate(side_=F("side"), **seg)
         .values("side_", *seg.keys())
         .annotate(n=Count("id"))
@@ -94,7 +101,7 @@ def compile_sql(qs) -> tuple[str, tuple]:
 
 
 def dimension_score_table(wave: Wave, *, by_account_status: bool = False, overall: bool = False,
-                          department: str | None = None) -> pd.DataFrame:
+                          department: str | None = None, span: ReleaseSpan | None = None) -> pd.DataFrame:
     """Respondent dimension scores, count-tabled (docs/methods.md §3.1–3.2).
 
     The inner query sums each respondent's recoded answers per dimension
@@ -115,7 +122,7 @@ def dimension_score_table(wave: Wave, *, by_account_status: bool = False, overal
     weight = _weight_expr("response__")
     inner = (
         Answer.objects.filter(
-            response__release__isnull=False, **_scope(wave, department, "response__"), value__isnull=False,
+            _scope(wave, department, "response__", span), value__isnull=False,
             item__kind=ItemKind.LIKERT, item__dimension__isnull=False,
             **({"item__dimension__module": ""} if overall else {}),
         )
@@ -129,7 +136,7 @@ def dimension_score_table(wave: Wave, *, by_account_status: bool = False, overal
                           {"side_": "side", "dim": "dimension_id"})
 
 
-def touchpoint_score_table(wave: Wave, department: str | None = None) -> pd.DataFrame:
+def touchpoint_score_table(wave: Wave, department: str | None = None, span: ReleaseSpan | None = None) -> pd.DataFrame:
     """Respondent touchpoint scores, count-tabled (docs/methods.md §3.4): the overall score's table
     (:func:`dimension_score_table`) with each respondent's sum and count over the asked agreement items of
     one touchpoint in place of a dimension's.
@@ -140,7 +147,7 @@ def touchpoint_score_table(wave: Wave, department: str | None = None) -> pd.Data
     weight = _weight_expr("response__")
     inner = (
         Answer.objects.filter(
-            response__release__isnull=False, **_scope(wave, department, "response__"), value__isnull=False,
+            _scope(wave, department, "response__", span), value__isnull=False,
             item__kind=ItemKind.LIKERT, item__instrument_id=wave.instrument_id, item__retired_at__isnull=True,
         )
         .exclude(item__touchpoint="")
@@ -169,7 +176,8 @@ def _tabled_scores(inner, group_cols: list[str], names: dict[str, str]) -> pd.Da
 
 
 def dimension_item_moments(wave: Wave, *, side: str, dimension_id: int, complete_only: bool,
-                           department: str | None = None) -> dict[tuple[int, int], PairMoments]:
+                           department: str | None = None,
+                           span: ReleaseSpan | None = None) -> dict[tuple[int, int], PairMoments]:
     """Cross-product sums for Cronbach's alpha of one dimension on one side (docs/methods.md §1.2, §3.3).
 
     With ``complete_only`` only respondents who answered every item of the
@@ -180,8 +188,7 @@ def dimension_item_moments(wave: Wave, *, side: str, dimension_id: int, complete
                  .values_list("id", flat=True))
     if not items:
         return {}
-    base = Answer.objects.filter(response__release__isnull=False, response__side=side,
-                                 **_scope(wave, department, "response__"),
+    base = Answer.objects.filter(_scope(wave, department, "response__", span), response__side=side,
                                  value__isnull=False, item_id__in=items)
     value_sql, value_params = compile_sql(base.annotate(x=_recoded_value()).values("response_id", "item_id", "x"))
     q = connection.ops.quote_name
@@ -208,20 +215,19 @@ def dimension_item_moments(wave: Wave, *, side: str, dimension_id: int, complete
     }
 
 
-def account_scores(wave: Wave, department: str | None = None) -> pd.DataFrame:
+def account_sums(wave: Wave, department: str | None = None, span: ReleaseSpan | None = None) -> pd.DataFrame:
     """One score per customer account and measure, for perception vs churn (docs/methods.md §10).
 
     Contacts are aggregated to their account first.
 
     A measure is a dimension (the mean over the account's contacts of their
     dimension scores, half rule applied) or an outcome item (the mean answer).
-    Columns: ``account_id, status, measure, score`` with ``measure`` =
-    ``dim:<id>`` or ``item:<id>``.
+    Columns: ``account_id, status, measure, count, total`` with ``measure`` =
+    ``dim:<id>`` or ``item:<id>``; the score is total / count (:func:`accounts_from_sums`).
     """
     q = connection.ops.quote_name
     frames = []
-    linked = Answer.objects.filter(response__release__isnull=False, response__side=Side.CUSTOMER,
-                                   **_scope(wave, department, "response__"),
+    linked = Answer.objects.filter(_scope(wave, department, "response__", span), response__side=Side.CUSTOMER,
                                    response__customer_account__isnull=False, value__isnull=False)
     dims = (ItemPair.objects.filter(instrument=wave.instrument, kind=ItemKind.LIKERT, dimension__isnull=False,
                                     retired_at__isnull=True)
@@ -237,42 +243,46 @@ def account_scores(wave: Wave, department: str | None = None) -> pd.DataFrame:
         )
         sql, params = compile_sql(inner)
         min_items = -(-int(row["m"]) // 2)
-        outer = (f"SELECT {q('acct')}, {q('st')}, AVG(CAST({q('s')} AS REAL) / {q('c')}) FROM ({sql}) AS r "
-                 f"WHERE {q('c')} >= %s GROUP BY {q('acct')}, {q('st')}")
+        outer = (f"SELECT {q('acct')}, {q('st')}, COUNT(*), SUM(CAST({q('s')} AS REAL) / {q('c')}) "
+                 f"FROM ({sql}) AS r WHERE {q('c')} >= %s GROUP BY {q('acct')}, {q('st')}")
         with connection.cursor() as cursor:
             cursor.execute(outer, (*params, min_items))
-            frames.extend((a, st, f"dim:{row['dimension_id']}", float(score)) for a, st, score in cursor.fetchall())
+            frames.extend((a, st, f"dim:{row['dimension_id']}", int(count), float(total))
+                          for a, st, count, total in cursor.fetchall())
     outcome = (
         linked.exclude(item__kind=ItemKind.LIKERT)
         .values("response__customer_account_id", "response__customer_account__status", "item_id")
-        .annotate(score=Avg(Cast("value", FloatField())))
+        .annotate(count=Count("id"), total=Sum(Cast("value", FloatField())))
         .order_by()
     )
     frames.extend((r["response__customer_account_id"], r["response__customer_account__status"],
-                   f"item:{r['item_id']}", float(r["score"])) for r in outcome)
-    return account_frame(frames)
+                   f"item:{r['item_id']}", int(r["count"]), float(r["total"])) for r in outcome)
+    return account_sums_frame(frames)
 
 
-def wave_counts_by_queries(wave: Wave, department: str | None = None) -> WaveCounts:
+def wave_counts_by_queries(wave: Wave, department: str | None = None, span: ReleaseSpan | None = None) -> WaveCounts:
     """The same tables as :func:`reports.counts.onepass.one_pass_counts`, one SQL query per table, dimension and side.
 
     The reference the one-pass reader is tested against; about sixty queries,
     several of them self-joins of the answers, so far slower on a large wave. With ``department`` (internal
-    waves, surveys/internal.py) only the responses about that serving department are counted.
+    waves, surveys/internal.py) only the responses about that serving department are counted; with ``span``
+    only those of some releases.
     """
     dims = list(ItemPair.objects.filter(instrument_id=wave.instrument_id, kind=ItemKind.LIKERT, retired_at__isnull=True,
                                         dimension__isnull=False).values_list("dimension_id", flat=True).distinct())
     moments = {
         (side, int(dim), complete): dimension_item_moments(wave, side=side, dimension_id=dim, complete_only=complete,
-                                                           department=department)
+                                                           department=department, span=span)
         for dim in sorted(set(dims)) for side in (Side.STAFF, Side.CUSTOMER) for complete in (True, False)
     }
+    sums = account_sums(wave, department, span)
     return WaveCounts(
-        answers=answer_count_table(wave, department),
-        scores=dimension_score_table(wave, by_account_status=True, department=department),
-        overall_scores=dimension_score_table(wave, overall=True, department=department),
-        responses=response_count_table(wave, department),
+        answers=answer_count_table(wave, department, span),
+        scores=dimension_score_table(wave, by_account_status=True, department=department, span=span),
+        overall_scores=dimension_score_table(wave, overall=True, department=department, span=span),
+        responses=response_count_table(wave, department, span),
         moments=moments,
-        accounts=account_scores(wave, department),
-        touchpoint_scores=touchpoint_score_table(wave, department),
+        accounts=accounts_from_sums(sums),
+        touchpoint_scores=touchpoint_score_table(wave, department, span),
+        account_sums=sums,
     )

@@ -19,8 +19,10 @@ import pandas as pd
 from reports.counts.pgcopy import CopyReader
 from reports.counts.tables import (
     PairMoments,
+    ReleaseSpan,
     WaveCounts,
-    account_frame,
+    account_sums_frame,
+    accounts_from_sums,
     segment_column,
     table_segment_keys,
     touchpoint_items,
@@ -32,8 +34,9 @@ _ITEM_TABLE_LIMIT = 1 << 22  # item ids below this are looked up in a table; abo
 _MISSING = -2  # not answered; −1 is N/A (answered "does not apply"); both are left out of every count
 
 
-def one_pass_counts(wave: Wave) -> WaveCounts:
-    """Every count table of the wave (published responses only) from one COPY of its responses."""
+def one_pass_counts(wave: Wave, span: ReleaseSpan | None = None) -> WaveCounts:
+    """Every count table of the wave (published responses only; with ``span``, those of its releases) from one
+    COPY of its responses."""
     seg_keys = table_segment_keys(wave)
     seg_cols = [segment_column(k) for k in seg_keys]
     items = list(ItemPair.objects.filter(instrument_id=wave.instrument_id, retired_at__isnull=True)
@@ -84,7 +87,7 @@ def one_pass_counts(wave: Wave) -> WaveCounts:
     # Tables are keyed by the reader's cell codes; the cells are named, and codes naming the same cell
     # merged, once the read is over. The overall score and the respondent counts ignore the account
     # status: they are kept per cell too, and summed over the statuses at the end.
-    reader = CopyReader(wave, seg_keys)
+    reader = CopyReader(wave, seg_keys, span)
     for ch in reader:
         n = ch.cell.size
         cell, weight, account, staff = ch.cell, ch.weight, ch.account, ch.staff
@@ -245,10 +248,11 @@ def one_pass_counts(wave: Wave) -> WaveCounts:
     account_rows = []
     for key, (count, total) in zip(acct_dim.keys.tolist(), acct_dim.sums.T.tolist(), strict=True):
         a, d = divmod(key, len(dim_index))
-        account_rows.append((account_ids[a], status_of[a], f"dim:{dim_ids[d]}", total / count))
+        account_rows.append((account_ids[a], status_of[a], f"dim:{dim_ids[d]}", int(count), total))
     for key, (count, total) in zip(acct_item.keys.tolist(), acct_item.sums.T.tolist(), strict=True):
         a, p = divmod(key, max(m, 1))
-        account_rows.append((account_ids[a], status_of[a], f"item:{int(ids[p])}", total / count))
+        account_rows.append((account_ids[a], status_of[a], f"item:{int(ids[p])}", int(count), total))
+    account_sums = account_sums_frame(account_rows)
 
     return WaveCounts(
         answers=answer_frame,
@@ -256,6 +260,7 @@ def one_pass_counts(wave: Wave) -> WaveCounts:
         overall_scores=overall_frame,
         responses=response_frame,
         moments=moment_dicts,
-        accounts=account_frame(account_rows),
+        accounts=accounts_from_sums(account_sums),
         touchpoint_scores=tp_frame,
+        account_sums=account_sums,
     )

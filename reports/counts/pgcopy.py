@@ -22,7 +22,7 @@ import pandas as pd
 from django.conf import settings
 from django.db import connections, router, transaction
 
-from reports.counts.tables import CHANNEL_KEY, Chunk
+from reports.counts.tables import CHANNEL_KEY, Chunk, ReleaseSpan
 from surveys.models import Side, SurveyResponse, Wave
 
 CHUNK = 25_000  # responses per batch: bounds the memory of a read (bench/NOTES.md)
@@ -39,7 +39,7 @@ _HASHED_WIDTH = 1024  # bytes of segments text hashed in numpy; longer texts are
 _HASH = np.random.default_rng(20261123).integers(1, 2**63, size=_HASHED_WIDTH // 8, dtype=np.uint64) | np.uint64(1)
 
 
-def packed_sql(wave: Wave) -> tuple[str, tuple]:
+def packed_sql(wave: Wave, span: ReleaseSpan | None = None) -> tuple[str, tuple]:
     """The one query of a PostgreSQL read: a row per response, fixed-width attributes, its segments and answers.
 
     Columns: staff (bool), weight (float8, 1 where none), account (int8, −1
@@ -60,7 +60,13 @@ def packed_sql(wave: Wave) -> tuple[str, tuple]:
            f"LEFT JOIN {CustomerAccount._meta.db_table} ca ON ca.id = r.customer_account_id "
            f"LEFT JOIN {AnswerVector._meta.db_table} v ON v.response_id = r.id AND v.wave_id = %s "
            f"WHERE r.wave_id = %s AND r.release IS NOT NULL")
-    return sql, (Side.STAFF, list(_statuses()), CHANNEL_KEY, wave.pk, wave.pk)
+    params: tuple = (Side.STAFF, list(_statuses()), CHANNEL_KEY, wave.pk, wave.pk)
+    if span is not None:  # one side's releases after one number and up to another (reports.counts.kept)
+        sql += (" AND (CASE WHEN r.side = %s THEN r.release > %s AND r.release <= %s "
+                "ELSE r.release > %s AND r.release <= %s END)")
+        params += (Side.STAFF, span.after[Side.STAFF], span.upto[Side.STAFF],
+                   span.after[Side.CUSTOMER], span.upto[Side.CUSTOMER])
+    return sql, params
 
 
 def _statuses() -> tuple[str, ...]:
@@ -80,8 +86,8 @@ class CopyReader:
     message lengths.
     """
 
-    def __init__(self, wave: Wave, seg_keys: list[str]):
-        self.wave, self.seg_keys = wave, seg_keys
+    def __init__(self, wave: Wave, seg_keys: list[str], span: ReleaseSpan | None = None):
+        self.wave, self.seg_keys, self.span = wave, seg_keys, span
         self._codes: dict = {}  # (staff, segments code, status) of a cell → its code, in order of first appearance
         self._segments: dict[bytes, int] = {}  # the segments' JSON text → code
         self._odd_status: dict[int, str] = {}  # account → a status outside CustomerAccount.Status
@@ -91,7 +97,7 @@ class CopyReader:
         return np.fromiter((codes.setdefault(k, len(codes)) for k in keys), dtype=np.int64)
 
     def __iter__(self) -> Iterator[Chunk]:
-        sql, params = packed_sql(self.wave)
+        sql, params = packed_sql(self.wave, self.span)
         connection = _connection()
         # Inside a transaction; the accounts' side of the join is hashed, given the memory not to spill.
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:

@@ -50,8 +50,27 @@ _EVENTS = {
 _ROWS = {"INSERT": ("NEW",), "UPDATE": ("OLD", "NEW"), "DELETE": ("OLD",)}
 
 TRIGGER_PREFIX = "kagami_version_"
-TRIGGER_NAMES = tuple(f"{TRIGGER_PREFIX}{table}_{event.lower()}" for table, events in _EVENTS.items()
-                      for event in events)
+
+# The reset counter of kept count tables (reports.counts.kept, migration reports/0007 on PostgreSQL): shard −1,
+# moved by every change to responses already counted — a published response updated or deleted, an answer of
+# one written or removed, an account's status changed. Releases and new responses move it not.
+RESET_SHARD = -1
+_RESET_TOUCH = (_TOUCH.replace("shard = 0", f"shard = {RESET_SHARD}")
+                .replace("SELECT id, 0, 0", f"SELECT id, {RESET_SHARD}, 0"))
+_RESETS = {  # (table, event): (the row's waves, when)
+    ("surveys_surveyresponse", "UPDATE"): ("SELECT OLD.wave_id", "OLD.release IS NOT NULL"),
+    ("surveys_surveyresponse", "DELETE"): ("SELECT OLD.wave_id", "OLD.release IS NOT NULL"),
+    **{("surveys_answer", event): (f"SELECT wave_id FROM surveys_surveyresponse WHERE id = {row}.response_id",
+                                   f"(SELECT release FROM surveys_surveyresponse WHERE id = {row}.response_id) "
+                                   "IS NOT NULL")
+       for event, row in (("INSERT", "NEW"), ("UPDATE", "OLD"), ("DELETE", "OLD"))},
+    ("surveys_customeraccount", "UPDATE"): (
+        "SELECT id FROM surveys_wave WHERE organization_id = OLD.organization_id", "OLD.status IS NOT NEW.status"),
+}
+RESET_PREFIX = "kagami_reset_"
+TRIGGER_NAMES = (*(f"{TRIGGER_PREFIX}{table}_{event.lower()}" for table, events in _EVENTS.items()
+                   for event in events),
+                 *(f"{RESET_PREFIX}{table}_{event.lower()}" for table, event in _RESETS))
 
 
 def _statements() -> list[str]:
@@ -63,6 +82,11 @@ def _statements() -> list[str]:
             name = f"{TRIGGER_PREFIX}{table}_{event.lower()}"
             out.append(f"DROP TRIGGER IF EXISTS {name};")
             out.append(f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW BEGIN {body} END;")
+    for (table, event), (waves, when) in _RESETS.items():
+        name = f"{RESET_PREFIX}{table}_{event.lower()}"
+        out.append(f"DROP TRIGGER IF EXISTS {name};")
+        out.append(f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW WHEN {when} "
+                   f"BEGIN {_RESET_TOUCH.format(waves=waves)} END;")
     return out
 
 
@@ -80,6 +104,11 @@ def install(connection: BaseDatabaseWrapper) -> bool:
                        "FROM surveys_wave "
                        "WHERE id NOT IN (SELECT wave_id FROM reports_waveversionshard WHERE shard = 0)")
         cursor.execute("UPDATE reports_waveversionshard SET version = version + 1 WHERE shard = 0")
+        # Rows changed while the triggers were away may be counted rows: every wave's kept tables are retired.
+        cursor.execute(f"INSERT INTO reports_waveversionshard (wave_id, shard, version) SELECT id, {RESET_SHARD}, 0 "
+                       f"FROM surveys_wave WHERE id NOT IN "
+                       f"(SELECT wave_id FROM reports_waveversionshard WHERE shard = {RESET_SHARD})")
+        cursor.execute(f"UPDATE reports_waveversionshard SET version = version + 1 WHERE shard = {RESET_SHARD}")
     return True
 
 

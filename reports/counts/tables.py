@@ -53,6 +53,23 @@ def segment_expression(key: str, prefix: str = ""):
 
 #: The accounts table: one row per account and measure (docs/methods.md §10), with the account's health.
 ACCOUNT_COLUMNS = ["account_id", "status", "measure", "score", "health", "health_on"]
+#: What the accounts table is made from, and what adds up over disjoint sets of responses: per account and
+#: measure, how many of its contacts' scores (or answers) count and their total (the score is total / count).
+ACCOUNT_SUM_COLUMNS = ["account_id", "status", "measure", "count", "total"]
+
+
+def account_sums_frame(records: list[tuple]) -> pd.DataFrame:
+    """The account sums from ``(account_id, status, measure, count, total)`` records."""
+    frame = pd.DataFrame.from_records(records, columns=ACCOUNT_SUM_COLUMNS)
+    frame["count"] = frame["count"].astype(np.int64)
+    frame["total"] = frame["total"].astype(np.float64)
+    return frame
+
+
+def accounts_from_sums(sums: pd.DataFrame) -> pd.DataFrame:
+    """The accounts table of the engine from the account sums: each score is the mean, total / count."""
+    return account_frame([(a, st, m, t / c) for a, st, m, c, t
+                          in sums[ACCOUNT_SUM_COLUMNS].itertuples(index=False, name=None)])
 
 
 def account_frame(records: list[tuple]) -> pd.DataFrame:
@@ -71,6 +88,22 @@ def account_frame(records: list[tuple]) -> pd.DataFrame:
     frame["health_on"] = pd.Series([health.get(a, (None, None))[1] for a in frame.account_id],
                                    index=frame.index, dtype=object)
     return frame
+
+
+@dataclass(frozen=True)
+class ReleaseSpan:
+    """Which published responses a read counts: per side, those with ``after[side] < release <= upto[side]``.
+
+    Releases are numbered per side and never grow once made (surveys.releases), so the responses of a span
+    are fixed for good: what lets a wave's counts be kept and only the new releases read
+    (:mod:`reports.counts.kept`). Without a span a read counts every published response.
+    """
+
+    after: dict[str, int]
+    upto: dict[str, int]
+
+    def empty(self) -> bool:
+        return all(self.upto[side] <= self.after[side] for side in (Side.STAFF, Side.CUSTOMER))
 
 
 @dataclass(frozen=True)
@@ -102,6 +135,64 @@ class WaveCounts:
     # Respondent touchpoint scores (docs/methods.md §3.4): columns side, touchpoint (its key), s, c, seg__…,
     # n, w, w2 — the overall score's table with a touchpoint in place of the dimension. Empty for a file.
     touchpoint_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # What ``accounts`` is computed from (ACCOUNT_SUM_COLUMNS), kept so that two WaveCounts of disjoint
+    # responses add up (:func:`merge_counts`). Empty for a file.
+    account_sums: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ACCOUNT_SUM_COLUMNS))
+
+
+_SUMMED = ("n", "w", "w2")
+_NONE = "\x00none"  # stands for a missing segment value or status while frames are grouped (groupby drops None)
+
+
+def _add_frames(a: pd.DataFrame, b: pd.DataFrame, summed: tuple[str, ...] = _SUMMED) -> pd.DataFrame:
+    """Two count tables of disjoint responses as one: rows with the same key columns summed."""
+    if not len(b):
+        return a.copy()
+    if not len(a):
+        return b.copy()
+    both = pd.concat([a, b], ignore_index=True)
+    sums = [c for c in both.columns if c in summed]
+    keys = [c for c in both.columns if c not in summed]
+    objects = [c for c in keys if both[c].dtype == object]
+    both[objects] = both[objects].astype(object).where(both[objects].notna(), _NONE)
+    out = both.groupby(keys, sort=False, dropna=False)[sums].sum().reset_index()
+    out[objects] = out[objects].astype(object).where(out[objects] != _NONE, None)
+    for column in sums:
+        out[column] = out[column].astype(a[column].dtype)
+    return out[list(a.columns)]
+
+
+def _add_moments(a: dict, b: dict) -> dict:
+    out = {key: dict(pairs) for key, pairs in a.items()}
+    for key, pairs in b.items():
+        target = out.setdefault(key, {})
+        for pair, m in pairs.items():
+            old = target.get(pair)
+            target[pair] = m if old is None else PairMoments(
+                old.n + m.n, old.sum_i + m.sum_i, old.sum_j + m.sum_j, old.sum_ii + m.sum_ii, old.sum_jj + m.sum_jj,
+                old.sum_ij + m.sum_ij)
+    return out
+
+
+def merge_counts(a: WaveCounts, b: WaveCounts) -> WaveCounts:
+    """The count tables of two disjoint sets of one wave's responses, as the tables of their union.
+
+    Every table is a sum over respondents (docs/methods.md §1.1–§3.3, §10 as totals and counts), so the
+    union's tables are the sums, row by row of the same key: what keeps a wave's counts release by release
+    (:mod:`reports.counts.kept`). The accounts table is made again from the summed account sums, with each
+    account's health as it is now.
+    """
+    sums = _add_frames(a.account_sums, b.account_sums, ("count", "total"))
+    return WaveCounts(
+        answers=_add_frames(a.answers, b.answers),
+        scores=_add_frames(a.scores, b.scores),
+        overall_scores=_add_frames(a.overall_scores, b.overall_scores),
+        responses=_add_frames(a.responses, b.responses),
+        moments=_add_moments(a.moments, b.moments),
+        accounts=accounts_from_sums(sums),
+        touchpoint_scores=_add_frames(a.touchpoint_scores, b.touchpoint_scores),
+        account_sums=sums,
+    )
 
 
 def touchpoint_items(items: Iterable[ItemPair]) -> dict[str, list[int]]:

@@ -215,8 +215,8 @@ def test_a_database_error_during_the_read_reaches_the_caller(gap_wave, monkeypat
     wave, _ = gap_wave
     original = pgcopy.packed_sql
 
-    def slow_rows(w):
-        sql, params = original(w)
+    def slow_rows(w, span=None):
+        sql, params = original(w, span)
         slow = "CASE WHEN pg_sleep(0.02)::text IS NOT NULL THEN v.packed ELSE v.packed END"
         assert "COALESCE(v.packed, ''::bytea)" in sql
         return sql.replace("COALESCE(v.packed, ''::bytea)", f"COALESCE({slow}, ''::bytea)"), params
@@ -238,8 +238,8 @@ def test_an_error_of_the_server_after_rows_were_sent_reaches_the_caller(gap_wave
     wave, _ = gap_wave
     original = pgcopy.packed_sql
 
-    def failing_at_row_120(w):
-        sql, params = original(w)
+    def failing_at_row_120(w, span=None):
+        sql, params = original(w, span)
         failing = "CASE WHEN 1 / (120 - nextval('pg_temp.kagami_rows'))::int IS NOT NULL THEN v.packed END"
         assert "COALESCE(v.packed, ''::bytea)" in sql
         return sql.replace("COALESCE(v.packed, ''::bytea)", f"COALESCE({failing}, ''::bytea)"), params

@@ -1,0 +1,153 @@
+"""A wave's count tables kept in the database and brought up to date release by release: no read rescans a wave.
+
+Why it pays: the count tables are sums over respondents (:func:`reports.counts.tables.merge_counts`), and
+responses enter them only by releases (disclosure promise P4, :mod:`surveys.releases`), which are numbered
+per side and never grow once made. So the tables of the releases up to ``basis`` are kept
+(``reports.KeptCounts``), and a read adds only the releases made since: it reads their responses (an index
+range on ``(wave, side, release)``) and adds their tables. What a read costs then depends on the new
+releases and the size of the tables, not on the size of the wave (bench/RESULTS.md: the cold gap at a
+million responses).
+
+Exact, not approximate. The kept tables stay valid while
+
+* the *signature* is the wave's: the format of the tables, the instrument's items as the readers use them
+  (kinds, dimensions, modules, reverse keying, scales, touchpoints, retirement) and the segment fields;
+* the wave's *reset counter* has not moved. Triggers in the same statement move it on every change to a
+  response already counted: a published response updated or deleted, an answer of one written or removed,
+  an account's status changed (reports/0007 on PostgreSQL, :mod:`reports.counts.sqlite_version` on SQLite).
+
+Otherwise the tables are read again from all published responses and kept anew (the one case where a read
+scans the wave: after such an edit, and once per wave at the first read).
+
+Consistency of a read: the highest release of each side is read on the same connection as the responses
+and the responses are read up to it (``release <= upto``), so a release committed in between is neither
+half-counted nor counted twice; a read on the streaming replica takes both from one snapshot
+(:mod:`reports.counts.replica`). Writes of the kept row are serialised by its row lock and happen only if
+nobody wrote it since it was read (``revision``): two readers adding the same release keep it once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+
+from django.db import IntegrityError, connection, connections, router, transaction
+from django.utils import timezone
+
+from reports.counts.replica import counts_on_replica
+from reports.counts.sqlite_version import RESET_PREFIX, RESET_SHARD
+from reports.counts.sqlite_version import installed as sqlite_installed
+from reports.counts.tables import ReleaseSpan, WaveCounts, accounts_from_sums, merge_counts, table_segment_keys
+from surveys.models import CustomerAccount, ItemPair, Side, SurveyResponse, Wave
+
+#: The format of the pickled tables; a change here retires every kept row (it is part of the signature).
+FORMAT = 1
+_SIDES = (Side.STAFF, Side.CUSTOMER)
+_PG_RESET_TRIGGERS = 6  # reports/0007
+
+
+def installed() -> bool:
+    """Whether the reset counter is trigger-kept on this database (else nothing is kept)."""
+    if connection.vendor == "sqlite":
+        return sqlite_installed(connection)
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE %s", [f"{RESET_PREFIX}%"])
+        return cursor.fetchone()[0] >= _PG_RESET_TRIGGERS
+
+
+def signature(wave: Wave) -> str:
+    """Everything besides the responses that the kept tables depend on, hashed."""
+    items = list(ItemPair.objects.filter(instrument_id=wave.instrument_id).order_by("id").values_list(
+        "id", "kind", "dimension_id", "dimension__module", "reverse_keyed", "scale_points", "allow_na",
+        "touchpoint", "retired_at"))
+    shown = [FORMAT, wave.instrument_id, table_segment_keys(wave), list(CustomerAccount.Status.values),
+             [[*row[:-1], row[-1] is None] for row in items]]
+    return hashlib.sha256(json.dumps(shown, default=str).encode()).hexdigest()
+
+
+def resets(wave: Wave) -> int:
+    """The wave's reset counter (0 before any reset)."""
+    from reports.models import WaveVersionShard
+
+    row = WaveVersionShard.objects.filter(wave_id=wave.pk, shard=RESET_SHARD).values_list("version", flat=True).first()
+    return int(row or 0)
+
+
+def high_water(wave: Wave) -> dict[str, int]:
+    """The highest release of each side, read where the responses are read (two index lookups)."""
+    conn = connections[router.db_for_read(SurveyResponse)]
+    out = {}
+    with conn.cursor() as cursor:
+        for side in _SIDES:
+            cursor.execute(f"SELECT max(release) FROM {SurveyResponse._meta.db_table} "
+                           "WHERE wave_id = %s AND side = %s AND release IS NOT NULL", [wave.pk, side])
+            out[side] = int(cursor.fetchone()[0] or 0)
+    return out
+
+
+def read_span(wave: Wave, span: ReleaseSpan) -> WaveCounts:
+    """The count tables of the responses of ``span`` with the database's best reader."""
+    if connection.vendor == "postgresql":
+        from reports.counts.onepass import one_pass_counts  # numpy parsing of the COPY: loaded when first used
+
+        return one_pass_counts(wave, span)
+    from reports.counts.groupby import wave_counts_by_queries
+
+    return wave_counts_by_queries(wave, span=span)
+
+
+def kept_counts(wave: Wave, version: int) -> WaveCounts | None:
+    """The wave's count tables: the kept ones plus the releases made since (then kept); None where nothing is
+    kept on this database (no reset triggers): the caller reads the wave."""
+    from reports.models import KeptCounts
+
+    if not installed():
+        return None
+    sig, reset = signature(wave), resets(wave)
+    row = KeptCounts.objects.filter(wave=wave).first()
+    base: WaveCounts | None = None
+    after = dict.fromkeys(_SIDES, 0)
+    if row is not None and row.signature == sig and row.resets == reset:
+        base = pickle.loads(bytes(row.tables))  # written by this module only (_keep), in the database it trusts
+        after = {side: int(row.basis.get(side, 0)) for side in _SIDES}
+
+    def read(w: Wave) -> tuple[WaveCounts | None, dict[str, int]]:
+        # A replica behind the kept basis has nothing newer to give: the span is empty, the basis stays.
+        upto = {side: max(n, after[side]) for side, n in high_water(w).items()}
+        span = ReleaseSpan(after=after, upto=upto)
+        if base is not None and span.empty():
+            return None, upto
+        return read_span(w, span), upto
+
+    on_replica = counts_on_replica(wave, version, read)
+    partial, upto = read(wave) if on_replica is None else on_replica[0]
+    if partial is None:
+        # Nothing new; the accounts' health is read again (it changes without a release).
+        base.accounts = accounts_from_sums(base.account_sums)
+        return base
+    counts = partial if base is None else merge_counts(base, partial)
+    _keep(wave, row, counts, upto, sig, reset)
+    return counts
+
+
+def _keep(wave: Wave, read_row, counts: WaveCounts, basis: dict[str, int], sig: str, reset: int) -> None:
+    """Write the tables unless someone wrote the row since it was read (their basis is as good as ours)."""
+    from reports.models import KeptCounts
+
+    blob = pickle.dumps(counts, protocol=pickle.HIGHEST_PROTOCOL)
+    fields = {"basis": basis, "signature": sig, "resets": reset, "tables": blob,
+              "responses": int(counts.responses.n.sum()) if len(counts.responses) else 0}
+    try:
+        with transaction.atomic():
+            current = (KeptCounts.objects.select_for_update().filter(wave=wave)
+                       .values_list("revision", flat=True).first())
+            if current is None:
+                if read_row is None:
+                    KeptCounts.objects.create(wave=wave, revision=1, **fields)
+            elif read_row is not None and current == read_row.revision:
+                KeptCounts.objects.filter(wave=wave).update(revision=current + 1, updated_at=timezone.now(), **fields)
+    except IntegrityError:  # another reader created the row first: theirs stands
+        pass

@@ -1,0 +1,85 @@
+"""Kept count tables (``reports.KeptCounts``) and, on PostgreSQL, the triggers of the wave's reset counter.
+
+A wave's kept tables add each new release's responses (reports.counts.kept); that is exact only while the
+responses already counted stay as they were. So every change that could alter them moves the wave's reset
+counter — shard −1 of ``reports_waveversionshard``, so that the data version (the sum of the shards) moves
+too — in the same statement: an update or deletion of a published response, an answer written to or removed
+from a published response, an account whose status changes (the tables are split by status). Releasing
+(setting ``release`` on waiting responses) and new responses move it not: they are what is added.
+Statement-level with transition tables, as the version triggers (0002, 0006): one upsert per statement.
+SQLite's triggers are made after every migrate (reports.counts.sqlite_version).
+"""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+_SHARDS = "reports_waveversionshard"
+_BUMP = (
+    f"INSERT INTO {_SHARDS} (wave_id, shard, version) "
+    "SELECT wave_id, -1, 1 FROM ({waves}) AS touched GROUP BY wave_id ORDER BY wave_id "
+    f"ON CONFLICT (wave_id, shard) DO UPDATE SET version = {_SHARDS}.version + 1;"
+)
+_FUNCTIONS = {  # function → which waves' counted responses a statement changed
+    "kagami_reset_response": "SELECT wave_id FROM changed WHERE release IS NOT NULL",
+    "kagami_reset_answer": "SELECT r.wave_id FROM surveys_surveyresponse r "
+                           "WHERE r.id IN (SELECT DISTINCT response_id FROM changed) AND r.release IS NOT NULL",
+    "kagami_reset_account": "SELECT w.id AS wave_id FROM surveys_wave w WHERE w.organization_id IN "
+                            "(SELECT n.organization_id FROM changed n JOIN before o ON o.id = n.id "
+                            "WHERE o.status IS DISTINCT FROM n.status)",
+}
+_TRIGGERS = [  # (table, event, function, transition tables)
+    ("surveys_surveyresponse", "UPDATE", "kagami_reset_response", "OLD TABLE AS changed"),
+    ("surveys_surveyresponse", "DELETE", "kagami_reset_response", "OLD TABLE AS changed"),
+    ("surveys_answer", "INSERT", "kagami_reset_answer", "NEW TABLE AS changed"),
+    ("surveys_answer", "UPDATE", "kagami_reset_answer", "OLD TABLE AS changed"),
+    ("surveys_answer", "DELETE", "kagami_reset_answer", "OLD TABLE AS changed"),
+    ("surveys_customeraccount", "UPDATE", "kagami_reset_account", "OLD TABLE AS before NEW TABLE AS changed"),
+]
+
+
+def forward(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for name, waves in _FUNCTIONS.items():
+        schema_editor.execute(f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                              f"{_BUMP.format(waves=waves)} RETURN NULL; END $$;", params=None)
+    for table, event, function, transitions in _TRIGGERS:
+        schema_editor.execute(f"CREATE TRIGGER {function}_{table}_{event.lower()} AFTER {event} ON {table} "
+                              f"REFERENCING {transitions} FOR EACH STATEMENT EXECUTE FUNCTION {function}();",
+                              params=None)
+
+
+def backward(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for table, event, function, _ in _TRIGGERS:
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {function}_{table}_{event.lower()} ON {table};", params=None)
+    for name in _FUNCTIONS:
+        schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}();", params=None)
+    schema_editor.execute(f"DELETE FROM {_SHARDS} WHERE shard = -1;", params=None)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("reports", "0006_wave_version_shards"),
+        ("surveys", "0016_answer_drop_covered_indexes"),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name="KeptCounts",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("basis", models.JSONField(default=dict)),
+                ("signature", models.CharField(max_length=64)),
+                ("resets", models.BigIntegerField(default=0)),
+                ("revision", models.BigIntegerField(default=0)),
+                ("tables", models.BinaryField()),
+                ("responses", models.BigIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("wave", models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name="+",
+                                              to="surveys.wave")),
+            ],
+        ),
+        migrations.RunPython(forward, backward),
+    ]
