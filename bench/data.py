@@ -21,6 +21,7 @@ from surveys.bulk import BulkResponse, responses_bulk_load
 from surveys.demo import CUSTOMER_SEGMENT_FIELDS, PLANS, REGIONS, STAFF_ROLES, STAFF_SEGMENT_FIELDS, TENURES, TIERS
 from surveys.instruments.loader import builtin_instrument
 from surveys.models import CustomerAccount, Organization, Side, Wave
+from surveys.releases import publish_due
 
 DEPARTMENTS = ["Sales", "Customer Success", "Support", "Engineering", "Marketing"]
 CHUNK = 50_000
@@ -52,6 +53,21 @@ def bench_wave(n: int, *, seed: int = 7, progress=None, slug: str = "") -> tuple
     responses_bulk_load(_rows(wave, n, rng, accounts), batch_size=CHUNK, progress=progress,
                         rebuild_answer_indexes=n >= 100_000)
     return wave, time.perf_counter() - started
+
+
+def add_release(wave: Wave, n: int, *, seed: int = 11) -> tuple[float, float]:
+    """Load ``n`` more responses into ``wave`` (the default, live-wave COPY) and publish them: a new release.
+
+    Returns the seconds of the load and of the release.
+    """
+    rng = np.random.default_rng([seed, n, wave.pk])  # a stream of its own: new response ids
+    accounts = list(CustomerAccount.objects.filter(organization=wave.organization).order_by("external_id")
+                    .values_list("id", "tier"))
+    started = time.perf_counter()
+    responses_bulk_load(_rows(wave, n, rng, accounts), batch_size=CHUNK)
+    loaded = time.perf_counter()
+    publish_due(wave)
+    return loaded - started, time.perf_counter() - loaded
 
 
 def _rows(wave: Wave, n: int, rng: np.random.Generator, accounts: list[tuple[int, str]]) -> Iterator[BulkResponse]:

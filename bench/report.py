@@ -117,30 +117,38 @@ def write_results(r: dict) -> None:
         "## Gap analysis, bulk load",
         "",
         "Floor: `SELECT a.item_id, r.side, a.value, count(*) … JOIN surveys_surveyresponse … GROUP BY 1, 2, 3` "
-        "on the same wave. *Cold*: the full gap endpoint (all items, dimensions, alpha, multiplicity, segments) "
-        "with the cache emptied, in a fresh process. *Kept counts*: the count tables of the unchanged wave "
-        "are kept (reports.counts.wave_counts) and a new view (another language) is computed from them. "
+        "on the same wave. *First read*: the full gap endpoint (all items, dimensions, alpha, multiplicity, "
+        "segments) in a fresh process with the cache emptied and the wave's kept tables forgotten, so the whole "
+        "wave is read (and its tables kept, reports.counts.kept). *Cold*: the same with the kept tables in the "
+        "database (what every read costs once a wave has been read: the cache emptied, a fresh process). "
+        "*New release*: after loading and publishing 1,000 more responses, a cold read (it reads that release "
+        "only). *Kept counts*: the count tables cached and a new view (another language) computed from them. "
         "*Repeat*: the same request again over HTTP through gunicorn (result cached per data version). "
-        "Peak memory: growth of the process's peak RSS during the cold request.",
+        "Peak memory: growth of the process's peak RSS during the request (first read / cold).",
         "",
-        "| responses | answers | bulk load | floor | cold gap | cold / floor | kept counts | HTTP repeat | "
-        "peak memory |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| responses | answers | bulk load | floor | first read | cold gap | cold / floor | new release | "
+        "kept counts | HTTP repeat | peak memory |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     full = {n: e for n, e in r["sizes"].items() if "cold_median_s" in e}
     for n, e in r["sizes"].items():
         load = f"{e['load_s']:.1f} s ({e['load_rate']:,.0f}/s)" if e.get("load_rate") else "—"
         if n not in full:
             lines.append(f"| {int(n):,} | {e['answers']:,} | {load} | {e['floor_median_s']:.2f} s | not measured | "
-                         "— | — | — | — |")
+                         "— | — | — | — | — | — |")
             continue
+        first = f"{e['rescan_median_s']:.2f} s ({e['rescan_ratio']:.1f}×)" if "rescan_median_s" in e else "—"
+        fresh = f"{e['new_release_s']:.2f} s" if "new_release_s" in e else "—"
+        peak = (f"+{e['rescan_peak_increase_mb']:.0f} / +{e['peak_increase_mb']:.0f} MB"
+                if "rescan_peak_increase_mb" in e else f"+{e['peak_increase_mb']:.0f} MB")
         lines.append(
-            f"| {int(n):,} | {e['answers']:,} | {load} | {e['floor_median_s']:.2f} s | {e['cold_median_s']:.2f} s | "
-            f"{e['cold_ratio']:.1f}× | {e['kept_first_s']:.2f} s | {e['http_repeat_median_s'] * 1000:.0f} ms | "
-            f"+{e['peak_increase_mb']:.0f} MB |")
+            f"| {int(n):,} | {e['answers']:,} | {load} | {e['floor_median_s']:.2f} s | {first} | "
+            f"{e['cold_median_s']:.2f} s | {e['cold_ratio']:.2f}× | {fresh} | {e['kept_first_s']:.2f} s | "
+            f"{e['http_repeat_median_s'] * 1000:.0f} ms | {peak} |")
     big = list(full.values())[-1]
     loads = {int(n): e["load_rate"] for n, e in r["sizes"].items() if e.get("load_rate")}
     tgl = r.get("test_grade_load")
+    peaks = [max(e.get("rescan_peak_increase_mb", 0), e["peak_increase_mb"]) for e in full.values()]
     lines += [
         "",
         "*Bulk load*: `surveys.bulk.responses_bulk_load` (COPY) from `bench/data.py`'s generator, answers, "
@@ -150,9 +158,10 @@ def write_results(r: dict) -> None:
         + (f"Test-grade (fsync off), {tgl['responses']:,} responses into a wave of their own before the sizes: "
            f"{tgl['load_s']:.1f} s ({tgl['load_rate']:,.0f}/s)." if tgl else ""),
         "",
-        f"Targets at the largest size ({big['responses']:,}): cold within 2× the floor — "
-        f"{_ok(big['cold_ratio'] <= 2)} ({big['cold_ratio']:.1f}×); repeated request < 300 ms — "
-        f"{_ok(big['http_repeat_median_s'] < 0.3)}; peak memory < 300 MB — {_ok(big['peak_increase_mb'] < 300)}.",
+        f"Targets at the largest size ({big['responses']:,}): cold gap ≤ 0.5× the floor — "
+        f"{_ok(big['cold_ratio'] <= 0.5)} ({big['cold_ratio']:.2f}×); repeated request < 50 ms — "
+        f"{_ok(big['http_repeat_median_s'] < 0.05)} ({big['http_repeat_median_s'] * 1000:.0f} ms); peak memory "
+        f"< 300 MB at every size — {_ok(max(peaks) < 300)} (largest +{max(peaks):.0f} MB).",
         "",
     ]
     pages = {n: e["mirror"] for n, e in r["sizes"].items() if e.get("mirror")}

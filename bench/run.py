@@ -38,6 +38,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings_bench")
 PY = sys.executable
 
 
+NEW_RELEASE = 1_000  # responses of the release added after each size's gap figures
+
+
 def log(msg: str) -> None:
     print(f"[{datetime.now():%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
 
@@ -406,6 +409,13 @@ def main() -> None:
             results["sizes"][str(n)] = entry
             (HERE / "results.json").write_text(json.dumps(results, indent=1, default=str))
             continue
+        # A wave's first read scans it and keeps its tables (reports.counts.kept); every later read with the
+        # cache emptied starts from the kept tables. Both are measured, each in a fresh process.
+        rescan = [sub_json([str(HERE / "gap_once.py"), "--wave", w.slug, "--cold", "--rescan"])
+                  for _ in range(args.repeat)]
+        entry["rescan"] = rescan
+        log(f"  first read (whole wave): {[round(c['seconds'], 2) for c in rescan]} s, "
+            f"peak +{[round(c['peak_increase_mb']) for c in rescan]} MB")
         cold = [sub_json([str(HERE / "gap_once.py"), "--wave", w.slug, "--cold"]) for _ in range(args.repeat)]
         entry["cold"] = cold
         log(f"  cold gap: {[round(c['seconds'], 2) for c in cold]} s, "
@@ -421,6 +431,9 @@ def main() -> None:
         entry["http_repeat_s"] = http_times(url, token.key, 5)
         entry["cold_median_s"] = median([c["seconds"] for c in cold])
         entry["cold_ratio"] = entry["cold_median_s"] / entry["floor_median_s"]
+        entry["rescan_median_s"] = median([c["seconds"] for c in rescan])
+        entry["rescan_ratio"] = entry["rescan_median_s"] / entry["floor_median_s"]
+        entry["rescan_peak_increase_mb"] = median([c["peak_increase_mb"] for c in rescan])
         entry["kept_first_s"] = kept[0]["seconds"]
         entry["peak_increase_mb"] = median([c["peak_increase_mb"] for c in cold])
         entry["http_repeat_median_s"] = median(entry["http_repeat_s"])
@@ -429,6 +442,14 @@ def main() -> None:
         entry["mirror"] = mirror = mirror_page(base, w)  # empties the cache first: after the gap figures
         log(f"  web mirror page: cold {mirror['cold_s']:.2f} s, new filtered view {mirror['filtered_first_s']:.2f} s, "
             f"cached {mirror['repeat_median_s'] * 1000:.0f} ms ({mirror['bytes'] // 1024} kB)")
+        # Last for this size (it changes the wave): a new release of NEW_RELEASE responses, then a cold read,
+        # which reads that release only.
+        from bench.data import add_release
+
+        entry["new_release_load_s"], entry["new_release_publish_s"] = add_release(w, NEW_RELEASE)
+        entry["new_release"] = sub_json([str(HERE / "gap_once.py"), "--wave", w.slug, "--cold"])
+        entry["new_release_s"] = entry["new_release"]["seconds"]
+        log(f"  after a new release of {NEW_RELEASE}: cold gap {entry['new_release_s']:.2f} s")
         results["sizes"][str(n)] = entry
         (HERE / "results.json").write_text(json.dumps(results, indent=1, default=str))
 
