@@ -145,15 +145,17 @@ class KeptCounts(models.Model):
     ``tables`` holds the count tables (:class:`reports.counts.tables.WaveCounts`, pickled) of exactly the
     published responses with ``release <= basis[side]``; they are valid while ``signature`` (the format, the
     instrument's items, the segment fields) and ``resets`` (the wave's reset counter: edits and deletions of
-    published responses, answers of published responses, account status changes — kept by triggers) are the
-    wave's current ones. A new release is added by reading only its responses. Like the version shards it
-    names no response: it is what the gap shows, in count form.
+    published responses and of their answers — kept by triggers) are the wave's current ones. A new release
+    is added by reading only its responses; an account's status change (:class:`AccountMove`) by reading
+    only that account's responses. Like the version shards it names no response: it is what the gap shows,
+    in count form.
     """
 
     wave = models.OneToOneField("surveys.Wave", on_delete=models.CASCADE, related_name="+")
     basis = models.JSONField(default=dict)
     signature = models.CharField(max_length=64)
     resets = models.BigIntegerField(default=0)
+    moves_seen = models.BigIntegerField(default=0)  # the last AccountMove of the organisation applied
     revision = models.BigIntegerField(default=0)
     tables = models.BinaryField()
     responses = models.BigIntegerField(default=0)
@@ -161,3 +163,24 @@ class KeptCounts(models.Model):
 
     def __str__(self) -> str:
         return f"kept counts of wave {self.wave_id} at {self.basis}"
+
+
+class AccountMove(models.Model):
+    """A customer account's status change, logged by triggers in the same statement (migration 0007).
+
+    The count tables are split by the status of each response's account, so a status change moves that
+    account's responses from one cell to another; kept tables (:class:`KeptCounts`) apply the moves made
+    since they were kept by re-reading only the moved accounts' responses (reports.counts.kept).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    organization_id = models.BigIntegerField()
+    account_id = models.BigIntegerField()
+    old_status = models.CharField(max_length=40)
+    new_status = models.CharField(max_length=40)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization_id", "id"], name="account_move_org_idx")]
+
+    def __str__(self) -> str:
+        return f"account {self.account_id}: {self.old_status} → {self.new_status}"

@@ -41,6 +41,8 @@ def _scope(wave: Wave, department: str | None, prefix: str, span: ReleaseSpan | 
                       f"{prefix}release__lte": span.upto[Side.STAFF]}) | Q(
             **{f"{prefix}side": Side.CUSTOMER, f"{prefix}release__gt": span.after[Side.CUSTOMER],
                f"{prefix}release__lte": span.upto[Side.CUSTOMER]})
+        if span.accounts is not None:
+            scope &= Q(**{f"{prefix}customer_account_id__in": list(span.accounts)})
     return scope
 
 

@@ -13,11 +13,14 @@ Exact, not approximate. The kept tables stay valid while
 * the *signature* is the wave's: the format of the tables, the instrument's items as the readers use them
   (kinds, dimensions, modules, reverse keying, scales, touchpoints, retirement) and the segment fields;
 * the wave's *reset counter* has not moved. Triggers in the same statement move it on every change to a
-  response already counted: a published response updated or deleted, an answer of one written or removed,
-  an account's status changed (reports/0007 on PostgreSQL, :mod:`reports.counts.sqlite_version` on SQLite).
+  response already counted: a published response updated or deleted, an answer of one written or removed
+  (reports/0007 on PostgreSQL, :mod:`reports.counts.sqlite_version` on SQLite).
 
 Otherwise the tables are read again from all published responses and kept anew (the one case where a read
-scans the wave: after such an edit, and once per wave at the first read).
+scans the wave: after such an edit, and once per wave at the first read). An account's status change —
+frequent where a CRM syncs statuses — is not such a case: the same triggers log it (``reports.AccountMove``)
+and the next read re-reads only that account's responses and moves them from the status they were counted
+under to the new one (:func:`apply_moves`).
 
 Consistency of a read: the highest release of each side is read on the same connection as the responses
 and the responses are read up to it (``release <= upto``), so a release committed in between is neither
@@ -38,7 +41,15 @@ from django.utils import timezone
 from reports.counts.replica import counts_on_replica
 from reports.counts.sqlite_version import RESET_PREFIX, RESET_SHARD
 from reports.counts.sqlite_version import installed as sqlite_installed
-from reports.counts.tables import ReleaseSpan, WaveCounts, accounts_from_sums, merge_counts, table_segment_keys
+from reports.counts.tables import (
+    ReleaseSpan,
+    WaveCounts,
+    accounts_from_sums,
+    merge_counts,
+    status_part,
+    table_segment_keys,
+)
+from reports.counts.version import data_version
 from surveys.models import CustomerAccount, ItemPair, Side, SurveyResponse, Wave
 
 #: The format of the pickled tables; a change here retires every kept row (it is part of the signature).
@@ -99,20 +110,56 @@ def read_span(wave: Wave, span: ReleaseSpan) -> WaveCounts:
     return wave_counts_by_queries(wave, span=span)
 
 
+def last_move(wave: Wave) -> int:
+    """The id of the organisation's last logged account status change (0: none)."""
+    from reports.models import AccountMove
+
+    return int(AccountMove.objects.filter(organization_id=wave.organization_id).order_by("-id")
+               .values_list("id", flat=True).first() or 0)
+
+
+def apply_moves(wave: Wave, base: WaveCounts, basis: dict[str, int], seen: int, upto: int) -> WaveCounts:
+    """``base`` (the tables of the releases up to ``basis``, with account statuses as of move ``seen``) with
+    the organisation's status changes ``seen < id <= upto`` applied: each moved account's responses read
+    again (only theirs) and moved from the status they were counted under to the one they have now."""
+    from reports.models import AccountMove
+
+    first: dict[int, str] = {}
+    last: dict[int, str] = {}
+    for account, old, new in (AccountMove.objects.filter(organization_id=wave.organization_id, id__gt=seen,
+                                                         id__lte=upto).order_by("id")
+                              .values_list("account_id", "old_status", "new_status")):
+        first.setdefault(account, old)
+        last[account] = new
+    pairs: dict[tuple[str, str], list[int]] = {}
+    for account, old in first.items():
+        if old != last[account]:
+            pairs.setdefault((old, last[account]), []).append(account)
+    for (old, _new), accounts in sorted(pairs.items()):
+        part = read_span(wave, ReleaseSpan(after=dict.fromkeys(_SIDES, 0), upto=basis, accounts=tuple(accounts)))
+        base = merge_counts(merge_counts(base, status_part(part, old, -1)), status_part(part))
+    return base
+
+
 def kept_counts(wave: Wave, version: int) -> WaveCounts | None:
-    """The wave's count tables: the kept ones plus the releases made since (then kept); None where nothing is
-    kept on this database (no reset triggers): the caller reads the wave."""
+    """The wave's count tables: the kept ones plus the releases made since and the account status changes
+    since (then kept); None where nothing is kept on this database (no triggers): the caller reads the wave."""
     from reports.models import KeptCounts
 
     if not installed():
         return None
-    sig, reset = signature(wave), resets(wave)
+    sig, reset, moves = signature(wave), resets(wave), last_move(wave)
+    # The claim a replica must meet, read after the moves: a replica that has it has replayed every move
+    # counted as seen (a status change moves the data version too).
+    version = max(version, data_version(wave) or 0)
     row = KeptCounts.objects.filter(wave=wave).first()
     base: WaveCounts | None = None
     after = dict.fromkeys(_SIDES, 0)
     if row is not None and row.signature == sig and row.resets == reset:
         base = pickle.loads(bytes(row.tables))  # written by this module only (_keep), in the database it trusts
         after = {side: int(row.basis.get(side, 0)) for side in _SIDES}
+        if row.moves_seen < moves:
+            base = apply_moves(wave, base, after, row.moves_seen, moves)
 
     def read(w: Wave) -> tuple[WaveCounts | None, dict[str, int]]:
         # A replica behind the kept basis has nothing newer to give: the span is empty, the basis stays.
@@ -124,21 +171,25 @@ def kept_counts(wave: Wave, version: int) -> WaveCounts | None:
 
     on_replica = counts_on_replica(wave, version, read)
     partial, upto = read(wave) if on_replica is None else on_replica[0]
+    counts = base if partial is None else partial if base is None else merge_counts(base, partial)
     if partial is None:
-        # Nothing new; the accounts' health is read again (it changes without a release).
-        base.accounts = accounts_from_sums(base.account_sums)
-        return base
-    counts = partial if base is None else merge_counts(base, partial)
-    _keep(wave, row, counts, upto, sig, reset)
+        counts.accounts = accounts_from_sums(counts.account_sums)  # the health changes without a release
+    if last_move(wave) != moves:
+        # A status changed while we read: what was read may carry it or not. Shown, not kept.
+        return counts
+    if partial is None and row.moves_seen == moves:
+        return counts  # nothing new to keep
+    _keep(wave, row, counts, upto, sig, reset, moves)
     return counts
 
 
-def _keep(wave: Wave, read_row, counts: WaveCounts, basis: dict[str, int], sig: str, reset: int) -> None:
+def _keep(wave: Wave, read_row, counts: WaveCounts, basis: dict[str, int], sig: str, reset: int,
+          moves: int) -> None:
     """Write the tables unless someone wrote the row since it was read (their basis is as good as ours)."""
     from reports.models import KeptCounts
 
     blob = pickle.dumps(counts, protocol=pickle.HIGHEST_PROTOCOL)
-    fields = {"basis": basis, "signature": sig, "resets": reset, "tables": blob,
+    fields = {"basis": basis, "signature": sig, "resets": reset, "moves_seen": moves, "tables": blob,
               "responses": int(counts.responses.n.sum()) if len(counts.responses) else 0}
     try:
         with transaction.atomic():

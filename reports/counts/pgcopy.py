@@ -66,6 +66,9 @@ def packed_sql(wave: Wave, span: ReleaseSpan | None = None) -> tuple[str, tuple]
                 "ELSE r.release > %s AND r.release <= %s END)")
         params += (Side.STAFF, span.after[Side.STAFF], span.upto[Side.STAFF],
                    span.after[Side.CUSTOMER], span.upto[Side.CUSTOMER])
+        if span.accounts is not None:
+            sql += " AND r.customer_account_id = ANY(%s)"
+            params += (list(span.accounts),)
     return sql, params
 
 

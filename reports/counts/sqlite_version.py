@@ -53,7 +53,7 @@ TRIGGER_PREFIX = "kagami_version_"
 
 # The reset counter of kept count tables (reports.counts.kept, migration reports/0007 on PostgreSQL): shard −1,
 # moved by every change to responses already counted — a published response updated or deleted, an answer of
-# one written or removed, an account's status changed. Releases and new responses move it not.
+# one written or removed. Releases and new responses move it not.
 RESET_SHARD = -1
 _RESET_TOUCH = (_TOUCH.replace("shard = 0", f"shard = {RESET_SHARD}")
                 .replace("SELECT id, 0, 0", f"SELECT id, {RESET_SHARD}, 0"))
@@ -64,13 +64,16 @@ _RESETS = {  # (table, event): (the row's waves, when)
                                    f"(SELECT release FROM surveys_surveyresponse WHERE id = {row}.response_id) "
                                    "IS NOT NULL")
        for event, row in (("INSERT", "NEW"), ("UPDATE", "OLD"), ("DELETE", "OLD"))},
-    ("surveys_customeraccount", "UPDATE"): (
-        "SELECT id FROM surveys_wave WHERE organization_id = OLD.organization_id", "OLD.status IS NOT NEW.status"),
 }
+# An account's status change is logged, not a reset: kept tables re-read only the moved account's responses.
+_MOVES = ("kagami_reset_account_moves_surveys_customeraccount_update",
+          "AFTER UPDATE ON surveys_customeraccount FOR EACH ROW WHEN OLD.status IS NOT NEW.status BEGIN "
+          "INSERT INTO reports_accountmove (organization_id, account_id, old_status, new_status) "
+          "VALUES (NEW.organization_id, NEW.id, OLD.status, NEW.status); END;")
 RESET_PREFIX = "kagami_reset_"
 TRIGGER_NAMES = (*(f"{TRIGGER_PREFIX}{table}_{event.lower()}" for table, events in _EVENTS.items()
                    for event in events),
-                 *(f"{RESET_PREFIX}{table}_{event.lower()}" for table, event in _RESETS))
+                 *(f"{RESET_PREFIX}{table}_{event.lower()}" for table, event in _RESETS), _MOVES[0])
 
 
 def _statements() -> list[str]:
@@ -87,6 +90,7 @@ def _statements() -> list[str]:
         out.append(f"DROP TRIGGER IF EXISTS {name};")
         out.append(f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW WHEN {when} "
                    f"BEGIN {_RESET_TOUCH.format(waves=waves)} END;")
+    out += [f"DROP TRIGGER IF EXISTS {_MOVES[0]};", f"CREATE TRIGGER {_MOVES[0]} {_MOVES[1]}"]
     return out
 
 
@@ -95,7 +99,7 @@ def install(connection: BaseDatabaseWrapper) -> bool:
     if connection.vendor != "sqlite":
         return False
     tables = set(connection.introspection.table_names())
-    if not ({"reports_waveversionshard", "surveys_wave"} | set(_EVENTS)) <= tables:
+    if not ({"reports_waveversionshard", "reports_accountmove", "surveys_wave"} | set(_EVENTS)) <= tables:
         return False
     with connection.cursor() as cursor:
         for statement in _statements():

@@ -101,6 +101,7 @@ class ReleaseSpan:
 
     after: dict[str, int]
     upto: dict[str, int]
+    accounts: tuple[int, ...] | None = None  # only the responses linked to these customer accounts
 
     def empty(self) -> bool:
         return all(self.upto[side] <= self.after[side] for side in (Side.STAFF, Side.CUSTOMER))
@@ -156,6 +157,7 @@ def _add_frames(a: pd.DataFrame, b: pd.DataFrame, summed: tuple[str, ...] = _SUM
     objects = [c for c in keys if both[c].dtype == object]
     both[objects] = both[objects].astype(object).where(both[objects].notna(), _NONE)
     out = both.groupby(keys, sort=False, dropna=False)[sums].sum().reset_index()
+    out = out[out[sums[0]] != 0].reset_index(drop=True)  # cells a subtraction emptied (reports.counts.kept)
     out[objects] = out[objects].astype(object).where(out[objects] != _NONE, None)
     for column in sums:
         out[column] = out[column].astype(a[column].dtype)
@@ -172,6 +174,33 @@ def _add_moments(a: dict, b: dict) -> dict:
                 old.n + m.n, old.sum_i + m.sum_i, old.sum_j + m.sum_j, old.sum_ii + m.sum_ii, old.sum_jj + m.sum_jj,
                 old.sum_ij + m.sum_ij)
     return out
+
+
+def status_part(counts: WaveCounts, status: str | None = None, sign: int = 1) -> WaveCounts:
+    """The tables of ``counts`` that are split by account status — answers, scores, account sums — with every
+    status set to ``status`` (when given) and every sum multiplied by ``sign``; the other tables empty.
+
+    Adding ``status_part(p, old, -1)`` and ``status_part(p)`` to kept tables moves the responses ``p`` counts
+    from status ``old`` to the one they carry now: how an account's status change is applied.
+    """
+    def part(frame: pd.DataFrame, column: str, sums: tuple[str, ...]) -> pd.DataFrame:
+        frame = frame.copy()
+        if status is not None and len(frame):
+            frame[column] = status
+        for name in sums:
+            frame[name] = frame[name] * sign
+        return frame
+
+    return WaveCounts(
+        answers=part(counts.answers, "account_status", _SUMMED),
+        scores=part(counts.scores, "account_status", _SUMMED),
+        overall_scores=counts.overall_scores.iloc[0:0],
+        responses=counts.responses.iloc[0:0],
+        moments={},
+        accounts=counts.accounts.iloc[0:0],
+        touchpoint_scores=counts.touchpoint_scores.iloc[0:0],
+        account_sums=part(counts.account_sums, "status", ("count", "total")),
+    )
 
 
 def merge_counts(a: WaveCounts, b: WaveCounts) -> WaveCounts:

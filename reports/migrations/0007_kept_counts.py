@@ -4,9 +4,10 @@ A wave's kept tables add each new release's responses (reports.counts.kept); tha
 responses already counted stay as they were. So every change that could alter them moves the wave's reset
 counter — shard −1 of ``reports_waveversionshard``, so that the data version (the sum of the shards) moves
 too — in the same statement: an update or deletion of a published response, an answer written to or removed
-from a published response, an account whose status changes (the tables are split by status). Releasing
-(setting ``release`` on waiting responses) and new responses move it not: they are what is added.
-Statement-level with transition tables, as the version triggers (0002, 0006): one upsert per statement.
+from a published response. Releasing (setting ``release`` on waiting responses) and new responses move it
+not: they are what is added. An account whose status changes (the tables are split by status) is logged
+instead (``reports.AccountMove``): the kept tables then re-read only that account's responses.
+Statement-level with transition tables, as the version triggers (0002, 0006): one statement each.
 SQLite's triggers are made after every migrate (reports.counts.sqlite_version).
 """
 
@@ -23,26 +24,28 @@ _FUNCTIONS = {  # function → which waves' counted responses a statement change
     "kagami_reset_response": "SELECT wave_id FROM changed WHERE release IS NOT NULL",
     "kagami_reset_answer": "SELECT r.wave_id FROM surveys_surveyresponse r "
                            "WHERE r.id IN (SELECT DISTINCT response_id FROM changed) AND r.release IS NOT NULL",
-    "kagami_reset_account": "SELECT w.id AS wave_id FROM surveys_wave w WHERE w.organization_id IN "
-                            "(SELECT n.organization_id FROM changed n JOIN before o ON o.id = n.id "
-                            "WHERE o.status IS DISTINCT FROM n.status)",
 }
+_MOVES = ("INSERT INTO reports_accountmove (organization_id, account_id, old_status, new_status) "
+          "SELECT n.organization_id, n.id, o.status, n.status FROM changed n JOIN before o ON o.id = n.id "
+          "WHERE o.status IS DISTINCT FROM n.status ORDER BY n.id;")
 _TRIGGERS = [  # (table, event, function, transition tables)
     ("surveys_surveyresponse", "UPDATE", "kagami_reset_response", "OLD TABLE AS changed"),
     ("surveys_surveyresponse", "DELETE", "kagami_reset_response", "OLD TABLE AS changed"),
     ("surveys_answer", "INSERT", "kagami_reset_answer", "NEW TABLE AS changed"),
     ("surveys_answer", "UPDATE", "kagami_reset_answer", "OLD TABLE AS changed"),
     ("surveys_answer", "DELETE", "kagami_reset_answer", "OLD TABLE AS changed"),
-    ("surveys_customeraccount", "UPDATE", "kagami_reset_account", "OLD TABLE AS before NEW TABLE AS changed"),
+    ("surveys_customeraccount", "UPDATE", "kagami_reset_account_moves", "OLD TABLE AS before NEW TABLE AS changed"),
 ]
 
 
 def forward(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    for name, waves in _FUNCTIONS.items():
+    bodies = {name: _BUMP.format(waves=waves) for name, waves in _FUNCTIONS.items()}
+    bodies["kagami_reset_account_moves"] = _MOVES
+    for name, body in bodies.items():
         schema_editor.execute(f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                              f"{_BUMP.format(waves=waves)} RETURN NULL; END $$;", params=None)
+                              f"{body} RETURN NULL; END $$;", params=None)
     for table, event, function, transitions in _TRIGGERS:
         schema_editor.execute(f"CREATE TRIGGER {function}_{table}_{event.lower()} AFTER {event} ON {table} "
                               f"REFERENCING {transitions} FOR EACH STATEMENT EXECUTE FUNCTION {function}();",
@@ -54,7 +57,7 @@ def backward(apps, schema_editor):
         return
     for table, event, function, _ in _TRIGGERS:
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {function}_{table}_{event.lower()} ON {table};", params=None)
-    for name in _FUNCTIONS:
+    for name in [*_FUNCTIONS, "kagami_reset_account_moves"]:
         schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}();", params=None)
     schema_editor.execute(f"DELETE FROM {_SHARDS} WHERE shard = -1;", params=None)
 
@@ -73,6 +76,7 @@ class Migration(migrations.Migration):
                 ("basis", models.JSONField(default=dict)),
                 ("signature", models.CharField(max_length=64)),
                 ("resets", models.BigIntegerField(default=0)),
+                ("moves_seen", models.BigIntegerField(default=0)),
                 ("revision", models.BigIntegerField(default=0)),
                 ("tables", models.BinaryField()),
                 ("responses", models.BigIntegerField(default=0)),
@@ -80,6 +84,17 @@ class Migration(migrations.Migration):
                 ("wave", models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name="+",
                                               to="surveys.wave")),
             ],
+        ),
+        migrations.CreateModel(
+            name="AccountMove",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("organization_id", models.BigIntegerField()),
+                ("account_id", models.BigIntegerField()),
+                ("old_status", models.CharField(max_length=40)),
+                ("new_status", models.CharField(max_length=40)),
+            ],
+            options={"indexes": [models.Index(fields=["organization_id", "id"], name="account_move_org_idx")]},
         ),
         migrations.RunPython(forward, backward),
     ]

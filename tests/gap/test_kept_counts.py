@@ -10,7 +10,7 @@ import pytest
 
 from reports.counts import data_version, kept, wave_counts_compute
 from reports.counts.sqlite_version import RESET_SHARD
-from reports.models import KeptCounts, WaveVersionShard
+from reports.models import AccountMove, KeptCounts, WaveVersionShard
 from surveys import models as m
 from surveys import releases, services
 from tests.gap.conftest import build_instrument, fill_wave
@@ -107,17 +107,37 @@ def test_deleting_a_published_response_retires_them(fresh_wave):
     assert_equal_to_rescan(wave)
 
 
-def test_an_account_changing_status_retires_them_and_its_health_is_read_fresh(fresh_wave):
+def test_an_account_changing_status_moves_only_its_responses_and_its_health_is_read_fresh(fresh_wave, monkeypatch):
     wave = _published_wave(fresh_wave)
-    account = m.CustomerAccount.objects.filter(responses__wave=wave).distinct().first()
+    spans = _spans(monkeypatch)
+    accounts = list(m.CustomerAccount.objects.filter(responses__wave=wave).distinct().order_by("pk"))
+    account = accounts[0]
     before = _resets(wave)
-    m.CustomerAccount.objects.filter(pk=account.pk).update(health_score=42)  # no status change: no reset
-    assert _resets(wave) == before
+    m.CustomerAccount.objects.filter(pk=account.pk).update(health_score=42)  # no status change: nothing moves
     got = kept.kept_counts(wave, data_version(wave))
     assert set(got.accounts.loc[got.accounts.account_id == account.pk, "health"]) == {42}
+    assert spans == []
     other = "churned" if account.status != "churned" else "active"
     m.CustomerAccount.objects.filter(pk=account.pk).update(status=other)
-    assert _resets(wave) > before
+    assert _resets(wave) == before  # logged as a move, not a reset
+    assert_equal_to_rescan(wave)
+    assert [s.accounts for s in spans] == [(account.pk,)]  # only the moved account's responses were read
+    # Several moves at once, one account moved twice (back to where it was counted: nothing to move for it),
+    # another twice to a third status, in one statement and in several.
+    m.CustomerAccount.objects.filter(pk=account.pk).update(status=account.status)
+    m.CustomerAccount.objects.filter(pk__in=[a.pk for a in accounts[1:]]).update(status="renewed")
+    m.CustomerAccount.objects.filter(pk=accounts[1].pk).update(status="churned")
+    assert_equal_to_rescan(wave)
+    assert KeptCounts.objects.get(wave=wave).moves_seen == AccountMove.objects.order_by("-id").first().id
+
+
+def test_an_account_move_and_a_release_together(fresh_wave):
+    wave = _published_wave(fresh_wave)
+    fill_wave(wave, seed=21, n_staff=6, n_customer=7)
+    account = m.CustomerAccount.objects.filter(responses__wave=wave).distinct().first()
+    m.CustomerAccount.objects.filter(pk=account.pk).update(status="churned" if account.status != "churned"
+                                                           else "active")
+    releases.publish_due(wave)
     assert_equal_to_rescan(wave)
 
 
@@ -159,6 +179,6 @@ def test_a_row_written_by_another_reader_meanwhile_is_not_overwritten(fresh_wave
     counts = kept.kept_counts(wave, data_version(wave))  # the first reader: revision + 1
     moved = KeptCounts.objects.get(wave=wave)
     assert moved.revision == row.revision + 1
-    kept._keep(wave, row, counts, dict(row.basis), row.signature, row.resets)  # a late reader with the old row
+    kept._keep(wave, row, counts, dict(row.basis), row.signature, row.resets, row.moves_seen)  # a late reader
     assert KeptCounts.objects.get(wave=wave).revision == moved.revision
     assert KeptCounts.objects.get(wave=wave).basis == moved.basis

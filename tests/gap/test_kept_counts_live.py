@@ -42,7 +42,7 @@ def _per_side(counts) -> dict[str, int]:
     return {side: int(frame.loc[frame.side == side, "n"].sum()) for side in ("staff", "customer")}
 
 
-def test_concurrent_posts_releases_and_reads_count_every_release_exactly_once(live_wave):
+def test_concurrent_posts_releases_status_changes_and_reads_count_every_release_exactly_once(live_wave):
     wave_pk = live_wave.pk
     errors: list[BaseException] = []
     seen: list[dict[str, int]] = []
@@ -70,8 +70,24 @@ def test_concurrent_posts_releases_and_reads_count_every_release_exactly_once(li
         finally:
             connection.close()
 
+    def mover() -> None:
+        """Account statuses change meanwhile (a CRM sync): logged moves the readers apply."""
+        try:
+            wave = m.Wave.objects.get(pk=wave_pk)
+            flips = 0
+            while posting.is_set() or flips < 3:
+                ids = list(m.CustomerAccount.objects.filter(organization_id=wave.organization_id)
+                           .order_by("?").values_list("pk", flat=True)[:3])
+                m.CustomerAccount.objects.filter(pk__in=ids).update(status=("churned", "active", "renewed")[flips % 3])
+                flips += 1
+                time.sleep(0.05)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
     posters = [threading.Thread(target=poster, args=(s,)) for s in range(4)]
-    readers = [threading.Thread(target=reader) for _ in range(2)]
+    readers = [threading.Thread(target=reader) for _ in range(2)] + [threading.Thread(target=mover)]
     for t in posters + readers:
         t.start()
     for t in posters:
