@@ -65,8 +65,16 @@ def test_every_reader_that_lets_data_out_reads_published_responses_only():
             line = text[:match.start()].count("\n") + 1
             if "release" in call:
                 continue
+            if rel == "reports/counts/groupby.py" and call.strip().startswith("_scope("):
+                continue  # the GROUP BY reader's one scope, itself published-only (asserted below)
             # The fingerprint reads every response on purpose: a cache key, never shown.
             assert rel == "reports/counts/version.py" and "aggregate" in text[match.end():match.end() + 20], (rel, line)
+
+
+def test_the_group_by_readers_scope_is_published_responses_only():
+    text = (ROOT / "reports/counts/groupby.py").read_text(encoding="utf-8")
+    scope = text[text.index("def _scope("):text.index("return scope")]
+    assert 'release__isnull": False' in scope
 
 
 def test_the_outputs_take_their_verdicts_from_the_one_decision_module():
