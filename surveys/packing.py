@@ -4,7 +4,7 @@ Per answer, in item-id order: the item id as a big-endian 4-byte integer, then t
 2-byte integer, −1 for "don't know / not applicable". Six bytes an answer, no header: a response's 26
 answers are 156 bytes in its own row, written by the one INSERT that stores the response (no answer rows,
 no answer indexes). It is PostgreSQL's ``int4send(item_id) || int2send(value)``, so SQL can build it
-(``surveys`` migration 0017) and unpack it (the ``surveys_answer`` view, :data:`VIEW_SQL`), and the gap
+(``surveys`` migration 0017) and unpack it (the ``surveys_answer`` view, :func:`create_view_sql`), and the gap
 reader receives it unchanged through a binary COPY (:mod:`reports.counts.pgcopy`).
 """
 
@@ -27,9 +27,12 @@ def pack(answers: Mapping[int, int | None] | Iterable[tuple[int, int | None]]) -
 
     Sorted by item id, so that one set of answers has one packing (the view and the readers rely on the
     order only for determinism, not for lookups). Raises ValueError for an item id or value that does not fit,
-    for −1 as a value (it means N/A) and for an item answered twice.
+    for −1 as a value (it means N/A), for an item answered twice and for more answers than the SQLite view
+    has positions for (an instrument has a few dozen items).
     """
     pairs = sorted(answers.items() if isinstance(answers, Mapping) else answers, key=lambda a: a[0])
+    if len(pairs) > POSITIONS_COUNT:
+        raise ValueError(f"cannot pack more than {POSITIONS_COUNT} answers")
     flat: list[int] = []
     last = None
     for item, value in pairs:

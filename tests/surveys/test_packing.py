@@ -50,7 +50,10 @@ def test_what_does_not_fit_is_refused(bad):
         packing.pack(bad)
 
 
-def test_an_item_answered_twice_is_refused_and_a_torn_packing_is_not_read():
+def test_an_item_answered_twice_or_too_many_answers_are_refused_and_a_torn_packing_is_not_read():
+    packing.pack({i: 1 for i in range(1, packing.POSITIONS_COUNT + 1)})
+    with pytest.raises(ValueError):
+        packing.pack({i: 1 for i in range(1, packing.POSITIONS_COUNT + 2)})
     with pytest.raises(ValueError):
         packing.pack([(4, 1), (4, 2)])
     with pytest.raises(ValueError):
