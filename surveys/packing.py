@@ -13,10 +13,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable, Mapping
 
-import numpy as np
-
-DTYPE = np.dtype([("item", ">i4"), ("value", ">i2")])  # one packed answer
-WIDTH = DTYPE.itemsize  # 6 bytes
+WIDTH = 6  # bytes per answer: ">i4" item id, ">i2" value
 NA = -1  # the stored value of "don't know / not applicable"
 _ITEM_MAX = 2**31 - 1
 _VALUE_RANGE = (-(2**15), 2**15 - 1)
@@ -50,9 +47,18 @@ def pack(answers: Mapping[int, int | None] | Iterable[tuple[int, int | None]]) -
     return struct.pack(">" + "ih" * len(pairs), *flat)
 
 
-def unpack_arrays(packed: bytes | memoryview | None) -> tuple[np.ndarray, np.ndarray]:
-    """(item ids as int64, values as int16 with −1 for N/A) of one packing, in its order."""
-    answers = np.frombuffer(bytes(packed or b""), dtype=DTYPE)
+def numpy_dtype():
+    """One packed answer as a numpy structured dtype (numpy imported here: serving a form needs none of it)."""
+    import numpy as np
+
+    return np.dtype([("item", ">i4"), ("value", ">i2")])
+
+
+def unpack_arrays(packed: bytes | memoryview | None):
+    """(item ids as int64, values as int16 with −1 for N/A) of one packing, in its order, as numpy arrays."""
+    import numpy as np
+
+    answers = np.frombuffer(bytes(packed or b""), dtype=numpy_dtype())
     return answers["item"].astype(np.int64), answers["value"].astype(np.int16)
 
 

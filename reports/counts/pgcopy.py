@@ -28,7 +28,7 @@ from surveys import packing
 from surveys.models import Side, SurveyResponse, Wave
 
 CHUNK = 25_000  # responses per batch: bounds the memory of a read (bench/NOTES.md)
-_PACKED = packing.DTYPE  # one answer of SurveyResponse.answers_packed
+_PACKED = packing.numpy_dtype()  # one answer of SurveyResponse.answers_packed
 
 
 _SIGNATURE = b"PGCOPY\n\xff\r\n\x00"  # the binary COPY header (then int32 flags and int32 extension length)
