@@ -649,7 +649,7 @@ class Answer(models.Model):
     Answers are stored once, packed in their response's row (:mod:`surveys.packing`); this model is how the
     readers that want rows — exports, microdata, the admin, the GROUP BY reader, tests — query them. Nothing
     writes through it: a write goes to the response's ``answers_packed``. ``value`` is null for "don't know /
-    not applicable"; the key is ``"<response id>:<item id>"``.
+    not applicable"; the key is ``"<response id>:<position of the answer in the packing>"``.
     """
 
     id = models.CharField(primary_key=True, max_length=60, editable=False)
