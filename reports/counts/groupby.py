@@ -187,13 +187,12 @@ def dimension_item_moments(wave: Wave, *, side: str, dimension_id: int, complete
     q = connection.ops.quote_name
     complete_clause = ""
     complete_params: tuple = ()
-    if complete_only:
-        complete_sql, complete_params = compile_sql(
-            base.values("response_id").annotate(c=Count("id")).filter(c=len(items)).values("response_id")
-        )
-        complete_clause = f"WHERE a.{q('response_id')} IN ({complete_sql})"
-    # The answers are unpacked from the response rows once (a materialized CTE), not once per pair: the
-    # self-join over the answer view would unpack each answer once for every answer it is paired with.
+    if complete_only:  # v holds exactly ``base``'s answers: a respondent with all of them answered every item
+        complete_params = (len(items),)
+        complete_clause = (f"WHERE a.{q('response_id')} IN (SELECT {q('response_id')} FROM v "
+                           f"GROUP BY {q('response_id')} HAVING COUNT(*) = %s)")
+    # The answers are unpacked from the response rows once (a materialized CTE), not once per pair or per
+    # lookup: the self-join over the answer view would unpack each answer once for every answer it meets.
     sql = (
         f"WITH v AS MATERIALIZED ({value_sql}) "
         f"SELECT a.{q('item_id')}, b.{q('item_id')}, COUNT(*), SUM(a.{q('x')}), SUM(b.{q('x')}), "
