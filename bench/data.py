@@ -51,7 +51,7 @@ def bench_wave(n: int, *, seed: int = 7, progress=None, slug: str = "") -> tuple
     services.wave_open(wave=wave)
     started = time.perf_counter()
     responses_bulk_load(_rows(wave, n, rng, accounts), batch_size=CHUNK, progress=progress,
-                        rebuild_answer_indexes=n >= 100_000)
+                        rebuild_indexes=n >= 100_000)
     return wave, time.perf_counter() - started
 
 

@@ -92,8 +92,8 @@ class StoredFile(models.Model):
 class WaveVersionShard(models.Model):
     """A wave's change counter, in shards, kept by triggers: a free cache key.
 
-    On PostgreSQL (migrations 0002, 0004, 0006) every statement that inserts,
-    updates or deletes a wave's responses or answers — or its organization's
+    On PostgreSQL (migrations 0002, 0004, 0006, 0008) every statement that inserts,
+    updates or deletes a wave's responses (whose rows carry their answers) — or its organization's
     customer accounts, whose status feeds the churn view, or its invitations —
     adds one to one shard, in the same transaction. The wave's version is the
     sum of its shards (``reports.counts.data_version``): every committed change
@@ -116,27 +116,6 @@ class WaveVersionShard(models.Model):
 
     def __str__(self) -> str:
         return f"wave {self.wave_id} shard {self.shard} v{self.version}"
-
-
-class AnswerVector(models.Model):
-    """One response's answers packed into one value, kept by PostgreSQL triggers (migration 0003).
-
-    ``packed`` is, for each answer in item-id order, the item id as a 4-byte and
-    the value as a 2-byte big-endian integer (−1 for N/A): what ``int4send`` and
-    ``int2send`` produce, and what ``numpy.frombuffer`` reads without parsing.
-    The gap engine reads one row per response instead of one per answer, so its
-    scan of a large wave costs less than a ``GROUP BY`` over the answers. The
-    answers stay the source of truth: the triggers rewrite a response's vector
-    in the same statement that changes its answers. Not maintained on SQLite,
-    where the engine reads the answers themselves.
-    """
-
-    response_id = models.UUIDField(primary_key=True)
-    wave_id = models.BigIntegerField(db_index=True)
-    packed = models.BinaryField()
-
-    def __str__(self) -> str:
-        return f"answers of {self.response_id}"
 
 
 class KeptCounts(models.Model):

@@ -548,7 +548,8 @@ class SurveyResponseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return super().get_queryset(request).filter(side=Side.CUSTOMER)
 
     def get_fields(self, request: HttpRequest, obj: SurveyResponse | None = None) -> list[str]:
-        fields = _all_fields(SurveyResponse)
+        # The packed answers are bytes; the inline shows them as rows of the answer view.
+        fields = [f for f in _all_fields(SurveyResponse) if f != "answers_packed"]
         if obj is None or internal.protected_side(obj.wave, obj.side):
             # Staff responses are unlinkable: no invitation, account or time, ever shown.
             fields = [f for f in fields if f not in STAFF_HIDDEN_RESPONSE_FIELDS]

@@ -1,4 +1,21 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate, pre_migrate
+
+
+def _drop_sqlite_answer_view(sender, using="default", **kwargs) -> None:
+    from django.db import connections
+
+    from surveys import packing
+
+    packing.sqlite_view_drop(connections[using])
+
+
+def _make_sqlite_answer_view(sender, using="default", **kwargs) -> None:
+    from django.db import connections
+
+    from surveys import packing
+
+    packing.sqlite_view_install(connections[using])
 
 
 class SurveysConfig(AppConfig):
@@ -6,12 +23,16 @@ class SurveysConfig(AppConfig):
     verbose_name = "Surveys"
 
     def ready(self) -> None:
-        """Register the invalidation of the app's process caches (each owned by one module)."""
+        """Register the invalidation of the app's process caches (each owned by one module), and the SQLite
+        answer view's remaking around every migrate (surveys.packing)."""
         from django.db.models.signals import post_delete, post_save
 
         from surveys import selectors
         from surveys.models import AnonymousLink, Dimension, Instrument, ItemPair, Wave
         from surveys.public import links
+
+        pre_migrate.connect(_drop_sqlite_answer_view, sender=self, dispatch_uid="kagami-sqlite-answer-view-drop")
+        post_migrate.connect(_make_sqlite_answer_view, sender=self, dispatch_uid="kagami-sqlite-answer-view")
 
         # The frozen instruments' questions and form specs (surveys.selectors.frozen_instrument_memo).
         for model in (Instrument, Dimension, ItemPair):

@@ -38,7 +38,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
-from surveys import releases, services
+from surveys import packing, releases, services
 from surveys.bulk import BulkResponse, invitation_uses_bulk_load, invitations_bulk_load, responses_bulk_load
 from surveys.demo_internal import INTERNAL_SLUG, internal_load
 from surveys.demo_journey import PILOT_SLUG, pilot_load
@@ -298,8 +298,7 @@ def demo_delete() -> None:
     """Remove the demo organization, everything in it, and the demo users."""
     org = Organization.objects.filter(slug=DEMO_SLUG).first()
     if org is not None:
-        # Answers protect items and waves protect instruments: delete leaves first.
-        Answer.objects.filter(response__wave__organization=org).delete()
+        # Answers (in their responses' rows) protect items and waves protect instruments: delete leaves first.
         SurveyResponse.objects.filter(wave__organization=org).delete()
         Invitation.objects.filter(wave__organization=org).delete()
         Wave.objects.filter(organization=org).delete()
@@ -776,11 +775,10 @@ class _Generator:
                 SurveyResponse(id=b.id, wave_id=b.wave_id, side=b.side, language=b.language, channel=b.channel,
                                segments=b.segments, weight=b.weight, comment=b.comment,
                                submitted_on=b.submitted_on, submitted_at=b.submitted_at,
-                               invitation_id=b.invitation_id, customer_account_id=b.customer_account_id)
+                               invitation_id=b.invitation_id, customer_account_id=b.customer_account_id,
+                               answers_packed=packing.pack(b.answers))
                 for b in batch
             ], batch_size=1000)
-            Answer.objects.bulk_create([Answer(response_id=b.id, item_id=item, value=value)
-                                        for b in batch for item, value in b.answers], batch_size=5000)
         bar.update(len(batch))
         batch.clear()
 

@@ -16,10 +16,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch
-
 from surveys import disclosure, errors, microdata, releases, services
-from surveys.models import Answer, AuditEvent, Side, SurveyResponse, Wave
+from surveys.models import AuditEvent, Side, SurveyResponse, Wave
 
 # Full-width variants too: Japanese input methods produce them, and Excel treats ＝ like = on entry.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
@@ -66,8 +64,7 @@ def _layout(wave: Wave, side: str | None) -> tuple[list[str], list[tuple[str, st
 def _customer_responses(wave: Wave):
     return (
         microdata.published_responses(wave, Side.CUSTOMER)
-        .select_related("customer_account")
-        .prefetch_related(Prefetch("answers", queryset=Answer.objects.only("response_id", "item_id", "value")))
+        .select_related("customer_account")  # the answers are in the row: answers_packed, no second query
     )
 
 
@@ -111,7 +108,7 @@ def _plain(value: Any) -> Any:
 
 def _row(response: SurveyResponse, segment_columns: list[tuple[str, str]], items: list) -> list[Any]:
     """A customer row (staff rows are built by :func:`_staff_row` from microdata)."""
-    values: dict[int, int | None] = {a.item_id: a.value for a in response.answers.all()}
+    values = response.answer_values()
     segments = response.segments if isinstance(response.segments, dict) else {}
     row: list[Any] = [
         str(response.pk),

@@ -23,7 +23,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
 from surveys import disclosure, internal, releases
@@ -152,10 +152,9 @@ def staff_rows(wave: Wave, plan: SidePlan) -> Iterator[tuple[dict[str, str], dic
     """The staff microdata: (released segments, item id → value, None for N/A, WITHHELD) per published response."""
     if not plan.released:
         return
-    answers = Prefetch("answers", queryset=Answer.objects.only("response_id", "item_id", "value"))
-    qs = published_responses(wave, Side.STAFF).only("id").prefetch_related(answers)
+    qs = published_responses(wave, Side.STAFF).only("id", "answers_packed")  # the answers are in the row
     for response in qs.iterator(chunk_size=2000):
-        row = plan.row(response, {a.item_id: a.value for a in response.answers.all()})
+        row = plan.row(response, response.answer_values())
         if row is None:
             continue
         shown: dict[int, int | None | str] = dict(row.answers)

@@ -22,6 +22,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from surveys import packing
+
 
 class Side(models.TextChoices):
     STAFF = "staff", _("Staff")
@@ -611,6 +613,9 @@ class SurveyResponse(models.Model):
     # Internal waves only: the serving department this response is about (the staff's own department on the
     # self side, the department rated on the customer side). Such a row is unlinkable on both sides.
     served_department = models.CharField(max_length=40, blank=True, default="")
+    # The answers, packed (surveys.packing: item id and value per answer, in item-id order): stored once, in
+    # this row, written by the INSERT that stores the response. ``Answer`` rows are a view of it.
+    answers_packed = models.BinaryField(default=b"", blank=True, editable=False)
 
     class Meta:
         ordering = ["wave_id", "submitted_on"]
@@ -633,22 +638,40 @@ class SurveyResponse(models.Model):
     def __str__(self) -> str:
         return f"{self.side} response {self.pk}"
 
+    def answer_values(self) -> dict[int, int | None]:
+        """{item id: value, None for N/A}, unpacked from this row (no query)."""
+        return packing.unpack(self.answers_packed)
+
 
 class Answer(models.Model):
-    """One answer; ``value`` is null for "don't know / not applicable"."""
+    """One answer, read-only: a row of the ``surveys_answer`` view, derived from ``SurveyResponse.answers_packed``.
 
-    # No index of their own: (response, item) and (item, value) below lead with them. Every answer row
-    # written is an index write fewer each (a form post writes 26; bench/NOTES.md).
-    response = models.ForeignKey(SurveyResponse, on_delete=models.CASCADE, related_name="answers", db_index=False)
-    item = models.ForeignKey(ItemPair, on_delete=models.PROTECT, related_name="answers", db_index=False)
+    Answers are stored once, packed in their response's row (:mod:`surveys.packing`); this model is how the
+    readers that want rows — exports, microdata, the admin, the GROUP BY reader, tests — query them. Nothing
+    writes through it: a write goes to the response's ``answers_packed``. ``value`` is null for "don't know /
+    not applicable"; the key is ``"<response id>:<position of the answer in the packing>"``.
+    """
+
+    id = models.CharField(primary_key=True, max_length=60, editable=False)
+    # The answers go with their response's row; the view has nothing to delete.
+    response = models.ForeignKey(SurveyResponse, on_delete=models.DO_NOTHING, related_name="answers",
+                                 db_constraint=False)
+    # Still protects an answered item from deletion: the collector reads the view.
+    item = models.ForeignKey(ItemPair, on_delete=models.PROTECT, related_name="answers", db_constraint=False)
     value = models.SmallIntegerField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["response", "item"], name="answer_unique_response_item")]
-        indexes = [models.Index(fields=["item", "value"])]
+        managed = False
+        db_table = "surveys_answer"
 
     def __str__(self) -> str:
         return f"{self.item_id}={self.value}"
+
+    def save(self, *args, **kwargs) -> None:
+        raise TypeError("Answers are written in their response's answers_packed (surveys.packing), not as rows.")
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Answers are written in their response's answers_packed (surveys.packing), not as rows.")
 
 
 class Release(models.Model):

@@ -6,6 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from surveys import models as m
+from surveys import packing
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -113,10 +114,36 @@ class SurveyResponseFactory(factory.django.DjangoModelFactory):
     channel = m.Channel.ANONYMOUS
 
 
-class AnswerFactory(factory.django.DjangoModelFactory):
+def set_answers(response: m.SurveyResponse, answers: dict[int, int | None], *, replace: bool = False) -> None:
+    """Give ``response`` these answers (item id → value, None for N/A), added to or replacing its stored ones.
+
+    Answers live packed in the response row (surveys.packing): a test writes them there, as every writer does.
+    """
+    stored = {} if replace else packing.unpack(
+        m.SurveyResponse.objects.filter(pk=response.pk).values_list("answers_packed", flat=True).get())
+    stored.update({int(getattr(item, "pk", item)): value for item, value in answers.items()})
+    response.answers_packed = packing.pack(stored)
+    m.SurveyResponse.objects.filter(pk=response.pk).update(answers_packed=response.answers_packed)
+
+
+def drop_answer(response: m.SurveyResponse, item) -> None:
+    stored = packing.unpack(
+        m.SurveyResponse.objects.filter(pk=response.pk).values_list("answers_packed", flat=True).get())
+    stored.pop(int(getattr(item, "pk", item)), None)
+    set_answers(response, stored, replace=True)
+
+
+class AnswerFactory(factory.Factory):
+    """One answer, stored in its response's packed column; gives the row of the answer view."""
+
     class Meta:
         model = m.Answer
 
     response = factory.SubFactory(SurveyResponseFactory)
     item = factory.SubFactory(ItemPairFactory)
     value = 3
+
+    @classmethod
+    def _create(cls, model_class, response, item, value):
+        set_answers(response, {item.pk: value})
+        return m.Answer.objects.get(response=response, item=item)

@@ -196,20 +196,22 @@ def dimension_item_moments(wave: Wave, *, side: str, dimension_id: int, complete
     q = connection.ops.quote_name
     complete_clause = ""
     complete_params: tuple = ()
-    if complete_only:
-        complete_sql, complete_params = compile_sql(
-            base.values("response_id").annotate(c=Count("id")).filter(c=len(items)).values("response_id")
-        )
-        complete_clause = f"WHERE a.{q('response_id')} IN ({complete_sql})"
+    if complete_only:  # v holds exactly ``base``'s answers: a respondent with all of them answered every item
+        complete_params = (len(items),)
+        complete_clause = (f"WHERE a.{q('response_id')} IN (SELECT {q('response_id')} FROM v "
+                           f"GROUP BY {q('response_id')} HAVING COUNT(*) = %s)")
+    # The answers are unpacked from the response rows once (a materialized CTE), not once per pair or per
+    # lookup: the self-join over the answer view would unpack each answer once for every answer it meets.
     sql = (
+        f"WITH v AS MATERIALIZED ({value_sql}) "
         f"SELECT a.{q('item_id')}, b.{q('item_id')}, COUNT(*), SUM(a.{q('x')}), SUM(b.{q('x')}), "
         f"SUM(a.{q('x')} * a.{q('x')}), SUM(b.{q('x')} * b.{q('x')}), SUM(a.{q('x')} * b.{q('x')}) "
-        f"FROM ({value_sql}) a JOIN ({value_sql}) b "
+        f"FROM v a JOIN v b "
         f"ON a.{q('response_id')} = b.{q('response_id')} AND a.{q('item_id')} <= b.{q('item_id')} "
         f"{complete_clause} GROUP BY a.{q('item_id')}, b.{q('item_id')}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, value_params + value_params + complete_params)
+        cursor.execute(sql, value_params + complete_params)
         rows = cursor.fetchall()
     return {
         (int(i), int(j)): PairMoments(int(n), float(si), float(sj), float(sii), float(sjj), float(sij))

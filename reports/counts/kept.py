@@ -13,7 +13,7 @@ Exact, not approximate. The kept tables stay valid while
 * the *signature* is the wave's: the format of the tables, the instrument's items as the readers use them
   (kinds, dimensions, modules, reverse keying, scales, touchpoints, retirement) and the segment fields;
 * the wave's *reset counter* has not moved. Triggers in the same statement move it on every change to a
-  response already counted: a published response updated or deleted, an answer of one written or removed
+  response already counted: a published response (its answers are in its row) updated or deleted
   (reports/0007 on PostgreSQL, :mod:`reports.counts.sqlite_version` on SQLite).
 
 Otherwise the tables are read again from all published responses and kept anew (the one case where a read
@@ -55,7 +55,7 @@ from surveys.models import CustomerAccount, ItemPair, Side, SurveyResponse, Wave
 #: The format of the pickled tables; a change here retires every kept row (it is part of the signature).
 FORMAT = 1
 _SIDES = (Side.STAFF, Side.CUSTOMER)
-_PG_RESET_TRIGGERS = 6  # reports/0007
+_PG_RESET_TRIGGERS = 3  # reports/0007: a published response updated, deleted; an account's status moved
 
 
 def installed() -> bool:

@@ -2,8 +2,9 @@
 
 The only code in Kagami that knows bytes of the wire format or drives libpq.
 Each response is one row — its side, weight, account and account status as
-fixed-width fields, its segments as JSON text, and its answers packed into one
-``bytea`` kept by triggers (:class:`reports.models.AnswerVector`). A thread
+fixed-width fields, its segments as JSON text, and its answers as stored, packed
+in the response's own row (``SurveyResponse.answers_packed``, format owned by
+:mod:`surveys.packing`; read here without a join). A thread
 receives the rows in batches while the caller's thread parses the previous batch
 (no Python object per response) and tallies it (:mod:`reports.counts.onepass`).
 Why it pays: on a million responses the sixty GROUP BY queries cost about a
@@ -23,10 +24,11 @@ from django.conf import settings
 from django.db import connections, router, transaction
 
 from reports.counts.tables import CHANNEL_KEY, Chunk, ReleaseSpan
+from surveys import packing
 from surveys.models import Side, SurveyResponse, Wave
 
 CHUNK = 25_000  # responses per batch: bounds the memory of a read (bench/NOTES.md)
-_PACKED = np.dtype([("item", ">i4"), ("value", ">i2")])  # int4send(item_id) || int2send(value), −1 = N/A
+_PACKED = packing.numpy_dtype()  # one answer of SurveyResponse.answers_packed
 
 
 _SIGNATURE = b"PGCOPY\n\xff\r\n\x00"  # the binary COPY header (then int32 flags and int32 extension length)
@@ -46,21 +48,19 @@ def packed_sql(wave: Wave, span: ReleaseSpan | None = None) -> tuple[str, tuple]
     where none), account status (int4: 0 without an account, else its position
     in ``CustomerAccount.Status``, −1 for any other value), the segments as
     JSON text with the channel added under ``CHANNEL_KEY``, and the
-    answers packed by the triggers. Only published responses (surveys.releases).
+    response's packed answers. Only published responses (surveys.releases).
     """
-    from reports.models import AnswerVector
     from surveys.models import CustomerAccount
 
     sql = (f"SELECT r.side = %s, COALESCE(r.weight, 1.0)::float8, COALESCE(r.customer_account_id, -1)::int8, "
            f"(CASE WHEN ca.id IS NULL THEN 0 "
            f"ELSE COALESCE(array_position(%s::text[], ca.status::text), -1) END)::int4, "
            f"(COALESCE(r.segments, '{{}}'::jsonb) || jsonb_build_object(%s::text, r.channel))::text, "
-           f"COALESCE(v.packed, ''::bytea) "
+           f"r.answers_packed "
            f"FROM {SurveyResponse._meta.db_table} r "
            f"LEFT JOIN {CustomerAccount._meta.db_table} ca ON ca.id = r.customer_account_id "
-           f"LEFT JOIN {AnswerVector._meta.db_table} v ON v.response_id = r.id AND v.wave_id = %s "
            f"WHERE r.wave_id = %s AND r.release IS NOT NULL")
-    params: tuple = (Side.STAFF, list(_statuses()), CHANNEL_KEY, wave.pk, wave.pk)
+    params: tuple = (Side.STAFF, list(_statuses()), CHANNEL_KEY, wave.pk)
     if span is not None:  # one side's releases after one number and up to another (reports.counts.kept)
         sql += (" AND (CASE WHEN r.side = %s THEN r.release > %s AND r.release <= %s "
                 "ELSE r.release > %s AND r.release <= %s END)")
@@ -79,7 +79,7 @@ def _statuses() -> tuple[str, ...]:
 
 
 class CopyReader:
-    """PostgreSQL: one binary ``COPY`` of a row per response with its packed answers (:class:`AnswerVector`).
+    """PostgreSQL: one binary ``COPY`` of a row per response with its packed answers (``answers_packed``).
 
     Iterating gives :class:`Chunk` s; :meth:`cells` then names each cell code
     (only once the read is over). A thread receives the rows while this one

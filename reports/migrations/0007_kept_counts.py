@@ -3,9 +3,9 @@
 A wave's kept tables add each new release's responses (reports.counts.kept); that is exact only while the
 responses already counted stay as they were. So every change that could alter them moves the wave's reset
 counter — shard −1 of ``reports_waveversionshard``, so that the data version (the sum of the shards) moves
-too — in the same statement: an update or deletion of a published response, an answer written to or removed
-from a published response. Releasing (setting ``release`` on waiting responses) and new responses move it
-not: they are what is added. An account whose status changes (the tables are split by status) is logged
+too — in the same statement: an update or deletion of a published response (whose answers live in its row,
+``surveys.0017``). Releasing (setting ``release`` on waiting responses) and new responses move it not: they
+are what is added. An account whose status changes (the tables are split by status) is logged
 instead (``reports.AccountMove``): the kept tables then re-read only that account's responses.
 Statement-level with transition tables, as the version triggers (0002, 0006): one statement each.
 SQLite's triggers are made after every migrate (reports.counts.sqlite_version).
@@ -22,8 +22,6 @@ _BUMP = (
 )
 _FUNCTIONS = {  # function → which waves' counted responses a statement changed
     "kagami_reset_response": "SELECT wave_id FROM changed WHERE release IS NOT NULL",
-    "kagami_reset_answer": "SELECT r.wave_id FROM surveys_surveyresponse r "
-                           "WHERE r.id IN (SELECT DISTINCT response_id FROM changed) AND r.release IS NOT NULL",
 }
 _MOVES = ("INSERT INTO reports_accountmove (organization_id, account_id, old_status, new_status) "
           "SELECT n.organization_id, n.id, o.status, n.status FROM changed n JOIN before o ON o.id = n.id "
@@ -31,9 +29,6 @@ _MOVES = ("INSERT INTO reports_accountmove (organization_id, account_id, old_sta
 _TRIGGERS = [  # (table, event, function, transition tables)
     ("surveys_surveyresponse", "UPDATE", "kagami_reset_response", "OLD TABLE AS changed"),
     ("surveys_surveyresponse", "DELETE", "kagami_reset_response", "OLD TABLE AS changed"),
-    ("surveys_answer", "INSERT", "kagami_reset_answer", "NEW TABLE AS changed"),
-    ("surveys_answer", "UPDATE", "kagami_reset_answer", "OLD TABLE AS changed"),
-    ("surveys_answer", "DELETE", "kagami_reset_answer", "OLD TABLE AS changed"),
     ("surveys_customeraccount", "UPDATE", "kagami_reset_account_moves", "OLD TABLE AS before NEW TABLE AS changed"),
 ]
 

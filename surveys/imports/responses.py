@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
-from surveys import errors, services
+from surveys import errors, packing, services
 from surveys.bulk import BulkResponse, responses_bulk_load
 from surveys.imports import _checks as checks
 from surveys.imports._checks import ImportResult, Problems, Progress
@@ -80,7 +80,7 @@ def import_responses(*, wave: Wave, side: str, data: bytes, filename: str, skip_
     On PostgreSQL (``copy`` None or True) the rows are stored by COPY (``surveys.bulk``): the same rows
     ``response_submit`` stores (``services.response_prepare`` builds them), in one transaction, imports
     into the same wave and side taking turns. ``quiet_database`` is the bulk loader's mode for millions of
-    rows into a database nobody writes to meanwhile (it locks the response and answer tables).
+    rows into a database nobody writes to meanwhile (it locks the response table).
     ``copy=False`` stores row by row through ``response_submit``, as on SQLite.
     """
     if side not in Side.values:
@@ -248,6 +248,7 @@ def _store_by_copy(*, wave: Wave, side: str, planned: list, own_ids: set[str], p
             continue
         if account is not None:
             response.customer_account = account  # as the row-by-row path does after storing
+        response.answers_packed = packing.pack(cleaned)  # what the COPY stores, as the row-by-row path sets it
         rows.append(BulkResponse(
             id=response.id, wave_id=wave.pk, side=response.side, answers=list(cleaned.items()),
             language=response.language, channel=response.channel, segments=response.segments,
@@ -260,7 +261,7 @@ def _store_by_copy(*, wave: Wave, side: str, planned: list, own_ids: set[str], p
     # Sorted: the keys' physical order says nothing of the rows' (P1, as the hash primary key already ensures).
     ImportedResponseKey.objects.bulk_create([ImportedResponseKey(key_hash=h, wave=wave, side=side)
                                              for h in sorted(keys)], batch_size=5000)
-    responses_bulk_load(rows, rebuild_answer_indexes=quiet_database, progress=progress)
+    responses_bulk_load(rows, rebuild_indexes=quiet_database, progress=progress)
     for response in created:
         response._state.adding = False
         response._state.db = connection.alias

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from surveys import errors, internal, selectors
+from surveys import errors, internal, packing, selectors
 from surveys.models import (
     Channel,
     CustomerAccount,
@@ -185,7 +185,7 @@ def response_prepare(*, wave: Wave, side: str, answers: Mapping[str, Any], langu
 
 
 _RESPONSE_FIELDS = ("id", "wave", "side", "language", "channel", "segments", "weight", "comment", "submitted_on",
-                    "submitted_at", "invitation", "customer_account", "served_department")
+                    "submitted_at", "invitation", "customer_account", "served_department", "answers_packed")
 
 
 def _use_invitation(invitation: Invitation) -> None:
@@ -270,19 +270,15 @@ def _guard_sql(*, require_open: bool, with_link: bool) -> str:
     return sql
 
 
-def _int_array(values: Iterable[int | None]) -> str:
-    """A PostgreSQL array literal of whole numbers and NULLs (int() makes it safe to format)."""
-    return "{" + ",".join("NULL" if v is None else str(int(v)) for v in values) + "}"
-
-
 def _response_insert(response: SurveyResponse, cleaned: Mapping[int, int | None], *, require_open: bool,
                      anonymous_link_id: int | None) -> bool:
-    """Store ``response`` and its answers unless the wave closed (or the link was switched off); True if stored.
+    """Store ``response`` with its answers unless the wave closed (or the link was switched off); True if stored.
 
-    Hand-written SQL: the ORM's create() and bulk_create() cost more CPU than the database
-    does. PostgreSQL gets one statement (the guard, the response, its answers via unnest);
-    other databases an INSERT … SELECT and an executemany, in the caller's transaction.
+    One INSERT … SELECT on every database: the guard's row is its source, and the answers travel packed in
+    the row (``surveys.packing``; no answer rows). Hand-written SQL: the ORM's create() costs more CPU than
+    the database does. Runs in the caller's transaction, if any.
     """
+    response.answers_packed = packing.pack(cleaned)
     fields = [SurveyResponse._meta.get_field(name) for name in _RESPONSE_FIELDS]
     values = [f.get_db_prep_save(getattr(response, f.attname), connection) for f in fields]
     columns = ", ".join(f.column for f in fields)
@@ -292,22 +288,6 @@ def _response_insert(response: SurveyResponse, cleaned: Mapping[int, int | None]
     row = ", ".join("g.id" if name == "wave" else "%s" for name in _RESPONSE_FIELDS)
     params = [v for name, v in zip(_RESPONSE_FIELDS, values, strict=True) if name != "wave"]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"WITH guard AS ({guard}), "
-                f"r AS (INSERT INTO surveys_surveyresponse ({columns}) SELECT {row} FROM guard g RETURNING id), "
-                "a AS (INSERT INTO surveys_answer (response_id, item_id, value) "
-                "SELECT r.id, v.item_id, v.value FROM r CROSS JOIN unnest(%s::integer[], %s::smallint[]) "
-                "AS v(item_id, value) RETURNING 1) "
-                "SELECT count(*) FROM r",
-                # The arrays as literals: psycopg's list adaptation cost more than the rest of the statement.
-                [*guard_params, *params, _int_array(cleaned.keys()), _int_array(cleaned.values())],
-            )
-            return cursor.fetchone()[0] == 1
         cursor.execute(f"INSERT INTO surveys_surveyresponse ({columns}) SELECT {row} FROM ({guard}) g",
                        [*params, *guard_params])
-        if cursor.rowcount != 1:
-            return False
-        cursor.executemany("INSERT INTO surveys_answer (response_id, item_id, value) VALUES (%s, %s, %s)",
-                           [(values[0], item_id, value) for item_id, value in cleaned.items()])
-    return True
+        return cursor.rowcount == 1

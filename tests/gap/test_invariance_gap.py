@@ -73,7 +73,6 @@ def inv_data(django_db_setup, django_db_blocker):
         releases.publish_due(wave)
     yield org.pk, wave.pk, staff, customer
     with django_db_blocker.unblock():
-        m.Answer.objects.filter(response__wave__organization_id=org.pk).delete()
         m.SurveyResponse.objects.filter(wave__organization_id=org.pk).delete()
         m.Wave.objects.filter(organization_id=org.pk).delete()
         m.Organization.objects.filter(pk=org.pk).delete()

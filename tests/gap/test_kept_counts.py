@@ -13,6 +13,7 @@ from reports.counts.sqlite_version import RESET_SHARD
 from reports.models import AccountMove, KeptCounts, WaveVersionShard
 from surveys import models as m
 from surveys import releases, services
+from tests import factories as f
 from tests.gap.conftest import build_instrument, fill_wave
 from tests.gap.test_onepass import _assert_same, _canon
 
@@ -93,9 +94,11 @@ def test_editing_a_published_response_retires_the_kept_tables(fresh_wave):
 def test_changing_or_removing_an_answer_of_a_published_response_retires_them(fresh_wave):
     wave = _published_wave(fresh_wave)
     answer = m.Answer.objects.filter(response__wave=wave, response__side="staff", value__isnull=False).first()
-    m.Answer.objects.filter(pk=answer.pk).update(value=1 if answer.value != 1 else 5)
+    before = _resets(wave)
+    f.set_answers(answer.response, {answer.item_id: 1 if answer.value != 1 else 5})
+    assert _resets(wave) > before
     assert_equal_to_rescan(wave)
-    m.Answer.objects.filter(pk=answer.pk).delete()
+    f.drop_answer(answer.response, answer.item_id)
     assert_equal_to_rescan(wave)
 
 

@@ -27,7 +27,8 @@ def wave(org):
 def _answered(wave, side="customer", value=3, account=None):
     response = f.SurveyResponseFactory(wave=wave, side=side, customer_account=account)
     item = wave.instrument.items.first()
-    return response, m.Answer.objects.create(response=response, item=item, value=value)
+    f.set_answers(response, {item.pk: value})
+    return response, item
 
 
 def test_the_triggers_are_there_after_migrate():
@@ -43,10 +44,9 @@ def test_every_change_that_can_change_a_number_moves_the_version(wave, org):
 
     account = m.CustomerAccount.objects.create(organization=org, name="Acme", external_id="a-1")
     assert not moved()  # a new account has no responses yet
-    response, answer = _answered(wave, account=account)
+    response, item = _answered(wave, account=account)
     assert moved()
-    answer.value = 4
-    answer.save()
+    f.set_answers(response, {item.pk: 4})  # an answer changed: its response's row
     assert moved()
     m.SurveyResponse.objects.filter(pk=response.pk).update(weight=2.0)
     assert moved()
@@ -56,7 +56,7 @@ def test_every_change_that_can_change_a_number_moves_the_version(wave, org):
     assert moved()
     invitation.delete()
     assert moved()
-    answer.delete()
+    f.drop_answer(response, item)
     assert moved()
     response.delete()
     assert moved()

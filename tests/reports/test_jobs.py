@@ -88,8 +88,7 @@ def test_a_changed_answer_changes_the_fingerprint(wave):
     options = jobs.report_options(wave=wave, language="en")
     before = jobs.report_fingerprint(wave, options)
     assert jobs.report_fingerprint(wave, options) == before
-    answer.value = 2
-    answer.save()
+    f.set_answers(answer.response, {item.pk: 2})
     assert jobs.report_fingerprint(wave, options) != before
 
 

@@ -48,7 +48,6 @@ def edge_wave_id(django_db_setup, django_db_blocker):
         f.MembershipFactory(user=user, organization=org, role=m.Role.ANALYST)
     yield wave.pk
     with django_db_blocker.unblock():
-        m.Answer.objects.filter(response__wave__organization_id=org.pk).delete()
         m.SurveyResponse.objects.filter(wave__organization_id=org.pk).delete()
         m.Wave.objects.filter(organization_id=org.pk).delete()
         m.Organization.objects.filter(pk=org.pk).delete()

@@ -246,6 +246,8 @@ def test_responses_and_answers_cannot_be_changed(site, demo):
     response = m.SurveyResponse.objects.filter(side="customer").first()
     page = site.get(url(m.SurveyResponse, "change", response.pk))
     assert page.status_code == 200 and 'name="comment"' not in page.content.decode()
+    assert "answers_packed" not in page.content.decode()  # the bytes stay hidden; the inline lists the answers
+    assert page.context["inline_admin_formsets"][0].formset.queryset.count() == response.answers.count() > 0
     assert site.post(url(m.SurveyResponse, "change", response.pk), {"comment": "edited"}).status_code == 403
     answer = response.answers.first()
     assert site.post(url(m.Answer, "change", answer.pk), {"value": 1}).status_code == 403

@@ -12,7 +12,7 @@ from django.db import connection
 
 from reports.counts.groupby import answer_count_table, dimension_score_table, response_count_table
 from surveys import models as m
-from surveys import releases, services
+from surveys import packing, releases, services
 from surveys.bulk import BulkResponse, responses_bulk_load
 from surveys.demo import demo_load
 from tests.gap.conftest import build_instrument
@@ -57,8 +57,7 @@ def _orm_write(rows: list[BulkResponse]) -> None:
         m.SurveyResponse.objects.create(
             id=r.id, wave_id=r.wave_id, side=r.side, language=r.language, channel=r.channel, segments=r.segments,
             weight=r.weight, comment=r.comment, submitted_on=r.submitted_on, submitted_at=r.submitted_at,
-            customer_account_id=r.customer_account_id)
-        m.Answer.objects.bulk_create(m.Answer(response_id=r.id, item_id=i, value=v) for i, v in r.answers)
+            customer_account_id=r.customer_account_id, answers_packed=packing.pack(r.answers))
 
 
 @pytest.fixture
@@ -127,7 +126,7 @@ def test_a_staff_row_with_a_time_is_refused_by_the_database_and_nothing_is_kept(
 def test_the_index_rebuild_mode_restores_every_constraint_and_index(two_waves):
     wave = two_waves[0]
     before = _schema()
-    responses_bulk_load(_rows(wave, seed=9, n=12), rebuild_answer_indexes=True)
+    responses_bulk_load(_rows(wave, seed=9, n=12), rebuild_indexes=True)
     assert _schema() == before
     assert m.Answer.objects.filter(response__wave=wave).count() > 50
 
@@ -136,10 +135,10 @@ def _schema() -> set[str]:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT conname || pg_get_constraintdef(oid) FROM pg_constraint "
-                           "WHERE conrelid = 'surveys_answer'::regclass UNION ALL "
-                           "SELECT indexdef FROM pg_indexes WHERE tablename = 'surveys_answer'")
+                           "WHERE conrelid = 'surveys_surveyresponse'::regclass UNION ALL "
+                           "SELECT indexdef FROM pg_indexes WHERE tablename = 'surveys_surveyresponse'")
         else:
-            cursor.execute("SELECT sql FROM sqlite_master WHERE tbl_name = 'surveys_answer'")
+            cursor.execute("SELECT sql FROM sqlite_master WHERE tbl_name = 'surveys_surveyresponse'")
         return {row[0] for row in cursor.fetchall()}
 
 

@@ -24,8 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--allow-closed", action="store_true",
                             help="Import into a closed wave (its results change; refused without this flag).")
         parser.add_argument("--quiet-database", action="store_true",
-                            help="PostgreSQL, millions of rows: rebuild the answer table's constraints and indexes "
-                                 "once instead of checking each row. Locks the response and answer tables until "
+                            help="PostgreSQL, millions of rows: rebuild the response table's foreign keys and "
+                                 "indexes once instead of checking each row. Locks the response table until "
                                  "done: only when nobody else writes responses.")
 
     def handle(self, *args, **options) -> None:
