@@ -1,9 +1,10 @@
 """The count tables of a wave: the only thing the gap engine reads from the database about its answers.
 
-One public entry, :func:`wave_counts`. PostgreSQL reads the wave in one pass
-(:mod:`reports.counts.onepass` over :mod:`reports.counts.pgcopy`); any other
-database runs the GROUP BY reader (:mod:`reports.counts.groupby`), which is
-also the tests' reference. Either way Python receives count tables, never
+One public entry, :func:`wave_counts`. A wave is read in one pass
+(:mod:`reports.counts.onepass`, over a binary COPY on PostgreSQL, :mod:`reports.counts.pgcopy`, and
+over ORM batches elsewhere, :mod:`reports.counts.rowread`), and kept release by release
+(:mod:`reports.counts.kept`); the GROUP BY reader (:mod:`reports.counts.groupby`) is the tests'
+reference and reads an internal wave's departments. Either way Python receives count tables, never
 answer rows. The model of the tables is :mod:`reports.counts.tables`; the wave's
 data version, which keys every cache, is :mod:`reports.counts.version`; the read
 on a streaming replica, never older than that version, is :mod:`reports.counts.replica`.
@@ -16,7 +17,6 @@ import json
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 
 from reports.counts.groupby import wave_counts_by_queries
 from reports.counts.kept import kept_counts
@@ -31,12 +31,12 @@ __all__ = ["ACCOUNT_COLUMNS", "CHANNEL_KEY", "PairMoments", "WaveCounts", "analy
 
 
 def wave_counts_compute(wave: Wave) -> WaveCounts:
-    """Read every count table of the wave now (published responses only), with the database's best reader."""
-    if connection.vendor == "postgresql":
-        from reports.counts.onepass import one_pass_counts  # numpy parsing of the COPY: loaded when first used
+    """Read every count table of the wave now (published responses only) in one pass over its responses:
+    a binary COPY on PostgreSQL (:mod:`reports.counts.pgcopy`), batches through the ORM elsewhere
+    (:mod:`reports.counts.rowread`)."""
+    from reports.counts.onepass import one_pass_counts  # numpy parsing and tallies: loaded when first used
 
-        return one_pass_counts(wave)
-    return wave_counts_by_queries(wave)
+    return one_pass_counts(wave)
 
 
 def department_counts(wave: Wave, department: str) -> WaveCounts:

@@ -100,14 +100,10 @@ def high_water(wave: Wave) -> dict[str, int]:
 
 
 def read_span(wave: Wave, span: ReleaseSpan) -> WaveCounts:
-    """The count tables of the responses of ``span`` with the database's best reader."""
-    if connection.vendor == "postgresql":
-        from reports.counts.onepass import one_pass_counts  # numpy parsing of the COPY: loaded when first used
+    """The count tables of the responses of ``span``, in one pass (:mod:`reports.counts.onepass`)."""
+    from reports.counts.onepass import one_pass_counts  # numpy parsing and tallies: loaded when first used
 
-        return one_pass_counts(wave, span)
-    from reports.counts.groupby import wave_counts_by_queries
-
-    return wave_counts_by_queries(wave, span=span)
+    return one_pass_counts(wave, span)
 
 
 def last_move(wave: Wave) -> int:

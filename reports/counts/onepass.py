@@ -1,10 +1,11 @@
-"""Every count table of a wave from one pass over its responses, on PostgreSQL.
+"""Every count table of a wave from one pass over its responses.
 
 The gap engine needs per-level answer counts, dimension-score tables, Cronbach
 moments and per-account scores (:class:`reports.counts.tables.WaveCounts`).
 Asking the database for each of them separately (:mod:`reports.counts.groupby`)
 costs about sixty queries, several of them self-joins of the answers. Here the
-responses are read once (:class:`reports.counts.pgcopy.CopyReader`) and every
+responses are read once (:class:`reports.counts.pgcopy.CopyReader` on PostgreSQL,
+:class:`reports.counts.rowread.RowReader` elsewhere) and every
 table is accumulated from each batch. Memory is a couple of batches plus the
 tables, whatever the size of the wave.
 
@@ -15,8 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from django.db import connection
 
 from reports.counts.pgcopy import CopyReader
+from reports.counts.rowread import RowReader
 from reports.counts.tables import (
     PairMoments,
     ReleaseSpan,
@@ -34,9 +37,9 @@ _ITEM_TABLE_LIMIT = 1 << 22  # item ids below this are looked up in a table; abo
 _MISSING = -2  # not answered; −1 is N/A (answered "does not apply"); both are left out of every count
 
 
-def one_pass_counts(wave: Wave, span: ReleaseSpan | None = None) -> WaveCounts:
+def one_pass_counts(wave: Wave, span: ReleaseSpan | None = None, reader_class=None) -> WaveCounts:
     """Every count table of the wave (published responses only; with ``span``, those of its releases) from one
-    COPY of its responses."""
+    pass over its responses: a binary COPY on PostgreSQL, batches through the ORM elsewhere (or ``reader_class``)."""
     seg_keys = table_segment_keys(wave)
     seg_cols = [segment_column(k) for k in seg_keys]
     items = list(ItemPair.objects.filter(instrument_id=wave.instrument_id, retired_at__isnull=True)
@@ -87,7 +90,9 @@ def one_pass_counts(wave: Wave, span: ReleaseSpan | None = None) -> WaveCounts:
     # Tables are keyed by the reader's cell codes; the cells are named, and codes naming the same cell
     # merged, once the read is over. The overall score and the respondent counts ignore the account
     # status: they are kept per cell too, and summed over the statuses at the end.
-    reader = CopyReader(wave, seg_keys, span)
+    if reader_class is None:  # elsewhere the same rows through the ORM (reports.counts.rowread)
+        reader_class = CopyReader if connection.vendor == "postgresql" else RowReader
+    reader = reader_class(wave, seg_keys, span)
     for ch in reader:
         n = ch.cell.size
         cell, weight, account, staff = ch.cell, ch.weight, ch.account, ch.staff

@@ -26,6 +26,8 @@ ALLOWED = {
     "reports/counts/groupby.py": "count tables of published responses, then reports.disclosed applies the verdicts",
     "reports/counts/pgcopy.py": "the same rows in one COPY (published only), tallied by reports/counts/onepass.py, "
                                 "tested equal to reports/counts/groupby.py",
+    "reports/counts/rowread.py": "the same rows through the ORM (published only), tallied by reports/counts/onepass.py, "
+                                 "tested equal to reports/counts/groupby.py",
     "reports/counts/version.py": "the data fingerprint of a wave: a cache key, never shown",
     "reports/jobs.py": "a cache fingerprint of the published data (never shown)",
     "surveys/services/responses.py": "writes (submission, invitation use)",
@@ -58,7 +60,7 @@ def test_only_reviewed_modules_query_responses_or_answers():
 
 def test_every_reader_that_lets_data_out_reads_published_responses_only():
     for rel in ("surveys/microdata.py", "reports/selectors.py", "reports/counts/groupby.py", "surveys/selectors.py",
-                "reports/counts/version.py"):
+                "reports/counts/version.py", "reports/counts/rowread.py"):
         text = (ROOT / rel).read_text(encoding="utf-8")
         for match in re.finditer(r"(SurveyResponse|Answer)\.objects\.filter\(([^)]*)\)", text, re.S):
             call = match.group(2)
