@@ -62,7 +62,8 @@ def write_results(r: dict) -> None:
         f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB memory, {m['os']}; "
         f"Python {m['python']}, Django {m['django']}, PostgreSQL {m['postgresql']}, numpy {m['numpy']}, "
         f"pandas {m['pandas']}, {m['wrk']}. Load average at start: "
-        f"{', '.join(f'{x:.2f}' for x in m['load_average_at_start'])} (a shared machine: figures are noisy).",
+        f"{', '.join(f'{x:.2f}' for x in m['load_average_at_start'])} (a shared machine: figures are noisy). "
+        f"Code: commit {m.get('commit', 'not recorded')}.",
         "",
         "Stack: `scripts/prod.sh` — gunicorn (2 × cores + 1 sync workers), PostgreSQL 15 (shared_buffers "
         "512 MB), Redis (cache, rate limits, Celery broker), one Celery worker; all on loopback. "

@@ -74,7 +74,19 @@ def machine() -> dict:
     return {"cores": os.cpu_count(), "cpu": cpu, "memory_gb": round(mem / 2**20, 1), "os": platform.platform(),
             "python": platform.python_version(), "django": django.get_version(), "postgresql": pg,
             "numpy": numpy.__version__, "pandas": pandas.__version__, "wrk": wrk.strip(),
-            "load_average_at_start": os.getloadavg()}
+            "load_average_at_start": os.getloadavg(), "commit": _commit()}
+
+
+def _commit() -> str:
+    """The code measured: the checkout's commit, with "+changes" when its tracked files differ from it."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=HERE,
+                               capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return head + ("+changes" if dirty else "")
 
 
 def timed_sql(sql: str, params: list, repeat: int) -> list[float]:
