@@ -26,8 +26,8 @@ ALLOWED = {
     "reports/counts/groupby.py": "count tables of published responses, then reports.disclosed applies the verdicts",
     "reports/counts/pgcopy.py": "the same rows in one COPY (published only), tallied by reports/counts/onepass.py, "
                                 "tested equal to reports/counts/groupby.py",
-    "reports/counts/rowread.py": "the same rows through the ORM (published only), tallied by reports/counts/onepass.py, "
-                                 "tested equal to reports/counts/groupby.py",
+    "reports/counts/rowread.py": "the same rows through the ORM (published only), tallied by "
+                                 "reports/counts/onepass.py, tested equal to reports/counts/groupby.py",
     "reports/counts/version.py": "the data fingerprint of a wave: a cache key, never shown",
     "reports/jobs.py": "a cache fingerprint of the published data (never shown)",
     "surveys/services/responses.py": "writes (submission, invitation use)",
