@@ -121,7 +121,7 @@ class WaveVersionShard(models.Model):
 class KeptCounts(models.Model):
     """A wave's count tables kept in the database, release by release (:mod:`reports.counts.kept`).
 
-    ``tables`` holds the count tables (:class:`reports.counts.tables.WaveCounts`, pickled) of exactly the
+    ``tables`` holds the count tables (:class:`reports.counts.tables.WaveCounts`, pickled and compressed) of exactly the
     published responses with ``release <= basis[side]``; they are valid while ``signature`` (the format, the
     instrument's items, the segment fields) and ``resets`` (the wave's reset counter: edits and deletions of
     published responses and of their answers — kept by triggers) are the wave's current ones. A new release

@@ -62,10 +62,12 @@ def packed_sql(wave: Wave, span: ReleaseSpan | None = None) -> tuple[str, tuple]
            f"WHERE r.wave_id = %s AND r.release IS NOT NULL")
     params: tuple = (Side.STAFF, list(_statuses()), CHANNEL_KEY, wave.pk)
     if span is not None:  # one side's releases after one number and up to another (reports.counts.kept)
-        sql += (" AND (CASE WHEN r.side = %s THEN r.release > %s AND r.release <= %s "
-                "ELSE r.release > %s AND r.release <= %s END)")
+        # Two ranges, each on its own side, so that each is a range of the (wave, side, release) index: a
+        # CASE over the side hid the ranges from the planner, and a read of one new release filtered the wave.
+        sql += (" AND ((r.side = %s AND r.release > %s AND r.release <= %s) "
+                "OR (r.side = %s AND r.release > %s AND r.release <= %s))")
         params += (Side.STAFF, span.after[Side.STAFF], span.upto[Side.STAFF],
-                   span.after[Side.CUSTOMER], span.upto[Side.CUSTOMER])
+                   Side.CUSTOMER, span.after[Side.CUSTOMER], span.upto[Side.CUSTOMER])
         if span.accounts is not None:
             sql += " AND r.customer_account_id = ANY(%s)"
             params += (list(span.accounts),)
