@@ -47,10 +47,31 @@ def test_the_api_returns_exactly_the_engine_numbers(analyst_client, gap_wave, ur
 def test_a_second_request_on_unchanged_data_is_served_from_the_cache(
     analyst_client, url, django_assert_max_num_queries
 ):
-    first = analyst_client.get(url).json()
+    first = analyst_client.get(url)
     with django_assert_max_num_queries(12):
-        second = analyst_client.get(url).json()
-    assert first == second
+        second = analyst_client.get(url)
+    assert first.json() == second.json()
+    # The cached body is served as it was encoded the first time, byte for byte, as JSON.
+    assert second.content == first.content
+    assert second["Content-Type"] == "application/json"
+
+
+def test_the_cached_json_is_what_the_serializer_renders_and_other_renderings_still_work(analyst_client, url,
+                                                                                     gap_wave):
+    from rest_framework.renderers import JSONRenderer
+
+    from reports import gap
+    from reports.api.gap_serializers import GapAnalysisSerializer
+
+    analyst_client.get(url)  # computed, then cached
+    cached = analyst_client.get(url)
+    fresh = JSONRenderer().render(GapAnalysisSerializer(gap.gap_result(gap_wave[0], gap.GapView())).data)
+    assert cached.content == fresh
+    indented = analyst_client.get(url, HTTP_ACCEPT="application/json; indent=2")
+    assert indented.status_code == 200 and b'\n  "' in indented.content
+    assert json.loads(indented.content) == cached.json()
+    page = analyst_client.get(url, {"format": "api"}, HTTP_ACCEPT="text/html")
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
 
 
 @pytest.mark.parametrize(
