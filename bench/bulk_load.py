@@ -47,7 +47,7 @@ def main() -> None:
         for name in ("fsync", "synchronous_commit", "full_page_writes", "maintenance_work_mem", "shared_buffers"):
             c.execute(f"SHOW {name}")
             settings[name] = c.fetchone()[0]
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+    commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True,
                             text=True).stdout.strip()
     out = {"commit": commit, "server": settings, "sizes": {}}
     for k, n in enumerate(int(s) for s in args.sizes.split(",")):

@@ -78,7 +78,7 @@ def test_pack_many_is_pack_row_by_row():
     """The bulk loader's packing (a whole batch in numpy) gives each response the bytes ``pack`` gives it."""
     rng = random.Random(5)
     rows = []
-    for r in range(400):
+    for _ in range(400):
         chosen = rng.sample([1, 2, 3, 40, 41, 500, 70_000, 2**31 - 1], rng.randint(0, 8))  # any order, any count
         rows.append([(i, rng.choice([None, -(2**15), 2**15 - 1, 0, 1, 5, 7])) for i in chosen])
     rows[0] = []  # a response that answers nothing
