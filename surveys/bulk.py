@@ -6,10 +6,13 @@ scale, benchmarks, large imports) and would take hours row by row. It writes
 the same rows the ORM would — same columns, the answers packed in the row
 (``surveys.packing``), same constraints checked by the database (a staff row
 still cannot carry an invitation, an account or a time) — only through
-PostgreSQL's ``COPY … FROM STDIN``.
+PostgreSQL's ``COPY … FROM STDIN``, in its binary format built for a batch at once by numpy
+(``surveys.pgbinary``). Rows come as ``BulkResponse`` objects or, for millions, as ``ResponseColumns``
+batches of arrays.
 
-Callers validate; this module does not. Rows are written in the caller's
-transaction, so a failed load leaves nothing behind.
+Callers validate the responses (answers against the instrument); this module checks only that a
+column batch is well formed and that the answers can be packed, naming the column. Rows are written in
+the caller's transaction, so a failed load leaves nothing behind.
 """
 
 from __future__ import annotations
