@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import uuid
 from datetime import UTC, datetime
 
 import numpy as np
@@ -144,3 +145,18 @@ def test_bad_columns_are_refused_by_name_and_nothing_is_kept(twin_waves, spoil, 
     with pytest.raises(ValueError, match=message):
         responses_bulk_load([good, bad])
     assert m.SurveyResponse.objects.filter(wave=wave).count() == 0 and data_version(wave) == version
+
+
+def test_a_column_batch_larger_than_the_batch_size_is_stored_in_pieces_the_same(twin_waves):
+    by_pieces, by_rows = twin_waves
+    columns = _columns(by_pieces, seed=7, n=70)
+    loaded: list[int] = []
+    assert responses_bulk_load([columns], batch_size=25, progress=loaded.append) == 70
+    assert loaded == [25, 25, 20]  # one COPY (or bulk_create) per piece
+    rows = columns.to_rows()
+    for row in rows:
+        row.id, row.wave_id = uuid.uuid4(), by_rows.pk
+    responses_bulk_load(rows)
+    assert _stored(by_pieces) == _stored(by_rows)
+    assert set(m.SurveyResponse.objects.filter(wave=by_pieces).values_list("pk", flat=True)) == {
+        uuid.UUID(bytes=bytes(i)) for i in columns.ids}
