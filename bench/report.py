@@ -152,8 +152,9 @@ def write_results(r: dict) -> None:
     peaks = [max(e.get("rescan_peak_increase_mb", 0), e["peak_increase_mb"]) for e in full.values()]
     lines += [
         "",
-        "*Bulk load*: `surveys.bulk.responses_bulk_load` (COPY) from `bench/data.py`'s generator, answers, "
-        "packed vectors and data version included, everything committed, with production durability. "
+        "*Bulk load*: `surveys.bulk.responses_bulk_load` (a binary COPY built by numpy) from `bench/data.py`'s "
+        "column batches, the generator's own numpy work included in the time, answers packed in the rows, data "
+        "version included, everything committed, with production durability. "
         + (f"Target ≥ 20,000 responses/s at the largest size — {_ok(loads[max(loads)] >= 20_000)} "
            f"({loads[max(loads)]:,.0f}/s). " if loads else "")
         + (f"Test-grade (fsync off), {tgl['responses']:,} responses into a wave of their own before the sizes: "

@@ -8,6 +8,8 @@
 #                            KAGAMI_REPLICA_DATABASE_URL points at it, KAGAMI_PG_REPLICA_PORT is its port.
 #   KAGAMI_TEST_PGBOUNCER=1  PgBouncer in transaction mode in front of the cluster; DATABASE_URL goes
 #                            through it (KAGAMI_PGBOUNCER=1), KAGAMI_PG_PORT stays the direct port.
+#   KAGAMI_TEST_DURABLE=1    production durability (fsync, synchronous_commit, full_page_writes on) and
+#                            scripts/prod.sh's memory settings, for benchmarks (bench/bulk_load.py).
 set -euo pipefail
 pgbin=/usr/lib/postgresql/15/bin
 [ -x "$pgbin/initdb" ] || { echo "PostgreSQL 15 is not installed ($pgbin/initdb missing)" >&2; exit 1; }
@@ -28,9 +30,13 @@ port=$(free_port)
 # autovacuum off: an ANALYZE that happened to run between two tests recorded the answer table as empty, and the
 # next test's rows (uncommitted, so invisible to it) were then planned as one row: nested loops over every answer,
 # one GROUP BY query taking minutes (CI, 2026-12-07). Never-analysed tables are estimated from their actual size.
+settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+if [ "${KAGAMI_TEST_DURABLE:-0}" = "1" ]; then
+  settings="-c shared_buffers=512MB -c work_mem=64MB -c maintenance_work_mem=512MB -c max_wal_size=4GB -c checkpoint_timeout=30min"
+fi
 as_pg "$pgbin/initdb" -D "$dir/data" -U postgres -A trust --no-sync >/dev/null
 as_pg "$pgbin/pg_ctl" -D "$dir/data" -w -l "$dir/log" \
-  -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c autovacuum=off" \
+  -o "-c listen_addresses=127.0.0.1 -p $port -k $dir $settings -c max_connections=200 -c autovacuum=off" \
   start >/dev/null
 as_pg "$pgbin/createdb" -h 127.0.0.1 -p "$port" -U postgres kagami
 export DATABASE_URL="postgres://postgres@127.0.0.1:$port/kagami"

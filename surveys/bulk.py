@@ -6,67 +6,79 @@ scale, benchmarks, large imports) and would take hours row by row. It writes
 the same rows the ORM would — same columns, the answers packed in the row
 (``surveys.packing``), same constraints checked by the database (a staff row
 still cannot carry an invitation, an account or a time) — only through
-PostgreSQL's ``COPY … FROM STDIN``.
+PostgreSQL's ``COPY … FROM STDIN``, in its binary format built for a batch at once by numpy
+(``surveys.pgbinary``). Rows come as ``BulkResponse`` objects or, for millions, as ``ResponseColumns``
+batches of arrays.
 
-Callers validate; this module does not. Rows are written in the caller's
-transaction, so a failed load leaves nothing behind.
+Callers validate the responses (answers against the instrument); this module checks only that a
+column batch is well formed and that the answers can be packed, naming the column. Rows are written in
+the caller's transaction, so a failed load leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from itertools import islice
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 from django.db import connection, transaction
 
 from surveys import packing
+from surveys.bulk_input import BulkResponse, ResponseColumns
 from surveys.models import Invitation, InvitationUse, SurveyResponse
 
+__all__ = ["BulkResponse", "ResponseColumns", "invitation_uses_bulk_load", "invitations_bulk_load",
+           "responses_bulk_load"]
+
 Progress = Callable[[int], None] | None
-
-
-@dataclass
-class BulkResponse:
-    """One response and its answers (item id → value, None for N/A), as the ORM would store them."""
-
-    wave_id: int
-    side: str
-    answers: Sequence[tuple[int, int | None]]
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
-    language: str = "ja"
-    channel: str = "import"
-    segments: dict = field(default_factory=dict)
-    weight: float | None = None
-    comment: str = ""
-    submitted_on: date | None = None
-    submitted_at: datetime | None = None
-    invitation_id: int | None = None
-    customer_account_id: int | None = None
-    served_department: str = ""  # internal waves only (surveys/internal.py); "" elsewhere
 
 
 _RESPONSE_COLUMNS = ("id", "wave_id", "side", "language", "channel", "segments", "weight", "comment",
                      "submitted_on", "submitted_at", "invitation_id", "customer_account_id", "served_department",
                      "answers_packed")
+# Each column's type as PostgreSQL names it: the binary COPY sends values in these types' own formats, so a load
+# checks them first (a schema that changed under the loader is refused by name, not stored wrongly).
+_RESPONSE_TYPES = {"id": "uuid", "wave_id": "bigint", "side": "character varying", "language": "character varying",
+                   "channel": "character varying", "segments": "jsonb", "weight": "double precision",
+                   "comment": "text", "submitted_on": "date", "submitted_at": "timestamp with time zone",
+                   "invitation_id": "bigint", "customer_account_id": "bigint",
+                   "served_department": "character varying", "answers_packed": "bytea"}
 
+def _batches(rows: Iterable, size: int) -> Iterator[list | ResponseColumns]:
+    """Lists of at most ``size`` rows, and ResponseColumns batches cut into pieces of at most ``size``.
 
-def _batches(rows: Iterable, size: int) -> Iterator[list]:
+    Pieces smaller than what a generator yields let the COPY of one piece overlap the encoding of the next
+    (and the generator's next batch): only the first piece's encoding and the last piece's COPY are not
+    overlapped, instead of a whole generated batch each (bench/NOTES.md, the bulk load at 100,000).
+    """
     it = iter(rows)
-    while batch := list(islice(it, size)):
-        yield batch
+    pending: list = []
+    for row in it:
+        if isinstance(row, ResponseColumns):
+            if pending:
+                yield pending
+                pending = []
+            for start in range(0, len(row), size):
+                yield row.piece(start, start + size) if len(row) > size else row
+            continue
+        pending.append(row)
+        if len(pending) == size:
+            yield pending
+            pending = []
+    if pending:
+        yield pending
 
 
-def responses_bulk_load(rows: Iterable[BulkResponse], *, batch_size: int = 20_000, progress: Progress = None,
-                        rebuild_indexes: bool = False) -> int:
+def responses_bulk_load(rows: Iterable[BulkResponse | ResponseColumns], *, batch_size: int = 20_000,
+                        progress: Progress = None, rebuild_indexes: bool = False) -> int:
     """Insert responses with their answers (packed in each row, ``surveys.packing``); returns how many.
 
-    On PostgreSQL each batch is one COPY of response rows, in one transaction: a failure anywhere leaves
-    nothing. The wave's data version moves by the response table's statement triggers (reports/0002, 0006).
+    ``rows`` yields ``BulkResponse`` rows, or ``ResponseColumns`` batches (each stored as one batch), or both.
+    On PostgreSQL each batch is one binary COPY of response rows (``surveys.pgbinary``), in one transaction: a
+    failure anywhere leaves nothing. The wave's data version moves by the response table's statement triggers
+    (reports/0002, 0006).
 
     ``rebuild_indexes`` is the mode for loading millions of rows into a quiet database, never a live one: it
     locks the response table until it commits. The table's foreign keys and secondary indexes are dropped for
@@ -77,19 +89,20 @@ def responses_bulk_load(rows: Iterable[BulkResponse], *, batch_size: int = 20_00
     if connection.vendor != "postgresql":
         return _orm_load(rows, batch_size=min(batch_size, 2000), progress=progress)
     with transaction.atomic():
+        _check_types()
         saved = _drop_extras() if rebuild_indexes else None
         total = 0
         with connection.cursor() as cursor, ThreadPoolExecutor(max_workers=1) as pool:
             raw = cursor.cursor  # psycopg 3 cursor: COPY needs it
-            # Two batches in flight: this thread reads the rows and packs the next batch while a second one
-            # sends the previous batch and waits for PostgreSQL to store it (the waiting releases the
-            # interpreter lock; the connection is used by one thread at a time).
+            # Two batches in flight: this thread encodes the next batch (numpy, which releases the interpreter
+            # lock for most of it) while a second one sends the previous batch and waits for PostgreSQL to store
+            # it (the connection is used by one thread at a time).
             pending: tuple[Future, int] | None = None
             for batch in _batches(rows, batch_size):
-                prepared = _response_rows(batch)
+                payload = _copy_payload(batch)
                 if pending is not None:
                     total += _finished(pending, progress)
-                pending = (pool.submit(_copy_responses, raw, prepared), len(batch))
+                pending = (pool.submit(_copy_responses, raw, payload), len(batch))
             if pending is not None:
                 total += _finished(pending, progress)
         if saved is not None:
@@ -105,24 +118,145 @@ def _finished(pending: tuple[Future, int], progress: Progress) -> int:
     return n
 
 
-def _response_rows(batch: list[BulkResponse]) -> list[tuple]:
-    return [(r.id, r.wave_id, r.side, r.language, r.channel,
-             json.dumps(r.segments, ensure_ascii=False, separators=(",", ":")), r.weight, r.comment,
-             r.submitted_on or date.today(), r.submitted_at, r.invitation_id, r.customer_account_id,
-             r.served_department, packing.pack(r.answers)) for r in batch]
+def _check_types() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
+                       "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                       [SurveyResponse._meta.db_table])
+        found = dict(cursor.fetchall())
+    wrong = {c: found.get(c) for c, t in _RESPONSE_TYPES.items() if found.get(c) != t}
+    if wrong:
+        raise RuntimeError(f"the response table's columns are not of the types the bulk loader writes: {wrong}")
 
 
-def _copy_responses(raw, rows: list[tuple]) -> None:
+def _copy_payload(batch: list[BulkResponse] | ResponseColumns):
+    """The batch's rows in the binary COPY format (one uint8 array), columns in ``_RESPONSE_COLUMNS`` order."""
+    from surveys import pgbinary
+
+    fields = _column_fields(batch) if isinstance(batch, ResponseColumns) else _row_fields(batch)
+    return pgbinary.rows([fields[c] for c in _RESPONSE_COLUMNS])
+
+
+def _segments_json(segments: dict) -> str:
+    return json.dumps(segments, ensure_ascii=False, separators=(",", ":"))
+
+
+def _codes(values: Sequence) -> tuple[list, list[int]]:
+    """The distinct values in first-seen order, and each value's index among them."""
+    index: dict = {}
+    codes = [index.setdefault(v, len(index)) for v in values]
+    return list(index), codes
+
+
+def _row_fields(batch: list[BulkResponse]) -> dict:
+    import numpy as np
+
+    from surveys import pgbinary
+
+    def coded(values: Sequence[str]):
+        distinct, codes = _codes(values)
+        return pgbinary.coded(np.array(codes, dtype=np.int64), [v.encode() for v in distinct])
+
+    def ids(values: Sequence[int | None]):
+        return pgbinary.fixed(np.array([v or 0 for v in values], dtype=np.int64), ">i8",
+                              null=np.array([v is None for v in values], dtype=bool))
+
+    texts, codes = _codes(_segments_json(r.segments) for r in batch)
+    packed = [packing.pack(r.answers) for r in batch]
+    today = date.today()
+    weights = [r.weight for r in batch]
+    return {
+        "id": pgbinary.raw(np.frombuffer(b"".join(r.id.bytes for r in batch), dtype=np.uint8).reshape(-1, 16)),
+        "wave_id": pgbinary.fixed(np.array([r.wave_id for r in batch], dtype=np.int64), ">i8"),
+        "side": coded([r.side for r in batch]),
+        "language": coded([r.language for r in batch]),
+        "channel": coded([r.channel for r in batch]),
+        "segments": pgbinary.jsonb(np.array(codes, dtype=np.int64), texts),
+        "weight": pgbinary.fixed(np.array([0.0 if w is None else w for w in weights], dtype=np.float64), ">f8",
+                                 null=np.array([w is None for w in weights], dtype=bool)),
+        "comment": pgbinary.texts([r.comment for r in batch]),
+        "submitted_on": pgbinary.dates(np.array([r.submitted_on or today for r in batch], dtype="datetime64[D]")),
+        "submitted_at": pgbinary.timestamps(np.array([_utc_us(r.submitted_at) for r in batch],
+                                                     dtype="datetime64[us]")),
+        "invitation_id": ids([r.invitation_id for r in batch]),
+        "customer_account_id": ids([r.customer_account_id for r in batch]),
+        "served_department": coded([r.served_department for r in batch]),
+        "answers_packed": pgbinary.variable(np.frombuffer(b"".join(packed), dtype=np.uint8),
+                                            np.fromiter(map(len, packed), dtype=np.int64, count=len(packed))),
+    }
+
+
+def _utc_us(moment: datetime | None):
+    """A time as numpy's datetime64 in UTC (naive times are taken as UTC, the connection's time zone)."""
+    import numpy as np
+
+    if moment is None:
+        return np.datetime64("NaT", "us")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return np.datetime64(moment, "us")
+
+
+def _column_fields(cols: ResponseColumns) -> dict:
+    import numpy as np
+
+    from surveys import pgbinary
+
+    cols.check()
+    n = len(cols)
+
+    def each(name: str, value, dtype=None):
+        return np.asarray(value, dtype=dtype)
+
+    def constant(text: str):
+        return pgbinary.coded(np.zeros(n, dtype=np.int64), [text.encode()])
+
+    def ids(name: str, value):
+        if value is None:
+            return pgbinary.fixed(np.zeros(n, dtype=np.int64), ">i8", null=np.ones(n, dtype=bool))
+        array = each(name, value, np.int64)
+        return pgbinary.fixed(array, ">i8", null=array == 0)
+
+    sides, side_codes = np.unique(each("side", cols.side).astype(str), return_inverse=True)
+    codes = each("segment_codes", cols.segment_codes, np.int64)
+    buffer, lengths = packing.pack_many(each("items", cols.items), each("values", cols.values))
+    weight = None if cols.weight is None else each("weight", cols.weight, np.float64)
+    return {
+        "id": pgbinary.raw(each("ids", cols.ids, np.uint8)),
+        "wave_id": pgbinary.fixed(np.full(n, cols.wave_id, dtype=np.int64), ">i8"),
+        "side": pgbinary.coded(side_codes, [s.encode() for s in sides]),
+        "language": constant(cols.language),
+        "channel": constant(cols.channel),
+        "segments": pgbinary.jsonb(codes, [_segments_json(s) for s in cols.segments]),
+        "weight": (pgbinary.fixed(np.zeros(n), ">f8", null=np.ones(n, dtype=bool)) if weight is None
+                   else pgbinary.fixed(weight, ">f8", null=np.isnan(weight))),
+        "comment": constant(""),
+        "submitted_on": pgbinary.dates(each("submitted_on", cols.submitted_on, "datetime64[D]")),
+        "submitted_at": pgbinary.timestamps(np.full(n, np.datetime64("NaT", "us")) if cols.submitted_at is None
+                                            else each("submitted_at", cols.submitted_at, "datetime64[us]")),
+        "invitation_id": ids("invitation_id", cols.invitation_id),
+        "customer_account_id": ids("customer_account_id", cols.customer_account_id),
+        "served_department": constant(""),
+        "answers_packed": pgbinary.variable(buffer, lengths),
+    }
+
+
+def _copy_responses(raw, payload) -> None:
+    from surveys import pgbinary
+
     table = SurveyResponse._meta.db_table
-    with raw.copy(f"COPY {table} ({', '.join(_RESPONSE_COLUMNS)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    with raw.copy(f"COPY {table} ({', '.join(_RESPONSE_COLUMNS)}) FROM STDIN (FORMAT binary)") as copy:
+        copy.write(pgbinary.HEADER)
+        copy.write(memoryview(payload))
+        copy.write(pgbinary.TRAILER)
 
 
-def _orm_load(rows: Iterable[BulkResponse], *, batch_size: int, progress: Progress) -> int:
+def _orm_load(rows: Iterable[BulkResponse | ResponseColumns], *, batch_size: int, progress: Progress) -> int:
     total = 0
     with transaction.atomic():
         for batch in _batches(rows, batch_size):
+            if isinstance(batch, ResponseColumns):
+                batch = batch.to_rows()
             SurveyResponse.objects.bulk_create([
                 SurveyResponse(**{c: getattr(r, c) for c in _RESPONSE_COLUMNS
                                   if c not in ("submitted_on", "answers_packed")},

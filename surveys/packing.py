@@ -47,6 +47,40 @@ def pack(answers: Mapping[int, int | None] | Iterable[tuple[int, int | None]]) -
     return struct.pack(">" + "ih" * len(pairs), *flat)
 
 
+def pack_many(items, values):
+    """The packings of many responses at once, for bulk loads: (all their bytes as one uint8 array, each
+    response's length in bytes as an int64 array), in the responses' order.
+
+    ``items`` and ``values`` are integer arrays of one shape, responses × answer slots: slot ``j`` of response
+    ``r`` answers item ``items[r, j]`` with ``values[r, j]``, ``NA`` (−1) for "not applicable"; an item id of 0
+    marks an empty slot (that response has fewer answers). Each response's bytes equal ``pack`` of its answers
+    (tests/surveys/test_packing.py), and what ``pack`` refuses is refused here, for the whole call.
+    """
+    import numpy as np
+
+    items = np.asarray(items, dtype=np.int64)
+    values = np.asarray(values, dtype=np.int64)
+    if items.ndim != 2 or items.shape != values.shape:
+        raise ValueError("items and values must be two arrays of one shape (responses × answer slots)")
+    if items.shape[1] > POSITIONS_COUNT:
+        raise ValueError(f"cannot pack more than {POSITIONS_COUNT} answers")
+    if items.shape[1] and not (items[:, 1:] >= items[:, :-1]).all():  # the callers' columns are usually in order
+        order = np.argsort(items, axis=1, kind="stable")
+        items, values = np.take_along_axis(items, order, axis=1), np.take_along_axis(values, order, axis=1)
+    present = items != 0
+    wrong = (items < 0) | (items > _ITEM_MAX)
+    wrong[:, 1:] |= present[:, 1:] & (items[:, 1:] == items[:, :-1])  # an item answered twice
+    if wrong.any():
+        raise ValueError(f"cannot pack item id {int(items[wrong][0])!r}")
+    wrong = present & ((values < _VALUE_RANGE[0]) | (values > _VALUE_RANGE[1]))
+    if wrong.any():
+        raise ValueError(f"cannot pack the value {int(values[wrong][0])!r} of item {int(items[wrong][0])}")
+    packed = np.empty(items.shape, dtype=numpy_dtype())
+    packed["item"], packed["value"] = items, values
+    as_bytes = packed.view(np.uint8).reshape(len(items), WIDTH * items.shape[1])
+    return as_bytes[np.repeat(present, WIDTH, axis=1)], present.sum(axis=1) * WIDTH
+
+
 def numpy_dtype():
     """One packed answer as a numpy structured dtype (numpy imported here: serving a form needs none of it)."""
     import numpy as np
