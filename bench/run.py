@@ -281,11 +281,14 @@ def coverage_summary(result: dict) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--sizes", default="10000,100000,1000000,10000000")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--cold-max", type=int, default=1_000_000,
+    parser.add_argument("--cold-max", type=int, default=10_000_000,
                         help="largest size that gets the full gap measurements; larger sizes get load, floor and "
                              "EXPLAIN only")
+    parser.add_argument("--large", type=int, default=1_000_000,
+                        help="sizes above this get one run of the floor and of the first read (minutes each at "
+                             "10M) instead of --repeat")
     parser.add_argument("--load-seconds", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--skip-coverage", action="store_true",
@@ -414,7 +417,8 @@ def main() -> None:
         entry = {"wave": w.slug, "responses": n, "answers": answers, "load_s": load_s, "publish_s": publish_s,
                  "load_rate": n / load_s if load_s else None}
         log(f"  loaded in {load_s:.1f} s ({entry['load_rate'] or 0:.0f} responses/s); {answers} answers")
-        entry["floor_s"] = timed_sql(FLOOR_SQL, [w.pk], args.repeat)
+        reps = entry["repeats"] = args.repeat if n <= args.large else 1
+        entry["floor_s"] = timed_sql(FLOOR_SQL, [w.pk], reps)
         entry["floor_median_s"] = median(entry["floor_s"])
         log(f"  floor: {entry['floor_s']}")
         if n > args.cold_max:
@@ -425,7 +429,7 @@ def main() -> None:
         # A wave's first read scans it and keeps its tables (reports.counts.kept); every later read with the
         # cache emptied starts from the kept tables. Both are measured, each in a fresh process.
         rescan = [sub_json([str(HERE / "gap_once.py"), "--wave", w.slug, "--cold", "--rescan"])
-                  for _ in range(args.repeat)]
+                  for _ in range(reps)]
         entry["rescan"] = rescan
         log(f"  first read (whole wave): {[round(c['seconds'], 2) for c in rescan]} s, "
             f"peak +{[round(c['peak_increase_mb']) for c in rescan]} MB")
