@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -270,6 +271,22 @@ def _guard_sql(*, require_open: bool, with_link: bool) -> str:
     return sql
 
 
+@functools.cache
+def _insert_statement(*, require_open: bool, with_link: bool) -> str:
+    """The INSERT … SELECT of ``_response_insert``; its text is built once per process for each kind of guard."""
+    columns = ", ".join(SurveyResponse._meta.get_field(name).column for name in _RESPONSE_FIELDS)
+    # The wave's id comes from the guard's row: no row, nothing inserted.
+    row = ", ".join("g.id" if name == "wave" else "%s" for name in _RESPONSE_FIELDS)
+    guard = _guard_sql(require_open=require_open, with_link=with_link)
+    return f"INSERT INTO surveys_surveyresponse ({columns}) SELECT {row} FROM ({guard}) g"
+
+
+@functools.cache
+def _param_fields() -> tuple:
+    """The fields of ``_RESPONSE_FIELDS`` sent as parameters, in order (all but the wave, which the guard gives)."""
+    return tuple(SurveyResponse._meta.get_field(name) for name in _RESPONSE_FIELDS if name != "wave")
+
+
 def _response_insert(response: SurveyResponse, cleaned: Mapping[int, int | None], *, require_open: bool,
                      anonymous_link_id: int | None) -> bool:
     """Store ``response`` with its answers unless the wave closed (or the link was switched off); True if stored.
@@ -279,15 +296,10 @@ def _response_insert(response: SurveyResponse, cleaned: Mapping[int, int | None]
     the database does. Runs in the caller's transaction, if any.
     """
     response.answers_packed = packing.pack(cleaned)
-    fields = [SurveyResponse._meta.get_field(name) for name in _RESPONSE_FIELDS]
-    values = [f.get_db_prep_save(getattr(response, f.attname), connection) for f in fields]
-    columns = ", ".join(f.column for f in fields)
-    guard = _guard_sql(require_open=require_open, with_link=anonymous_link_id is not None)
-    guard_params = [response.wave_id] + ([anonymous_link_id] if anonymous_link_id is not None else [])
-    # The wave's id comes from the guard's row: no row, nothing inserted.
-    row = ", ".join("g.id" if name == "wave" else "%s" for name in _RESPONSE_FIELDS)
-    params = [v for name, v in zip(_RESPONSE_FIELDS, values, strict=True) if name != "wave"]
+    params = [f.get_db_prep_save(getattr(response, f.attname), connection) for f in _param_fields()]
+    params.append(response.wave_id)
+    if anonymous_link_id is not None:
+        params.append(anonymous_link_id)
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO surveys_surveyresponse ({columns}) SELECT {row} FROM ({guard}) g",
-                       [*params, *guard_params])
+        cursor.execute(_insert_statement(require_open=require_open, with_link=anonymous_link_id is not None), params)
         return cursor.rowcount == 1
