@@ -26,8 +26,8 @@ from reports.counts.version import analysis_fingerprint, data_fingerprint, data_
 from surveys.models import Wave
 
 __all__ = ["ACCOUNT_COLUMNS", "CHANNEL_KEY", "PairMoments", "WaveCounts", "analysis_fingerprint", "data_fingerprint",
-           "data_version", "department_counts", "segment_column", "segment_keys", "wave_counts",
-           "wave_counts_compute"]
+           "data_version", "department_counts", "keep_up_to_date", "segment_column", "segment_keys",
+           "wave_counts", "wave_counts_compute"]
 
 
 def wave_counts_compute(wave: Wave) -> WaveCounts:
@@ -88,3 +88,26 @@ def wave_counts(wave: Wave) -> WaveCounts:
                 key = key_at(seen)
         cache.set(key, counts, ttl)
     return counts
+
+
+def keep_up_to_date(wave: Wave) -> dict | None:
+    """Publish what is due and bring the wave's kept count tables up to date now, off any request.
+
+    What ``manage.py keep_counts`` runs after a bulk import (or from a scheduler): the releases it publishes
+    are read here, once, so the next analyst's request finds the tables current and reads nothing but them.
+    The releases are those any read would have published at this moment (surveys.releases), so running it
+    changes when a release happens, never what it holds. Returns what is kept (responses counted and the
+    highest release of each side), or None where nothing is kept: an internal wave (read per department and
+    not kept) or a database without the version triggers.
+    """
+    from reports.models import KeptCounts
+    from surveys import internal, releases
+
+    if internal.is_internal(wave):
+        return None
+    releases.publish_due(wave)
+    version = data_version(wave)
+    if version is None or kept_counts(wave, version) is None:
+        return None
+    row = KeptCounts.objects.filter(wave=wave).values("responses", "basis").first()
+    return None if row is None else {"responses": row["responses"], "basis": row["basis"]}
