@@ -190,12 +190,15 @@ def write_results(r: dict) -> None:
         lines += ["", f"Target: a cached wave's page in well under a second, cached page < 1 s at every size — "
                   f"{_ok(slowest < 1)} (slowest {slowest * 1000:.0f} ms).", ""]
     if r.get("pdf"):
-        lines += [f"## PDF at {big['responses']:,} responses", "", "| language | pages | engine | WeasyPrint | total |",
-                  "|---|---|---|---|---|"]
+        lines += [f"## PDF at {big['responses']:,} responses", "",
+                  "| language | pages | engine | WeasyPrint | total | CPU: engine / WeasyPrint | load average |",
+                  "|---|---|---|---|---|---|---|"]
         for lang, runs in r["pdf"].items():
             run = sorted(runs, key=lambda x: x["seconds"])[len(runs) // 2]
+            cpu = (f"{run['engine_cpu_s']:.2f} s / {run['render_cpu_s']:.2f} s" if "render_cpu_s" in run
+                   else "not recorded")
             lines.append(f"| {lang} | {run['pages']} | {run['engine_s']:.2f} s | {run['render_s']:.2f} s | "
-                         f"{run['seconds']:.2f} s |")
+                         f"{run['seconds']:.2f} s | {cpu} | {run.get('load', float('nan')):.1f} |")
         lines += ["", "Counts kept (the wave was analysed before); the one-off WeasyPrint import per worker "
                   "process is not included.", ""]
     caches = (r.get("caches") or {}).get("caches") or {}

@@ -1,7 +1,14 @@
-"""Report context → PDF bytes with WeasyPrint, fetching nothing but Kagami's own static files.
+"""Report context → PDF bytes with WeasyPrint, fetching nothing but Kagami's own static files and the
+report's own charts.
 
 WeasyPrint is imported here, lazily, so Django start-up and API requests never
 pay its ~2–3 s import; only a process that renders does.
+
+The charts reach WeasyPrint as images (``<img src="kagami-chart:N">``) that the fetcher serves from memory,
+not as ``<svg>`` inside the HTML: they are drawn the same way (vector paths and real text), but their
+elements (two thirds of the report's HTML) are no longer tokenised by the pure-Python HTML parser nor
+matched against every CSS rule of the HTML cascade — XML parsing of the chart is done by ElementTree in C
+(bench/NOTES.md, "The PDF report").
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from reports.pdf import charts
+from reports.pdf import charts as charts_mod
 
 logger = logging.getLogger(__name__)
 # WeasyPrint logs every layout step at INFO; a job log needs only its warnings.
@@ -26,6 +33,8 @@ logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 # The only directory WeasyPrint may read from.
 STATIC_DIR = (Path(__file__).resolve().parent.parent / "static" / "reports").resolve()
+# The URL scheme of a render's own charts, served from memory by that render's fetcher only.
+CHART_SCHEME = "kagami-chart"
 LIKERT_ROWS_PER_PAGE = 11
 
 Progress = Callable[[int, str], None]
@@ -36,7 +45,7 @@ class FetchRefused(ValueError):
 
 
 def _make_fetcher_class():
-    from weasyprint.urls import URLFetcher
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class KagamiURLFetcher(URLFetcher):
         """Serves files under reports/static/reports/ and refuses everything else.
@@ -44,17 +53,22 @@ def _make_fetcher_class():
         Refused: http(s), ftp, data: URLs, and file: URLs outside the static
         directory (after resolving ``..`` and symlinks). ``refused`` keeps the
         refused URLs so tests and logs can show what a template or a wording
-        tried to load.
+        tried to load. ``charts`` maps the ``kagami-chart:`` URLs of this render
+        to the SVG documents Kagami drew for it; any other such URL is refused.
         """
 
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
+        def __init__(self, *args: Any, charts: dict[str, bytes] | None = None, **kwargs: Any) -> None:
             kwargs.setdefault("allowed_protocols", {"file"})
             kwargs.setdefault("allow_redirects", False)
             super().__init__(*args, **kwargs)
+            self.charts: dict[str, bytes] = dict(charts or {})
             self.refused: list[str] = []
             self.served: list[str] = []
 
         def fetch(self, url: str, headers: dict | None = None):
+            if url in self.charts:
+                self.served.append(url)
+                return URLFetcherResponse(url, body=self.charts[url], headers={"Content-Type": "image/svg+xml"})
             path = allowed_static_path(url)
             if path is None:
                 self.refused.append(url)
@@ -115,18 +129,42 @@ def journey_svg(ctx: dict[str, Any]) -> str:
     """
     if not ctx.get("touchpoints"):
         return ""
-    return charts.journey_chart(
+    return charts_mod.journey_chart(
         ctx["touchpoints"], staff_label=_("Staff"), customer_label=_("Customers"),
         gap_label=_("Gap (staff − customers) with 95% CI"), means_label=_("Average score (1 = strongly disagree)"),
         title=_("Customer journey"),
     )
 
 
+class _Charts:
+    """The charts of one render: each SVG document kept under a ``kagami-chart:N`` URL, and the ``<img>``
+    that names it in the HTML."""
+
+    def __init__(self) -> None:
+        self.documents: dict[str, bytes] = {}
+
+    def img(self, svg: str) -> str:
+        if not svg:
+            return ""
+        url = f"{CHART_SCHEME}:{len(self.documents) + 1}"
+        self.documents[url] = str(svg).encode()
+        # The URL is Kagami's own (no wording reaches it); charts.* escapes every text inside the SVG.
+        return mark_safe(f'<img class="chart-svg" src="{url}" alt="">')  # noqa: S308
+
+
 def render_html(ctx: dict[str, Any]) -> str:
-    """The report's HTML for a context from ``reports.context.build_report_context``."""
+    """The report's HTML for a context from ``reports.context.build_report_context``, its charts inline (``<svg>``)."""
+    return _render_html(ctx, None)[0]
+
+
+def _render_html(ctx: dict[str, Any], charts: _Charts | None) -> tuple[str, dict[str, bytes]]:
+    """The report's HTML; with ``charts``, each chart is an ``<img>`` of a document in ``charts`` instead."""
+    def chart(svg: str) -> str:
+        return charts.img(svg) if charts is not None else mark_safe(svg)  # noqa: S308 (charts.* escapes its texts)
+
     with translation.override(ctx["language"]):
         staff, customers = _("Staff"), _("Customers")
-        mirror = charts.mirror_chart(
+        mirror = charts_mod.mirror_chart(
             ctx["mirror_rows"], staff_label=staff, customer_label=customers, gap_label=_("Gap"),
             axis_label=_("Average answer (1 = strongly disagree)"), title=_("Mirror chart"),
         ) if ctx["mirror_rows"] else ""
@@ -136,21 +174,27 @@ def render_html(ctx: dict[str, Any]) -> str:
             else [str(level) for level in range(1, k + 1)]
         )
         likert = [
-            mark_safe(charts.likert_chart(chunk, staff_label=staff, customer_label=customers,  # noqa: S308
+            chart(charts_mod.likert_chart(chunk, staff_label=staff, customer_label=customers,
                                           level_labels=level_labels, title=_("Answer distributions")))
             for chunk in _chunks(ctx["likert_rows"], LIKERT_ROWS_PER_PAGE)
         ]
         journey = journey_svg(ctx)
+        drivers = ctx.get("drivers")
+        if drivers and drivers.get("outcomes"):
+            drivers = {**drivers, "outcomes": [{**o, "svg": chart(o["svg"]) if o.get("svg") else o.get("svg")}
+                                               for o in drivers["outcomes"]]}
         # charts.* escapes every text it draws; the CSS strings are hex-escaped.
         page = {
             **ctx,
-            "mirror_svg": mark_safe(mirror),  # noqa: S308
-            "journey_svg": mark_safe(journey),  # noqa: S308
+            "mirror_svg": chart(mirror),
+            "journey_svg": chart(journey),
             "likert_svgs": likert,
+            "drivers": drivers,
             "page_css": mark_safe(_page_css(ctx)),  # noqa: S308
             "stylesheet_url": (STATIC_DIR / "report.css").as_uri(),
         }
-        return render_to_string("reports/pdf/report.html", page)
+        html = render_to_string("reports/pdf/report.html", page)
+    return html, (charts.documents if charts is not None else {})
 
 
 @dataclass
@@ -163,11 +207,11 @@ class RenderedReport:
 def render_pdf(ctx: dict[str, Any], progress: Progress | None = None) -> RenderedReport:
     """Render a report context to PDF bytes. ``progress(percent, step)`` is called between steps."""
     progress = progress or (lambda pct, step: None)
-    html = render_html(ctx)
+    html, chart_documents = _render_html(ctx, _Charts())
     progress(70, "layout")
     import weasyprint
 
-    fetcher = _make_fetcher_class()()
+    fetcher = _make_fetcher_class()(charts=chart_documents)
     document = weasyprint.HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher).render()
     progress(90, "pdf")
     pdf = document.write_pdf()
