@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Max
 from django.utils import timezone
 
 from surveys import disclosure, internal
@@ -63,19 +63,14 @@ def publish_due(wave: Wave, department: str | None = None) -> dict[str, ReleaseI
             for key in keys:
                 _publish_side(wave, side, key)
         return {side: _publish_side(wave, side, department or "") for side in (Side.STAFF, Side.CUSTOMER)}
-    # Every read of a wave comes here first: both sides' waiting responses are counted in one query, and a
-    # side whose count is not due is not asked again (the count is repeated under the lock when it is).
-    waiting = dict(SurveyResponse.objects.filter(wave=wave, side__in=(Side.STAFF, Side.CUSTOMER), release__isnull=True,
-                                                 served_department="")
-                   .order_by().values("side").annotate(n=Count("id")).values_list("side", "n"))
-    return {side: _publish_side(wave, side, waiting=waiting.get(side, 0)) for side in (Side.STAFF, Side.CUSTOMER)}
+    return {side: _publish_side(wave, side) for side in (Side.STAFF, Side.CUSTOMER)}
 
 
-def _publish_side(wave: Wave, side: str, department: str = "", waiting: int | None = None) -> ReleaseInfo:
+def _publish_side(wave: Wave, side: str, department: str = "") -> ReleaseInfo:
     k = threshold(wave, side)
     pending = SurveyResponse.objects.filter(wave=wave, side=side, release__isnull=True,
                                             served_department=department)
-    if disclosure.release_due(pending=pending.count() if waiting is None else waiting, k=k).due:
+    if disclosure.release_due(pending=pending.count(), k=k).due:
         with transaction.atomic():
             # FOR NO KEY UPDATE: publishers queue behind each other, while the foreign-key checks of posts
             # arriving meanwhile (FOR KEY SHARE on the wave) go on; FOR UPDATE deadlocked with them.
