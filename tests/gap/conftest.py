@@ -107,3 +107,13 @@ def earlier_wave(gap_wave):
     fill_wave(h1, seed=3, n_staff=30, n_customer=30, staff_shift=0.2)
     releases.publish_due(h1)
     return h1
+
+
+@pytest.fixture
+def fresh_wave(db):
+    """An open wave with no response yet, on the gap tests' instrument (kept count tables start from it)."""
+    org = m.Organization.objects.create(name="Kept Corp", slug="kept-corp", display_name_en="Kept",
+                                        display_name_ja="キープ")
+    wave = services.wave_create(organization=org, instrument=build_instrument(org), name="K", slug="kept")
+    services.wave_open(wave=wave)
+    return wave

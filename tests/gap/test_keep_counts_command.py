@@ -12,19 +12,14 @@ from reports import gap
 from reports.counts import kept
 from reports.models import KeptCounts
 from surveys import models as m
-from surveys import services
-from tests.gap.conftest import build_instrument, fill_wave
+from tests.gap.conftest import fill_wave
 from tests.gap.test_kept_counts import assert_equal_to_rescan
 
 
 @pytest.fixture
-def loaded_wave(db):
-    org = m.Organization.objects.create(name="Keep Corp", slug="keep-corp", display_name_en="Keep",
-                                        display_name_ja="キープ")
-    wave = services.wave_create(organization=org, instrument=build_instrument(org), name="K", slug="keep-now")
-    services.wave_open(wave=wave)
-    fill_wave(wave, seed=5, n_staff=12, n_customer=15)
-    return wave
+def loaded_wave(fresh_wave):
+    fill_wave(fresh_wave, seed=5, n_staff=12, n_customer=15)
+    return fresh_wave
 
 
 def test_the_command_publishes_and_keeps_and_the_next_read_reads_no_response(loaded_wave, monkeypatch):

@@ -12,9 +12,9 @@ from reports.counts import data_version, kept, wave_counts_compute
 from reports.counts.sqlite_version import RESET_SHARD
 from reports.models import AccountMove, KeptCounts, WaveVersionShard
 from surveys import models as m
-from surveys import releases, services
+from surveys import releases
 from tests import factories as f
-from tests.gap.conftest import build_instrument, fill_wave
+from tests.gap.conftest import fill_wave
 from tests.gap.test_onepass import _assert_same, _canon
 
 
@@ -23,15 +23,6 @@ def assert_equal_to_rescan(wave: m.Wave) -> None:
     ref = wave_counts_compute(wave)
     _assert_same(got, ref)
     assert _canon(got.account_sums) == _canon(ref.account_sums)
-
-
-@pytest.fixture
-def fresh_wave(db):
-    org = m.Organization.objects.create(name="Kept Corp", slug="kept-corp", display_name_en="Kept",
-                                        display_name_ja="キープ")
-    wave = services.wave_create(organization=org, instrument=build_instrument(org), name="K", slug="kept")
-    services.wave_open(wave=wave)
-    return wave
 
 
 def _spans(monkeypatch) -> list:

@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from reports import services as report_services
 from reports.counts.version import data_version
 from surveys import models as m
 from surveys import releases, services
 from surveys.bulk import ResponseColumns, responses_bulk_load
 from tests.gap.conftest import build_instrument
+from tests.surveys.twins import differences, gap_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -87,20 +87,6 @@ def _stored(wave: m.Wave) -> list[tuple]:
     return sorted(rows, key=repr)
 
 
-def _gap(wave: m.Wave) -> dict:
-    result = report_services.gap_analysis(wave=wave, staff_filter={}, customer_filter={}, compare_wave=None,
-                                          weighted=True, segments=True, language="en")
-    return json.loads(json.dumps(result, sort_keys=True, default=str))
-
-
-def _differences(a, b, path="") -> list[str]:
-    if isinstance(a, dict) and isinstance(b, dict):
-        return [d for k in sorted(set(a) | set(b), key=str) for d in _differences(a.get(k), b.get(k), f"{path}.{k}")]
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in _differences(x, y, f"{path}[{i}]")]
-    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
-
-
 def test_column_batches_store_what_the_form_path_stores_and_the_same_gap(twin_waves):
     by_columns, by_form = twin_waves
     batches = [_columns(by_columns, seed=s, n=n) for s, n in ((1, 70), (2, 50))]
@@ -124,10 +110,10 @@ def test_column_batches_store_what_the_form_path_stores_and_the_same_gap(twin_wa
     for wave in twin_waves:
         releases.publish_due(wave)
     assert _stored(by_columns) == _stored(by_form)  # the same releases
-    gap_columns, gap_form = _gap(by_columns), _gap(by_form)
-    differences = _differences(gap_columns, gap_form)
+    gap_columns, gap_form = gap_of(by_columns), gap_of(by_form)
+    diffs = differences(gap_columns, gap_form)
     assert all(d.startswith((".wave.", ".release.customer.published_at", ".release.staff.published_at"))
-               for d in differences), differences
+               for d in diffs), diffs
     assert gap_columns["items"] and len(json.dumps(gap_columns)) > 5000
 
 

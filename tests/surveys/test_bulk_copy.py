@@ -17,13 +17,13 @@ from datetime import UTC, date, datetime
 import pytest
 from django.db import connection
 
-from reports import services as report_services
 from reports.counts.version import data_version
 from surveys import errors, packing, releases, services
 from surveys import models as m
 from surveys.bulk import BulkResponse, responses_bulk_load
 from surveys.imports import import_responses
 from tests.gap.conftest import build_instrument
+from tests.surveys.twins import differences, gap_of
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -87,20 +87,6 @@ def _stored(wave: m.Wave) -> dict[str, tuple]:
     return out
 
 
-def _gap(wave: m.Wave) -> dict:
-    result = report_services.gap_analysis(wave=wave, staff_filter={}, customer_filter={}, compare_wave=None,
-                                          weighted=True, segments=True, language="en")
-    return json.loads(json.dumps(result, sort_keys=True, default=str))
-
-
-def _differences(a, b, path="") -> list[str]:
-    if isinstance(a, dict) and isinstance(b, dict):
-        return [d for k in sorted(set(a) | set(b), key=str) for d in _differences(a.get(k), b.get(k), f"{path}.{k}")]
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in _differences(x, y, f"{path}[{i}]")]
-    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
-
-
 def test_an_import_by_copy_stores_what_the_row_by_row_path_stores_and_the_same_gap(twin_waves):
     by_copy, by_row = twin_waves
     for side, seed, n in (("staff", 11, 60), ("customer", 12, 140)):
@@ -124,11 +110,11 @@ def test_an_import_by_copy_stores_what_the_row_by_row_path_stores_and_the_same_g
     for wave in twin_waves:
         releases.publish_due(wave)
     assert _stored(by_copy) == _stored(by_row)  # the same releases too
-    gap_copy, gap_row = _gap(by_copy), _gap(by_row)
+    gap_copy, gap_row = gap_of(by_copy), gap_of(by_row)
     # Only the wave's own identity and its releases' times may differ; every figure is the same.
-    differences = _differences(gap_copy, gap_row)
+    diffs = differences(gap_copy, gap_row)
     assert all(d.startswith((".wave.", ".release.customer.published_at", ".release.staff.published_at"))
-               for d in differences), differences
+               for d in diffs), diffs
     assert len(json.dumps(gap_copy)) > 5000 and gap_copy["items"]
 
 
