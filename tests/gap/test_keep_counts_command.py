@@ -58,6 +58,7 @@ def test_a_second_run_reads_only_what_arrived_since(loaded_wave, monkeypatch):
 @pytest.mark.parametrize(("options", "message"), [
     ({"wave": ["no-such-wave"]}, "--wave: no wave with id or slug 'no-such-wave'"),
     ({"wave": ["999999"]}, "--wave: no wave with id or slug '999999'"),
+    ({"wave": ["9" * 30]}, "--wave: no wave with id or slug '9{30}'"),
     ({}, "Name a wave with --wave"),
 ])
 def test_bad_input_is_a_clear_error(db, options, message):
