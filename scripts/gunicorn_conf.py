@@ -1,8 +1,9 @@
 """gunicorn settings for scripts/prod.sh (and a starting point for real servers).
 
 The gap engine (numpy, pandas, scipy) is imported lazily so that `manage.py`
-and tests start fast; a web worker imports it when it boots instead, so no
-analyst's request pays seconds of imports on a fresh worker.
+and tests start fast; each worker imports it when it loads the application
+(backend/wsgi.py, reports/warm.py), so no analyst's request pays seconds of
+imports on a fresh worker.
 
 Sync workers (gunicorn's default class), on purpose. A form post waits for its commit's fsync, so threads
 looked like the fix for posts, but on the 2-core bench machine they measured worse, like for like
@@ -16,8 +17,3 @@ workers or threads (bench/NOTES.md).
 """
 
 from __future__ import annotations
-
-
-def post_worker_init(worker) -> None:  # noqa: ARG001  (gunicorn's hook signature)
-    import reports.api.gap_serializers  # noqa: F401
-    import reports.services  # noqa: F401
