@@ -173,3 +173,20 @@ def test_a_reader_during_a_long_import_shows_the_current_release_at_once_and_pub
     assert _releases(wave) == [("staff", 1, ks + 1, ks + 1), ("staff", 2, ks, 2 * ks + 1)]
     for number, added in ((1, ks + 1), (2, ks)):  # each release holds exactly what it says
         assert m.SurveyResponse.objects.filter(wave=wave, side="staff", release=number).count() == added
+
+
+def test_an_internal_waves_rows_are_written_waiting_and_released_per_department_by_a_read(org):
+    """Internal waves release per serving department (surveys/internal.py): a load leaves that to publish_due."""
+    from tests.internal.conftest import make_internal_wave
+
+    wave = make_internal_wave(org, k=3).wave
+    item = next(iter(services.survey_items(wave=wave, side="staff")))
+    rows = [BulkResponse(wave_id=wave.pk, side="staff", answers=[(item.pk, 3)], language="en",
+                         served_department=department) for department in ("hr",) * 4 + ("it",) * 2]
+    with CaptureQueriesContext(connection) as load:
+        responses_bulk_load(rows)
+    assert not any("FOR NO KEY UPDATE" in q["sql"] for q in load.captured_queries)  # no lock, no release
+    assert _releases(wave) == []
+    assert set(m.SurveyResponse.objects.filter(wave=wave).values_list("release", flat=True)) == {None}
+    releases.publish_due(wave, department="hr")
+    assert list(m.Release.objects.filter(wave=wave).values_list("served_department", "n_added")) == [("hr", 4)]
