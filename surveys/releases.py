@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -78,16 +78,9 @@ def _publish_side(wave: Wave, side: str, department: str = "") -> ReleaseInfo:
                                             served_department=department)
     if disclosure.release_due(pending=_waiting(pending, k), k=k).due:
         with transaction.atomic():
-            # FOR NO KEY UPDATE: publishers queue behind each other, while the foreign-key checks of posts
-            # arriving meanwhile (FOR KEY SHARE on the wave) go on; FOR UPDATE deadlocked with them.
-            # SKIP LOCKED: a bulk load holds this lock until it commits (minutes for millions of rows,
-            # ImportReleases), and so may another publisher; a reader then shows the current release now
-            # and a later read publishes, instead of a request waiting out the load.
-            locked = (Wave.objects.select_for_update(no_key=True, skip_locked=True).filter(pk=wave.pk)
-                      .values_list("pk", flat=True).first())
             # Counted again under the lock: another reader may have published meanwhile. The UPDATE
             # stamps what is committed now (at least the k counted); later commits wait for the next one.
-            if locked is not None and disclosure.release_due(pending=_waiting(pending, k), k=k).due:
+            if _lock_for_publishing(wave) and disclosure.release_due(pending=_waiting(pending, k), k=k).due:
                 number = _next_number(wave.pk, side)
                 stamped = pending.update(release=number)
                 _record(wave, side, number, stamped, department)
@@ -96,6 +89,41 @@ def _publish_side(wave: Wave, side: str, department: str = "") -> ReleaseInfo:
                        published_at=current.created_at.isoformat() if current else None,
                        n_published=current.n_total if current else 0, k=k,
                        wave_open=wave.status == WaveStatus.OPEN)
+
+
+# How long a reader waits for the wave's lock before showing the current release instead. Publishers hold it
+# for milliseconds, and readers arriving together still queue behind the one publishing and show the release
+# it made (one data version, so one report job for them all: tests/security/test_concurrency.py). A bulk load
+# holds it until it commits (ImportReleases: minutes for millions of rows), which no request may wait out; the
+# first read after the load's commit publishes what waited meanwhile. SKIP LOCKED instead would let a reader
+# show the release before the one being published at that moment.
+LOCK_WAIT_MS = 1000
+
+
+def _lock_for_publishing(wave: Wave) -> bool:
+    """Lock the wave's row as publishers do (in the caller's transaction); False if another transaction kept
+    it locked for longer than :data:`LOCK_WAIT_MS` (PostgreSQL; SQLite has no row locks)."""
+    # FOR NO KEY UPDATE: publishers queue behind each other, while the foreign-key checks of posts arriving
+    # meanwhile (FOR KEY SHARE on the wave) go on; FOR UPDATE deadlocked with them.
+    lock = Wave.objects.select_for_update(no_key=True).filter(pk=wave.pk).values_list("pk", flat=True)
+    if connection.vendor != "postgresql":
+        lock.first()
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, true)",
+                       [f"{LOCK_WAIT_MS}ms"])
+        previous = cursor.fetchone()[0]
+    try:
+        with transaction.atomic():  # a savepoint: a lock timeout undoes only this, the caller's work stays
+            lock.first()
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != "55P03":  # lock_not_available
+            raise
+        return False
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+    return True
 
 
 def _next_number(wave_id: int, side: str) -> int:
@@ -153,8 +181,8 @@ class ImportReleases:
 
     The release holds only the import's rows: responses waiting from posts are not in it (P4: an import of k
     rows cannot pad a release with a colleague's posted answer). The lock is held until the load commits;
-    readers meanwhile skip publishing (``_publish_side``) rather than wait. Internal waves, released per
-    department, are written waiting.
+    readers meanwhile wait at most :data:`LOCK_WAIT_MS` for it and then show the current release. Internal
+    waves, released per department, are written waiting.
     """
 
     def __init__(self) -> None:
