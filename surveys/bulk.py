@@ -18,6 +18,7 @@ the caller's transaction, so a failed load leaves nothing behind.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from django.db import connection, transaction
 from surveys import packing
 from surveys.bulk_input import BulkResponse, ResponseColumns
 from surveys.models import Invitation, InvitationUse, SurveyResponse
+from surveys.releases import ImportReleases
 
 __all__ = ["BulkResponse", "ResponseColumns", "invitation_uses_bulk_load", "invitations_bulk_load",
            "responses_bulk_load"]
@@ -37,14 +39,15 @@ Progress = Callable[[int], None] | None
 
 _RESPONSE_COLUMNS = ("id", "wave_id", "side", "language", "channel", "segments", "weight", "comment",
                      "submitted_on", "submitted_at", "invitation_id", "customer_account_id", "served_department",
-                     "answers_packed")
+                     "answers_packed", "release")
 # Each column's type as PostgreSQL names it: the binary COPY sends values in these types' own formats, so a load
 # checks them first (a schema that changed under the loader is refused by name, not stored wrongly).
 _RESPONSE_TYPES = {"id": "uuid", "wave_id": "bigint", "side": "character varying", "language": "character varying",
                    "channel": "character varying", "segments": "jsonb", "weight": "double precision",
                    "comment": "text", "submitted_on": "date", "submitted_at": "timestamp with time zone",
                    "invitation_id": "bigint", "customer_account_id": "bigint",
-                   "served_department": "character varying", "answers_packed": "bytea"}
+                   "served_department": "character varying", "answers_packed": "bytea",
+                   "release": "integer"}
 
 def _batches(rows: Iterable, size: int) -> Iterator[list | ResponseColumns]:
     """Lists of at most ``size`` rows, and ResponseColumns batches cut into pieces of at most ``size``.
@@ -76,6 +79,9 @@ def responses_bulk_load(rows: Iterable[BulkResponse | ResponseColumns], *, batch
     """Insert responses with their answers (packed in each row, ``surveys.packing``); returns how many.
 
     ``rows`` yields ``BulkResponse`` rows, or ``ResponseColumns`` batches (each stored as one batch), or both.
+    The load publishes its own rows: once a wave's side has k of them, they are written stamped with the
+    release they form, made when the load ends (``surveys.releases.ImportReleases``: no ``UPDATE`` of the rows
+    on a later read). A side with fewer than k is written waiting, as form posts are.
     On PostgreSQL each batch is one binary COPY of response rows (``surveys.pgbinary``), in one transaction: a
     failure anywhere leaves nothing. The wave's data version moves by the response table's statement triggers
     (reports/0002, 0006).
@@ -88,6 +94,7 @@ def responses_bulk_load(rows: Iterable[BulkResponse | ResponseColumns], *, batch
     """
     if connection.vendor != "postgresql":
         return _orm_load(rows, batch_size=min(batch_size, 2000), progress=progress)
+    stamps = ImportReleases()
     with transaction.atomic():
         _check_types()
         saved = _drop_extras() if rebuild_indexes else None
@@ -99,7 +106,12 @@ def responses_bulk_load(rows: Iterable[BulkResponse | ResponseColumns], *, batch
             # it (the connection is used by one thread at a time).
             pending: tuple[Future, int] | None = None
             for batch in _batches(rows, batch_size):
-                payload = _copy_payload(batch)
+                pairs = _pairs(batch)
+                if pending is not None and any(stamps.asks_database(w, s, len(i)) for (w, s), i in pairs.items()):
+                    total += _finished(pending, progress)  # the connection is free for the release's queries
+                    pending = None
+                release = _release_numbers(batch, pairs, stamps)
+                payload = _copy_payload(batch, release)
                 if pending is not None:
                     total += _finished(pending, progress)
                 pending = (pool.submit(_copy_responses, raw, payload), len(batch))
@@ -107,7 +119,37 @@ def responses_bulk_load(rows: Iterable[BulkResponse | ResponseColumns], *, batch
                 total += _finished(pending, progress)
         if saved is not None:
             _restore_extras(saved)
+        stamps.settle()
     return total
+
+
+def _pairs(batch: list[BulkResponse] | ResponseColumns) -> dict[tuple[int, str], object]:
+    """The batch's row positions for each (wave, side) it holds: index arrays for columns, lists for rows."""
+    import numpy as np
+
+    if isinstance(batch, ResponseColumns):
+        sides = np.asarray(batch.side).astype(str)
+        return {(int(batch.wave_id), str(s)): np.flatnonzero(sides == s) for s in np.unique(sides)}
+    out: dict[tuple[int, str], list[int]] = {}
+    for position, row in enumerate(batch):
+        out.setdefault((int(row.wave_id), str(row.side)), []).append(position)
+    return out
+
+
+def _release_numbers(batch: list[BulkResponse] | ResponseColumns, pairs: dict, stamps: ImportReleases):
+    """Each row's release number (0: written waiting), asked of ``stamps`` pair by pair."""
+    import numpy as np
+
+    numbers = np.zeros(len(batch), dtype=np.int64)
+    for (wave_id, side), positions in pairs.items():
+        if isinstance(batch, ResponseColumns):
+            def ids(positions=positions):
+                return [uuid.UUID(bytes=np.asarray(batch.ids[p], dtype=np.uint8).tobytes()) for p in positions]
+        else:
+            def ids(positions=positions):
+                return [batch[p].id for p in positions]
+        numbers[positions] = stamps.stamp(wave_id, side, len(positions), ids) or 0
+    return numbers
 
 
 def _finished(pending: tuple[Future, int], progress: Progress) -> int:
@@ -129,11 +171,13 @@ def _check_types() -> None:
         raise RuntimeError(f"the response table's columns are not of the types the bulk loader writes: {wrong}")
 
 
-def _copy_payload(batch: list[BulkResponse] | ResponseColumns):
-    """The batch's rows in the binary COPY format (one uint8 array), columns in ``_RESPONSE_COLUMNS`` order."""
+def _copy_payload(batch: list[BulkResponse] | ResponseColumns, release):
+    """The batch's rows in the binary COPY format (one uint8 array), columns in ``_RESPONSE_COLUMNS`` order;
+    ``release`` is each row's release number (0: waiting, NULL)."""
     from surveys import pgbinary
 
     fields = _column_fields(batch) if isinstance(batch, ResponseColumns) else _row_fields(batch)
+    fields["release"] = pgbinary.fixed(release, ">i4", null=release == 0)
     return pgbinary.rows([fields[c] for c in _RESPONSE_COLUMNS])
 
 
@@ -253,19 +297,23 @@ def _copy_responses(raw, payload) -> None:
 
 def _orm_load(rows: Iterable[BulkResponse | ResponseColumns], *, batch_size: int, progress: Progress) -> int:
     total = 0
+    stamps = ImportReleases()
     with transaction.atomic():
         for batch in _batches(rows, batch_size):
             if isinstance(batch, ResponseColumns):
                 batch = batch.to_rows()
+            release = _release_numbers(batch, _pairs(batch), stamps).tolist()
             SurveyResponse.objects.bulk_create([
                 SurveyResponse(**{c: getattr(r, c) for c in _RESPONSE_COLUMNS
-                                  if c not in ("submitted_on", "answers_packed")},
-                               submitted_on=r.submitted_on or date.today(), answers_packed=packing.pack(r.answers))
-                for r in batch
+                                  if c not in ("submitted_on", "answers_packed", "release")},
+                               submitted_on=r.submitted_on or date.today(), answers_packed=packing.pack(r.answers),
+                               release=number or None)
+                for r, number in zip(batch, release, strict=True)
             ])
             total += len(batch)
             if progress:
                 progress(len(batch))
+        stamps.settle()
     return total
 
 

@@ -164,6 +164,38 @@ def test_releasing_and_new_waiting_responses_do_not_retire_them(fresh_wave):
     assert_equal_to_rescan(wave)
 
 
+def test_an_import_that_publishes_itself_is_added_and_a_side_below_k_retires_nothing(fresh_wave, monkeypatch):
+    """A bulk load writes its rows stamped with its own release (surveys.releases.ImportReleases): the kept
+    tables add that release like any other, and a side with fewer than k imported rows (written waiting, its
+    first rows never stamped and set back) leaves the reset counter where it was."""
+    import random
+
+    from surveys import services
+    from surveys.bulk import BulkResponse, responses_bulk_load
+
+    wave = _published_wave(fresh_wave)
+    spans = _spans(monkeypatch)
+    before, resets = dict(KeptCounts.objects.get(wave=wave).basis), _resets(wave)
+    rng = random.Random(4)
+    items = {side: list(services.survey_items(wave=wave, side=side)) for side in ("staff", "customer")}
+    segments = {"staff": [{"department": "Sales"}, {"department": "Support"}], "customer": [{"tier": "Gold"}]}
+
+    def rows(side: str, n: int) -> list[BulkResponse]:
+        return [BulkResponse(wave_id=wave.pk, side=side, segments=rng.choice(segments[side]), language="en",
+                             answers=[(i.pk, None if i.allow_na and rng.random() < 0.1
+                                       else rng.randint(i.scale_min, i.scale_max)) for i in items[side]])
+                for _ in range(n)]
+
+    ks, kc = releases.threshold(wave, "staff"), releases.threshold(wave, "customer")
+    responses_bulk_load(rows("staff", ks + 4) + rows("customer", kc - 1), batch_size=3)
+    assert _resets(wave) == resets
+    assert_equal_to_rescan(wave)
+    row = KeptCounts.objects.get(wave=wave)
+    assert row.basis == {"staff": before["staff"] + 1, "customer": before["customer"]}
+    assert spans[-1].after == before and spans[-1].upto == row.basis  # the import's release read alone
+    assert m.Release.objects.get(wave=wave, side="staff", number=row.basis["staff"]).n_added == ks + 4
+
+
 def test_a_row_written_by_another_reader_meanwhile_is_not_overwritten(fresh_wave):
     """Two readers add the same release: the second finds the row's revision moved and keeps the first's row."""
     wave = _published_wave(fresh_wave)

@@ -76,12 +76,13 @@ def _csv(wave: m.Wave, side: str, *, seed: int, n: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def _stored(wave: m.Wave) -> dict[str, tuple]:
-    """Everything stored for each response of ``wave``, by its (unique) comment; ids and import times aside."""
+def _stored(wave: m.Wave, *, release: bool = True) -> dict[str, tuple]:
+    """Everything stored for each response of ``wave``, by its (unique) comment; ids and import times aside
+    (and the release with ``release=False``: a COPY publishes its own rows, the row-by-row path waits)."""
     out = {}
     for r in m.SurveyResponse.objects.filter(wave=wave).prefetch_related("answers"):
         out[r.comment] = (r.side, r.language, r.channel, r.segments, r.weight, r.submitted_on, r.invitation_id,
-                          r.customer_account_id, r.release, r.submitted_at is None,
+                          r.customer_account_id, r.release if release else "-", r.submitted_at is None,
                           sorted((a.item_id, a.value) for a in r.answers.all()), bytes(r.answers_packed))
     assert len(out) == m.SurveyResponse.objects.filter(wave=wave).count()
     return out
@@ -100,9 +101,13 @@ def test_an_import_by_copy_stores_what_the_row_by_row_path_stores_and_the_same_g
         assert (m.ImportedResponseKey.objects.filter(wave=by_copy, side=side).count()
                 == m.ImportedResponseKey.objects.filter(wave=by_row, side=side).count() == n)
 
-    stored_copy, stored_row = _stored(by_copy), _stored(by_row)
+    stored_copy, stored_row = _stored(by_copy, release=False), _stored(by_row, release=False)
     assert len(stored_copy) == 200
     assert stored_copy == stored_row
+    # Each COPY import (one side each, at least k) made its own release; the row-by-row rows wait.
+    assert sorted(m.Release.objects.filter(wave=by_copy).values_list("side", "number", "n_added")) == [
+        ("customer", 1, 140), ("staff", 1, 60)]
+    assert not m.SurveyResponse.objects.filter(wave=by_copy, release__isnull=True).exists()
     # The packed bytes are the same in both (compared above): check one by hand too, against the view's rows.
     some = m.SurveyResponse.objects.filter(wave=by_copy).first()
     assert bytes(some.answers_packed) == packing.pack(some.answers.values_list("item_id", "value"))

@@ -1,0 +1,193 @@
+"""A bulk load publishes its own rows (``surveys.releases.ImportReleases``): written stamped with the release
+they form, so a reader never rewrites them (an UPDATE of every row took 632 s at 10M, bench/NOTES.md).
+
+Runs in the SQLite pass (the ORM path) and the PostgreSQL pass (the binary COPY); the concurrency test is
+PostgreSQL's (the wave's row lock).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from reports.counts.sqlite_version import RESET_SHARD
+from reports.counts.version import data_version
+from reports.models import WaveVersionShard
+from surveys import models as m
+from surveys import releases, services
+from surveys.bulk import BulkResponse, responses_bulk_load
+from tests.surveys.test_public_support import STAFF_ANSWERS, open_wave
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ANSWERS = {k: (v if v == "na" else int(v)) for k, v in STAFF_ANSWERS.items()}
+
+
+def _imported(wave: m.Wave, side: str, n: int, value: int = 3) -> list[BulkResponse]:
+    item = next(iter(services.survey_items(wave=wave, side=side)))
+    return [BulkResponse(wave_id=wave.pk, side=side, answers=[(item.pk, value)], language="en") for _ in range(n)]
+
+
+def _post(wave: m.Wave, n: int) -> list[m.SurveyResponse]:
+    return [services.response_submit(wave=wave, side="staff", answers=ANSWERS, language="en") for _ in range(n)]
+
+
+def _resets(wave: m.Wave) -> int:
+    return (WaveVersionShard.objects.filter(wave_id=wave.pk, shard=RESET_SHARD)
+            .values_list("version", flat=True).first() or 0)
+
+
+def _releases(wave: m.Wave) -> list[tuple]:
+    return list(m.Release.objects.filter(wave=wave).order_by("side", "number")
+                .values_list("side", "number", "n_added", "n_total"))
+
+
+def _response_updates(queries) -> list[str]:
+    table = m.SurveyResponse._meta.db_table
+    return [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("UPDATE") and table in q["sql"]]
+
+
+def test_an_import_of_k_per_side_is_its_own_release_numbered_after_the_last_and_nothing_is_rewritten(org):
+    wave = open_wave(org, slug="stamped")
+    ks, kc = releases.threshold(wave, "staff"), releases.threshold(wave, "customer")
+    _post(wave, ks)
+    releases.publish_due(wave)
+    assert _releases(wave) == [("staff", 1, ks, ks)]
+    colleague = _post(wave, 1)[0]  # a posted answer waiting for the next release
+    version, resets = data_version(wave), _resets(wave)
+
+    rows = _imported(wave, "staff", ks + 2) + _imported(wave, "customer", kc)
+    with CaptureQueriesContext(connection) as load:
+        assert responses_bulk_load(rows) == ks + 2 + kc
+    assert _response_updates(load.captured_queries) == []  # the rows were written stamped
+    assert _releases(wave) == [("customer", 1, kc, kc), ("staff", 1, ks, ks), ("staff", 2, ks + 2, 2 * ks + 2)]
+    stamped = dict(m.SurveyResponse.objects.filter(pk__in=[r.id for r in rows]).values_list("pk", "release"))
+    assert stamped == {r.id: (2 if r.side == "staff" else 1) for r in rows}
+    colleague.refresh_from_db()
+    assert colleague.release is None  # not in the import's release: it waits for k others, as before
+    assert data_version(wave) > version and _resets(wave) == resets
+
+    with CaptureQueriesContext(connection) as read:
+        shown = releases.publish_due(wave)
+    assert _response_updates(read.captured_queries) == []  # the first read publishes nothing more
+    assert (shown["staff"].number, shown["staff"].n_published) == (2, 2 * ks + 2)
+    assert (shown["customer"].number, shown["customer"].n_published) == (1, kc)
+
+
+def test_a_side_below_k_waits_unstamped_and_the_kept_reset_counter_stays(org):
+    """Batches of 2: the customers reach k in a later batch (their first rows are stamped then, by id: rows
+    still waiting, which the reset triggers ignore); the staff never do and are written waiting, never
+    stamped and set back (which would move the reset counter and retire the kept tables)."""
+    wave = open_wave(org, slug="below")
+    ks, kc = releases.threshold(wave, "staff"), releases.threshold(wave, "customer")
+    resets = _resets(wave)
+    rows = _imported(wave, "customer", kc + 1) + _imported(wave, "staff", ks - 1)
+    with CaptureQueriesContext(connection) as load:
+        responses_bulk_load(rows, batch_size=2)
+    updates = _response_updates(load.captured_queries)
+    assert len(updates) == 1 and "IS NULL" in updates[0]  # the customers' first rows, still waiting
+    assert _releases(wave) == [("customer", 1, kc + 1, kc + 1)]
+    by_side = {side: set(m.SurveyResponse.objects.filter(wave=wave, side=side).values_list("release", flat=True))
+               for side in ("staff", "customer")}
+    assert by_side == {"staff": {None}, "customer": {1}}
+    assert _resets(wave) == resets
+
+    # The waiting staff rows are decided with the posts, as before the import stamped anything.
+    releases.publish_due(wave)
+    assert not m.Release.objects.filter(wave=wave, side="staff").exists()
+    _post(wave, 1)
+    releases.publish_due(wave)
+    assert m.Release.objects.get(wave=wave, side="staff").n_added == ks
+    assert _resets(wave) == resets
+
+
+def test_a_posted_answer_is_never_in_an_imports_release(org):
+    """P4 attacker: an administrator imports k rows whose answers they know while a colleague's answer waits.
+    If the colleague's answer were in that release, the release minus the known rows would be it."""
+    wave = open_wave(org, slug="padding")
+    ks = releases.threshold(wave, "staff")
+    colleague = services.response_submit(wave=wave, side="staff", answers=ANSWERS,
+                                         language="en")
+    responses_bulk_load(_imported(wave, "staff", ks, value=1))
+    shown = releases.publish_due(wave)["staff"]
+    assert (shown.number, shown.n_published) == (1, ks)
+    colleague.refresh_from_db()
+    assert colleague.release is None
+    published = m.SurveyResponse.objects.filter(wave=wave, side="staff", release__isnull=False)
+    assert colleague.pk not in set(published.values_list("pk", flat=True))
+
+
+def test_a_failed_load_makes_no_release(org):
+    wave = open_wave(org, slug="failed")
+    ks = releases.threshold(wave, "staff")
+    rows = _imported(wave, "staff", ks + 1)
+    rows[-1].submitted_at = datetime(2026, 5, 1, tzinfo=UTC)  # a staff row with a time: the database refuses it
+    with pytest.raises(Exception, match="response_staff_unlinkable"):
+        responses_bulk_load(rows, batch_size=2)
+    assert _releases(wave) == [] and not m.SurveyResponse.objects.filter(wave=wave).exists()
+
+
+@pytest.mark.postgres_only
+def test_a_reader_during_a_long_import_shows_the_current_release_at_once_and_publishes_after(org):
+    """The import holds the wave's row lock until it commits; a reader with k posts waiting meanwhile waits
+    for it no longer than LOCK_WAIT_MS and shows the release it had; the next read after the commit publishes
+    them."""
+    wave = open_wave(org, slug="long-import")
+    ks = releases.threshold(wave, "staff")
+    loaded, finish = threading.Event(), threading.Event()
+    errors: list[str] = []
+
+    def load() -> None:
+        try:
+            with transaction.atomic():
+                responses_bulk_load(_imported(wave, "staff", ks + 1))
+                loaded.set()
+                finish.wait(30)  # the rest of a long load: the lock is held until the commit
+        except Exception as exc:  # noqa: BLE001 — any error is the finding
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    loader = threading.Thread(target=load)
+    loader.start()
+    try:
+        assert loaded.wait(30)
+        _post(wave, ks)  # posts go on meanwhile (their foreign-key check does not conflict with the lock)
+        began = time.perf_counter()
+        shown = releases.publish_due(wave)["staff"]
+        waited = time.perf_counter() - began
+        assert releases.LOCK_WAIT_MS / 1000 <= waited < releases.LOCK_WAIT_MS / 1000 + 1.5, waited
+        assert (shown.number, shown.n_published) == (0, 0)  # nothing partial: the import is not visible yet
+        assert not m.Release.objects.filter(wave=wave).exists()
+    finally:
+        finish.set()
+        loader.join()
+    assert errors == []
+    assert _releases(wave) == [("staff", 1, ks + 1, ks + 1)]  # the import's, committed
+    shown = releases.publish_due(wave)["staff"]
+    assert (shown.number, shown.n_published) == (2, 2 * ks + 1)
+    assert _releases(wave) == [("staff", 1, ks + 1, ks + 1), ("staff", 2, ks, 2 * ks + 1)]
+    for number, added in ((1, ks + 1), (2, ks)):  # each release holds exactly what it says
+        assert m.SurveyResponse.objects.filter(wave=wave, side="staff", release=number).count() == added
+
+
+def test_an_internal_waves_rows_are_written_waiting_and_released_per_department_by_a_read(org):
+    """Internal waves release per serving department (surveys/internal.py): a load leaves that to publish_due."""
+    from tests.internal.conftest import make_internal_wave
+
+    wave = make_internal_wave(org, k=3).wave
+    item = next(iter(services.survey_items(wave=wave, side="staff")))
+    rows = [BulkResponse(wave_id=wave.pk, side="staff", answers=[(item.pk, 3)], language="en",
+                         served_department=department) for department in ("hr",) * 4 + ("it",) * 2]
+    with CaptureQueriesContext(connection) as load:
+        responses_bulk_load(rows)
+    assert not any("FOR NO KEY UPDATE" in q["sql"] for q in load.captured_queries)  # no lock, no release
+    assert _releases(wave) == []
+    assert set(m.SurveyResponse.objects.filter(wave=wave).values_list("release", flat=True)) == {None}
+    releases.publish_due(wave, department="hr")
+    assert list(m.Release.objects.filter(wave=wave).values_list("served_department", "n_added")) == [("hr", 4)]
