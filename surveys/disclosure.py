@@ -177,16 +177,31 @@ def released_score_blocks(block_scored: Mapping[Atom, int], item_blocks: Iterabl
 class ReleaseDecision:
     due: bool
     reason: str
+    # Publish only the waiting *imported* responses; the posted ones keep waiting (see release_due).
+    imported_only: bool = False
 
 
-def release_due(*, pending: int, k: int) -> ReleaseDecision:
+def release_due(*, pending: int, k: int, imported: int = 0) -> ReleaseDecision:
     """Whether the responses waiting now may be published together (P4): at least k of them.
+
+    ``pending`` counts the waiting responses that were answered (invitation, link, embedded form) and
+    ``imported`` those that someone imported (or bulk-loaded): an importer may know every answer they imported.
+    Imported responses therefore never make up the k of a release that holds a posted answer: an insider who
+    imports k − 1 rows and waits for one colleague's answer would otherwise read it as the release minus their
+    own rows (P4 with P5's padding). With at least k posted responses waiting, everything waiting is published
+    (the imported rows ride along; the posted ones alone are k); else, with at least k imported, only those are
+    published; else nothing.
 
     The same at close: fewer than k responses after the last release are never
     published, because the difference between two releases would show them.
     """
     if pending >= k:
         return ReleaseDecision(True, f"{pending} responses waiting, at least {k}")
+    if imported >= k:
+        return ReleaseDecision(True, f"{imported} imported responses waiting, at least {k}; "
+                                     f"the {pending} posted ones wait for more", imported_only=True)
+    if imported:
+        return ReleaseDecision(False, f"fewer than {k} posted and fewer than {k} imported responses waiting")
     return ReleaseDecision(False, f"fewer than {k} responses waiting")
 
 

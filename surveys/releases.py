@@ -5,7 +5,8 @@ only published responses (``SurveyResponse.release`` set). Publishing stamps
 every waiting response in one ``UPDATE … WHERE release IS NULL`` under a lock
 of the wave's row, so a response whose transaction commits later simply waits
 for the next release: no release ever grows after it was made. Whether one is
-due is decided by :func:`surveys.disclosure.release_due`.
+due is decided by :func:`surveys.disclosure.release_due`, which counts posted and imported responses
+apart: imported ones (whose answers the importer may know) never make up the k of a posted answer's release.
 
 A bulk load forms its own releases instead (:class:`ImportReleases`): its rows are written already stamped
 with the number of the release they will make, so publishing them rewrites nothing (an ``UPDATE`` of every
@@ -23,7 +24,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from surveys import disclosure, internal
-from surveys.models import Release, Side, SurveyResponse, Wave, WaveStatus
+from surveys.models import Channel, Release, Side, SurveyResponse, Wave, WaveStatus
 
 
 def threshold(wave: Wave, side: str) -> int:
@@ -76,13 +77,15 @@ def _publish_side(wave: Wave, side: str, department: str = "") -> ReleaseInfo:
     k = threshold(wave, side)
     pending = SurveyResponse.objects.filter(wave=wave, side=side, release__isnull=True,
                                             served_department=department)
-    if disclosure.release_due(pending=_waiting(pending, k), k=k).due:
+    if _decision(pending, k).due:
         with transaction.atomic():
             # Counted again under the lock: another reader may have published meanwhile. The UPDATE
             # stamps what is committed now (at least the k counted); later commits wait for the next one.
-            if _lock_for_publishing(wave) and disclosure.release_due(pending=_waiting(pending, k), k=k).due:
+            decision = _decision(pending, k) if _lock_for_publishing(wave) else None
+            if decision is not None and decision.due:
                 number = _next_number(wave.pk, side)
-                stamped = pending.update(release=number)
+                stamped = (pending.filter(channel=Channel.IMPORT) if decision.imported_only
+                           else pending).update(release=number)
                 _record(wave, side, number, stamped, department)
     current = Release.objects.filter(wave=wave, side=side, served_department=department).order_by("-number").first()
     return ReleaseInfo(side=side, number=current.number if current else 0,
@@ -137,6 +140,16 @@ def _record(wave: Wave, side: str, number: int, added: int, department: str = ""
     return Release.objects.create(wave=wave, side=side, number=number, n_added=added,
                                   n_total=(total["t"] or 0) + added, served_department=department,
                                   at_close=wave.status == WaveStatus.CLOSED, created_at=timezone.now())
+
+
+def _decision(pending, k: int) -> disclosure.ReleaseDecision:
+    """The release decision for the waiting responses ``pending``: posted and imported ones counted apart
+    (:func:`surveys.disclosure.release_due`), each up to k; fewer than k waiting in all is decided at once."""
+    waiting = _waiting(pending, k)
+    if waiting < k:
+        return disclosure.release_due(pending=waiting, k=k)
+    return disclosure.release_due(pending=_waiting(pending.exclude(channel=Channel.IMPORT), k), k=k,
+                                  imported=_waiting(pending.filter(channel=Channel.IMPORT), k))
 
 
 def _waiting(pending, k: int) -> int:
@@ -195,8 +208,8 @@ class ImportReleases:
         if key not in self._pairs:
             return True
         pair = self._pairs[key]
-        return pair is not None and pair.number is None and disclosure.release_due(pending=pair.n + count,
-                                                                                   k=pair.k).due
+        return pair is not None and pair.number is None and disclosure.release_due(
+            pending=0, imported=pair.n + count, k=pair.k).due
 
     def stamp(self, wave_id: int, side: str, count: int, ids: Callable[[], Iterable]) -> int | None:
         """The release number to write on ``count`` more rows of the wave and side, or None (written waiting,
@@ -209,7 +222,7 @@ class ImportReleases:
         pair = self._pairs[key]
         if pair is None:
             return None
-        if pair.number is None and disclosure.release_due(pending=pair.n + count, k=pair.k).due:
+        if pair.number is None and disclosure.release_due(pending=0, imported=pair.n + count, k=pair.k).due:
             # As _publish_side: the wave's row locked (FOR NO KEY UPDATE, waiting for another publisher or
             # import), re-read under the lock for its status, and the number taken under it.
             pair.wave = Wave.objects.select_for_update(no_key=True).get(pk=key[0])

@@ -107,6 +107,18 @@ def test_a_release_needs_k_waiting_responses(pending, due):
     assert d.release_due(pending=pending, k=5).due is due
 
 
+@pytest.mark.parametrize("posted,imported,due,imported_only", [
+    (4, 1, False, False),  # k − 1 known imported rows never make up a posted answer's k (padding)
+    (1, 4, False, False),
+    (5, 3, True, False),   # k posted: everything waiting goes out, the imported rows ride along
+    (4, 5, True, True),    # k imported: only they go out; the posted answers keep waiting
+    (0, 5, True, True),
+])
+def test_imported_responses_never_make_up_the_k_of_a_posted_answers_release(posted, imported, due, imported_only):
+    decision = d.release_due(pending=posted, imported=imported, k=5)
+    assert (decision.due, decision.imported_only) == (due, imported_only)
+
+
 def test_microdata_rows_carry_released_values_and_withhold_hidden_items():
     plan = d.plan_blocks({("Sales", "lead"): _verified(2), ("Sales", "member"): _verified(4)}, ["dept", "role"], 5)
     row = d.microdata_row(plan, ("Sales", "lead"), {1: 5, 2: None, 3: 4},

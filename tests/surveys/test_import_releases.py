@@ -97,12 +97,16 @@ def test_a_side_below_k_waits_unstamped_and_the_kept_reset_counter_stays(org):
     assert by_side == {"staff": {None}, "customer": {1}}
     assert _resets(wave) == resets
 
-    # The waiting staff rows are decided with the posts, as before the import stamped anything.
+    # The waiting imported staff rows never make up the k of posted answers (the padding test below): one
+    # post releases nothing; k posted answers release them all together.
     releases.publish_due(wave)
     assert not m.Release.objects.filter(wave=wave, side="staff").exists()
     _post(wave, 1)
     releases.publish_due(wave)
-    assert m.Release.objects.get(wave=wave, side="staff").n_added == ks
+    assert not m.Release.objects.filter(wave=wave, side="staff").exists()
+    _post(wave, ks - 1)
+    releases.publish_due(wave)
+    assert m.Release.objects.get(wave=wave, side="staff").n_added == 2 * ks - 1
     assert _resets(wave) == resets
 
 
@@ -191,3 +195,53 @@ def test_an_internal_waves_rows_are_written_waiting_and_released_per_department_
     assert set(m.SurveyResponse.objects.filter(wave=wave).values_list("release", flat=True)) == {None}
     releases.publish_due(wave, department="hr")
     assert list(m.Release.objects.filter(wave=wave).values_list("served_department", "n_added")) == [("hr", 4)]
+
+
+def _import_staff(wave: m.Wave, n: int, value: str = "1") -> None:
+    """``n`` staff rows through the import an analyst or admin runs (a CSV), answers the importer knows."""
+    from surveys.imports.responses import import_responses
+
+    rows = "".join(f"{value},na,{value}\n" for _ in range(n))
+    result = import_responses(wave=wave, side="staff", data=f"superior,everyone,quick\n{rows}".encode(),
+                              filename="known.csv")
+    assert result.created == n
+
+
+def test_padding_attack_k_minus_one_imported_rows_never_release_a_colleagues_posted_answer(org):
+    """P4 with P5's padding, the importer's route: an insider imports k − 1 staff rows whose answers they chose,
+    waits for one colleague to answer, and reads the colleague's answer as the new release minus their own
+    rows. The imported rows must not make up the k of a release that holds a posted answer: only k posted
+    answers release them (then the unknown answers in the release are at least k)."""
+    wave = open_wave(org, slug="padded")
+    ks = releases.threshold(wave, "staff")
+    _import_staff(wave, ks - 1)
+    colleague = _post(wave, 1)[0]
+    shown = releases.publish_due(wave)["staff"]
+    assert (shown.number, shown.n_published) == (0, 0)
+    colleague.refresh_from_db()
+    assert colleague.release is None  # the old rule published k − 1 known rows + the colleague: the answer shown
+    assert not m.Release.objects.filter(wave=wave, side="staff").exists()
+
+    _post(wave, ks - 2)
+    assert releases.publish_due(wave)["staff"].number == 0  # k − 1 posted: still nothing
+    _post(wave, 1)
+    shown = releases.publish_due(wave)["staff"]  # k posted: everything waiting, the imported rows with them
+    assert (shown.number, shown.n_published) == (1, 2 * ks - 1)
+    assert not m.SurveyResponse.objects.filter(wave=wave, side="staff", release__isnull=True).exists()
+
+
+def test_small_imports_that_add_up_to_k_are_released_without_the_posted_answers_waiting(org):
+    """Imports below k each wait; together they reach k and go out as a release of imported rows only, while a
+    colleague's posted answer keeps waiting for k posted ones (it is never the one unknown row of a release)."""
+    wave = open_wave(org, slug="pieces")
+    ks = releases.threshold(wave, "staff")
+    colleague = _post(wave, 1)[0]
+    _import_staff(wave, ks - 2)
+    assert releases.publish_due(wave)["staff"].number == 0
+    _import_staff(wave, 2, value="5")
+    shown = releases.publish_due(wave)["staff"]
+    assert (shown.number, shown.n_published) == (1, ks)
+    released = m.SurveyResponse.objects.filter(wave=wave, side="staff", release=1)
+    assert set(released.values_list("channel", flat=True)) == {m.Channel.IMPORT}
+    colleague.refresh_from_db()
+    assert colleague.release is None
