@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import close_old_connections, connections, transaction
+from django.db import close_old_connections, connection, connections, transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
@@ -144,6 +144,25 @@ def report_job_file(*, job: ReportJob, user: Any, via: str) -> Any:
     return job.file.open("rb")
 
 
+_JOB_LOCK_SPACE = 0x4B52  # pg_advisory_xact_lock's first key for report-job look-ups ("KR")
+
+
+def _serialise_identical_requests(wave: Wave, o_hash: str) -> None:
+    """Make identical report requests take turns until the caller's transaction ends.
+
+    On PostgreSQL a transaction-level advisory lock of the wave and the options, not the wave's row: a bulk
+    load holds that row until it commits (surveys.releases.ImportReleases, minutes for millions of rows), and a
+    report request must not wait for it; different requests need not wait for each other either. Elsewhere
+    (SQLite: one writer at a time) the wave's row, as before.
+    """
+    if connection.vendor != "postgresql":
+        Wave.objects.select_for_update(no_key=True).filter(pk=wave.pk).first()
+        return
+    key = int.from_bytes(hashlib.sha256(f"{wave.pk}:{o_hash}".encode()).digest()[:4], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_JOB_LOCK_SPACE, key])
+
+
 def _job_for(*, wave: Wave, user: Any, language: str, compare_wave: Wave | None, segments: bool, weighted: bool,
              dispatch: bool, staff_filter: Mapping[str, str] | None,
              customer_filter: Mapping[str, str] | None,
@@ -160,9 +179,8 @@ def _job_for(*, wave: Wave, user: Any, language: str, compare_wave: Wave | None,
         releases.publish_due(compare_wave)
     with transaction.atomic():
         # Identical requests arriving together (a double click, two executives at 9:00) must make one
-        # job: the wave's row lock serialises the look-up-then-create below across processes. FOR NO KEY
-        # UPDATE, so posts arriving meanwhile (their foreign-key check takes FOR KEY SHARE) are not blocked.
-        Wave.objects.select_for_update(no_key=True).filter(pk=wave.pk).first()
+        # job: a lock serialises the look-up-then-create below across processes.
+        _serialise_identical_requests(wave, o_hash)
         fingerprint = report_fingerprint(wave, options)
         existing = (ReportJob.objects.filter(wave=wave, options_hash=o_hash, data_fingerprint=fingerprint)
                     .exclude(status=ReportStatus.FAILED).order_by("-created_at").first())

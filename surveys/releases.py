@@ -19,11 +19,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db import OperationalError, connection, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from surveys import disclosure, internal
+from surveys import disclosure, internal, wave_locks
 from surveys.models import Channel, Release, Side, SurveyResponse, Wave, WaveStatus
 
 
@@ -105,28 +105,10 @@ LOCK_WAIT_MS = 1000
 
 def _lock_for_publishing(wave: Wave) -> bool:
     """Lock the wave's row as publishers do (in the caller's transaction); False if another transaction kept
-    it locked for longer than :data:`LOCK_WAIT_MS` (PostgreSQL; SQLite has no row locks)."""
+    it locked for longer than :data:`LOCK_WAIT_MS`."""
     # FOR NO KEY UPDATE: publishers queue behind each other, while the foreign-key checks of posts arriving
     # meanwhile (FOR KEY SHARE on the wave) go on; FOR UPDATE deadlocked with them.
-    lock = Wave.objects.select_for_update(no_key=True).filter(pk=wave.pk).values_list("pk", flat=True)
-    if connection.vendor != "postgresql":
-        lock.first()
-        return True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, true)",
-                       [f"{LOCK_WAIT_MS}ms"])
-        previous = cursor.fetchone()[0]
-    try:
-        with transaction.atomic():  # a savepoint: a lock timeout undoes only this, the caller's work stays
-            lock.first()
-    except OperationalError as exc:
-        if getattr(exc.__cause__, "sqlstate", None) != "55P03":  # lock_not_available
-            raise
-        return False
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
-    return True
+    return wave_locks.lock_wave(wave.pk, wait_ms=LOCK_WAIT_MS)
 
 
 def _next_number(wave_id: int, side: str) -> int:

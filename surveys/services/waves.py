@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from surveys import errors, internal
+from surveys import errors, internal, wave_locks
 from surveys.instruments.modules import MODULES, module_rows
 from surveys.models import (
     AnonymousLink,
@@ -172,6 +172,17 @@ WAVE_EDITABLE_FIELDS = (
 )
 
 
+# How long an edit of a wave waits for its row: publishers hold it for milliseconds, a bulk load until it commits.
+WAVE_EDIT_WAIT_MS = 5000
+
+
+def _lock_for_edit(wave_id: int, *, no_key: bool = True) -> None:
+    """Lock the wave's row for an edit, or say why not (409) rather than wait out a running import."""
+    if not wave_locks.lock_wave(wave_id, wait_ms=WAVE_EDIT_WAIT_MS, no_key=no_key):
+        raise errors.Conflict("This wave is busy: responses are being imported into it. Try again when the import "
+                              "has finished.", code="wave_busy")
+
+
 @transaction.atomic
 def wave_update(*, wave: Wave, user: Any = None, **fields: Any) -> Wave:
     """Change a wave's settings (never its status: see wave_set_status).
@@ -184,6 +195,7 @@ def wave_update(*, wave: Wave, user: Any = None, **fields: Any) -> Wave:
     if unknown:
         raise errors.ValidationFailed(field_errors={name: ["This field cannot be changed."] for name in unknown})
     fields = dict(fields)
+    _lock_for_edit(wave.pk)
     if (internal.is_internal(wave) and "customer_threshold" in fields
             and int(fields["customer_threshold"]) < internal.MIN_EMPLOYEE_THRESHOLD):
         raise errors.ValidationFailed(field_errors={"customer_threshold": [
@@ -222,7 +234,8 @@ def wave_set_status(*, wave: Wave, status: str, reopen: bool = False) -> Wave:
     A closed wave reopens only with ``reopen=True`` (an explicit, audited act);
     nothing goes back to draft. Raises InvalidTransition otherwise.
     """
-    locked = Wave.objects.select_for_update().get(pk=wave.pk)
+    _lock_for_edit(wave.pk, no_key=False)
+    locked = Wave.objects.get(pk=wave.pk)
     current = WaveStatus(locked.status)
     target = WaveStatus(status)
     if reopen and current != WaveStatus.CLOSED:

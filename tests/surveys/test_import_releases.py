@@ -21,6 +21,7 @@ from reports.models import WaveVersionShard
 from surveys import models as m
 from surveys import releases, services
 from surveys.bulk import BulkResponse, responses_bulk_load
+from surveys.errors import Conflict
 from tests.surveys.test_public_support import STAFF_ANSWERS, open_wave
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -245,3 +246,48 @@ def test_small_imports_that_add_up_to_k_are_released_without_the_posted_answers_
     assert set(released.values_list("channel", flat=True)) == {m.Channel.IMPORT}
     colleague.refresh_from_db()
     assert colleague.release is None
+
+
+@pytest.mark.postgres_only
+def test_a_report_request_during_a_long_import_is_queued_at_once(org):
+    """The import holds the wave's row lock until it commits (minutes for millions of rows). Asking for a report
+    of that wave meanwhile must not wait for it: the report request is a web request with a timeout."""
+    from reports.jobs import report_job_request
+
+    wave = open_wave(org, slug="import-report")
+    ks = releases.threshold(wave, "staff")
+    loaded, finish = threading.Event(), threading.Event()
+    errors: list[str] = []
+
+    def load() -> None:
+        try:
+            with transaction.atomic():
+                responses_bulk_load(_imported(wave, "staff", ks + 1))
+                loaded.set()
+                finish.wait(30)
+        except Exception as exc:  # noqa: BLE001 — any error is the finding
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    loader = threading.Thread(target=load)
+    loader.start()
+    try:
+        assert loaded.wait(30)
+        began = time.perf_counter()
+        job, created = report_job_request(wave=wave, language="en", dispatch=False)
+        waited = time.perf_counter() - began
+        again, created_again = report_job_request(wave=wave, language="en", dispatch=False)
+        # An edit of the wave cannot go on before the import commits: a clear 409 within a bound, not a wait.
+        began = time.perf_counter()
+        with pytest.raises(Conflict) as refused:
+            services.wave_set_status(wave=wave, status="closed")
+        refused_after = time.perf_counter() - began
+    finally:
+        finish.set()
+        loader.join()
+    assert errors == []
+    assert waited < 5, waited  # the old lock waited for the import's commit (30 s here)
+    assert created and (again.pk, created_again) == (job.pk, False)  # identical requests still make one job
+    assert refused.value.code == "wave_busy" and refused_after < 10, refused_after
+    assert services.wave_set_status(wave=wave, status="closed").status == "closed"  # after the commit it goes on
