@@ -64,3 +64,26 @@ def test_a_second_run_reads_only_what_arrived_since(loaded_wave, monkeypatch):
 def test_bad_input_is_a_clear_error(db, options, message):
     with pytest.raises(CommandError, match=message):
         call_command("keep_counts", stdout=StringIO(), **options)
+
+
+def test_an_import_by_the_command_keeps_the_counts_so_the_next_read_reads_no_response(fresh_wave, tmp_path,
+                                                                                      monkeypatch):
+    """``manage.py import_responses`` publishes what it imported (an import of at least k rows is its own
+    release) and reads it into the kept tables before it ends: no analyst's request reads the import."""
+    from surveys import services
+
+    wave = fresh_wave
+    items = services.survey_items(wave=wave, side="customer")
+    rows = [",".join(str(1 + (i + n) % i_max.scale_max) for n, i_max in enumerate(items)) for i in range(12)]
+    (tmp_path / "r.csv").write_text(",".join(i.key for i in items) + "\n" + "\n".join(rows) + "\n")
+    out = StringIO()
+    call_command("import_responses", str(tmp_path / "r.csv"), wave=wave.slug, side="customer", stdout=out)
+    assert "Count tables kept up to date: 12 published responses counted." in out.getvalue()
+    assert KeptCounts.objects.get(wave=wave).basis == kept.high_water(wave)
+    assert_equal_to_rescan(wave)
+
+    read = []
+    real = kept.read_span
+    monkeypatch.setattr(kept, "read_span", lambda w, span: read.append(span) or real(w, span))
+    assert gap.gap_result(wave, gap.GapView())["items"]
+    assert read == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandParser
 from tqdm import tqdm
 
+from reports.counts import keep_up_to_date
 from surveys import errors
 from surveys.imports import import_responses
 from surveys.management.commands.import_contacts import import_failed, read_file, report_details, wave_by_ref
@@ -50,3 +51,9 @@ class Command(BaseCommand):
                 f"{len(result.unkeyed)} staff row(s) carry no respondent key (exported staff rows have no id, so "
                 "that they stay anonymous): importing this file again would add them again."))
         report_details(self, result)
+        if result.created:
+            # What the import published, read into the wave's kept count tables now, off any request: the next
+            # analyst's read then reads only those tables (what `manage.py keep_counts --wave` does).
+            kept = keep_up_to_date(wave)
+            if kept is not None:
+                self.stdout.write(f"Count tables kept up to date: {kept['responses']} published responses counted.")
