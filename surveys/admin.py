@@ -241,6 +241,12 @@ class WaveAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        if self.instance.pk is not None:
+            try:
+                # The admin's change view is one transaction: the lock taken here is held until the save.
+                services.wave_lock_for_edit(self.instance.pk)
+            except errors.Conflict as exc:
+                raise forms.ValidationError(exc.detail) from None
         organization, instrument = data.get("organization"), data.get("instrument")
         if self.instance.pk is None and organization and instrument and \
                 instrument.organization_id not in (None, organization.pk):

@@ -57,6 +57,7 @@ from surveys.services.waves import (
     WAVE_EDITABLE_FIELDS,
     wave_close,
     wave_create,
+    wave_lock_for_edit,
     wave_open,
     wave_set_status,
     wave_threshold_reason,
@@ -72,6 +73,6 @@ __all__ = [
     "membership_set_role", "internal_submit", "response_prepare", "response_submit", "segment_choice_problem",
     "staff_invitations_by_email_only",
     "survey_items", "touchpoint_create", "touchpoint_delete", "touchpoint_keys", "touchpoint_reorder",
-    "touchpoint_update", "validate_answers", "wave_close", "wave_create", "wave_open", "wave_set_status",
-    "wave_threshold_reason", "wave_update",
+    "touchpoint_update", "validate_answers", "wave_close", "wave_create", "wave_lock_for_edit", "wave_open",
+    "wave_set_status", "wave_threshold_reason", "wave_update",
 ]

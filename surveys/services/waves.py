@@ -176,8 +176,9 @@ WAVE_EDITABLE_FIELDS = (
 WAVE_EDIT_WAIT_MS = 5000
 
 
-def _lock_for_edit(wave_id: int, *, no_key: bool = True) -> None:
-    """Lock the wave's row for an edit, or say why not (409) rather than wait out a running import."""
+def wave_lock_for_edit(wave_id: int, *, no_key: bool = True) -> None:
+    """Lock the wave's row for an edit in the caller's transaction, or say why not (Conflict, 409 ``wave_busy``)
+    rather than wait out a running import. The admin's form asks it first, to show the refusal on the form."""
     if not wave_locks.lock_wave(wave_id, wait_ms=WAVE_EDIT_WAIT_MS, no_key=no_key):
         raise errors.Conflict("This wave is busy: responses are being imported into it. Try again when the import "
                               "has finished.", code="wave_busy")
@@ -195,7 +196,7 @@ def wave_update(*, wave: Wave, user: Any = None, **fields: Any) -> Wave:
     if unknown:
         raise errors.ValidationFailed(field_errors={name: ["This field cannot be changed."] for name in unknown})
     fields = dict(fields)
-    _lock_for_edit(wave.pk)
+    wave_lock_for_edit(wave.pk)
     if (internal.is_internal(wave) and "customer_threshold" in fields
             and int(fields["customer_threshold"]) < internal.MIN_EMPLOYEE_THRESHOLD):
         raise errors.ValidationFailed(field_errors={"customer_threshold": [
@@ -234,7 +235,7 @@ def wave_set_status(*, wave: Wave, status: str, reopen: bool = False) -> Wave:
     A closed wave reopens only with ``reopen=True`` (an explicit, audited act);
     nothing goes back to draft. Raises InvalidTransition otherwise.
     """
-    _lock_for_edit(wave.pk, no_key=False)
+    wave_lock_for_edit(wave.pk, no_key=False)
     locked = Wave.objects.get(pk=wave.pk)
     current = WaveStatus(locked.status)
     target = WaveStatus(status)

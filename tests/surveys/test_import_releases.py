@@ -291,3 +291,50 @@ def test_a_report_request_during_a_long_import_is_queued_at_once(org):
     assert created and (again.pk, created_again) == (job.pk, False)  # identical requests still make one job
     assert refused.value.code == "wave_busy" and refused_after < 10, refused_after
     assert services.wave_set_status(wave=wave, status="closed").status == "closed"  # after the commit it goes on
+
+
+@pytest.mark.postgres_only
+def test_the_admins_wave_form_says_the_wave_is_busy_during_an_import_instead_of_failing(org, monkeypatch):
+    """The admin saves a wave through wave_update, which refuses with a Conflict while an import holds the wave:
+    the form must show that beside the data the admin entered (a 500 from save_model otherwise)."""
+    import json
+
+    from django.forms.models import model_to_dict
+
+    from surveys.admin import WaveAdminForm
+    from surveys.services import waves as wave_services
+
+    monkeypatch.setattr(wave_services, "WAVE_EDIT_WAIT_MS", 300)
+    wave = open_wave(org, slug="import-admin")
+    data = {name: (json.dumps(value) if isinstance(value, list | dict) else value)
+            for name, value in model_to_dict(wave, fields=WaveAdminForm.Meta.fields).items() if value is not None}
+    data["name"] = "Renamed during the import"
+    with transaction.atomic():
+        assert WaveAdminForm(data=data, instance=wave).is_valid()  # the same data is good when nobody holds it
+        transaction.set_rollback(True)
+
+    ks = releases.threshold(wave, "staff")
+    loaded, finish = threading.Event(), threading.Event()
+
+    def load() -> None:
+        try:
+            with transaction.atomic():
+                responses_bulk_load(_imported(wave, "staff", ks + 1))
+                loaded.set()
+                finish.wait(30)
+        finally:
+            connection.close()
+
+    loader = threading.Thread(target=load)
+    loader.start()
+    try:
+        assert loaded.wait(30)
+        with transaction.atomic():
+            form = WaveAdminForm(data=data, instance=m.Wave.objects.get(pk=wave.pk))
+            assert not form.is_valid()
+            assert any("busy" in e for e in form.non_field_errors()), form.errors
+            assert form.data["name"] == "Renamed during the import"  # what the admin typed stays on the form
+    finally:
+        finish.set()
+        loader.join()
+    assert m.Wave.objects.get(pk=wave.pk).name != "Renamed during the import"
