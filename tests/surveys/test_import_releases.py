@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -51,6 +52,35 @@ def _releases(wave: m.Wave) -> list[tuple]:
 def _response_updates(queries) -> list[str]:
     table = m.SurveyResponse._meta.db_table
     return [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("UPDATE") and table in q["sql"]]
+
+
+@contextmanager
+def _import_in_progress(wave: m.Wave, n: int):
+    """A bulk load of ``n`` staff rows in another thread (its own connection), stored but not committed while the
+    block runs: the wave's row stays locked as during the rest of a long load. Committed when the block ends."""
+    loaded, finish = threading.Event(), threading.Event()
+    errors: list[str] = []
+
+    def load() -> None:
+        try:
+            with transaction.atomic():
+                responses_bulk_load(_imported(wave, "staff", n))
+                loaded.set()
+                finish.wait(30)  # the rest of a long load: the lock is held until the commit
+        except Exception as exc:  # noqa: BLE001 — any error is the finding
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    loader = threading.Thread(target=load)
+    loader.start()
+    try:
+        assert loaded.wait(30), errors
+        yield
+    finally:
+        finish.set()
+        loader.join()
+    assert errors == []
 
 
 def test_an_import_of_k_per_side_is_its_own_release_numbered_after_the_last_and_nothing_is_rewritten(org):
@@ -144,24 +174,7 @@ def test_a_reader_during_a_long_import_shows_the_current_release_at_once_and_pub
     them."""
     wave = open_wave(org, slug="long-import")
     ks = releases.threshold(wave, "staff")
-    loaded, finish = threading.Event(), threading.Event()
-    errors: list[str] = []
-
-    def load() -> None:
-        try:
-            with transaction.atomic():
-                responses_bulk_load(_imported(wave, "staff", ks + 1))
-                loaded.set()
-                finish.wait(30)  # the rest of a long load: the lock is held until the commit
-        except Exception as exc:  # noqa: BLE001 — any error is the finding
-            errors.append(repr(exc))
-        finally:
-            connection.close()
-
-    loader = threading.Thread(target=load)
-    loader.start()
-    try:
-        assert loaded.wait(30)
+    with _import_in_progress(wave, ks + 1):
         _post(wave, ks)  # posts go on meanwhile (their foreign-key check does not conflict with the lock)
         began = time.perf_counter()
         shown = releases.publish_due(wave)["staff"]
@@ -169,10 +182,6 @@ def test_a_reader_during_a_long_import_shows_the_current_release_at_once_and_pub
         assert releases.LOCK_WAIT_MS / 1000 <= waited < releases.LOCK_WAIT_MS / 1000 + 1.5, waited
         assert (shown.number, shown.n_published) == (0, 0)  # nothing partial: the import is not visible yet
         assert not m.Release.objects.filter(wave=wave).exists()
-    finally:
-        finish.set()
-        loader.join()
-    assert errors == []
     assert _releases(wave) == [("staff", 1, ks + 1, ks + 1)]  # the import's, committed
     shown = releases.publish_due(wave)["staff"]
     assert (shown.number, shown.n_published) == (2, 2 * ks + 1)
@@ -256,24 +265,7 @@ def test_a_report_request_during_a_long_import_is_queued_at_once(org):
 
     wave = open_wave(org, slug="import-report")
     ks = releases.threshold(wave, "staff")
-    loaded, finish = threading.Event(), threading.Event()
-    errors: list[str] = []
-
-    def load() -> None:
-        try:
-            with transaction.atomic():
-                responses_bulk_load(_imported(wave, "staff", ks + 1))
-                loaded.set()
-                finish.wait(30)
-        except Exception as exc:  # noqa: BLE001 — any error is the finding
-            errors.append(repr(exc))
-        finally:
-            connection.close()
-
-    loader = threading.Thread(target=load)
-    loader.start()
-    try:
-        assert loaded.wait(30)
+    with _import_in_progress(wave, ks + 1):
         began = time.perf_counter()
         job, created = report_job_request(wave=wave, language="en", dispatch=False)
         waited = time.perf_counter() - began
@@ -283,10 +275,6 @@ def test_a_report_request_during_a_long_import_is_queued_at_once(org):
         with pytest.raises(Conflict) as refused:
             services.wave_set_status(wave=wave, status="closed")
         refused_after = time.perf_counter() - began
-    finally:
-        finish.set()
-        loader.join()
-    assert errors == []
     assert waited < 5, waited  # the old lock waited for the import's commit (30 s here)
     assert created and (again.pk, created_again) == (job.pk, False)  # identical requests still make one job
     assert refused.value.code == "wave_busy" and refused_after < 10, refused_after
@@ -313,28 +301,10 @@ def test_the_admins_wave_form_says_the_wave_is_busy_during_an_import_instead_of_
         assert WaveAdminForm(data=data, instance=wave).is_valid()  # the same data is good when nobody holds it
         transaction.set_rollback(True)
 
-    ks = releases.threshold(wave, "staff")
-    loaded, finish = threading.Event(), threading.Event()
-
-    def load() -> None:
-        try:
-            with transaction.atomic():
-                responses_bulk_load(_imported(wave, "staff", ks + 1))
-                loaded.set()
-                finish.wait(30)
-        finally:
-            connection.close()
-
-    loader = threading.Thread(target=load)
-    loader.start()
-    try:
-        assert loaded.wait(30)
+    with _import_in_progress(wave, releases.threshold(wave, "staff") + 1):
         with transaction.atomic():
             form = WaveAdminForm(data=data, instance=m.Wave.objects.get(pk=wave.pk))
             assert not form.is_valid()
             assert any("busy" in e for e in form.non_field_errors()), form.errors
             assert form.data["name"] == "Renamed during the import"  # what the admin typed stays on the form
-    finally:
-        finish.set()
-        loader.join()
     assert m.Wave.objects.get(pk=wave.pk).name != "Renamed during the import"
